@@ -1,8 +1,61 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* placeholder CLI: replaced by the real dispatcher */
+/*
+ * vfio-launch: entry point and subcommand dispatch. `vfio-launch PROFILE`
+ * (a path to a .json file) is the run command; everything else is a verb.
+ */
 #include <stdio.h>
-int main(void)
+#include <string.h>
+
+#include "cli.h"
+#include "macro.h"
+
+struct verb {
+        const char *name;
+        int (*run)(int argc, char **argv);
+        const char *summary;
+};
+
+static const struct verb verbs[] = {
+        // { "check", cmd_check, "validate a profile without touching the host" },
+        { "print", cmd_print, "dry run: show the plan, the QEMU command line and its environment" },
+};
+
+static void help(void)
 {
-        puts("vfio-launch " VL_VERSION);
-        return 0;
+        printf("Usage: vfio-launch PROFILE.json           run the VM the profile describes\n"
+               "       vfio-launch COMMAND [ARGS...]\n"
+               "\n"
+               "Commands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                printf("  %-10s %s\n", verbs[i].name, verbs[i].summary);
+        printf("\n"
+               "  --help     this text; COMMAND --help for a command's own\n"
+               "  --version  print the version\n"
+               "\n"
+               "Exit status: 0 success, 1 failure (host restored), 2 invalid usage or profile.\n");
+}
+
+int main(int argc, char **argv)
+{
+        const char *verb;
+
+        if (argc < 2) {
+                help();
+                return EXIT_INVALID;
+        }
+        verb = argv[1];
+        if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0 || strcmp(verb, "help") == 0) {
+                help();
+                return EXIT_OK;
+        }
+        if (strcmp(verb, "--version") == 0) {
+                printf("vfio-launch %s\n", VL_VERSION);
+                return EXIT_OK;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (strcmp(verb, verbs[i].name) == 0)
+                        return verbs[i].run(argc - 1, argv + 1);
+
+        cli_log_error("unknown command \"%s\" (see 'vfio-launch --help')", verb);
+        return EXIT_INVALID;
 }

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Install everything vfio-launch needs to build, test and demo on Debian 12
+# (run as root). Idempotent; safe to run on a machine that has it all.
+set -eu
+PKGS="build-essential cmake pkg-config clang
+libjansson-dev libpci-dev libseccomp-dev libcap-ng-dev libmnl-dev libcmocka-dev pci.ids
+qemu-system-x86 qemu-utils ovmf
+busybox-static kmod iproute2 procps"
+missing=""
+for p in $PKGS; do
+        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+        echo "deps: installing:$missing"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -q
+        # shellcheck disable=SC2086
+        apt-get install -y -q --no-install-recommends $missing
+else
+        echo "deps: all installed"
+fi

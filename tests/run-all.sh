@@ -1,0 +1,58 @@
+#!/bin/bash
+# The whole test suite, as CI runs it (README, "Run every test"):
+#   1. install dependencies (apt, Debian 12, as root)
+#   2. gcc build with -Werror: unit, profile, argv golden + QEMU realization,
+#      QMP, fuzz-corpus replay, and the real-kernel harness (tests/vm)
+#   3. clang build with ASan+UBSan and -Werror: every test but the vm boots
+#   4. short libFuzzer runs of every fuzz target (clang)
+# Build folders: build-ci/ and build-ci-asan/ (override with BUILD=...).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+BUILD=${BUILD:-$top/build-ci}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+jobs=$(nproc)
+failed=()
+
+step() { printf '\n==== %s\n' "$*"; }
+run() { # run NAME CMD...: record a failed step, keep going
+        local name=$1; shift
+        "$@" || { echo "run-all: FAILED: $name"; failed+=("$name"); }
+}
+
+step "dependencies"
+tests/deps.sh || exit 1
+
+step "gcc build (-Werror)"
+cmake -S . -B "$BUILD" -DVL_WERROR=ON >/dev/null && cmake --build "$BUILD" -j"$jobs" || exit 1
+
+step "clang build (ASan + UBSan + libFuzzer, -Werror)"
+CC=clang cmake -S . -B "$BUILD-asan" -DVL_WERROR=ON -DVL_SANITIZE=ON -DVL_FUZZ=ON \
+        -DCMAKE_BUILD_TYPE=Debug >/dev/null && cmake --build "$BUILD-asan" -j"$jobs" || exit 1
+
+step "tests under ASan + UBSan (all but the vm boots)"
+run asan ctest --test-dir "$BUILD-asan" -LE vm --output-on-failure -j"$jobs"
+
+step "short fuzz runs (${FUZZ_SECONDS}s each)"
+for f in "$BUILD-asan"/tests/fuzz/fuzz_*; do
+        [ -x "$f" ] || continue
+        name=${f##*/fuzz_}
+        corpus=$(mktemp -d)
+        cp "$top/tests/fuzz/corpus/$name"/* "$corpus"/ 2>/dev/null
+        run "fuzz-$name" "$f" -max_total_time="$FUZZ_SECONDS" -print_final_stats=0 \
+                "$corpus" >"$BUILD-asan/fuzz-$name.log" 2>&1 ||
+                tail -30 "$BUILD-asan/fuzz-$name.log"
+        grep -E '^#[0-9]+.*DONE' "$BUILD-asan/fuzz-$name.log" | tail -1
+        rm -rf "$corpus"
+done
+
+step "every test, gcc build (incl. the real-kernel harness)"
+run tests ctest --test-dir "$BUILD" --output-on-failure
+
+step "summary"
+if [ ${#failed[@]} -eq 0 ]; then
+        echo "run-all: every step passed"
+        exit 0
+fi
+echo "run-all: failed steps: ${failed[*]}"
+exit 1
