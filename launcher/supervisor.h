@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The supervisor: starts QEMU in the sandbox, brings it from -S to running
+ * over QMP, and watches it until it is gone, in one poll loop over a pidfd
+ * (QEMU's exit), a signalfd (SIGINT/SIGTERM/SIGHUP), the QMP socket and the
+ * control socket (`vfio-launch status|stop NAME`).
+ *
+ * The stop ladder, each rung with a bound:
+ *   system_powerdown (pressed again after powerdown_repeat_ms, because
+ *   Windows often ignores the first ACPI press) → wait shutdown_timeout →
+ *   quit → SIGTERM → SIGKILL (through the pidfd, so never a recycled PID).
+ * A second Ctrl-C (or `stop --force`) skips to quit.
+ *
+ * It does not undo host changes: it returns how QEMU ended and the caller
+ * (cmd_run) undoes the binding, whatever the outcome. It prints progress
+ * lines to stderr (the supervisor and the CLI are the only printers).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "sandbox.h"
+
+struct qmp;
+
+enum sup_outcome {
+        SUP_GUEST_POWEROFF = 0, /* the guest shut down by itself */
+        SUP_STOPPED,            /* stopped on request, gracefully (ACPI) */
+        SUP_FORCED,             /* stopped on request with quit/SIGTERM/SIGKILL */
+        SUP_QEMU_FAILED,        /* QEMU exited with an error or was killed by a signal */
+        SUP_START_FAILED,       /* QEMU never became ready */
+};
+
+struct sup_config {
+        const char *name;             /* VM name, for messages */
+        const char *qemu_path;
+        char *const *argv;            /* the QMP fd in argv must be 3 (sandbox fds[0]) */
+        char *const *envp;
+        struct sandbox_config sandbox;/* fds[0] is filled in by sup_run: the QMP listener */
+        const char *qmp_path;         /* where the QMP listening socket is bound */
+        const char *control_path;     /* control socket path; NULL = none */
+        unsigned shutdown_timeout_s;  /* guest ACPI shutdown allowance */
+        unsigned powerdown_repeat_ms; /* 0 = press once */
+        unsigned start_timeout_ms;    /* exec → QMP ready */
+        unsigned quit_timeout_ms;     /* quit → exit, then SIGTERM → exit */
+        const char *ready_detail;     /* printed on the ready line (SPICE port, ...) */
+        /* Called after QMP is ready and before `cont` (vCPU pinning). May be NULL. */
+        int (*before_cont)(void *userdata, struct qmp *q, pid_t qemu_pid, struct vl_error *e);
+        void *userdata;
+        /* Called once QEMU runs (its pid known), e.g. to record it in the journal. */
+        void (*on_started)(void *userdata, pid_t qemu_pid);
+};
+
+struct sup_result {
+        enum sup_outcome outcome;
+        int exit_status;  /* QEMU's exit status, or -1 */
+        int term_signal;  /* the signal that killed QEMU, or 0 */
+        pid_t qemu_pid;
+        char shutdown_reason[64]; /* from the SHUTDOWN event, "" if none seen */
+};
+
+/* Run QEMU to its end. Returns 0 with *ret filled whenever QEMU was started
+ * (whatever its outcome), or -errno with e filled when it could not even be
+ * started (then ret->outcome = SUP_START_FAILED). Signals SIGINT, SIGTERM,
+ * SIGHUP are blocked and handled through a signalfd while it runs, and
+ * restored on return. */
+int sup_run(const struct sup_config *c, struct sup_result *ret, struct vl_error *e);
+
+const char *sup_outcome_to_string(enum sup_outcome o);
+
+/* Client side of the control socket: send one command ("status", "stop",
+ * "stop-force") to path and put the reply in buf. Returns 0 or -errno. */
+int sup_control_request(const char *path, const char *command, char *buf, size_t size,
+                        int timeout_ms);

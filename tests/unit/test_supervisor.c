@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The supervisor against a real QEMU (`-machine none`, TCG, no guest): the
+ * sandbox seen from /proc while QEMU runs, the stop ladder through the
+ * control socket (a machine without ACPI ignores the power button, so the
+ * timeout → quit rung is taken), kill -9 of QEMU, a device QEMU refuses, and
+ * SIGTERM to the supervisor during start-up. The graceful ACPI path with a
+ * real guest kernel lives in tests/lifecycle.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "qmp.h"
+#include "supervisor.h"
+
+#define QEMU "/usr/bin/qemu-system-x86_64"
+
+static char dir[64];
+static char qmp_path[128], ctl_path[128];
+static char proc_status[8192];
+
+static int setup(void **state)
+{
+        snprintf(dir, sizeof(dir), "/tmp/vl-sup-XXXXXX");
+        if (!mkdtemp(dir))
+                return -1;
+        chmod(dir, 0755);
+        snprintf(qmp_path, sizeof(qmp_path), "%s/qmp.sock", dir);
+        snprintf(ctl_path, sizeof(ctl_path), "%s/control.sock", dir);
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        unlink(qmp_path);
+        unlink(ctl_path);
+        rmdir(dir);
+        return 0;
+}
+
+static void config(struct sup_config *c, char *const *argv)
+{
+        static char *const envp[] = { (char *) "PATH=/usr/bin:/bin", NULL };
+
+        *c = (struct sup_config) {
+                .name = "suptest",
+                .qemu_path = QEMU,
+                .argv = argv,
+                .envp = envp,
+                .sandbox = {
+                        .uid = geteuid() == 0 ? 65534 : getuid(),
+                        .gid = geteuid() == 0 ? 65534 : getgid(),
+                        .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
+                        .parent = getpid(), .seccomp = true,
+                },
+                .qmp_path = qmp_path,
+                .control_path = ctl_path,
+                .shutdown_timeout_s = 1,
+                .start_timeout_ms = 20000,
+                .quit_timeout_ms = 3000,
+        };
+}
+
+#define QEMU_ARGV(...)                                                                     \
+        {                                                                                  \
+                (char *) "qemu-system-x86_64", (char *) "-machine", (char *) "none",       \
+                        (char *) "-nodefaults", (char *) "-display", (char *) "none",      \
+                        (char *) "-S", (char *) "-chardev",                                \
+                        (char *) "socket,id=charmonitor,fd=3,server=on,wait=off",          \
+                        (char *) "-mon", (char *) "chardev=charmonitor,mode=control",      \
+                        (char *) "-sandbox",                                               \
+                        (char *) "on,obsolete=deny,elevateprivileges=deny,spawn=deny,"     \
+                                 "resourcecontrol=deny",                                   \
+                        __VA_ARGS__ NULL                                                   \
+        }
+
+static int read_status(void *userdata, struct qmp *q, pid_t pid, struct vl_error *e)
+{
+        char path[64];
+        int fd;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        n = read(fd, proc_status, sizeof(proc_status) - 1);
+        close(fd);
+        proc_status[n > 0 ? n : 0] = '\0';
+        return 0;
+}
+
+static const char *field(const char *name)
+{
+        static char val[128];
+        char key[64];
+        const char *s;
+
+        snprintf(key, sizeof(key), "\n%s:", name);
+        s = strstr(proc_status, key);
+        if (!s)
+                return "";
+        s += strlen(key);
+        while (*s == '\t' || *s == ' ')
+                s++;
+        snprintf(val, sizeof(val), "%.*s", (int) strcspn(s, "\n"), s);
+        return val;
+}
+
+/* A child that sends `command` to the control socket after delay_ms, or a
+ * signal to the test process when command is NULL. */
+static pid_t later(unsigned delay_ms, const char *command, int sig)
+{
+        pid_t parent = getpid(), pid = fork();
+
+        if (pid == 0) {
+                struct timespec ts = { delay_ms / 1000, (long) (delay_ms % 1000) * 1000000L };
+                char buf[512];
+                nanosleep(&ts, NULL);
+                if (command) {
+                        for (int i = 0; i < 100; i++) {
+                                if (sup_control_request(ctl_path, command, buf, sizeof(buf), 2000) == 0)
+                                        _exit(strcmp(buf, "ok") == 0 || buf[0] == '{' ? 0 : 1);
+                                ts = (struct timespec) { 0, 50000000L };
+                                nanosleep(&ts, NULL);
+                        }
+                        _exit(2);
+                }
+                kill(parent, sig);
+                _exit(0);
+        }
+        return pid;
+}
+
+static void test_sandboxed_and_stopped_by_control(void **state)
+{
+        char *const argv[] = QEMU_ARGV();
+        struct sup_config c;
+        struct sup_result res;
+        struct vl_error e = {};
+        pid_t helper;
+        int st;
+
+        if (access(QEMU, X_OK) < 0)
+                skip();
+        config(&c, argv);
+        c.before_cont = read_status;
+        helper = later(300, "stop", 0);
+        assert_int_equal(sup_run(&c, &res, &e), 0);
+        assert_int_equal(waitpid(helper, &st, 0), helper);
+        assert_int_equal(WEXITSTATUS(st), 0);
+
+        /* -machine none has no ACPI: the button is ignored, quit follows. */
+        assert_int_equal(res.outcome, SUP_FORCED);
+        assert_int_equal(res.exit_status, 0);
+        assert_string_equal(res.shutdown_reason, "host-qmp-quit");
+
+        if (geteuid() == 0)
+                assert_string_equal(field("Uid"), "65534\t65534\t65534\t65534");
+        assert_string_equal(field("CapEff"), "0000000000000000");
+        if (geteuid() == 0)
+                assert_string_equal(field("CapBnd"), "0000000000000000");
+        assert_string_equal(field("NoNewPrivs"), "1");
+        assert_string_equal(field("Seccomp"), "2");
+        /* ours + QEMU's own -sandbox */
+        assert_string_equal(field("Seccomp_filters"), "2");
+        assert_int_equal(access(qmp_path, F_OK), -1);
+        assert_int_equal(access(ctl_path, F_OK), -1);
+}
+
+static int kill_qemu(void *userdata, struct qmp *q, pid_t pid, struct vl_error *e)
+{
+        kill(pid, SIGKILL);
+        return 0;
+}
+
+static void test_qemu_killed(void **state)
+{
+        char *const argv[] = QEMU_ARGV();
+        struct sup_config c;
+        struct sup_result res;
+        struct vl_error e = {};
+        int r;
+
+        if (access(QEMU, X_OK) < 0)
+                skip();
+        config(&c, argv);
+        c.before_cont = kill_qemu;
+        r = sup_run(&c, &res, &e);
+        /* Killed between ready and cont, or right after cont: either way a
+         * QEMU that died of SIGKILL. */
+        if (r == 0) {
+                assert_int_equal(res.outcome, SUP_QEMU_FAILED);
+        } else {
+                assert_int_equal(r, -ECHILD);
+        }
+        assert_int_equal(res.term_signal, SIGKILL);
+}
+
+static void test_bad_device(void **state)
+{
+        char *const argv[] = QEMU_ARGV((char *) "-device", (char *) "no-such-device,id=x",);
+        struct sup_config c;
+        struct sup_result res;
+        struct vl_error e = {};
+
+        if (access(QEMU, X_OK) < 0)
+                skip();
+        config(&c, argv);
+        assert_int_equal(sup_run(&c, &res, &e), -ECHILD);
+        assert_int_equal(res.outcome, SUP_START_FAILED);
+        assert_int_equal(res.exit_status, 1);
+        assert_non_null(strstr(e.msg, "QEMU exited during start-up"));
+}
+
+static void test_sigterm_during_startup(void **state)
+{
+        /* -S with a long wait for QMP: a huge -m under TCG takes a while
+         * to set up; the signal comes before it is ready or right after. */
+        char *const argv[] = QEMU_ARGV();
+        struct sup_config c;
+        struct sup_result res;
+        struct vl_error e = {};
+        pid_t helper;
+        int r;
+
+        if (access(QEMU, X_OK) < 0)
+                skip();
+        config(&c, argv);
+        c.before_cont = NULL;
+        helper = later(0, NULL, SIGTERM);
+        r = sup_run(&c, &res, &e);
+        waitpid(helper, NULL, 0);
+        assert_true(r == 0 || r == -EINTR);
+        assert_int_equal(res.outcome, SUP_FORCED);
+}
+
+static void test_control_status(void **state)
+{
+        char *const argv[] = QEMU_ARGV();
+        struct sup_config c;
+        struct sup_result res;
+        struct vl_error e = {};
+        pid_t helper, stopper;
+        int st;
+
+        if (access(QEMU, X_OK) < 0)
+                skip();
+        config(&c, argv);
+        helper = later(300, "status", 0);
+        stopper = later(800, "stop-force", 0);
+        assert_int_equal(sup_run(&c, &res, &e), 0);
+        assert_int_equal(waitpid(helper, &st, 0), helper);
+        assert_int_equal(WEXITSTATUS(st), 0);
+        assert_int_equal(waitpid(stopper, &st, 0), stopper);
+        assert_int_equal(WEXITSTATUS(st), 0);
+        assert_int_equal(res.outcome, SUP_FORCED);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_sandboxed_and_stopped_by_control, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_qemu_killed, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_bad_device, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_sigterm_during_startup, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_control_status, setup, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
