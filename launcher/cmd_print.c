@@ -1,8 +1,107 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* placeholder until the argv builder lands */
+/*
+ * `vfio-launch print PROFILE`: the dry run. Shows what a run would do — the
+ * firmware and VARS choice, the run-as user, the device plan, the
+ * environment and the QEMU command line (one argument per line, shell-quoted,
+ * ready to paste) — and changes nothing. Needs no root.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <unistd.h>
+
 #include "cli.h"
+#include "cli_prepare.h"
+
+static void help(void)
+{
+        printf("Usage: vfio-launch print [--args-only] PROFILE\n"
+               "\n"
+               "Show what 'vfio-launch PROFILE' would do, without doing it: the firmware\n"
+               "and VARS file, the user QEMU runs as, what happens to each PCI device,\n"
+               "the environment and the QEMU command line. Changes nothing; no root needed.\n"
+               "\n"
+               "  --args-only  print only the command line, one argument per line\n");
+}
+
 int cmd_print(int argc, char **argv)
 {
-        cli_log_error("print: not yet available");
-        return EXIT_FAILURE_RUN;
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "args-only", no_argument, NULL, 'a' },
+                {},
+        };
+        struct cli_prepared c;
+        bool args_only = false;
+        int opt, r;
+
+        while ((opt = getopt_long(argc, argv, "+ha", options, NULL)) >= 0) {
+                switch (opt) {
+                case 'h':
+                        help();
+                        return EXIT_OK;
+                case 'a':
+                        args_only = true;
+                        break;
+                default:
+                        return EXIT_INVALID;
+                }
+        }
+        if (argc - optind != 1) {
+                cli_log_error("print: expected one PROFILE argument (see 'vfio-launch print --help')");
+                return EXIT_INVALID;
+        }
+
+        r = cli_prepare(argv[optind], true, &c);
+        if (r != EXIT_OK) {
+                cli_prepared_done(&c);
+                return r;
+        }
+        cli_print_warnings(&c.warn);
+
+        if (args_only) {
+                for (size_t i = 0; i < c.cmd->n_argv; i++)
+                        printf("%s\n", c.cmd->argv[i]);
+                cli_prepared_done(&c);
+                return EXIT_OK;
+        }
+
+        printf("# vfio-launch %s: VM \"%s\" from %s\n", VL_VERSION, c.p->name, c.p->source);
+        printf("# QEMU: %s (%u.%u.%u)\n", c.host.qemu_path, c.host.version.major,
+               c.host.version.minor, c.host.version.micro);
+        if (c.p->firmware.type == FIRMWARE_BIOS)
+                printf("# firmware: SeaBIOS (QEMU's default BIOS)\n");
+        else {
+                printf("# firmware: %s%s%s\n", c.fc.code,
+                       c.fc.descriptor[0] ? " from descriptor " : " (set in the profile)",
+                       c.fc.descriptor);
+                printf("# VARS: %s (%s)\n", c.rt.firmware.vars,
+                       access(c.rt.firmware.vars, F_OK) == 0
+                               ? "exists: used as is, never overwritten"
+                               : "will be copied from the template at the first start");
+                if (c.fc.vars_template[0])
+                        printf("# VARS template: %s\n", c.fc.vars_template);
+                printf("# secure boot: %s\n", c.p->firmware.secure_boot ? "on" : "off");
+        }
+        if (c.user.uid == (uid_t) -1)
+                printf("# QEMU runs as: (unresolved, see the warning above)\n");
+        else
+                printf("# QEMU runs as: %s (uid %u, gid %u)\n", c.user.name,
+                       (unsigned) c.user.uid, (unsigned) c.user.gid);
+        if (c.p->display.type == DISPLAY_SPICE)
+                printf("# SPICE: %s:%u%s\n",
+                       c.p->display.listen[0] ? c.p->display.listen : "127.0.0.1",
+                       c.rt.spice_port, c.p->display.port ? "" : " (autoport: free right now)");
+
+        printf("\n# environment\n");
+        for (size_t i = 0; i < c.cmd->n_env; i++) {
+                cli_print_shell_word(c.cmd->env[i]);
+                putchar('\n');
+        }
+        printf("\n# command line\n");
+        for (size_t i = 0; i < c.cmd->n_argv; i++) {
+                cli_print_shell_word(c.cmd->argv[i]);
+                fputs(i + 1 < c.cmd->n_argv ? " \\\n" : "\n", stdout);
+        }
+        cli_prepared_done(&c);
+        return EXIT_OK;
 }

@@ -463,6 +463,23 @@ static int wait_reply(struct sup *s, uint64_t id, uint64_t deadline, json_t **re
         }
 }
 
+/* A transport error on QMP during start-up: QEMU is most likely on its way
+ * out (a device that fails to realize closes the socket after the greeting),
+ * and its exit status says more than the socket. Wait for it, bounded:
+ * -ECHILD if it exited, else r unchanged. */
+static int qmp_broken(struct sup *s, int r)
+{
+        uint64_t grace;
+        int t = 0;
+
+        if (r >= 0 || r == -EREMOTEIO || r == -ECHILD || r == -EINTR || r == -ETIMEDOUT)
+                return r;
+        grace = now_ms() + s->c->quit_timeout_ms;
+        while (!s->exited && (t = turn(s, grace)) == 0 && now_ms() < grace && !s->stop_requested)
+                ;
+        return s->exited ? -ECHILD : r;
+}
+
 static int start_up(struct sup *s, struct vl_error *e)
 {
         uint64_t deadline = now_ms() + s->c->start_timeout_ms, id;
@@ -501,17 +518,7 @@ static int start_up(struct sup *s, struct vl_error *e)
         if (r == -ETIMEDOUT)
                 return vl_error_set(e, ETIMEDOUT, "QEMU not ready within %u ms",
                                     s->c->start_timeout_ms);
-        if (r < 0 && r != -EREMOTEIO && r != -ECHILD && r != -EINTR) {
-                /* QMP broke: QEMU is most likely on its way out (a device
-                 * that failed to realize closes the socket after the
-                 * greeting). Its exit status says more than the socket. */
-                uint64_t grace = now_ms() + s->c->quit_timeout_ms;
-                int t;
-                while ((t = turn(s, grace)) == 0 && now_ms() < grace && !s->stop_requested)
-                        ;
-                if (t > 0)
-                        return -ECHILD;
-        }
+        r = qmp_broken(s, r);
         if (r == -EREMOTEIO)
                 return r;
         if (r < 0 && r != -ECHILD && r != -EINTR)
@@ -536,6 +543,7 @@ static int start_up(struct sup *s, struct vl_error *e)
         r = qmp_send(s->q, "cont", NULL, &id);
         if (r >= 0)
                 r = wait_reply(s, id, deadline, NULL, e);
+        r = qmp_broken(s, r);
         if (r < 0 && r != -ECHILD && r != -EINTR && r != -EREMOTEIO)
                 return vl_error_set(e, -r, "cont: %s", strerror(-r));
         return r;
