@@ -16,7 +16,7 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
-        // { "check", cmd_check, "validate a profile without touching the host" },
+        { "check", cmd_check, "validate a profile without touching the host" },
         { "print", cmd_print, "dry run: show the plan, the QEMU command line and its environment" },
 };
 

@@ -95,6 +95,11 @@ struct profile_hostdev {
         bool multifunction;                /* set by the builder too when functions share a port */
         bool x_vga;                        /* legacy VGA (BIOS boot only) */
         char id[PROFILE_STR_MAX];          /* QEMU device id; default "hostdevN" */
+        /* Added for the reference machine's "10de:11c0": the vendor:device
+         * IDs the device at `host` must have (as lspci -nn prints them), so a
+         * renumbered bus cannot hand the wrong device to a guest. */
+        bool ids_set;                      /* false = not checked */
+        uint16_t vendor, device;
 };
 
 enum disk_format { DISK_QCOW2 = 0, DISK_RAW };
@@ -229,10 +234,13 @@ int sound_backend_from_string(const char *s);
 const char *macvtap_mode_to_string(enum macvtap_mode m);
 int macvtap_mode_from_string(const char *s);
 
-/* "8G", "8192M", "8388608K", "1T", plain number = MiB. Binary units. */
+/* "8G", "8192M", "8388608K", "1T", plain number = MiB. Binary units.
+ * Returns 0, -EINVAL (not a size), -EDOM (K not a whole MiB), -ERANGE
+ * (overflows 64 bits). No range check against the PROFILE_MEMORY_* limits. */
 int profile_parse_memory_mib(const char *s, uint64_t *ret_mib);
 
-/* "52:54:00:7a:90:b9"; either case; no multicast (bit 0 of byte 0). */
+/* "52:54:00:7a:90:b9"; either case; no multicast (bit 0 of byte 0).
+ * Returns 0, -EINVAL (not a MAC), -EADDRNOTAVAIL (multicast or all zero). */
 int profile_parse_mac(const char *s, uint8_t ret[6]);
 
 /* A stable locally administered MAC 52:54:00:xx:xx:xx derived from the VM name

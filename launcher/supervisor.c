@@ -168,7 +168,7 @@ static void enter_stage(struct sup *s, enum stage st)
                 }
                 /* No QMP: straight to SIGTERM. */
                 s->stage = STAGE_TERM;
-                /* fall through */
+                _fallthrough_;
         case STAGE_TERM:
                 say(s, "sending SIGTERM to QEMU (pid %d)", (int) s->pid);
                 (void) signal_qemu(s, SIGTERM);

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Golden command-line test: tests/argv/CASE/profile.json -> the argv, env
+ * and warnings qemu_argv_build() gives on a FAKE host, compared with
+ * CASE/expected.args (one argument per line), expected.env and
+ * expected.warnings (absent = none). A case whose profile must be refused
+ * has expected.error instead (the formatted error, one line).
+ *
+ * The fake host is fixed so the output is deterministic: QEMU
+ * /usr/bin/qemu-system-x86_64 version 7.2.0 (CASE/host may say
+ * "qemu-version X.Y.Z"), firmware chosen from the descriptors in
+ * tests/argv/firmware/ (copies of Debian 12's), VARS at the profile's path or
+ * /var/lib/vfio-launch/NAME/NAME_VARS.fd, QMP fd 3, tap fds 20+index, SPICE
+ * autoport 5900, run-as user HOME=/home/alice, XDG_RUNTIME_DIR=/run/user/1000.
+ *
+ * VL_REGEN=1 (read here only, never by vfio-launch) rewrites the expected
+ * files instead of comparing; review the diff before committing.
+ *
+ * Usage: argv_golden CASE_DIR FIRMWARE_DESCRIPTOR_DIR
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hostinfo.h"
+#include "profile_json.h"
+#include "qemu_argv.h"
+#include "vars.h"
+
+#define FILE_MAX (1024 * 1024)
+
+static const char *case_dir; /* for messages */
+
+static char *read_text(const char *path)
+{
+        FILE *f = fopen(path, "re");
+        char *buf;
+        size_t n;
+
+        if (!f)
+                return NULL;
+        buf = malloc(FILE_MAX + 1);
+        if (!buf) {
+                fclose(f);
+                return NULL;
+        }
+        n = fread(buf, 1, FILE_MAX, f);
+        buf[n] = '\0';
+        fclose(f);
+        return buf;
+}
+
+static int write_text(const char *path, const char *text)
+{
+        FILE *f = fopen(path, "we");
+
+        if (!f)
+                return -errno;
+        fputs(text, f);
+        return fclose(f) == 0 ? 0 : -errno;
+}
+
+/* Lines joined into one text, each ending in '\n'. */
+static char *join(char *const *lines, size_t n)
+{
+        size_t len = 1;
+        char *s, *p;
+
+        for (size_t i = 0; i < n; i++)
+                len += strlen(lines[i]) + 1;
+        s = p = malloc(len);
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                p += sprintf(p, "%s\n", lines[i]);
+        *p = '\0';
+        return s;
+}
+
+/* Compare (or with regen, write) one expected file. An empty `got` means
+ * "this file must not exist". Returns 0 when equal. */
+static int check(const char *dir, const char *name, const char *got, bool regen)
+{
+        char path[4096];
+        _cleanup_free_ char *want = NULL;
+        size_t line = 1;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        if (regen) {
+                if (!got[0]) {
+                        if (unlink(path) < 0 && errno != ENOENT)
+                                return -errno;
+                        return 0;
+                }
+                return write_text(path, got);
+        }
+        want = read_text(path);
+        if (!want)
+                want = strdup("");
+        if (strcmp(want, got) == 0)
+                return 0;
+        /* Show the first differing line: enough to find it, diff does the rest. */
+        for (const char *a = want, *b = got;; line++) {
+                size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
+                if (la != lb || strncmp(a, b, la) != 0) {
+                        fprintf(stderr, "%s/%s: line %zu differs:\n  expected: %.*s\n  got:      %.*s\n",
+                                case_dir, name, line, (int) la, a, (int) lb, b);
+                        break;
+                }
+                if (!a[la] || !b[lb])
+                        break;
+                a += la + 1;
+                b += lb + 1;
+        }
+        fprintf(stderr, "(run with VL_REGEN=1 to rewrite %s, then review the diff)\n", name);
+        return -1;
+}
+
+static int read_host(const char *dir, struct hostinfo *h)
+{
+        char path[4096], line[256];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/host", dir);
+        f = fopen(path, "re");
+        if (!f)
+                return errno == ENOENT ? 0 : -errno;
+        while (fgets(line, sizeof(line), f)) {
+                line[strcspn(line, "\n")] = '\0';
+                if (!line[0] || line[0] == '#')
+                        continue;
+                if (strncmp(line, "qemu-version ", 13) == 0 &&
+                    hostinfo_parse_version(line + 13, &h->version) == 0)
+                        continue;
+                fprintf(stderr, "%s: cannot understand \"%s\"\n", path, line);
+                fclose(f);
+                return -EINVAL;
+        }
+        fclose(f);
+        return 0;
+}
+
+/* Everything the launcher would decide, faked. Mirrors the launcher's own
+ * steps: machine -> firmware descriptor -> VARS path. */
+static int fake_runtime(const struct profile *p, const struct hostinfo *h, const char *fw_dir,
+                        struct qemu_runtime *rt, struct vl_error *e, struct vl_warnings *w)
+{
+        char eff[PROFILE_STR_MAX], canonical[PROFILE_STR_MAX];
+        struct firmware_dirs dirs = { .n = 1 };
+        struct firmware_choice fc;
+        int r;
+
+        qemu_runtime_init(rt);
+        rt->qmp_fd = 3;
+        rt->spice_port = 5900;
+        for (unsigned i = 0; i < p->n_nics; i++)
+                if (p->nics[i].backend != NIC_USER)
+                        rt->nic_fds[i] = 20 + (int) i;
+        strcpy(rt->home, "/home/alice");
+        strcpy(rt->xdg_runtime_dir, "/run/user/1000");
+
+        /* Warnings of the machine type come from the builder itself. */
+        r = hostinfo_machine_resolve(p->machine, &h->version, eff, sizeof(eff), canonical,
+                                     sizeof(canonical), e, NULL);
+        if (r < 0)
+                return r;
+        snprintf(dirs.dir[0], sizeof(dirs.dir[0]), "%s", fw_dir);
+        r = hostinfo_firmware_for_profile(p, &dirs, canonical, &fc, e, w);
+        if (r < 0)
+                return r;
+        if (p->firmware.type == FIRMWARE_BIOS)
+                return 0;
+        strcpy(rt->firmware.code, fc.code);
+        strcpy(rt->firmware.code_format, fc.code_format);
+        strcpy(rt->firmware.vars_format, fc.vars_format[0] ? fc.vars_format : "raw");
+        rt->firmware.requires_smm = fc.requires_smm;
+        if (p->firmware.vars[0])
+                strcpy(rt->firmware.vars, p->firmware.vars);
+        else if (vars_default_path(VARS_STATE_DIR, p->name, rt->firmware.vars,
+                                   sizeof(rt->firmware.vars)) < 0)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        const char *dir, *regen_env = getenv("VL_REGEN");
+        _cleanup_free_ char *fw_dir = NULL;
+        bool regen = regen_env && strcmp(regen_env, "1") == 0;
+        struct hostinfo h = { .qemu_path = "/usr/bin/qemu-system-x86_64", .version = { 7, 2, 0 } };
+        _cleanup_free_ struct profile *p = NULL;
+        _cleanup_free_ struct qemu_runtime *rt = NULL;
+        _cleanup_free_ char *args = NULL, *envs = NULL, *warns = NULL;
+        _cleanup_qemu_cmd_ struct qemu_cmd *cmd = NULL;
+        char errline[1200];
+        struct vl_warnings w = {};
+        struct vl_error e = {};
+        int r, fails = 0;
+
+        if (argc != 3) {
+                fprintf(stderr, "usage: %s CASE_DIR FIRMWARE_DESCRIPTOR_DIR\n", argv[0]);
+                return 2;
+        }
+        dir = case_dir = argv[1];
+        /* Work inside the case folder so messages say "profile.json:L:C",
+         * whatever the path of the source tree. */
+        fw_dir = realpath(argv[2], NULL);
+        if (!fw_dir || chdir(dir) < 0) {
+                fprintf(stderr, "%s / %s: %m\n", argv[1], argv[2]);
+                return 2;
+        }
+        p = malloc(sizeof(*p));
+        rt = malloc(sizeof(*rt));
+        if (!p || !rt)
+                return 2;
+        if (read_host(".", &h) < 0)
+                return 1;
+
+        r = profile_load("profile.json", p, &e, &w);
+        if (r >= 0)
+                r = fake_runtime(p, &h, fw_dir, rt, &e, &w);
+        if (r >= 0)
+                r = qemu_argv_build(p, &h, rt, &cmd, &e, &w);
+        if (r < 0) {
+                vl_error_format(&e, errline, sizeof(errline));
+                strcat(errline, "\n");
+                if (check(".", "expected.error", errline, regen) < 0) {
+                        fprintf(stderr, "%s: build failed: %s", dir, errline);
+                        return 1;
+                }
+                return 0;
+        }
+        if (!regen) {
+                if (access("expected.error", F_OK) == 0) {
+                        fprintf(stderr, "%s: expected an error, but the build succeeded\n", dir);
+                        fails++;
+                }
+        } else {
+                (void) check(".", "expected.error", "", true);
+        }
+        for (size_t i = 0; i < cmd->n_argv; i++)
+                if (strchr(cmd->argv[i], '\n')) {
+                        fprintf(stderr, "argument %zu contains a newline\n", i);
+                        return 1;
+                }
+        args = join(cmd->argv, cmd->n_argv);
+        envs = join(cmd->env, cmd->n_env);
+        {
+                char *lines[VL_WARNINGS_MAX];
+                for (unsigned i = 0; i < w.n; i++)
+                        lines[i] = w.msg[i];
+                warns = join(lines, w.n);
+        }
+        if (!args || !envs || !warns)
+                return 2;
+        fails += check(".", "expected.args", args, regen) < 0;
+        fails += check(".", "expected.env", envs, regen) < 0;
+        fails += check(".", "expected.warnings", warns, regen) < 0;
+        if (regen)
+                printf("%s: rewritten\n", dir);
+        return fails ? 1 : 0;
+}

@@ -1,0 +1,652 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Realization test: hand a golden command line (CASE/expected.args) to the
+ * real qemu-system-x86_64 under TCG with -S and require that it reaches
+ * "prelaunch" with every -device realized and nothing on stderr. A golden
+ * file that QEMU rejects fails here, so goldens cannot drift into syntax no
+ * QEMU accepts.
+ *
+ * Only what a machine without KVM, VFIO or a GPU cannot do is substituted,
+ * here in the harness (the builder knows nothing of it), and each
+ * substitution is printed:
+ *   -accel kvm                 -> -accel tcg
+ *   -cpu MODEL,...             -> -cpu max,...,vendor=GenuineIntel without
+ *                                 hv-vpindex (TCG: "kernel doesn't allow setting
+ *                                 HyperV VP_INDEX"; other hv-* flags are kept);
+ *                                 TCG's max is AMD-flavoured and warns on
+ *                                 threads>1 without topoext, which TCG lacks
+ *   -device vfio-pci,...       -> bochs-display (function 0; VGA if x-vga=on) /
+ *                                 ich9-intel-hda (other functions): a GPU and its
+ *                                 HDA function, with the same id, bus, addr,
+ *                                 multifunction, rombar; host/romfile/x-vga dropped
+ *   -netdev tap,fd=N,...       -> -netdev user,... (same id)
+ *   -chardev socket,fd=N,...   -> -chardev stdio (same id): QMP over stdin/stdout
+ *   pflash0 file               -> the real OVMF code (same file if present)
+ *   pflash1 file               -> a temp copy of the matching OVMF VARS template
+ *   disk files                 -> temp qcow2/raw images made with qemu-img
+ *   -object secret,file=       -> a temp password file
+ *   -spice                     -> a free port on 127.0.0.1; gl/rendernode dropped
+ *   -audiodev DRIVER,...       -> none,... keeping id and the generic
+ *                                 timer-period / buffer-length / frequency
+ *                                 (no sound server or card here; ALSA errors
+ *                                 would only be logged, PA would be fatal)
+ * Temp files keep the golden file's base name (commas and spaces included)
+ * inside a folder named "realize, CASE.XXXXXX", so the escaping is exercised.
+ *
+ * Usage: argv_realize CASE_DIR QEMU QEMU_IMG OVMF_DIR WORK_PARENT
+ * Exit: 0 pass, 1 fail, 77 skip (no QEMU).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_ARGS 512
+#define MAX_KV 64
+#define OUT_MAX (1024 * 1024)
+#define TIMEOUT_MS 60000
+
+static const char *qemu, *qemu_img, *ovmf_dir;
+static char work[4096];
+static char *in_args[MAX_ARGS];
+static size_t n_in;
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        fputs("argv_realize: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+        exit(1);
+}
+
+/* Every string this short-lived tool makes is tracked and freed at the
+ * end, so the sanitizer build's leak checker stays meaningful. */
+static void **tracked;
+static size_t n_tracked, cap_tracked;
+
+static void *track(void *p)
+{
+        if (!p)
+                die("out of memory");
+        if (n_tracked == cap_tracked) {
+                size_t nc = cap_tracked ? 2 * cap_tracked : 256;
+                void **n = realloc(tracked, nc * sizeof(*n));
+                if (!n)
+                        die("out of memory");
+                tracked = n;
+                cap_tracked = nc;
+        }
+        tracked[n_tracked++] = p;
+        return p;
+}
+
+static void free_tracked(void)
+{
+        for (size_t i = 0; i < n_tracked; i++)
+                free(tracked[i]);
+        free(tracked);
+}
+
+static char *xstrdup(const char *s)
+{
+        return track(strdup(s));
+}
+
+static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xprintf(const char *fmt, ...)
+{
+        va_list ap;
+        char *r;
+
+        va_start(ap, fmt);
+        if (vasprintf(&r, fmt, ap) < 0)
+                die("out of memory");
+        va_end(ap);
+        return track(r);
+}
+
+/* ---- QEMU option strings: "head,key=value,..." with ",," for a comma ---------------------- */
+
+struct kv {
+        char *k; /* NULL: the implied first value ("e1000e" in -device e1000e,...) */
+        char *v;
+};
+struct optv {
+        size_t n;
+        struct kv kv[MAX_KV];
+};
+
+static void opt_parse(const char *s, struct optv *o)
+{
+        char *seg = malloc(strlen(s) + 1);
+        size_t len;
+
+        if (!seg)
+                die("out of memory");
+        o->n = 0;
+        for (;;) {
+                len = 0;
+                while (*s) {
+                        if (*s == ',' && s[1] == ',') {
+                                seg[len++] = ',';
+                                s += 2;
+                        } else if (*s == ',') {
+                                break;
+                        } else {
+                                seg[len++] = *s++;
+                        }
+                }
+                seg[len] = '\0';
+                if (o->n >= MAX_KV)
+                        die("too many options in \"%s\"", s);
+                {
+                        char *eq = strchr(seg, '=');
+                        struct kv *kv = &o->kv[o->n++];
+                        if (!eq && o->n == 1) {
+                                kv->k = NULL;
+                                kv->v = xstrdup(seg);
+                        } else if (eq) {
+                                *eq = '\0';
+                                kv->k = xstrdup(seg);
+                                kv->v = xstrdup(eq + 1);
+                        } else {
+                                kv->k = xstrdup(seg); /* a bare flag */
+                                kv->v = NULL;
+                        }
+                }
+                if (!*s)
+                        break;
+                s++;
+        }
+        free(seg);
+}
+
+static char *opt_join(const struct optv *o)
+{
+        size_t cap = 1;
+        char *r, *p;
+
+        for (size_t i = 0; i < o->n; i++)
+                cap += 2 * ((o->kv[i].k ? strlen(o->kv[i].k) : 0) +
+                            (o->kv[i].v ? strlen(o->kv[i].v) : 0)) + 3;
+        r = p = track(malloc(cap));
+        for (size_t i = 0; i < o->n; i++) {
+                if (i > 0)
+                        *p++ = ',';
+                if (o->kv[i].k) {
+                        p = stpcpy(p, o->kv[i].k);
+                        if (o->kv[i].v)
+                                *p++ = '=';
+                }
+                for (const char *v = o->kv[i].v; v && *v; v++) {
+                        *p++ = *v;
+                        if (*v == ',')
+                                *p++ = ',';
+                }
+        }
+        *p = '\0';
+        return r;
+}
+
+static const char *opt_head(const struct optv *o)
+{
+        return o->n > 0 && !o->kv[0].k ? o->kv[0].v : "";
+}
+
+static const char *opt_get(const struct optv *o, const char *key)
+{
+        for (size_t i = 0; i < o->n; i++)
+                if (o->kv[i].k && strcmp(o->kv[i].k, key) == 0)
+                        return o->kv[i].v;
+        return NULL;
+}
+
+static void opt_set(struct optv *o, const char *key, const char *val)
+{
+        for (size_t i = 0; i < o->n; i++)
+                if (o->kv[i].k && strcmp(o->kv[i].k, key) == 0) {
+                        o->kv[i].v = xstrdup(val);
+                        return;
+                }
+        if (o->n >= MAX_KV)
+                die("too many options");
+        o->kv[o->n].k = xstrdup(key);
+        o->kv[o->n++].v = xstrdup(val);
+}
+
+static void opt_del(struct optv *o, const char *key)
+{
+        for (size_t i = 0; i < o->n; i++)
+                if (o->kv[i].k && strcmp(o->kv[i].k, key) == 0) {
+                        memmove(&o->kv[i], &o->kv[i + 1], (o->n - i - 1) * sizeof(o->kv[0]));
+                        o->n--;
+                        i--;
+                }
+}
+
+static void opt_set_head(struct optv *o, const char *head)
+{
+        if (o->n > 0 && !o->kv[0].k) {
+                o->kv[0].v = xstrdup(head);
+                return;
+        }
+        if (o->n >= MAX_KV)
+                die("too many options");
+        memmove(&o->kv[1], &o->kv[0], o->n * sizeof(o->kv[0]));
+        o->kv[0] = (struct kv) { NULL, xstrdup(head) };
+        o->n++;
+}
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+static int run_wait(char *const argv[])
+{
+        pid_t pid = fork();
+        int status;
+
+        if (pid < 0)
+                die("fork: %m");
+        if (pid == 0) {
+                int devnull = open("/dev/null", O_WRONLY);
+                if (devnull >= 0)
+                        dup2(devnull, STDOUT_FILENO);
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        if (waitpid(pid, &status, 0) < 0)
+                die("waitpid: %m");
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+        char buf[65536];
+        int in = open(from, O_RDONLY | O_CLOEXEC), out;
+        ssize_t n;
+
+        if (in < 0)
+                die("open %s: %m", from);
+        out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (out < 0)
+                die("create %s: %m", to);
+        while ((n = read(in, buf, sizeof(buf))) > 0)
+                if (write(out, buf, (size_t) n) != n)
+                        die("write %s: %m", to);
+        close(in);
+        close(out);
+}
+
+static const char *base_name(const char *path)
+{
+        const char *s = strrchr(path, '/');
+        return s ? s + 1 : path;
+}
+
+static unsigned free_port(void)
+{
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t len = sizeof(a);
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        if (fd < 0 || bind(fd, (struct sockaddr *) &a, sizeof(a)) < 0 ||
+            getsockname(fd, (struct sockaddr *) &a, &len) < 0)
+                die("cannot find a free port: %m");
+        close(fd);
+        return ntohs(a.sin_port);
+}
+
+/* The format node's driver for a file node ("disk0-storage" -> "qcow2"). */
+static const char *format_of(const char *node)
+{
+        for (size_t i = 1; i + 1 < n_in; i++) {
+                struct optv o;
+                const char *f;
+
+                if (strcmp(in_args[i], "-blockdev") != 0)
+                        continue;
+                opt_parse(in_args[i + 1], &o);
+                f = opt_get(&o, "file");
+                if (f && strcmp(f, node) == 0)
+                        return opt_get(&o, "driver");
+        }
+        return "raw";
+}
+
+static void note(const char *what, const char *from, const char *to)
+{
+        printf("substituted %s:\n    %s\n -> %s\n", what, from, to);
+}
+
+/* ---- the substitutions -------------------------------------------------------------------- */
+
+static char *subst_blockdev(const char *val, const char **code_path, unsigned *n_disk)
+{
+        struct optv o;
+        const char *node, *file;
+        char *path;
+
+        opt_parse(val, &o);
+        if (strcmp(opt_get(&o, "driver") ? opt_get(&o, "driver") : "", "file") != 0)
+                return xstrdup(val);
+        node = opt_get(&o, "node-name");
+        file = opt_get(&o, "filename");
+        if (!node || !file)
+                die("-blockdev %s: no node-name or filename", val);
+        if (strcmp(node, "pflash0-storage") == 0) {
+                if (access(file, R_OK) == 0) {
+                        path = xstrdup(file);
+                } else {
+                        path = xprintf("%s/%s", ovmf_dir, base_name(file));
+                        if (access(path, R_OK) < 0)
+                                path = xprintf("%s/OVMF_CODE_4M.fd", ovmf_dir);
+                }
+                *code_path = path;
+        } else if (strcmp(node, "pflash1-storage") == 0) {
+                /* The enrolled-keys code comes with its own VARS (the keys). */
+                const char *tpl = *code_path && strstr(base_name(*code_path), ".ms.")
+                                          ? "OVMF_VARS_4M.ms.fd"
+                                          : "OVMF_VARS_4M.fd";
+                char *from = xprintf("%s/%s", ovmf_dir, tpl);
+                path = xprintf("%s/%s", work, base_name(file));
+                copy_file(from, path);
+        } else {
+                const char *fmt = format_of(node);
+                char *const cmd[] = { (char *) qemu_img, (char *) "create", (char *) "-q",
+                                      (char *) "-f", (char *) fmt,
+                                      path = xprintf("%s/%u-%s", work, (*n_disk)++, base_name(file)),
+                                      (char *) (strcmp(fmt, "qcow2") == 0 ? "64M" : "1M"), NULL };
+                if (run_wait(cmd) != 0)
+                        die("qemu-img create %s failed", path);
+        }
+        opt_set(&o, "filename", path);
+        return opt_join(&o);
+}
+
+static char *subst(const char *opt, const char *val, const char **code_path, unsigned *n_disk)
+{
+        struct optv o;
+
+        if (strcmp(opt, "-accel") == 0 && strcmp(val, "kvm") == 0)
+                return xstrdup("tcg");
+        if (strcmp(opt, "-blockdev") == 0)
+                return subst_blockdev(val, code_path, n_disk);
+        opt_parse(val, &o);
+        if (strcmp(opt, "-cpu") == 0) {
+                opt_set_head(&o, "max");
+                opt_del(&o, "hv-vpindex");
+                opt_set(&o, "vendor", "GenuineIntel");
+                return opt_join(&o);
+        }
+        if (strcmp(opt, "-device") == 0 && strcmp(opt_head(&o), "vfio-pci") == 0) {
+                const char *addr = opt_get(&o, "addr");
+                bool fn0 = !addr || !strchr(addr, '.'), vga = opt_get(&o, "x-vga") != NULL;
+                /* Not a NIC: an unconnected one warns "nic ... has no peer". */
+                opt_set_head(&o, !fn0 ? "ich9-intel-hda" : vga ? "VGA" : "bochs-display");
+                opt_del(&o, "host");
+                opt_del(&o, "romfile");
+                opt_del(&o, "x-vga");
+                return opt_join(&o);
+        }
+        if (strcmp(opt, "-netdev") == 0 && strcmp(opt_head(&o), "tap") == 0) {
+                opt_set_head(&o, "user");
+                opt_del(&o, "fd");
+                return opt_join(&o);
+        }
+        if (strcmp(opt, "-chardev") == 0 && strcmp(opt_head(&o), "socket") == 0 &&
+            opt_get(&o, "fd")) {
+                return xprintf("stdio,id=%s", opt_get(&o, "id"));
+        }
+        if (strcmp(opt, "-object") == 0 && strcmp(opt_head(&o), "secret") == 0 &&
+            opt_get(&o, "file")) {
+                char *path = xprintf("%s/%s", work, base_name(opt_get(&o, "file")));
+                FILE *f = fopen(path, "we");
+                if (!f || fputs("test-password", f) < 0 || fclose(f) != 0)
+                        die("cannot write %s", path);
+                opt_set(&o, "file", path);
+                return opt_join(&o);
+        }
+        if (strcmp(opt, "-spice") == 0) {
+                char port[16];
+                snprintf(port, sizeof(port), "%u", free_port());
+                opt_set(&o, "port", port);
+                opt_set(&o, "addr", "127.0.0.1");
+                opt_del(&o, "gl");
+                opt_del(&o, "rendernode");
+                return opt_join(&o);
+        }
+        if (strcmp(opt, "-audiodev") == 0) {
+                static const char *const keep[] = { "id", "timer-period", "in.buffer-length",
+                                                    "out.buffer-length", "out.frequency" };
+                struct optv n = { 0 };
+                n.kv[n.n++] = (struct kv) { NULL, xstrdup("none") };
+                for (size_t i = 0; i < o.n; i++)
+                        for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++)
+                                if (o.kv[i].k && strcmp(o.kv[i].k, keep[k]) == 0)
+                                        n.kv[n.n++] = o.kv[i];
+                return opt_join(&n);
+        }
+        return xstrdup(val);
+}
+
+/* ---- running QEMU ------------------------------------------------------------------------- */
+
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int run_qemu(char **argv, char *out, char *err, int *ret_status)
+{
+        static const char cmds[] = "{\"execute\":\"qmp_capabilities\"}\n"
+                                   "{\"execute\":\"query-status\"}\n"
+                                   "{\"execute\":\"qom-list\",\"arguments\":{\"path\":"
+                                   "\"/machine/peripheral\"}}\n"
+                                   "{\"execute\":\"quit\"}\n";
+        int in[2], o[2], e[2];
+        size_t n_out = 0, n_err = 0;
+        int64_t deadline = now_ms() + TIMEOUT_MS;
+        char *env[] = { (char *) "PATH=/usr/local/bin:/usr/bin:/bin", xprintf("HOME=%s", work), NULL };
+        pid_t pid;
+
+        if (pipe2(in, O_CLOEXEC) < 0 || pipe2(o, O_CLOEXEC) < 0 || pipe2(e, O_CLOEXEC) < 0)
+                die("pipe: %m");
+        pid = fork();
+        if (pid < 0)
+                die("fork: %m");
+        if (pid == 0) {
+                if (dup2(in[0], 0) < 0 || dup2(o[1], 1) < 0 || dup2(e[1], 2) < 0)
+                        _exit(127);
+                if (chdir(work) < 0)
+                        _exit(127);
+                execve(argv[0], argv, env);
+                _exit(127);
+        }
+        close(in[0]);
+        close(o[1]);
+        close(e[1]);
+        /* QMP input can be queued before the greeting: the monitor reads it
+         * once it runs, i.e. after every device was created and realized. */
+        if (write(in[1], cmds, strlen(cmds)) != (ssize_t) strlen(cmds))
+                fprintf(stderr, "writing QMP commands: %m (QEMU gone early?)\n");
+        close(in[1]);
+
+        for (int open_fds = 2; open_fds > 0;) {
+                struct pollfd p[2] = { { .fd = o[0], .events = POLLIN }, { .fd = e[0], .events = POLLIN } };
+                int64_t left = deadline - now_ms();
+                if (left <= 0 || poll(p, 2, (int) left) <= 0) {
+                        kill(pid, SIGKILL);
+                        fprintf(stderr, "QEMU did not finish within %d s\n", TIMEOUT_MS / 1000);
+                        break;
+                }
+                for (int i = 0; i < 2; i++) {
+                        char *buf = i ? err : out;
+                        size_t *n = i ? &n_err : &n_out;
+                        ssize_t r;
+                        if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                                continue;
+                        r = read(p[i].fd, buf + *n, OUT_MAX - 1 - *n);
+                        if (r <= 0) {
+                                close(p[i].fd);
+                                if (i)
+                                        e[0] = -1;
+                                else
+                                        o[0] = -1;
+                                open_fds--;
+                                continue;
+                        }
+                        *n += (size_t) r;
+                        buf[*n] = '\0';
+                }
+        }
+        if (o[0] >= 0)
+                close(o[0]);
+        if (e[0] >= 0)
+                close(e[0]);
+        if (waitpid(pid, ret_status, 0) < 0)
+                die("waitpid: %m");
+        return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        return remove(path);
+}
+
+int main(int argc, char **argv)
+{
+        const char *dir, *code_path = NULL, *keep = getenv("VL_KEEP");
+        char *out_args[MAX_ARGS + 1], *out, *err, *text, *line, *save;
+        unsigned n_disk = 0;
+        int status = 0, fails = 0;
+        FILE *f;
+        size_t len;
+
+        if (argc != 6) {
+                fprintf(stderr, "usage: %s CASE_DIR QEMU QEMU_IMG OVMF_DIR WORK_PARENT\n", argv[0]);
+                return 2;
+        }
+        dir = argv[1];
+        qemu = argv[2];
+        qemu_img = argv[3];
+        ovmf_dir = argv[4];
+        signal(SIGPIPE, SIG_IGN);
+        if (access(qemu, X_OK) < 0 || access(qemu_img, X_OK) < 0) {
+                printf("skipped: %s or %s not installed\n", qemu, qemu_img);
+                return 77;
+        }
+
+        /* expected.args, one argument per line */
+        text = xprintf("%s/expected.args", dir);
+        f = fopen(text, "re");
+        if (!f)
+                die("%s: %m", text);
+        text = track(malloc(OUT_MAX));
+        len = fread(text, 1, OUT_MAX - 1, f);
+        text[len] = '\0';
+        fclose(f);
+        for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                if (n_in >= MAX_ARGS)
+                        die("too many arguments");
+                in_args[n_in++] = line;
+        }
+        if (n_in == 0)
+                die("%s/expected.args is empty", dir);
+
+        snprintf(work, sizeof(work), "%s/realize, %s.XXXXXX", argv[5], base_name(dir));
+        if (!mkdtemp(work))
+                die("mkdtemp %s: %m", work);
+
+        out_args[0] = (char *) qemu;
+        for (size_t i = 1; i < n_in; i++) {
+                char *v;
+
+                out_args[i] = in_args[i];
+                /* options without a value */
+                if (strcmp(in_args[i], "-S") == 0 || strcmp(in_args[i], "-nodefaults") == 0 ||
+                    strcmp(in_args[i], "-no-user-config") == 0)
+                        continue;
+                if (in_args[i][0] != '-' || i + 1 >= n_in)
+                        die("unexpected argument \"%s\"", in_args[i]);
+                v = subst(in_args[i], in_args[i + 1], &code_path, &n_disk);
+                if (strcmp(v, in_args[i + 1]) != 0)
+                        note(in_args[i], in_args[i + 1], v);
+                out_args[i + 1] = v;
+                i++;
+        }
+        out_args[n_in] = NULL;
+
+        out = track(calloc(1, OUT_MAX));
+        err = track(calloc(1, OUT_MAX));
+        run_qemu(out_args, out, err, &status);
+
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                fprintf(stderr, "FAIL: QEMU exited with %s %d\n",
+                        WIFEXITED(status) ? "status" : "signal",
+                        WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+                fails++;
+        }
+        if (err[0]) {
+                fprintf(stderr, "FAIL: QEMU wrote to stderr:\n%s", err);
+                fails++;
+        }
+        if (!strstr(out, "\"status\": \"prelaunch\"")) {
+                fprintf(stderr, "FAIL: query-status did not answer \"prelaunch\"\n");
+                fails++;
+        }
+        if (strstr(out, "\"error\"")) {
+                fprintf(stderr, "FAIL: a QMP command failed\n");
+                fails++;
+        }
+        /* every -device must be in /machine/peripheral, i.e. realized */
+        for (size_t i = 1; i + 1 < n_in; i++) {
+                struct optv o;
+                const char *id;
+                char *want;
+
+                if (strcmp(out_args[i], "-device") != 0)
+                        continue;
+                opt_parse(out_args[i + 1], &o);
+                id = opt_get(&o, "id");
+                if (!id) {
+                        fprintf(stderr, "FAIL: -device %s has no id\n", out_args[i + 1]);
+                        fails++;
+                        continue;
+                }
+                want = xprintf("\"name\": \"%s\"", id);
+                if (!strstr(out, want)) {
+                        fprintf(stderr, "FAIL: device \"%s\" is not in /machine/peripheral\n", id);
+                        fails++;
+                }
+        }
+        if (fails) {
+                fprintf(stderr, "command line:\n");
+                for (size_t i = 0; out_args[i]; i++)
+                        fprintf(stderr, "  %s\n", out_args[i]);
+                fprintf(stderr, "QMP output:\n%s\n", out);
+        } else {
+                printf("PASS: %s reached prelaunch with every device realized\n", base_name(dir));
+        }
+        if (!keep || strcmp(keep, "1") != 0)
+                nftw(work, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        free_tracked();
+        return fails ? 1 : 0;
+}

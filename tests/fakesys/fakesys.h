@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * fakesys: a fake host for tests — sysfs, /dev, /proc and a run dir in a
+ * fresh temp dir — and an in-process model of how the kernel reacts to the
+ * sysfs writes bind makes (drivers/base/bus.c, dd.c, pci-driver.c):
+ *
+ *   DEV/driver_override   "x\n" sets, "\n" clears (reads back "(null)")
+ *   DRV/unbind  ADDR      detach if bound to DRV, else ENODEV
+ *   DRV/bind    ADDR      ENODEV if DRV does not match (override set to
+ *                         another driver, or DRV is not the device's native
+ *                         driver), EBUSY if the device has a driver
+ *   drivers_probe ADDR    an unbound device attaches to its override, or with
+ *                         none to its native driver, if that driver is loaded
+ *   modprobe MODULE       creates the driver dir, then probes every unbound
+ *                         device it matches (as module loading does)
+ *   /dev/vfio/GROUP       exists while >= 1 member is bound to vfio-pci
+ *                         (created root:root 0600)
+ *
+ * All dynamic state (driver links, overrides, loaded drivers, /dev/vfio)
+ * lives in the tree itself, so a forked child can run bind code and die
+ * mid-way ("crash") and the parent's model goes on from what is on disk.
+ * The fixed facts (each device's native driver and group, driver modules,
+ * injected failures) live in memory and must be set up before forking.
+ *
+ * Setup helpers abort() with a message on failure: they are test plumbing.
+ * Never touches anything outside its temp dir.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "bind.h"
+
+struct fakesys;
+
+/* A new fake host in a mkdtemp() dir under $TMPDIR (or /tmp), IOMMU off,
+ * no devices, no drivers. fakesys_free() removes the whole tree. */
+struct fakesys *fakesys_new(void);
+void fakesys_free(struct fakesys *fs);
+
+const char *fakesys_top(const struct fakesys *fs);  /* the temp dir */
+const char *fakesys_sys(const struct fakesys *fs);  /* TOP/sys */
+const char *fakesys_dev(const struct fakesys *fs);  /* TOP/dev */
+const char *fakesys_proc(const struct fakesys *fs); /* TOP/proc */
+const char *fakesys_run(const struct fakesys *fs);  /* TOP/run (not created) */
+
+/* bind_env for this host: its roots, a tiny pci.ids (10de:11c0, 10de:0e0b,
+ * 8086:…), the model as ops, and short bounds (300 ms waits and writes). */
+void fakesys_env(struct fakesys *fs, struct bind_env *env);
+
+/* --- building the host --------------------------------------------------- */
+
+/* IOMMU on: SYS/class/iommu/dmar0 and SYS/kernel/iommu_groups exist. */
+void fakesys_iommu_on(struct fakesys *fs);
+
+/* A PCI driver NAME provided by MODULE (NULL: built in). loaded = its
+ * SYS/bus/pci/drivers/NAME dir exists now. */
+void fakesys_driver(struct fakesys *fs, const char *name, const char *module, bool loaded);
+
+/* A device. class is 24-bit (0x030000 VGA, 0x040300 audio, 0x060400
+ * bridge); group -1 = no iommu_group link; native = the driver the kernel
+ * would pick for it (NULL none); bound_to = its driver now (NULL none; the
+ * driver must be loaded). VGA devices get boot_vga "0". */
+void fakesys_device(struct fakesys *fs, const char *addr, uint16_t vendor, uint16_t device,
+                    uint32_t class_code, int group, const char *native, const char *bound_to);
+
+/* Write a device attribute file (boot_vga, resource, driver_override...). */
+void fakesys_device_attr(struct fakesys *fs, const char *addr, const char *attr, const char *content);
+
+/* A DRM node: SYS/.../ADDR/drm/NAME, DEV/dri/NAME and, for card*,
+ * DEV/dri/by-path/pci-ADDR-card (render* : -render). */
+void fakesys_drm_node(struct fakesys *fs, const char *addr, const char *name);
+
+/* PROC/PID with comm, stat (start time `start`) and an fd 3 linked to
+ * DEV/node (node NULL: no fd). */
+void fakesys_process(struct fakesys *fs, pid_t pid, const char *comm, const char *node, uint64_t start);
+
+/* PROC/iomem content. */
+void fakesys_iomem(struct fakesys *fs, const char *text);
+
+/* SYS/class/graphics/FB with a device link to ADDR. */
+void fakesys_fb(struct fakesys *fs, const char *fb, const char *addr);
+
+/* --- injected failures ---------------------------------------------------- */
+
+/* Every write to SYS/REL answers -err (nothing changes). */
+void fakesys_fail_write(struct fakesys *fs, const char *rel, int err);
+
+/* Replace SYS/REL with a FIFO nobody reads: the real bounded writer blocks
+ * in open() until its timeout, as a hung sysfs write would. */
+void fakesys_hang(struct fakesys *fs, const char *rel);
+
+/* Probes to DRIVER accept the write but never bind (a probe that fails
+ * quietly, or hangs in the background). */
+void fakesys_never_binds(struct fakesys *fs, const char *driver, bool on);
+
+/* modprobe MODULE fails ("Module not found"). */
+void fakesys_module_missing(struct fakesys *fs, const char *module, bool on);
+
+/* The model never creates /dev/vfio/GROUP nodes (vfio_iommu_type1 missing). */
+void fakesys_no_vfio_node(struct fakesys *fs, bool on);
+
+/* Remove a loaded driver's dir (as rmmod would; no device may be bound). */
+void fakesys_unload_driver(struct fakesys *fs, const char *name);
+
+/* The process calls _exit(0) at its (n+1)-th sysfs write (n = 0: the
+ * first): before performing it, or right after the model applied it
+ * (after_write). n < 0 = never. For a forked child: a crash. */
+void fakesys_crash_at(struct fakesys *fs, int n, bool after_write);
+
+/* --- looking at it ----------------------------------------------------------- */
+
+/* Every entry under SYS, DEV and PROC (not the run dir), one line each,
+ * sorted: "path type mode uid:gid -> target | content". malloc'd. */
+char *fakesys_snapshot(const struct fakesys *fs);
+
+/* Current driver of ADDR ("" none), into a static buffer. */
+const char *fakesys_driver_of(const struct fakesys *fs, const char *addr);
+
+/* Counters for assertions. */
+unsigned fakesys_writes(const struct fakesys *fs);   /* sysfs writes seen */
+unsigned fakesys_modprobes(const struct fakesys *fs);
+/* Owner of DEV/vfio/GROUP seen when the model last removed it; -1 if never. */
+long fakesys_vfio_owner_at_release(const struct fakesys *fs, int group);

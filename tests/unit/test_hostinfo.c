@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * hostinfo + vars: version parsing, finding and probing QEMU (fake binaries
+ * in a temp dir, and the real one when installed), machine resolution,
+ * firmware descriptor search in temp folders, and the never-overwrite VARS
+ * copy.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "hostinfo.h"
+#include "vars.h"
+
+static char tmp[256];
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        return remove(path);
+}
+
+static int setup(void **state)
+{
+        strcpy(tmp, "/tmp/vl-test-hostinfo.XXXXXX");
+        return mkdtemp(tmp) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+        return nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void write_file(const char *path, const char *content, mode_t mode)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        size_t len = strlen(content);
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, content, len), (ssize_t) len);
+        assert_int_equal(close(fd), 0);
+}
+
+/* TMP/name */
+static void pathj(char *buf, size_t size, const char *name)
+{
+        assert_true(snprintf(buf, size, "%s/%s", tmp, name) < (int) size);
+}
+
+static void test_parse_version(void **state)
+{
+        struct qemu_version v;
+
+        assert_int_equal(hostinfo_parse_version("QEMU emulator version 7.2.22 (Debian "
+                                                "1:7.2+dfsg-7+deb12u18+b3)\nCopyright (c) 2003-2022",
+                                                &v),
+                         0);
+        assert_int_equal(v.major, 7);
+        assert_int_equal(v.minor, 2);
+        assert_int_equal(v.micro, 22);
+        assert_int_equal(hostinfo_parse_version("8.2.0", &v), 0);
+        assert_int_equal(v.major, 8);
+        assert_int_equal(v.micro, 0);
+        assert_int_equal(hostinfo_parse_version("QEMU emulator version 10.2.0\n", &v), 0);
+        assert_int_equal(v.major, 10);
+        assert_int_equal(hostinfo_parse_version("9.1", &v), 0);
+        assert_int_equal(v.micro, 0);
+        assert_int_equal(hostinfo_parse_version("", &v), -EINVAL);
+        assert_int_equal(hostinfo_parse_version("QEMU emulator version x", &v), -EINVAL);
+        assert_int_equal(hostinfo_parse_version("7.2.22x", &v), -EINVAL);
+        assert_int_equal(hostinfo_parse_version("7.", &v), -EINVAL);
+        assert_int_equal(hostinfo_parse_version("99999999.1.1", &v), -EINVAL);
+
+        assert_true(qemu_version_at_least(&(struct qemu_version) { 8, 1, 0 }, 8, 1, 0));
+        assert_true(qemu_version_at_least(&(struct qemu_version) { 10, 0, 0 }, 8, 1, 0));
+        assert_false(qemu_version_at_least(&(struct qemu_version) { 8, 0, 9 }, 8, 1, 0));
+}
+
+static void test_find_and_probe(void **state)
+{
+        char bin[300], path_env[600], found[300], other[300];
+        struct hostinfo h;
+        struct vl_error e = {};
+
+        pathj(bin, sizeof(bin), "bin");
+        assert_int_equal(mkdir(bin, 0755), 0);
+        pathj(other, sizeof(other), "empty");
+        assert_int_equal(mkdir(other, 0755), 0);
+        pathj(bin, sizeof(bin), "bin/qemu-system-x86_64");
+        write_file(bin, "#!/bin/sh\necho 'QEMU emulator version 8.2.1 (fake)'\n", 0755);
+
+        /* PATH search: skips empty and relative entries, takes the first hit */
+        snprintf(path_env, sizeof(path_env), "::relative:%s:%s/bin", other, tmp);
+        assert_int_equal(hostinfo_find_qemu(NULL, path_env, found, sizeof(found), &e), 0);
+        assert_string_equal(found, bin);
+        assert_int_equal(hostinfo_find_qemu(NULL, other, found, sizeof(found), &e), -ENOENT);
+        assert_non_null(strstr(e.msg, "qemu-system-x86_64"));
+        /* explicit path wins; a directory is not a binary */
+        assert_int_equal(hostinfo_find_qemu(bin, "/nonexistent", found, sizeof(found), &e), 0);
+        assert_int_equal(hostinfo_find_qemu(other, NULL, found, sizeof(found), &e), -EACCES);
+
+        assert_int_equal(hostinfo_probe_qemu(bin, &h, &e), 0);
+        assert_string_equal(h.qemu_path, bin);
+        assert_int_equal(h.version.major, 8);
+        assert_int_equal(h.version.minor, 2);
+        assert_int_equal(h.version.micro, 1);
+
+        write_file(bin, "#!/bin/sh\necho 'no version here'\n", 0755);
+        assert_int_equal(hostinfo_probe_qemu(bin, &h, &e), -EINVAL);
+        write_file(bin, "#!/bin/sh\nexit 3\n", 0755);
+        assert_int_equal(hostinfo_probe_qemu(bin, &h, &e), -EIO);
+        assert_non_null(strstr(e.msg, "exit status 3"));
+
+        /* the real one, when this machine has it */
+        if (access("/usr/bin/qemu-system-x86_64", X_OK) == 0) {
+                assert_int_equal(hostinfo_probe_qemu("/usr/bin/qemu-system-x86_64", &h, &e), 0);
+                assert_true(h.version.major >= 7);
+        }
+}
+
+static void test_machine(void **state)
+{
+        struct qemu_version v72 = { 7, 2, 0 }, v91 = { 9, 1, 0 }, v101 = { 10, 1, 0 },
+                            v102 = { 10, 2, 0 }, dev = { 10, 1, 50 };
+        char eff[64], can[64];
+        struct vl_warnings w = {};
+        struct vl_error e = {};
+
+        assert_int_equal(hostinfo_machine_resolve("q35", &v72, eff, sizeof(eff), can, sizeof(can),
+                                                  &e, &w), 0);
+        assert_string_equal(eff, "q35");
+        assert_string_equal(can, "pc-q35-7.2");
+        assert_int_equal(hostinfo_machine_resolve("pc-q35-4.2", &v72, eff, sizeof(eff), can,
+                                                  sizeof(can), &e, &w), 0);
+        assert_string_equal(eff, "pc-q35-4.2");
+        assert_int_equal(w.n, 0);
+        /* 9.1: 5 years old -> deprecated, still there */
+        assert_int_equal(hostinfo_machine_resolve("pc-q35-4.2", &v91, eff, sizeof(eff), can,
+                                                  sizeof(can), &e, &w), 0);
+        assert_string_equal(eff, "pc-q35-4.2");
+        assert_int_equal(w.n, 1);
+        assert_int_equal(hostinfo_machine_resolve("pc-q35-4.2", &v101, eff, sizeof(eff), can,
+                                                  sizeof(can), &e, NULL), 0);
+        assert_string_equal(eff, "pc-q35-4.2");
+        /* 10.2 deletes 4.2 (6 years); a 10.1 development snapshot counts as 10.2 */
+        assert_int_equal(hostinfo_machine_resolve("pc-q35-4.2", &v102, eff, sizeof(eff), can,
+                                                  sizeof(can), &e, &w), 0);
+        assert_string_equal(eff, "q35");
+        assert_string_equal(can, "pc-q35-10.2");
+        assert_int_equal(w.n, 2);
+        assert_non_null(strstr(w.msg[1], "no longer exists"));
+        assert_int_equal(hostinfo_machine_resolve("pc-q35-4.2", &dev, eff, sizeof(eff), NULL, 0,
+                                                  &e, NULL), 0);
+        assert_string_equal(eff, "q35");
+        assert_int_equal(hostinfo_machine_resolve("pc-q35-4.1", &v101, eff, sizeof(eff), NULL, 0,
+                                                  &e, NULL), 0);
+        assert_string_equal(eff, "q35");
+
+        assert_int_equal(hostinfo_machine_resolve("pc-q35-8.0", &v72, eff, sizeof(eff), NULL, 0,
+                                                  &e, NULL), -EINVAL);
+        assert_string_equal(e.path, "$.machine");
+        assert_int_equal(hostinfo_machine_resolve("pc-q35-2.3", &v72, eff, sizeof(eff), NULL, 0,
+                                                  &e, NULL), -EINVAL);
+        assert_int_equal(hostinfo_machine_resolve("pc-q35-4.2x", &v72, eff, sizeof(eff), NULL, 0,
+                                                  &e, NULL), -EINVAL);
+        assert_int_equal(hostinfo_machine_resolve("pc", &v72, eff, sizeof(eff), NULL, 0, &e, NULL),
+                         -EINVAL);
+}
+
+#define DESC(name, code, vars, machines, features)                                                 \
+        "{ \"description\": \"" name "\", \"interface-types\": [\"uefi\"],"                        \
+        "  \"mapping\": { \"device\": \"flash\","                                                  \
+        "    \"executable\": { \"filename\": \"" code "\", \"format\": \"raw\" },"                \
+        "    \"nvram-template\": { \"filename\": \"" vars "\", \"format\": \"raw\" } },"          \
+        "  \"targets\": [ { \"architecture\": \"x86_64\", \"machines\": [" machines "] } ],"      \
+        "  \"features\": [" features "], \"tags\": [] }"
+
+/* Debian 12's three OVMF descriptors. */
+static void debian_descriptors(const char *dir)
+{
+        char p[512];
+
+        assert_true(snprintf(p, sizeof(p), "%s/40-edk2-x86_64-secure-enrolled.json", dir) > 0);
+        write_file(p, DESC("sb enrolled", "/usr/share/OVMF/OVMF_CODE_4M.ms.fd",
+                           "/usr/share/OVMF/OVMF_VARS_4M.ms.fd", "\"pc-q35-*\"",
+                           "\"acpi-s3\", \"enrolled-keys\", \"requires-smm\", \"secure-boot\""),
+                   0644);
+        assert_true(snprintf(p, sizeof(p), "%s/50-edk2-x86_64-secure.json", dir) > 0);
+        write_file(p, DESC("sb", "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd",
+                           "/usr/share/OVMF/OVMF_VARS_4M.fd", "\"pc-q35-*\"",
+                           "\"acpi-s3\", \"requires-smm\", \"secure-boot\""),
+                   0644);
+        assert_true(snprintf(p, sizeof(p), "%s/60-edk2-x86_64.json", dir) > 0);
+        write_file(p, DESC("plain", "/usr/share/OVMF/OVMF_CODE_4M.fd",
+                           "/usr/share/OVMF/OVMF_VARS_4M.fd", "\"pc-i440fx-*\", \"pc-q35-*\"",
+                           "\"acpi-s3\", \"amd-sev\""),
+                   0644);
+}
+
+static void test_firmware(void **state)
+{
+        struct firmware_dirs d = {};
+        struct firmware_choice c;
+        struct vl_warnings w = {};
+        struct vl_error e = {};
+        char p[512];
+
+        /* system, /etc, user: least specific first */
+        d.n = 3;
+        pathj(d.dir[0], sizeof(d.dir[0]), "share");
+        pathj(d.dir[1], sizeof(d.dir[1]), "etc");
+        pathj(d.dir[2], sizeof(d.dir[2]), "user");
+        assert_int_equal(mkdir(d.dir[0], 0755), 0);
+        assert_int_equal(mkdir(d.dir[1], 0755), 0);
+        /* d.dir[2] does not exist: normal */
+        debian_descriptors(d.dir[0]);
+
+        /* without secure boot: 40 and 50 fit too, but the plain 60 is preferred */
+        assert_int_equal(hostinfo_firmware_select(&d, "pc-q35-7.2", false, &c, &e, &w), 0);
+        assert_string_equal(c.code, "/usr/share/OVMF/OVMF_CODE_4M.fd");
+        assert_string_equal(c.vars_template, "/usr/share/OVMF/OVMF_VARS_4M.fd");
+        assert_string_equal(c.code_format, "raw");
+        assert_false(c.secure_boot);
+        assert_false(c.requires_smm);
+        assert_non_null(strstr(c.descriptor, "share/60-edk2-x86_64.json"));
+        /* secure boot: the first by name with secure-boot + requires-smm */
+        assert_int_equal(hostinfo_firmware_select(&d, "pc-q35-7.2", true, &c, &e, &w), 0);
+        assert_string_equal(c.code, "/usr/share/OVMF/OVMF_CODE_4M.ms.fd");
+        assert_true(c.secure_boot && c.requires_smm);
+        assert_int_equal(w.n, 0);
+
+        /* an empty file of the same name in /etc hides the system one */
+        pathj(p, sizeof(p), "etc/40-edk2-x86_64-secure-enrolled.json");
+        write_file(p, "", 0644);
+        assert_int_equal(hostinfo_firmware_select(&d, "pc-q35-7.2", true, &c, &e, &w), 0);
+        assert_string_equal(c.code, "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd");
+
+        /* a user file of the same name replaces /etc's; an earlier name wins */
+        assert_int_equal(mkdir(d.dir[2], 0755), 0);
+        pathj(p, sizeof(p), "user/40-edk2-x86_64-secure-enrolled.json");
+        write_file(p, DESC("mine", "/home/u/CODE.fd", "/home/u/VARS.fd", "\"pc-q35-*\"",
+                           "\"requires-smm\", \"secure-boot\""),
+                   0644);
+        assert_int_equal(hostinfo_firmware_select(&d, "pc-q35-7.2", true, &c, &e, &w), 0);
+        assert_string_equal(c.code, "/home/u/CODE.fd");
+        pathj(p, sizeof(p), "user/10-plain.json");
+        write_file(p, DESC("mine", "/home/u/PLAIN.fd", "/home/u/PVARS.fd", "\"pc-q35-7.*\"", ""),
+                   0644);
+        assert_int_equal(hostinfo_firmware_select(&d, "pc-q35-7.2", false, &c, &e, &w), 0);
+        assert_string_equal(c.code, "/home/u/PLAIN.fd");
+        /* ... but its glob does not match pc-q35-8.2 */
+        assert_int_equal(hostinfo_firmware_select(&d, "pc-q35-8.2", false, &c, &e, &w), 0);
+        assert_string_equal(c.code, "/usr/share/OVMF/OVMF_CODE_4M.fd");
+
+        /* invalid descriptors are skipped with a warning */
+        pathj(p, sizeof(p), "user/05-broken.json");
+        write_file(p, "{ not json", 0644);
+        memset(&w, 0, sizeof(w));
+        assert_int_equal(hostinfo_firmware_select(&d, "pc-q35-7.2", false, &c, &e, &w), 0);
+        assert_string_equal(c.code, "/home/u/PLAIN.fd");
+        assert_int_equal(w.n, 1);
+        assert_non_null(strstr(w.msg[0], "05-broken.json"));
+
+        /* nothing for i440fx-only... and for another architecture */
+        assert_int_equal(hostinfo_firmware_select(&d, "microvm", false, &c, &e, NULL), -ENOENT);
+        assert_non_null(strstr(e.msg, "microvm"));
+
+        /* explicit code path: format/template/SMM from the descriptor naming it */
+        {
+                struct profile *pr = calloc(1, sizeof(*pr));
+                assert_non_null(pr);
+                profile_init(pr, "vm");
+                strcpy(pr->firmware.code, "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd");
+                assert_int_equal(hostinfo_firmware_for_profile(pr, &d, "pc-q35-7.2", &c, &e, NULL), 0);
+                assert_string_equal(c.vars_template, "/usr/share/OVMF/OVMF_VARS_4M.fd");
+                assert_true(c.requires_smm);
+                strcpy(pr->firmware.code, "/opt/fw/CODE.fd");
+                memset(&w, 0, sizeof(w));
+                assert_int_equal(hostinfo_firmware_for_profile(pr, &d, "pc-q35-7.2", &c, &e, &w), 0);
+                assert_string_equal(c.code, "/opt/fw/CODE.fd");
+                assert_string_equal(c.vars_template, "");
+                assert_int_equal(w.n, 1); /* no template known */
+                strcpy(pr->firmware.vars_template, "/opt/fw/VARS.fd");
+                assert_int_equal(hostinfo_firmware_for_profile(pr, &d, "pc-q35-7.2", &c, &e, NULL), 0);
+                assert_string_equal(c.vars_template, "/opt/fw/VARS.fd");
+                pr->firmware.type = FIRMWARE_BIOS;
+                assert_int_equal(hostinfo_firmware_for_profile(pr, &d, "pc-q35-7.2", &c, &e, NULL), 0);
+                assert_string_equal(c.code, "");
+                free(pr);
+        }
+
+        /* the default folder list */
+        assert_int_equal(hostinfo_firmware_dirs_default("/x/cfg", "/home/u", &d), 0);
+        assert_int_equal(d.n, 3);
+        assert_string_equal(d.dir[0], "/usr/share/qemu/firmware");
+        assert_string_equal(d.dir[1], "/etc/qemu/firmware");
+        assert_string_equal(d.dir[2], "/x/cfg/qemu/firmware");
+        assert_int_equal(hostinfo_firmware_dirs_default("relative", "/home/u", &d), 0);
+        assert_string_equal(d.dir[2], "/home/u/.config/qemu/firmware");
+        assert_int_equal(hostinfo_firmware_dirs_default(NULL, NULL, &d), 0);
+        assert_int_equal(d.n, 2);
+}
+
+static void read_file(const char *path, char *buf, size_t size)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n;
+
+        assert_true(fd >= 0);
+        n = read(fd, buf, size - 1);
+        assert_true(n >= 0);
+        buf[n] = '\0';
+        close(fd);
+}
+
+static void test_vars(void **state)
+{
+        char tpl[300], vars[300], buf[64], dir[300];
+        struct vl_error e = {};
+        struct stat st;
+        bool created;
+
+        pathj(tpl, sizeof(tpl), "VARS_template.fd");
+        write_file(tpl, "template-v1", 0644);
+        assert_int_equal(vars_default_path(tmp, "win10", vars, sizeof(vars)), 0);
+        pathj(dir, sizeof(dir), "win10/win10_VARS.fd");
+        assert_string_equal(vars, dir);
+
+        /* the parent is missing: only created when asked */
+        assert_int_equal(vars_ensure(tpl, vars, (uid_t) -1, (gid_t) -1, false, &created, &e), -ENOENT);
+        assert_false(created);
+        assert_int_equal(vars_ensure(tpl, vars, (uid_t) -1, (gid_t) -1, true, &created, &e), 0);
+        assert_true(created);
+        read_file(vars, buf, sizeof(buf));
+        assert_string_equal(buf, "template-v1");
+        assert_int_equal(stat(vars, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0600);
+        assert_int_equal(st.st_uid, getuid());
+
+        /* the VM wrote its variables; a new template must not replace them */
+        write_file(vars, "guest-boot-entries", 0600);
+        write_file(tpl, "template-v2", 0644);
+        assert_int_equal(vars_ensure(tpl, vars, (uid_t) -1, (gid_t) -1, true, &created, &e), 0);
+        assert_false(created);
+        read_file(vars, buf, sizeof(buf));
+        assert_string_equal(buf, "guest-boot-entries");
+        /* even with no template at all */
+        assert_int_equal(vars_ensure(NULL, vars, (uid_t) -1, (gid_t) -1, false, &created, &e), 0);
+
+        /* no leftover temp files */
+        pathj(dir, sizeof(dir), "win10");
+        {
+                char cmd[400];
+                snprintf(cmd, sizeof(cmd), "test $(ls -A '%s' | wc -l) -eq 1", dir);
+                assert_int_equal(system(cmd), 0);
+        }
+
+        /* a folder in the way, a missing template, a relative path */
+        pathj(vars, sizeof(vars), "win10/dir_VARS.fd");
+        assert_int_equal(mkdir(vars, 0755), 0);
+        assert_int_equal(vars_ensure(tpl, vars, (uid_t) -1, (gid_t) -1, false, NULL, &e), -EEXIST);
+        pathj(vars, sizeof(vars), "win10/other_VARS.fd");
+        assert_int_equal(vars_ensure(NULL, vars, (uid_t) -1, (gid_t) -1, false, NULL, &e), -ENOENT);
+        assert_non_null(strstr(e.msg, "template"));
+        pathj(tpl, sizeof(tpl), "missing.fd");
+        assert_int_equal(vars_ensure(tpl, vars, (uid_t) -1, (gid_t) -1, false, NULL, &e), -ENOENT);
+        assert_int_equal(access(vars, F_OK), -1);
+        assert_int_equal(vars_ensure(tpl, "rel/VARS.fd", (uid_t) -1, (gid_t) -1, false, NULL, &e),
+                         -EINVAL);
+        /* a path with a comma and a space is just a path here */
+        pathj(tpl, sizeof(tpl), "VARS_template.fd");
+        pathj(vars, sizeof(vars), "win10/my, vm_VARS.fd");
+        assert_int_equal(vars_ensure(tpl, vars, getuid(), getgid(), false, &created, &e), 0);
+        assert_true(created);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_parse_version),
+                cmocka_unit_test_setup_teardown(test_find_and_probe, setup, teardown),
+                cmocka_unit_test(test_machine),
+                cmocka_unit_test_setup_teardown(test_firmware, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_vars, setup, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* journal: round trip, atomic replacement, strict loading, listing and
+ * liveness, all under a temp run dir and a fake /proc. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "fakesys.h"
+#include "journal.h"
+
+static int setup(void **state)
+{
+        *state = fakesys_new();
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        fakesys_free(*state);
+        return 0;
+}
+
+static void sample(struct journal *j, const char *name, const char *proc)
+{
+        journal_init(j, name, proc);
+        j->n_devices = 2;
+        assert_int_equal(pci_addr_parse("0000:01:00.0", &j->devices[0].addr), 0);
+        j->devices[0].group = 12;
+        j->devices[0].managed = true;
+        strcpy(j->devices[0].orig_driver, "nouveau");
+        strcpy(j->devices[0].orig_module, "nouveau");
+        j->devices[0].step = JOURNAL_STEP_UNBIND;
+        assert_int_equal(pci_addr_parse("0000:01:00.1", &j->devices[1].addr), 0);
+        j->devices[1].group = 12;
+        j->devices[1].managed = false;
+        strcpy(j->devices[1].orig_override, "vfio-pci");
+        j->devices[1].step = JOURNAL_STEP_PLANNED;
+        j->n_groups = 1;
+        j->groups[0] = (struct journal_group) { .group = 12, .chowned = true, .uid = 0, .gid = 0, .mode = 0600 };
+        j->n_entries = 1;
+        strcpy(j->entries[0].kind, "macvtap");
+        strcpy(j->entries[0].id, "macvtap0");
+        strcpy(j->entries[0].data, "lower=usb0");
+        j->qemu_pid = 4321;
+        j->qemu_start = 99;
+}
+
+static void write_text(const struct fakesys *fs, const char *name, const char *text)
+{
+        char path[4096];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/%s", fakesys_run(fs), name);
+        mkdir(fakesys_run(fs), 0755);
+        mkdir(path, 0700);
+        snprintf(path, sizeof(path), "%s/%s/state.json", fakesys_run(fs), name);
+        f = fopen(path, "we");
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+}
+
+static void test_round_trip(void **state)
+{
+        struct fakesys *fs = *state;
+        struct journal *j = calloc(2, sizeof(*j)), *k = j + 1;
+        struct vl_error e = {};
+        char path[4096];
+        struct stat st;
+
+        sample(j, "win10", fakesys_proc(fs));
+        assert_int_equal(j->launcher_pid, getpid());
+        assert_int_equal(journal_create(fakesys_run(fs), j, &e), 0);
+        snprintf(path, sizeof(path), "%s/win10", fakesys_run(fs));
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0700);
+        assert_int_equal(st.st_uid, geteuid());
+        snprintf(path, sizeof(path), "%s/win10/.state.json.tmp", fakesys_run(fs));
+        assert_int_not_equal(access(path, F_OK), 0); /* no temp file left */
+
+        assert_int_equal(journal_load(fakesys_run(fs), "win10", k, &e), 0);
+        assert_string_equal(k->name, "win10");
+        assert_int_equal(k->launcher_pid, getpid());
+        assert_int_equal(k->qemu_pid, 4321);
+        assert_int_equal(k->qemu_start, 99);
+        assert_int_equal(k->n_devices, 2);
+        assert_true(pci_addr_equal(&k->devices[0].addr, &j->devices[0].addr));
+        assert_int_equal(k->devices[0].group, 12);
+        assert_true(k->devices[0].managed);
+        assert_string_equal(k->devices[0].orig_driver, "nouveau");
+        assert_string_equal(k->devices[0].orig_module, "nouveau");
+        assert_string_equal(k->devices[0].orig_override, "");
+        assert_int_equal(k->devices[0].step, JOURNAL_STEP_UNBIND);
+        assert_false(k->devices[1].managed);
+        assert_string_equal(k->devices[1].orig_driver, "");
+        assert_string_equal(k->devices[1].orig_override, "vfio-pci");
+        assert_int_equal(k->n_groups, 1);
+        assert_true(k->groups[0].chowned);
+        assert_int_equal(k->groups[0].mode, 0600);
+        assert_int_equal(k->n_entries, 1);
+        assert_string_equal(k->entries[0].data, "lower=usb0");
+        assert_non_null(journal_find_device(k, &j->devices[1].addr));
+
+        /* create refuses to clobber; save replaces. */
+        assert_int_equal(journal_create(fakesys_run(fs), j, &e), -EEXIST);
+        assert_non_null(strstr(e.msg, "already exists"));
+        j->devices[0].step = JOURNAL_STEP_ON_VFIO;
+        assert_int_equal(journal_save(fakesys_run(fs), j, &e), 0);
+        assert_int_equal(journal_load(fakesys_run(fs), "win10", k, &e), 0);
+        assert_int_equal(k->devices[0].step, JOURNAL_STEP_ON_VFIO);
+
+        /* remove is idempotent and takes the directory. */
+        assert_int_equal(journal_remove(fakesys_run(fs), "win10", &e), 0);
+        assert_int_equal(journal_remove(fakesys_run(fs), "win10", &e), 0);
+        snprintf(path, sizeof(path), "%s/win10", fakesys_run(fs));
+        assert_int_not_equal(access(path, F_OK), 0);
+        assert_int_equal(journal_load(fakesys_run(fs), "win10", k, &e), -ENOENT);
+        free(j);
+}
+
+/* A reader never sees anything but the old or the new journal, while the
+ * writer replaces it as fast as it can. */
+static void test_atomic_replace(void **state)
+{
+        struct fakesys *fs = *state;
+        struct journal *j = calloc(1, sizeof(*j));
+        struct vl_error e = {};
+        int status;
+        pid_t pid;
+
+        sample(j, "atom", fakesys_proc(fs));
+        j->qemu_pid = 1;
+        assert_int_equal(journal_create(fakesys_run(fs), j, &e), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                struct journal *k = calloc(1, sizeof(*k));
+                unsigned loads = 0;
+                for (int i = 0; i < 3000; i++) {
+                        struct vl_error ce = {};
+                        int r = journal_load(fakesys_run(fs), "atom", k, &ce);
+                        if (r < 0) {
+                                fprintf(stderr, "reader: %s\n", ce.msg);
+                                _exit(1);
+                        }
+                        if (k->qemu_pid != 1 && k->qemu_pid != 2)
+                                _exit(2);
+                        if ((k->qemu_pid == 1) != (k->n_entries == 1))
+                                _exit(3); /* a mix of two versions */
+                        loads++;
+                }
+                _exit(loads == 3000 ? 0 : 4);
+        }
+        for (int i = 0; i < 400; i++) {
+                j->qemu_pid = 1 + i % 2;
+                j->n_entries = j->qemu_pid == 1 ? 1 : 0;
+                assert_int_equal(journal_save(fakesys_run(fs), j, &e), 0);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+
+        /* A crash while writing the temp file leaves the journal intact. */
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/atom/.state.json.tmp", fakesys_run(fs));
+        FILE *f = fopen(path, "we");
+        fputs("{\"version\": 1, \"na", f);
+        fclose(f);
+        struct journal *k = calloc(1, sizeof(*k));
+        assert_int_equal(journal_load(fakesys_run(fs), "atom", k, &e), 0);
+        assert_int_equal(k->qemu_pid, j->qemu_pid);
+        assert_int_equal(journal_save(fakesys_run(fs), j, &e), 0); /* replaces the stale temp */
+        free(k);
+        free(j);
+}
+
+static void expect_bad(struct fakesys *fs, const char *text, int err, const char *needle)
+{
+        struct journal *k = calloc(1, sizeof(*k));
+        struct vl_error e = {};
+        char buf[1024];
+
+        write_text(fs, "bad", text);
+        assert_int_equal(journal_load(fakesys_run(fs), "bad", k, &e), -err);
+        vl_error_format(&e, buf, sizeof(buf));
+        if (!strstr(buf, needle))
+                fail_msg("message \"%s\" lacks \"%s\"", buf, needle);
+        assert_non_null(strstr(buf, "bad/state.json"));
+        free(k);
+}
+
+#define GOOD_HEAD "{\"version\": 1, \"name\": \"bad\", \"launcher_pid\": 5, \"launcher_start\": 0, " \
+                  "\"qemu_pid\": 0, \"qemu_start\": 0, \"groups\": [], \"entries\": [], "
+
+static void test_corrupt(void **state)
+{
+        struct fakesys *fs = *state;
+        struct journal *k = calloc(1, sizeof(*k));
+        struct vl_error e = {};
+
+        expect_bad(fs, "", EBADMSG, "corrupt journal");
+        expect_bad(fs, "{\"version\": 1, \"name\": \"ba", EBADMSG, ":1:");
+        expect_bad(fs, "[1, 2]", EBADMSG, "not a vfio-launch journal");
+        expect_bad(fs, GOOD_HEAD "\"devices\": [], \"extra\": 1}", EBADMSG, "extra");
+        expect_bad(fs, GOOD_HEAD "\"devices\": [], \"devices\": []}", EBADMSG, "duplicate");
+        expect_bad(fs, GOOD_HEAD "\"devices\": {}}", EBADMSG, "must be arrays");
+        expect_bad(fs,
+                   "{\"version\": 2, \"name\": \"bad\", \"launcher_pid\": 5, \"launcher_start\": 0, "
+                   "\"qemu_pid\": 0, \"qemu_start\": 0, \"groups\": [], \"entries\": [], \"devices\": []}",
+                   EBADMSG, "version 2");
+        expect_bad(fs,
+                   "{\"version\": 1, \"name\": \"other\", \"launcher_pid\": 5, \"launcher_start\": 0, "
+                   "\"qemu_pid\": 0, \"qemu_start\": 0, \"groups\": [], \"entries\": [], \"devices\": []}",
+                   EBADMSG, "does not match");
+        expect_bad(fs,
+                   "{\"version\": 1, \"name\": \"bad\", \"launcher_pid\": -1, \"launcher_start\": 0, "
+                   "\"qemu_pid\": 0, \"qemu_start\": 0, \"groups\": [], \"entries\": [], \"devices\": []}",
+                   EBADMSG, "out of range");
+        /* Driver names end up in sysfs paths: no traversal. */
+        expect_bad(fs,
+                   GOOD_HEAD "\"devices\": [{\"address\": \"0000:01:00.0\", \"group\": 1, \"managed\": true, "
+                             "\"driver\": \"../../../kernel\", \"module\": null, \"override\": null, \"step\": \"probe\"}]}",
+                   EBADMSG, "not a driver name");
+        expect_bad(fs,
+                   GOOD_HEAD "\"devices\": [{\"address\": \"01:00.0\", \"group\": 1, \"managed\": true, "
+                             "\"driver\": null, \"module\": null, \"override\": null, \"step\": \"probe\"}]}",
+                   EBADMSG, "not a PCI address");
+        expect_bad(fs,
+                   GOOD_HEAD "\"devices\": [{\"address\": \"0000:01:00.0\", \"group\": 1, \"managed\": true, "
+                             "\"driver\": null, \"module\": null, \"override\": null, \"step\": \"flying\"}]}",
+                   EBADMSG, "unknown step");
+        expect_bad(fs,
+                   GOOD_HEAD "\"devices\": [{\"address\": \"0000:01:00.0\", \"group\": 1, \"managed\": true, "
+                             "\"driver\": null, \"module\": null, \"override\": null, \"step\": \"probe\"},"
+                             "{\"address\": \"0000:01:00.0\", \"group\": 1, \"managed\": true, "
+                             "\"driver\": null, \"module\": null, \"override\": null, \"step\": \"probe\"}]}",
+                   EBADMSG, "listed twice");
+        expect_bad(fs,
+                   GOOD_HEAD "\"devices\": [{\"address\": \"0000:01:00.0\", \"group\": 1, \"managed\": true, "
+                             "\"driver\": null, \"module\": null, \"step\": \"probe\"}]}",
+                   EBADMSG, "devices[0]");
+
+        /* Too big: refused before parsing. */
+        char *big = malloc(JOURNAL_FILE_MAX + 10);
+        memset(big, ' ', JOURNAL_FILE_MAX + 9);
+        big[JOURNAL_FILE_MAX + 9] = '\0';
+        write_text(fs, "bad", big);
+        assert_int_equal(journal_load(fakesys_run(fs), "bad", k, &e), -EFBIG);
+        free(big);
+
+        /* A name that is a path is refused outright. */
+        assert_int_equal(journal_load(fakesys_run(fs), "../etc", k, &e), -EINVAL);
+        free(k);
+}
+
+static void test_dir_checks(void **state)
+{
+        struct fakesys *fs = *state;
+        struct journal *j = calloc(1, sizeof(*j));
+        struct vl_error e = {};
+        char path[4096];
+
+        sample(j, "linked", fakesys_proc(fs));
+        mkdir(fakesys_run(fs), 0755);
+        snprintf(path, sizeof(path), "%s/linked", fakesys_run(fs));
+        assert_int_equal(symlink("/tmp", path), 0);
+        assert_int_equal(journal_create(fakesys_run(fs), j, &e), -EPERM);
+        assert_non_null(strstr(e.msg, "not a directory"));
+
+        sample(j, "loose", fakesys_proc(fs));
+        snprintf(path, sizeof(path), "%s/loose", fakesys_run(fs));
+        assert_int_equal(mkdir(path, 0777), 0);
+        assert_int_equal(chmod(path, 0777), 0);
+        assert_int_equal(journal_create(fakesys_run(fs), j, &e), -EPERM);
+        free(j);
+}
+
+static void test_liveness_and_list(void **state)
+{
+        struct fakesys *fs = *state;
+        struct journal *j = calloc(1, sizeof(*j));
+        struct journal_listing *l = NULL;
+        struct vl_error e = {};
+        size_t n = 9;
+
+        /* No run dir: an empty list. */
+        assert_int_equal(journal_list(fakesys_run(fs), fakesys_proc(fs), &l, &n, &e), 0);
+        assert_int_equal(n, 0);
+
+        fakesys_process(fs, 700, "vfio-launch", NULL, 5000);
+        assert_true(journal_pid_alive(fakesys_proc(fs), 700, 0));
+        assert_true(journal_pid_alive(fakesys_proc(fs), 700, 5000));
+        assert_false(journal_pid_alive(fakesys_proc(fs), 700, 4999)); /* PID reused */
+        assert_false(journal_pid_alive(fakesys_proc(fs), 701, 0));
+        uint64_t start = 0;
+        assert_int_equal(journal_process_start(fakesys_proc(fs), 700, &start), 0);
+        assert_int_equal(start, 5000);
+        /* A comm with spaces and parentheses does not confuse the parser. */
+        fakesys_process(fs, 702, "a) b (c", NULL, 77);
+        assert_int_equal(journal_process_start(fakesys_proc(fs), 702, &start), 0);
+        assert_int_equal(start, 77);
+        /* A zombie is dead. */
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/703/stat", fakesys_proc(fs));
+        fakesys_process(fs, 703, "zombie", NULL, 1);
+        FILE *f = fopen(path, "we");
+        fputs("703 (zombie) Z 1 703 703 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0\n", f);
+        fclose(f);
+        assert_false(journal_pid_alive(fakesys_proc(fs), 703, 0));
+
+        sample(j, "alive", fakesys_proc(fs));
+        j->launcher_pid = 700;
+        j->launcher_start = 5000;
+        assert_int_equal(journal_create(fakesys_run(fs), j, &e), 0);
+        sample(j, "stale", fakesys_proc(fs));
+        j->launcher_pid = 701;
+        assert_int_equal(journal_create(fakesys_run(fs), j, &e), 0);
+        write_text(fs, "broken", "{");
+        snprintf(path, sizeof(path), "%s/empty-dir", fakesys_run(fs));
+        mkdir(path, 0700); /* no state.json: not a journal */
+
+        assert_int_equal(journal_list(fakesys_run(fs), fakesys_proc(fs), &l, &n, &e), 0);
+        assert_int_equal(n, 3);
+        assert_string_equal(l[0].name, "alive");
+        assert_int_equal(l[0].load_error, 0);
+        assert_true(l[0].alive);
+        assert_string_equal(l[1].name, "broken");
+        assert_int_equal(l[1].load_error, -EBADMSG);
+        assert_non_null(strstr(l[1].error.file, "broken/state.json"));
+        assert_string_equal(l[2].name, "stale");
+        assert_false(l[2].alive);
+        assert_int_equal(l[2].journal.n_devices, 2);
+        free(l);
+        free(j);
+}
+
+static void test_entries_and_qemu(void **state)
+{
+        struct fakesys *fs = *state;
+        struct journal *k = calloc(1, sizeof(*k));
+        struct vl_error e = {};
+        char path[4096];
+
+        /* add_entry creates a journal owned by this process. */
+        assert_int_equal(journal_add_entry(fakesys_run(fs), fakesys_proc(fs), "vm", "macvtap", "macvtap3",
+                                           "lower=eth0", &e), 0);
+        assert_int_equal(journal_add_entry(fakesys_run(fs), fakesys_proc(fs), "vm", "tap", "tap0", "", &e), 0);
+        assert_int_equal(journal_load(fakesys_run(fs), "vm", k, &e), 0);
+        assert_int_equal(k->launcher_pid, getpid());
+        assert_int_equal(k->n_entries, 2);
+        assert_int_equal(journal_add_entry(fakesys_run(fs), fakesys_proc(fs), "vm", "", "x", "", &e), -EINVAL);
+
+        fakesys_process(fs, 4444, "qemu-system-x86", NULL, 31337);
+        assert_int_equal(journal_set_qemu(fakesys_run(fs), fakesys_proc(fs), "vm", 4444, &e), 0);
+        assert_int_equal(journal_load(fakesys_run(fs), "vm", k, &e), 0);
+        assert_int_equal(k->qemu_pid, 4444);
+        assert_int_equal(k->qemu_start, 31337);
+        assert_int_equal(journal_set_qemu(fakesys_run(fs), fakesys_proc(fs), "nope", 1, &e), -ENOENT);
+
+        assert_int_equal(journal_remove_entry(fakesys_run(fs), "vm", "macvtap", "macvtap3", &e), 0);
+        assert_int_equal(journal_load(fakesys_run(fs), "vm", k, &e), 0);
+        assert_int_equal(k->n_entries, 1);
+        assert_string_equal(k->entries[0].kind, "tap");
+        assert_int_equal(journal_remove_entry(fakesys_run(fs), "vm", "tap", "nope", &e), 0);
+        /* The last entry gone, nothing else in it: the journal goes too. */
+        assert_int_equal(journal_remove_entry(fakesys_run(fs), "vm", "tap", "tap0", &e), 0);
+        snprintf(path, sizeof(path), "%s/vm", fakesys_run(fs));
+        assert_int_not_equal(access(path, F_OK), 0);
+        free(k);
+}
+
+static void test_names(void **state)
+{
+        char buf[64];
+
+        assert_true(journal_name_valid("win10"));
+        assert_true(journal_name_valid("a.b_c-d"));
+        assert_false(journal_name_valid(""));
+        assert_false(journal_name_valid(".hidden"));
+        assert_false(journal_name_valid("-x"));
+        assert_false(journal_name_valid("a/b"));
+        assert_false(journal_name_valid(".."));
+        assert_int_equal(journal_path(buf, sizeof(buf), "/run/vfio-launch", "win10"), 0);
+        assert_string_equal(buf, "/run/vfio-launch/win10/state.json");
+        assert_int_equal(journal_path(buf, sizeof(buf), "/run/vfio-launch", "../x"), -EINVAL);
+        assert_int_equal(journal_path(buf, 10, "/run/vfio-launch", "win10"), -ENAMETOOLONG);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_atomic_replace, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_dir_checks, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_liveness_and_list, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_entries_and_qemu, setup, teardown),
+                cmocka_unit_test(test_names),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
