@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Keep profiles/vfio-launch.schema.json honest against the loader.
+
+Every profiles/*.json and every valid/CASE/input.json must pass the schema;
+every invalid/CASE/input.json must fail it, except the cases listed in
+LOADER_ONLY: rules a JSON Schema cannot state (duplicate keys, syntax, file
+size, uniqueness across array items, relations between items, ...).
+Exit 77 (skipped) when the jsonschema module is not installed.
+usage: check_schema.py SCHEMA PROFILES_DIR TESTS_PROFILE_DIR
+"""
+import glob
+import json
+import os
+import sys
+
+try:
+    import jsonschema
+except ImportError:
+    print("python3-jsonschema not installed: skipped")
+    sys.exit(77)
+
+LOADER_ONLY = {
+    # not JSON, or not JSON as Python reads it
+    "empty-file", "whitespace-only", "syntax-trailing-comma", "syntax-invalid-token",
+    "syntax-unterminated", "syntax-invalid-utf8", "syntax-trailing-junk",
+    "syntax-nul-escape", "duplicate-key-top", "duplicate-key-nested",
+    # the schema has no nesting or file size limit
+    "nesting-too-deep", "file-too-large",
+    # resolution against the profile's folder
+    "path-too-long-resolved",
+    # relations between fields or array items
+    "topology-mismatch", "topology-too-many", "same-slot-without-function-0",
+    "guest-address-collision", "guest-function-without-0", "duplicate-host-address",
+    "duplicate-id", "duplicate-id-default", "duplicate-mac", "duplicate-disk-path",
+    "allow-detach-is-hostdev", "alsa-period-longer-than-buffer", "env-conflict",
+    # values a pattern only approximates
+    "memory-kib-not-whole", "memory-overflow", "memory-too-small", "memory-too-large",
+    # 4.0 is an integer to JSON Schema; the loader wants a JSON integer token
+    "type-integer-real",
+}
+
+
+def load(path):
+    with open(path, "rb") as f:
+        return json.loads(f.read().decode("utf-8"))
+
+
+def main():
+    schema_path, profiles, tests = sys.argv[1:4]
+    schema = load(schema_path)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    validator = cls(schema)
+    failures = 0
+
+    must_pass = sorted(glob.glob(os.path.join(profiles, "*.json")))
+    must_pass = [p for p in must_pass if not p.endswith(".schema.json")]
+    must_pass += sorted(glob.glob(os.path.join(tests, "valid", "*", "input.json")))
+    for path in must_pass:
+        errors = list(validator.iter_errors(load(path)))
+        if errors:
+            failures += 1
+            print(f"FAIL {path}: rejected by the schema: {errors[0].message}")
+
+    for case_dir in sorted(glob.glob(os.path.join(tests, "invalid", "*"))):
+        case = os.path.basename(case_dir)
+        if case in LOADER_ONLY:
+            continue
+        try:
+            doc = load(os.path.join(case_dir, "input.json"))
+        except (ValueError, UnicodeDecodeError) as e:
+            failures += 1
+            print(f"FAIL invalid/{case}: not JSON ({e}): list it in LOADER_ONLY")
+            continue
+        if validator.is_valid(doc):
+            failures += 1
+            print(f"FAIL invalid/{case}: the schema accepts what the loader rejects")
+
+    print(f"{len(must_pass)} valid profiles checked, {failures} failures")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
