@@ -23,3 +23,9 @@ void cli_log_error(const char *fmt, ...) _printf_(1, 2);
 
 int cmd_check(int argc, char **argv);
 int cmd_print(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_bind(int argc, char **argv); /* bind and unbind */
+int cmd_recover(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_list(int argc, char **argv);

@@ -16,8 +16,15 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
+        { "run", cmd_run, "run the VM (the same as 'vfio-launch PROFILE')" },
         { "check", cmd_check, "validate a profile without touching the host" },
         { "print", cmd_print, "dry run: show the plan, the QEMU command line and its environment" },
+        { "bind", cmd_bind, "move a profile's devices to vfio-pci and leave them there" },
+        { "unbind", cmd_bind, "give back what 'bind' took" },
+        { "recover", cmd_recover, "give back the devices of runs that did not finish" },
+        { "status", cmd_status, "show a running VM's state" },
+        { "stop", cmd_stop, "power a running VM off (--force: at once)" },
+        { "list", cmd_list, "list the running VMs" },
 };
 
 static void help(void)
@@ -56,6 +63,9 @@ int main(int argc, char **argv)
                 if (strcmp(verb, verbs[i].name) == 0)
                         return verbs[i].run(argc - 1, argv + 1);
 
+        /* `vfio-launch win10.json`: a path, not a verb. */
+        if (strchr(verb, '/') || strchr(verb, '.'))
+                return cmd_run(argc, argv);
         cli_log_error("unknown command \"%s\" (see 'vfio-launch --help')", verb);
         return EXIT_INVALID;
 }
