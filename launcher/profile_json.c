@@ -1129,8 +1129,12 @@ static int syntax_error(struct ctx *c, const json_error_t *j)
                         break;
         }
         msg[sizeof(msg) - 1] = '\0';
-        if (json_error_code(j) == json_error_null_character) /* not jansson's flag name */
+        /* Two of jansson's texts speak of its API; say what the user did. */
+        if (json_error_code(j) == json_error_null_character)
                 (void) xsnprintf(msg, sizeof(msg), "\\u0000 (NUL) is not allowed in a string");
+        else if (json_error_code(j) == json_error_stack_overflow)
+                (void) xsnprintf(msg, sizeof(msg), "nested deeper than %u levels",
+                                 PROFILE_DEPTH_MAX);
         json_pos_path_at(c->text, c->len, j->position > 0 ? (size_t) j->position : 0, c->path,
                          sizeof(c->path));
         if (line < 1)

@@ -26,7 +26,7 @@ LOADER_ONLY = {
     "syntax-unterminated", "syntax-invalid-utf8", "syntax-trailing-junk",
     "syntax-nul-escape", "duplicate-key-top", "duplicate-key-nested",
     # the schema has no nesting or file size limit
-    "nesting-too-deep", "file-too-large",
+    "nesting-too-deep", "nesting-beyond-parser", "file-too-large",
     # resolution against the profile's folder
     "path-too-long-resolved",
     # relations between fields or array items
