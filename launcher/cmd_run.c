@@ -207,6 +207,8 @@ int cmd_run(int argc, char **argv)
 
         if (c.p->firmware.type == FIRMWARE_UEFI) {
                 bool created = false;
+                if (!c.p->firmware.vars[0] && mkdir(VARS_STATE_DIR, 0755) < 0 && errno != EEXIST)
+                        cli_log("warning: cannot create %s: %s", VARS_STATE_DIR, strerror(errno));
                 r = vars_ensure(c.fc.vars_template, c.rt.firmware.vars, c.user.uid, c.user.gid,
                                 c.p->firmware.vars[0] == '\0', &created, &err);
                 if (r < 0) {

@@ -282,6 +282,11 @@ static int validate_cpu(const struct profile *p, struct vl_error *e)
         if (c->model[0] == '\0' || !all_name_chars(c->model))
                 return FAIL("$.cpu.model", "\"%s\" is not a CPU model name (letters, digits, _ . -)",
                             c->model);
+        /* -cpu host is KVM's view of the host CPU: TCG cannot provide it and
+         * QEMU refuses to start. */
+        if (p->accel == ACCEL_TCG && strcmp(c->model, "host") == 0)
+                return FAIL("$.cpu.model",
+                            "\"host\" needs \"accel\": \"kvm\" (expected \"max\" or a named model with tcg)");
         if (c->sockets < 1 || c->sockets > PROFILE_VCPUS_MAX)
                 return FAIL("$.cpu.sockets", "%u is out of range (expected 1..%u)", c->sockets,
                             PROFILE_VCPUS_MAX);

@@ -37,6 +37,13 @@
 #define PROFILE_MEMORY_MAX_MIB (16u * 1024u * 1024u) /* 16 TiB */
 #define PROFILE_VENDOR_ID_MAX 12        /* Hyper-V vendor id, chars */
 
+/* How QEMU runs the guest: KVM for real use; TCG (software emulation) for a
+ * host without /dev/kvm — the demo and the tests, never for a GPU guest. */
+enum accel_type {
+        ACCEL_KVM = 0,
+        ACCEL_TCG,
+};
+
 enum firmware_type {
         FIRMWARE_UEFI = 0, /* OVMF (default) */
         FIRMWARE_BIOS,     /* SeaBIOS: the legacy path, x-vga */
@@ -191,6 +198,7 @@ struct profile {
         char name[PROFILE_NAME_MAX];
         char source[PROFILE_PATH_MAX];     /* the file it was loaded from (absolute), for messages */
         char machine[PROFILE_STR_MAX];     /* default "q35"; versioned pc-q35-X.Y accepted */
+        enum accel_type accel;             /* default kvm */
         char user[PROFILE_STR_MAX];        /* run-as user; "" = the user behind sudo/pkexec */
         bool allow_root;                   /* run QEMU as root if user resolves to root (warned) */
         uint64_t memory_mib;

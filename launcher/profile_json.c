@@ -425,6 +425,7 @@ static int opt_enum(struct ctx *c, json_t *obj, const char *key, enum_name_fn na
         }
 
 NAME_TABLE(firmware_name, [FIRMWARE_UEFI] = "uefi", [FIRMWARE_BIOS] = "bios")
+NAME_TABLE(accel_name, [ACCEL_KVM] = "kvm", [ACCEL_TCG] = "tcg")
 NAME_TABLE(disk_format_name, [DISK_QCOW2] = "qcow2", [DISK_RAW] = "raw")
 NAME_TABLE(disk_bus_name, [DISK_BUS_SATA] = "sata", [DISK_BUS_VIRTIO] = "virtio",
            [DISK_BUS_NVME] = "nvme")
@@ -1050,18 +1051,20 @@ static int parse_display(struct ctx *c, json_t *root, struct profile_display *d)
 static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
 {
         static const char *const keys[] = {
-                "$schema",  "name",     "machine",      "user",           "allow_root",
+                "$schema",  "name",     "machine",      "accel",          "user",
+                "allow_root",
                 "memory",   "firmware", "cpu",          "hostdevs",       "allow_detach",
                 "allow_boot_vga", "allow_in_use", "disks", "nics",        "sound",
                 "display",  "balloon",  "shutdown_timeout", NULL
         };
         char schema[PROFILE_PATH_MAX];
-        int r;
+        int accel = ACCEL_KVM, r;
 
         if ((r = check_keys(c, root, keys)) < 0 || (r = require(c, root, "name")) < 0 ||
             (r = opt_string(c, root, "$schema", schema, sizeof(schema))) < 0 ||
             (r = opt_string(c, root, "name", p->name, sizeof(p->name))) < 0 ||
             (r = opt_string(c, root, "machine", p->machine, sizeof(p->machine))) < 0 ||
+            (r = opt_enum(c, root, "accel", accel_name, &accel)) < 0 ||
             (r = opt_string(c, root, "user", p->user, sizeof(p->user))) < 0 ||
             (r = opt_bool(c, root, "allow_root", &p->allow_root)) < 0 ||
             (r = parse_memory(c, root, p)) < 0 || (r = parse_firmware(c, root, &p->firmware)) < 0 ||
@@ -1081,6 +1084,11 @@ static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
             (r = opt_bool(c, root, "balloon", &p->balloon)) < 0 ||
             (r = opt_unsigned(c, root, "shutdown_timeout", 1, 3600, &p->shutdown_timeout_s)) < 0)
                 return r;
+        p->accel = (enum accel_type) accel;
+        /* The default model follows the accelerator: KVM's "host" cannot be
+         * emulated, TCG's "max" is the closest. */
+        if (p->accel == ACCEL_TCG && !json_object_get(json_object_get(root, "cpu"), "model"))
+                snprintf(p->cpu.model, sizeof(p->cpu.model), "max");
         return 0;
 }
 

@@ -533,6 +533,12 @@ static int emit_cpu(struct builder *b, const struct profile *p, struct vl_error 
         bool is_host = strcmp(model, "host") == 0;
         struct opt o;
 
+        /* -cpu host is the KVM host CPU: TCG cannot emulate "whatever this
+         * host is" and QEMU refuses at start. */
+        if (is_host && p->accel == ACCEL_TCG)
+                return vl_error_set_at(e, EINVAL, NULL, 0, 0, "$.cpu.model",
+                                       "\"host\" needs \"accel\": \"kvm\"; with tcg use \"max\" or a named model");
+
         /* QEMU checks these under KVM only and refuses to start ("Hyper-V
          * synic requires Hyper-V VP_INDEX"): say it before any host change. */
         if (hv->synic && !hv->vpindex)
@@ -1078,7 +1084,7 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
         }
         arg_opt(b, "-machine", &o);
         arg(b, "-accel");
-        arg(b, "kvm");
+        arg(b, p->accel == ACCEL_TCG ? "tcg" : "kvm");
         if (smm) {
                 /* Only SMM code may write the flash (libvirt: loader secure='yes'). */
                 opt_begin(b, &o, NULL);

@@ -154,7 +154,8 @@ static void enter_stage(struct sup *s, enum stage st)
                 s->deadline = now + (uint64_t) s->c->shutdown_timeout_s * 1000u;
                 if (s->c->powerdown_repeat_ms)
                         s->next_press = now + s->c->powerdown_repeat_ms;
-                s->next_tick = now;
+                /* A terminal gets a live countdown; a log a line now and then. */
+                s->next_tick = s->tty ? now : now + COUNTDOWN_LINE_EVERY_MS;
                 say(s, "asked the guest to power off (ACPI); waiting up to %u s%s",
                     s->c->shutdown_timeout_s,
                     s->tty ? " — press Ctrl-C again to force" : "");
@@ -217,9 +218,8 @@ static void handle_deadlines(struct sup *s)
                         s->tick_shown = true;
                         s->next_tick = now + 1000;
                 } else {
-                        if (now != s->deadline - (uint64_t) s->c->shutdown_timeout_s * 1000u)
-                                say(s, "still waiting for the guest to power off: %llu s left",
-                                    (unsigned long long) left);
+                        say(s, "still waiting for the guest to power off: %llu s left",
+                            (unsigned long long) left);
                         s->next_tick = now + COUNTDOWN_LINE_EVERY_MS;
                 }
         }
