@@ -59,6 +59,14 @@ struct profile_firmware {
                                               Copied from the template once, never overwritten. */
 };
 
+/* Direct kernel boot (libvirt's <os><kernel>): QEMU loads the kernel
+ * itself; for appliance guests and the project's own test guests. */
+struct profile_boot {
+        char kernel[PROFILE_PATH_MAX];     /* "" = boot from the firmware's devices */
+        char initrd[PROFILE_PATH_MAX];
+        char cmdline[PROFILE_PATH_MAX];
+};
+
 struct profile_hyperv {
         bool relaxed, vapic;
         uint32_t spinlocks;                /* retries; 0 = off; else 4095..0xffffffff */
@@ -203,6 +211,7 @@ struct profile {
         bool allow_root;                   /* run QEMU as root if user resolves to root (warned) */
         uint64_t memory_mib;
         struct profile_firmware firmware;
+        struct profile_boot boot;
         struct profile_cpu cpu;
 
         unsigned n_hostdevs;

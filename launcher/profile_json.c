@@ -510,6 +510,24 @@ static int parse_firmware(struct ctx *c, json_t *root, struct profile_firmware *
         return 0;
 }
 
+static int parse_boot(struct ctx *c, json_t *root, struct profile_boot *b)
+{
+        static const char *const keys[] = { "kernel", "initrd", "cmdline", NULL };
+        size_t m;
+        int r;
+        json_t *o = enter_typed(c, root, "boot", JSON_OBJECT, &m, &r);
+
+        if (!o)
+                return r;
+        if ((r = check_keys(c, o, keys)) < 0 || (r = require(c, o, "kernel")) < 0 ||
+            (r = opt_path(c, o, "kernel", b->kernel)) < 0 ||
+            (r = opt_path(c, o, "initrd", b->initrd)) < 0 ||
+            (r = opt_string(c, o, "cmdline", b->cmdline, sizeof(b->cmdline))) < 0)
+                return r;
+        leave(c, m);
+        return 0;
+}
+
 static int parse_hyperv(struct ctx *c, json_t *cpu, struct profile_hyperv *hv)
 {
         static const char *const keys[] = { "relaxed", "vapic",  "spinlocks",   "vendor_id",
@@ -1053,7 +1071,7 @@ static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
         static const char *const keys[] = {
                 "$schema",  "name",     "machine",      "accel",          "user",
                 "allow_root",
-                "memory",   "firmware", "cpu",          "hostdevs",       "allow_detach",
+                "memory",   "firmware", "boot",         "cpu",          "hostdevs",       "allow_detach",
                 "allow_boot_vga", "allow_in_use", "disks", "nics",        "sound",
                 "display",  "balloon",  "shutdown_timeout", NULL
         };
@@ -1068,6 +1086,7 @@ static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
             (r = opt_string(c, root, "user", p->user, sizeof(p->user))) < 0 ||
             (r = opt_bool(c, root, "allow_root", &p->allow_root)) < 0 ||
             (r = parse_memory(c, root, p)) < 0 || (r = parse_firmware(c, root, &p->firmware)) < 0 ||
+            (r = parse_boot(c, root, &p->boot)) < 0 ||
             (r = parse_cpu(c, root, &p->cpu)) < 0 ||
             (r = parse_array(c, root, "hostdevs", PROFILE_HOSTDEVS_MAX, "hostdevs",
                              hostdev_element, p, &p->n_hostdevs)) < 0 ||

@@ -1099,6 +1099,19 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
         r = emit_smp_mem(b, p, e);
         if (r < 0)
                 return r;
+        if (p->boot.kernel[0]) {
+                /* Plain arguments, not QemuOpts: no comma escaping. */
+                arg(b, "-kernel");
+                arg(b, p->boot.kernel);
+                if (p->boot.initrd[0]) {
+                        arg(b, "-initrd");
+                        arg(b, p->boot.initrd);
+                }
+                if (p->boot.cmdline[0]) {
+                        arg(b, "-append");
+                        arg(b, p->boot.cmdline);
+                }
+        }
         /* No local window: the guest's screen is the passed-through GPU (and
          * SPICE, which QEMU counts as a remote display). */
         arg(b, "-display");
