@@ -7,8 +7,11 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "bind.h"
 #include "cli.h"
 #include "cli_prepare.h"
 
@@ -21,6 +24,40 @@ static void help(void)
                "the environment and the QEMU command line. Changes nothing; no root needed.\n"
                "\n"
                "  --args-only  print only the command line, one argument per line\n");
+}
+
+/* The devices: what a run would do to each, or why it would refuse. Read
+ * only (sysfs, /proc, the journals). */
+static void print_plan(const struct cli_prepared *c)
+{
+        _cleanup_bind_plan_ struct bind_plan *plan = NULL;
+        _cleanup_free_ char *text = NULL;
+        struct bind_env env;
+        struct vl_error err = {};
+        char line[1200];
+
+        if (c->p->n_hostdevs == 0) {
+                printf("# devices: none passed through\n");
+                return;
+        }
+        bind_env_init(&env);
+        if (bind_plan_new(&env, c->p, &plan, &err) < 0) {
+                vl_error_format(&err, line, sizeof(line));
+                printf("# devices: a run would refuse: %s\n", line);
+                return;
+        }
+        cli_print_warnings(&plan->warnings);
+        text = bind_plan_format(plan);
+        if (!text)
+                return;
+        printf("# devices:\n");
+        for (char *l = text, *nl; *l; l = nl) {
+                nl = strchr(l, '\n');
+                nl = nl ? nl + 1 : l + strlen(l);
+                printf("#   %.*s", (int) (nl - l), l);
+        }
+        if (text[0] && text[strlen(text) - 1] != '\n')
+                putchar('\n');
 }
 
 int cmd_print(int argc, char **argv)
@@ -91,6 +128,8 @@ int cmd_print(int argc, char **argv)
                 printf("# SPICE: %s:%u%s\n",
                        c.p->display.listen[0] ? c.p->display.listen : "127.0.0.1",
                        c.rt.spice_port, c.p->display.port ? "" : " (autoport: free right now)");
+
+        print_plan(&c);
 
         printf("\n# environment\n");
         for (size_t i = 0; i < c.cmd->n_env; i++) {
