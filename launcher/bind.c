@@ -327,6 +327,17 @@ int bind_plan_new(const struct bind_env *env, const struct profile *p, struct bi
                 if (r < 0)
                         return r;
                 pci_ctx_fill_names(names, &d);
+                /* The profile pinned the ids ("vendor_device"): a renumbered
+                 * bus (a card moved, a BIOS update) must not hand another
+                 * device to the guest. */
+                if (p->hostdevs[i].ids_set &&
+                    (d.vendor_id != p->hostdevs[i].vendor || d.device_id != p->hostdevs[i].device))
+                        return vl_error_set(e, ENODEV,
+                                            "hostdevs[%u]: %s is %04x:%04x, the profile expects %04x:%04x "
+                                            "(\"vendor_device\"): the device moved? `lspci -nn -D` shows where "
+                                            "it is now",
+                                            i, a, d.vendor_id, d.device_id, p->hostdevs[i].vendor,
+                                            p->hostdevs[i].device);
                 if (d.bridge)
                         return vl_error_set(e, EINVAL,
                                             "hostdevs[%u]: %s is a PCI bridge: pass the devices behind it instead",

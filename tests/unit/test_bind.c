@@ -262,6 +262,23 @@ static void test_refuse_missing_device(void **state)
         expect_refusal(f, ENODEV, (const char *const[]) { "hostdevs[2]", "no PCI device 0000:05:00.0", "lspci", NULL });
 }
 
+static void test_refuse_wrong_ids(void **state)
+{
+        struct fixture *f = *state;
+        struct bind_plan *plan;
+
+        /* The ids the profile pinned match: planned as usual. */
+        f->p.hostdevs[0].ids_set = true;
+        f->p.hostdevs[0].vendor = 0x10de;
+        f->p.hostdevs[0].device = 0x11c0;
+        plan = plan_ok(f);
+        bind_plan_free(plan);
+        /* Another device at that address: refused, naming both. */
+        f->p.hostdevs[0].device = 0x1b80;
+        expect_refusal(f, ENODEV, (const char *const[]) { "hostdevs[0]", "0000:01:00.0 is 10de:11c0",
+                                                          "expects 10de:1b80", NULL });
+}
+
 static void test_refuse_no_group(void **state)
 {
         struct fixture *f = *state;
@@ -957,6 +974,7 @@ int main(void)
                 T(test_plan_no_hostdevs),
                 T(test_refuse_iommu_off),
                 T(test_refuse_missing_device),
+                T(test_refuse_wrong_ids),
                 T(test_refuse_no_group),
                 T(test_refuse_bridge_hostdev),
                 T(test_refuse_not_viable_then_allow_detach),
