@@ -4,16 +4,21 @@
  * OOM, power cut of the terminal), replay the journals of the runs that did
  * not finish and give their devices back. Runs whose launcher is alive are
  * left alone. Also run at boot by vfio-launch-recover.service.
+ * Then it removes what else a dead run left in RUN_DIR/NAME (its lock and
+ * sockets; a run without hostdevs writes no journal and leaves only those).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bind.h"
 #include "cli.h"
 #include "journal.h"
+#include "rundir.h"
 
 static void help(void)
 {
@@ -31,6 +36,45 @@ static bool wanted(const char *name, int argc, char **argv)
                 return true;
         for (int i = 0; i < argc; i++)
                 if (strcmp(argv[i], name) == 0)
+                        return true;
+        return false;
+}
+
+/* Remove RUN_DIR/NAME of a run that is over: taking its lock proves its
+ * launcher is gone (the kernel drops an flock with its owner) and keeps a new
+ * run of NAME out meanwhile. A journal still there (devices not given back)
+ * keeps the whole directory. Returns true when something was removed. */
+static bool remove_leftovers(const char *run_dir, const char *name)
+{
+        static const char *const files[] = { RUNDIR_QMP_SOCKET, RUNDIR_CONTROL_SOCKET };
+        char path[4096];
+        struct vl_error e = {};
+        struct stat st;
+        pid_t holder = 0;
+        int lock;
+
+        if (rundir_path(path, sizeof(path), run_dir, name, NULL) < 0 || lstat(path, &st) < 0 ||
+            !S_ISDIR(st.st_mode) || journal_path(path, sizeof(path), run_dir, name) < 0 ||
+            access(path, F_OK) == 0)
+                return false;
+        lock = rundir_lock(run_dir, name, &holder, &e);
+        if (lock < 0)
+                return false; /* running, or not ours: left alone */
+        if (access(path, F_OK) == 0) { /* a run started and died meanwhile */
+                close(lock);
+                return false;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(files); i++)
+                if (rundir_path(path, sizeof(path), run_dir, name, files[i]) == 0)
+                        (void) unlink(path);
+        rundir_unlock(run_dir, name, lock);
+        return true;
+}
+
+static bool in_listing(const struct journal_listing *list, size_t n, const char *name)
+{
+        for (size_t k = 0; k < n; k++)
+                if (strcmp(list[k].name, name) == 0)
                         return true;
         return false;
 }
@@ -83,13 +127,30 @@ int cmd_recover(int argc, char **argv)
                 cli_log("%s: recovered: every device is back on its original driver", name);
         }
         for (int i = optind; i < argc; i++) {
-                bool found = false;
-                for (size_t k = 0; k < n; k++)
-                        found = found || strcmp(list[k].name, argv[i]) == 0;
+                bool found = in_listing(list, n, argv[i]);
+                if (journal_name_valid(argv[i]) && remove_leftovers(env.run_dir, argv[i]) && !found) {
+                        cli_log("%s: removed what its run left in %s (no devices to give back)", argv[i],
+                                env.run_dir);
+                        found = true;
+                }
                 if (!found)
                         cli_log("%s: nothing to recover", argv[i]);
         }
-        if (done == 0 && argc == optind)
-                cli_log("nothing to recover");
+        if (argc == optind) {
+                DIR *d = opendir(env.run_dir);
+                struct dirent *de;
+
+                while (d && (de = readdir(d)))
+                        if (journal_name_valid(de->d_name) && remove_leftovers(env.run_dir, de->d_name) &&
+                            !in_listing(list, n, de->d_name)) {
+                                cli_log("%s: removed what its run left in %s (no devices to give back)",
+                                        de->d_name, env.run_dir);
+                                done++;
+                        }
+                if (d)
+                        closedir(d);
+                if (done == 0)
+                        cli_log("nothing to recover");
+        }
         return status;
 }

@@ -1,0 +1,380 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# CLI-level lifecycle tests: the built vfio-launch runs a real QEMU (TCG) with
+# a small Linux guest (build-guest.sh) and each case checks what a user sees:
+# the exit status, the message on stderr, and what is left on the host
+# (/run/vfio-launch/NAME, its journal, QEMU processes). The profiles have no
+# hostdevs, so nothing in sysfs is touched: safe on any machine.
+#
+#   lifecycle.sh -b BUILD_DIR [CASE...]     (all cases when none is given)
+#
+# Cases: graceful acpi-ignored kill-qemu kill-launcher sigterm-startup
+#        start-failure second-start guest-poweroff sandbox
+# Each check prints PASS/FAIL; the exit status is 1 on any FAIL, 77 (skip)
+# when not root. Needs root (the launcher switches QEMU to user nobody).
+# env: VL_VM_CACHE (see build-guest.sh), VL_LIFE_KEEP=1 keeps temp dirs.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+BUILD=${VL_BUILD_DIR:-}
+while getopts b: o; do
+        case $o in
+        b) BUILD=$OPTARG ;;
+        *) exit 2 ;;
+        esac
+done
+shift $((OPTIND - 1))
+[ -n "$BUILD" ] || { echo "usage: $0 -b BUILD_DIR [CASE...]" >&2; exit 2; }
+VL=$(cd "$BUILD" && pwd)/launcher/vfio-launch
+[ -x "$VL" ] || { echo "lifecycle: $VL not built" >&2; exit 2; }
+if [ "$(id -u)" != 0 ]; then
+        echo "SKIP: lifecycle tests need root (QEMU is started as user nobody)"
+        exit 77
+fi
+RUN_DIR=/run/vfio-launch
+LOG_DIR=/var/log/vfio-launch
+ALL="graceful acpi-ignored kill-qemu kill-launcher sigterm-startup start-failure second-start
+     guest-poweroff sandbox"
+
+eval "$("$here/build-guest.sh" 2>/dev/null | grep -E '^(KERNEL|INITRD)=')" ||
+        { echo "lifecycle: build-guest.sh failed" >&2; exit 1; }
+if ! setpriv --reuid=nobody --regid=nogroup --clear-groups test -r "$KERNEL" -a -r "$INITRD"; then
+        echo "FAIL: user nobody cannot read $KERNEL and $INITRD (QEMU runs as nobody)"
+        exit 1
+fi
+
+fails=0
+CASE=
+pass() { echo "PASS: $CASE: $*"; }
+fail() { echo "FAIL: $CASE: $*"; fails=$((fails + 1)); }
+check() { # check DESCRIPTION COMMAND...
+        local what=$1; shift
+        if "$@"; then pass "$what"; else fail "$what"; fi
+}
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+
+# ---- per-case state and helpers --------------------------------------------
+T='' NAME='' LPID='' QPID='' RC=''
+
+new_vm() { # new_vm MODE [SHUTDOWN_TIMEOUT [DISK_PATH]]: a fresh temp dir + profile
+        T=$(mktemp -d /tmp/vl-life.XXXXXX)
+        chmod 0755 "$T"       # QEMU (nobody) opens the disk image in it
+        NAME=life-$CASE-$$
+        LPID='' QPID='' RC=''
+        truncate -s 1M "$T/disk.img"
+        chown nobody "$T/disk.img"
+        cat > "$T/$NAME.json" <<EOF
+{
+  "name": "$NAME",
+  "accel": "tcg",
+  "cpu": { "model": "max" },
+  "firmware": { "type": "bios" },
+  "memory": "128M",
+  "user": "nobody",
+  "boot": { "kernel": "$KERNEL", "initrd": "$INITRD", "cmdline": "quiet panic=-1 vl.mode=$1" },
+  "disks": [ { "path": "${3:-$T/disk.img}", "format": "raw", "bus": "virtio" } ],
+  "shutdown_timeout": ${2:-30}
+}
+EOF
+}
+
+start() { # the launcher in the background; stderr in $T/err
+        "$VL" "$T/$NAME.json" > "$T/out" 2> "$T/err" &
+        LPID=$!
+}
+
+alive() { kill -0 "$1" 2>/dev/null; }
+
+# QEMU processes of this VM, found by their -name argument (not by program
+# name: other people's QEMUs may run on this machine).
+qemu_pids() {
+        local f a
+        for f in /proc/[0-9]*/cmdline; do
+                mapfile -d '' -t a < "$f" 2>/dev/null || continue
+                [[ " ${a[*]} " == *" -name guest=$NAME,"* ]] &&
+                        { f=${f#/proc/}; echo "${f%/cmdline}"; }
+        done
+}
+
+wait_running() { # wait_running SECS: the "running (QEMU pid N)" line; sets QPID
+        local i
+        for ((i = 0; i < $1 * 20; i++)); do
+                QPID=$(sed -n 's/.*: running (QEMU pid \([0-9]*\)).*/\1/p' "$T/err")
+                [ -n "$QPID" ] && return 0
+                alive "$LPID" || return 1
+                sleep 0.05
+        done
+        return 1
+}
+
+wait_marker() { # wait_marker TEXT SECS: the guest wrote TEXT on its disk
+        local i
+        for ((i = 0; i < $2 * 10; i++)); do
+                grep -aq "$1" "$T/disk.img" && return 0
+                alive "$LPID" || return 1
+                sleep 0.1
+        done
+        return 1
+}
+
+wait_exit() { # wait_exit SECS: the launcher exited; sets RC (124 = still running)
+        local i
+        for ((i = 0; i < $1 * 20; i++)); do
+                alive "$LPID" || break
+                sleep 0.05
+        done
+        if alive "$LPID"; then
+                RC=124
+                return 1
+        fi
+        wait "$LPID"
+        RC=$?
+        LPID=
+        return 0
+}
+
+gone_within() { # gone_within SECS PID STARTTIME: the process ended (PID not reused)
+        local i st
+        for ((i = 0; i < $1 * 20; i++)); do
+                st=$(awk '{ print $22 }' "/proc/$2/stat" 2>/dev/null) || return 0
+                [ "$st" = "$3" ] || return 0
+                sleep 0.05
+        done
+        return 1
+}
+
+has_err() { grep -q -- "$1" "$T/err"; }
+no_run_dir() { [ ! -e "$RUN_DIR/$NAME" ]; }
+no_qemu() { [ -z "$(qemu_pids)" ]; }
+exit_is() { [ "$RC" = "$1" ]; }
+
+show() { # the launcher's stderr and QEMU's log, after a failure
+        echo "---- $CASE: launcher stderr:"
+        sed 's/^/  /' "$T/err"
+        [ -f "$LOG_DIR/$NAME.log" ] && { echo "---- QEMU log:"; sed 's/^/  /' "$LOG_DIR/$NAME.log"; }
+}
+
+cleanup() { # whatever a failed case left: only our own processes, by PID
+        local p
+        if [ -n "$LPID" ] && alive "$LPID"; then
+                kill -9 "$LPID" 2>/dev/null
+                wait "$LPID" 2>/dev/null
+        fi
+        for p in $(qemu_pids); do kill -9 "$p" 2>/dev/null; done
+        if [ -n "$NAME" ]; then
+                [ -e "$RUN_DIR/$NAME" ] && "$VL" recover "$NAME" >/dev/null 2>&1
+                rm -rf "${RUN_DIR:?}/$NAME"
+                rm -f "$LOG_DIR/$NAME.log"
+        fi
+        [ -n "$T" ] && [ "${VL_LIFE_KEEP:-0}" != 1 ] && rm -rf "$T"
+        T='' NAME='' LPID='' QPID=''
+}
+trap cleanup EXIT
+
+# ---- the cases ----------------------------------------------------------------
+
+# (a) stop → ACPI power button → the guest powers off → exit 0.
+case_graceful() {
+        new_vm acpi 30
+        start
+        check "running line" wait_running 30 || return
+        check "guest up, listening to the power button" wait_marker VL-UP 60 || return
+        check "'vfio-launch stop' accepted" "$VL" stop "$NAME"
+        wait_exit 40
+        check "exit status 0 (got $RC)" exit_is 0
+        check "the guest saw the power button" grep -aq VL-BUTTON "$T/disk.img"
+        check "stderr: stopped gracefully" has_err "stopped (guest shut down on request)"
+        check "stderr: QEMU reported the guest's shutdown" has_err "shutting down (guest-shutdown)"
+        check "$RUN_DIR/$NAME removed" no_run_dir
+        check "no QEMU left" no_qemu
+}
+
+# (b) a guest that ignores the button: shutdown_timeout, then quit → exit 5.
+case_acpi_ignored() {
+        new_vm ignore 1
+        start
+        check "running line" wait_running 30 || return
+        check "guest up" wait_marker VL-UP 60 || return
+        local t0; t0=$(now)
+        check "'vfio-launch stop' accepted" "$VL" stop "$NAME"
+        wait_exit 20
+        check "exit status 5 (got $RC) after $(elapsed "$t0") s" exit_is 5
+        check "stderr: the guest did not power off within 1 s" has_err "did not power off within 1 s"
+        check "stderr: QEMU told to quit" has_err "telling QEMU to quit"
+        check "stderr: stopped by force" has_err "stopped by force"
+        check "$RUN_DIR/$NAME removed" no_run_dir
+        check "no QEMU left" no_qemu
+}
+
+# (c) kill -9 of QEMU → exit 4, nothing left.
+case_kill_qemu() {
+        new_vm ignore
+        start
+        check "running line" wait_running 30 || return
+        check "$RUN_DIR/$NAME there while it runs" test -S "$RUN_DIR/$NAME/control.sock"
+        check "QEMU found by its -name while it runs" test "$(qemu_pids)" = "$QPID"
+        kill -9 "$QPID"
+        wait_exit 10
+        check "exit status 4 (got $RC)" exit_is 4
+        check "stderr: QEMU failed (Killed)" has_err "QEMU failed (Killed)"
+        check "$RUN_DIR/$NAME (journal included) removed" no_run_dir
+        check "no QEMU left" no_qemu
+}
+
+# (d) kill -9 of the launcher → QEMU dies with it (PDEATHSIG); `recover`
+# cleans up. These profiles have no hostdevs: the launcher changes nothing
+# on the host, so it writes no journal and there is no device to give back
+# and nothing in sysfs to restore; what a dead run leaves is its run
+# directory (lock, sockets), and recover removes that.
+case_kill_launcher() {
+        local qstart
+        new_vm ignore
+        start
+        check "running line" wait_running 30 || return
+        qstart=$(awk '{ print $22 }' "/proc/$QPID/stat")
+        kill -9 "$LPID"
+        wait "$LPID" 2>/dev/null
+        LPID=
+        check "QEMU (pid $QPID) gone within 5 s of its launcher (PDEATHSIG)" \
+                gone_within 5 "$QPID" "$qstart"
+        check "no QEMU left" no_qemu
+        check "run directory left behind" test -d "$RUN_DIR/$NAME"
+        check "no journal (no hostdevs: no host change to record)" test ! -e "$RUN_DIR/$NAME/state.json"
+        check "'vfio-launch status' says it is not running" \
+                sh -c "'$VL' status '$NAME' 2>&1 | grep -q 'is not running'"
+        "$VL" recover "$NAME" > "$T/recover.out" 2>&1
+        RC=$?
+        check "recover: exit status 0 (got $RC)" exit_is 0
+        check "recover: removed the dead run's directory" \
+                grep -q "$NAME: removed what its run left in $RUN_DIR (no devices to give back)" "$T/recover.out"
+        check "$RUN_DIR/$NAME removed, no journal" no_run_dir
+        check "recover again: nothing to recover" \
+                sh -c "'$VL' recover '$NAME' 2>&1 | grep -q '$NAME: nothing to recover'"
+        [ "$fails" = 0 ] || sed 's/^/  recover: /' "$T/recover.out"
+}
+
+# (e) SIGTERM while QEMU is starting (exec'd, before `cont`) → prompt non-zero
+# exit, no QEMU left. The window is the ~100 ms between QEMU's exec and QMP
+# ready: the signal goes as soon as the launcher has a child running QEMU
+# with this VM's -name (not the `qemu -version` probe it runs earlier).
+# Retried when the launcher was faster than this script (it printed "running").
+case_sigterm_startup() {
+        local try kids k qemu t0 args
+        for try in 1 2 3; do
+                new_vm ignore
+                start
+                qemu=
+                while [ -z "$qemu" ] && alive "$LPID"; do
+                        kids=
+                        read -r kids < "/proc/$LPID/task/$LPID/children" 2>/dev/null
+                        for k in $kids; do
+                                mapfile -d '' -t args < "/proc/$k/cmdline" 2>/dev/null
+                                [[ " ${args[*]} " == *" guest=$NAME,"* ]] && qemu=$k
+                        done
+                done
+                t0=$(now)
+                kill -TERM "$LPID"
+                wait_exit 15
+                if [ -n "$qemu" ] && ! has_err ": running (QEMU pid"; then
+                        break
+                fi
+                [ "$try" = 3 ] && break
+                echo "NOTE: $CASE: attempt $try missed the start-up window, retrying"
+                cleanup
+        done
+        check "QEMU was started before the signal (pid $qemu)" test -n "$qemu"
+        check "signal arrived before the VM ran (no 'running' line)" \
+                sh -c "! grep -q ': running (QEMU pid' '$T/err'"
+        check "exited within 15 s ($(elapsed "$t0") s)" test "$RC" != 124
+        check "exit status non-zero (got $RC)" test "$RC" != 0
+        check "stderr: SIGTERM received" has_err "SIGTERM received"
+        check "$RUN_DIR/$NAME removed" no_run_dir
+        check "no QEMU left" no_qemu
+}
+
+# (f) QEMU cannot start (its disk image does not exist) → exit 3 with QEMU's
+# own error shown, nothing left.
+case_start_failure() {
+        new_vm ignore 30 /nonexistent/vl-life-missing.img
+        start
+        wait_exit 30
+        check "exit status 3 (got $RC)" exit_is 3
+        check "stderr: QEMU failed to start" has_err "QEMU"
+        check "stderr: QEMU's own error about the missing image" \
+                has_err "Could not open '/nonexistent/vl-life-missing.img'"
+        check "$RUN_DIR/$NAME removed" no_run_dir
+        check "no QEMU left" no_qemu
+}
+
+# (g) a second start of the same VM name is refused, naming the running
+# launcher's PID, and does not disturb the first.
+case_second_start() {
+        local first st
+        new_vm ignore
+        start
+        check "running line" wait_running 30 || return
+        first=$LPID
+        timeout 20 "$VL" "$T/$NAME.json" > /dev/null 2> "$T/err2"
+        RC=$?
+        check "second start: exit status 1 (got $RC)" exit_is 1
+        check "second start: refused naming pid $first" \
+                grep -q "already running (vfio-launch pid $first)" "$T/err2"
+        st=$("$VL" status "$NAME")
+        check "first still answers status as pid $first" grep -q "\"launcher_pid\":$first," <<< "$st"
+        check "first still running" grep -q '"state":"running"' <<< "$st"
+        "$VL" stop --force "$NAME"
+        wait_exit 20
+        check "first: stop --force → exit status 5 (got $RC)" exit_is 5
+        check "$RUN_DIR/$NAME removed" no_run_dir
+        check "no QEMU left" no_qemu
+        [ "$fails" = 0 ] || sed 's/^/  second start: /' "$T/err2"
+}
+
+# (h) the guest powers off by itself → exit 0.
+case_guest_poweroff() {
+        new_vm poweroff
+        start
+        check "running line" wait_running 30 || return
+        wait_exit 60
+        check "guest wrote its marker before powering off" grep -aq VL-UP "$T/disk.img"
+        check "exit status 0 (got $RC)" exit_is 0
+        check "stderr: guest powered off" has_err ": guest powered off"
+        check "$RUN_DIR/$NAME removed" no_run_dir
+        check "no QEMU left" no_qemu
+}
+
+# (i) the running QEMU's credentials, from /proc/PID/status.
+case_sandbox() {
+        new_vm ignore
+        start
+        check "running line" wait_running 30 || return
+        local s="$T/status"
+        cp "/proc/$QPID/status" "$s"
+        field() { awk -v k="$1:" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "$s"; }
+        check "Uid not 0 ($(field Uid))" sh -c "! awk '\$1 == \"Uid:\" { for (i = 2; i <= 5; i++) if (\$i == 0) exit 0; exit 1 }' '$s'"
+        check "Gid not 0 ($(field Gid))" sh -c "! awk '\$1 == \"Gid:\" { for (i = 2; i <= 5; i++) if (\$i == 0) exit 0; exit 1 }' '$s'"
+        check "CapEff 0 ($(field CapEff))" test "$(field CapEff)" = 0000000000000000
+        check "CapBnd 0 ($(field CapBnd))" test "$(field CapBnd)" = 0000000000000000
+        check "NoNewPrivs 1" test "$(field NoNewPrivs)" = 1
+        check "Seccomp 2 (filter)" test "$(field Seccomp)" = 2
+        check "Seccomp_filters 2 (launcher's + QEMU's -sandbox)" test "$(field Seccomp_filters)" = 2
+        "$VL" stop --force "$NAME"
+        wait_exit 20
+        check "stop --force → exit status 5 (got $RC)" exit_is 5
+        check "no QEMU left" no_qemu
+}
+
+t_all=$(now)
+[ $# -gt 0 ] || set -- $ALL   # word splitting of the list intended
+for CASE in "$@"; do
+        fn=case_${CASE//-/_}
+        declare -F "$fn" >/dev/null || { echo "lifecycle: unknown case $CASE" >&2; exit 2; }
+        before=$fails
+        t=$(now)
+        $fn
+        [ "$fails" = "$before" ] || show
+        echo "---- $CASE: $(elapsed "$t") s"
+        cleanup
+done
+echo "lifecycle: $fails failure(s) in $(elapsed "$t_all") s"
+[ "$fails" = 0 ]
