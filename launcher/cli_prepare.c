@@ -31,7 +31,9 @@ int cli_prepare(const char *profile_path, bool dry_run, struct cli_prepared *c)
 
         r = hostinfo_find_qemu(NULL, getenv("PATH"), qemu_path, sizeof(qemu_path), &err);
         if (r >= 0)
-                r = hostinfo_probe_qemu(qemu_path, &c->host, &err);
+                r = hostinfo_probe_qemu_cached(qemu_path,
+                                               geteuid() == 0 ? HOSTINFO_PROBE_CACHE : NULL,
+                                               &c->host, &err);
         if (r < 0) {
                 vl_error_prefix(&err, "cannot use QEMU (install qemu-system-x86)");
                 cli_print_error(&err);

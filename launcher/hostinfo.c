@@ -250,6 +250,86 @@ int hostinfo_probe_qemu(const char *qemu_path, struct hostinfo *ret, struct vl_e
         return 0;
 }
 
+/* One line: "PATH\tDEV INO SIZE MTIME.NS CTIME.NS MAJOR.MINOR.MICRO\n". */
+static int probe_key(const char *qemu_path, char *buf, size_t size)
+{
+        struct stat st;
+
+        if (stat(qemu_path, &st) < 0)
+                return -errno;
+        return xsnprintf(buf, size, "%s\t%llu %llu %lld %lld.%09ld %lld.%09ld", qemu_path,
+                         (unsigned long long) st.st_dev, (unsigned long long) st.st_ino,
+                         (long long) st.st_size, (long long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+                         (long long) st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+}
+
+static int cache_read(const char *cache_path, const char *key, struct qemu_version *ret)
+{
+        char buf[PROFILE_PATH_MAX + 256];
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        ssize_t n;
+        size_t klen = strlen(key);
+
+        fd = open(cache_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        /* Trust only a file we wrote: ours, and nobody else may change it. */
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+            (st.st_mode & 022))
+                return -EPERM;
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return -ENODATA;
+        buf[n] = '\0';
+        if ((size_t) n <= klen + 1 || strncmp(buf, key, klen) != 0 || buf[klen] != ' ')
+                return -ESTALE;
+        return hostinfo_parse_version(buf + klen + 1, ret) < 0 ? -EINVAL : 0;
+}
+
+static void cache_write(const char *cache_path, const char *key, const struct qemu_version *v)
+{
+        char tmp[PROFILE_PATH_MAX + 16], dir[PROFILE_PATH_MAX], *slash;
+        _cleanup_close_ int fd = -EBADF;
+        int n;
+
+        if (xsnprintf(dir, sizeof(dir), "%s", cache_path) < 0 ||
+            xsnprintf(tmp, sizeof(tmp), "%s.XXXXXX", cache_path) < 0)
+                return;
+        slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+                *slash = '\0';
+                (void) mkdir(dir, 0755);
+        }
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return;
+        n = dprintf(fd, "%s %u.%u.%u\n", key, v->major, v->minor, v->micro);
+        if (n <= 0 || fchmod(fd, 0644) < 0 || rename(tmp, cache_path) < 0)
+                (void) unlink(tmp);
+}
+
+int hostinfo_probe_qemu_cached(const char *qemu_path, const char *cache_path,
+                               struct hostinfo *ret, struct vl_error *e)
+{
+        char key[PROFILE_PATH_MAX + 128];
+        struct qemu_version v;
+        int r;
+
+        if (!cache_path || probe_key(qemu_path, key, sizeof(key)) < 0)
+                return hostinfo_probe_qemu(qemu_path, ret, e);
+        if (strlen(qemu_path) < sizeof(ret->qemu_path) && cache_read(cache_path, key, &v) == 0) {
+                memset(ret, 0, sizeof(*ret));
+                strcpy(ret->qemu_path, qemu_path);
+                ret->version = v;
+                return 0;
+        }
+        r = hostinfo_probe_qemu(qemu_path, ret, e);
+        if (r >= 0)
+                cache_write(cache_path, key, &ret->version);
+        return r;
+}
+
 /* QEMU >= 9.1 (include/hw/boards.h, MACHINE_VER_DELETION_MAJOR = 6,
  * MACHINE_VER_DEPRECATION_MAJOR = 3): a versioned machine type X.Y is gone
  * (resp. deprecated) once (major - X) > cutoff, or == cutoff and

@@ -58,6 +58,18 @@ int hostinfo_find_qemu(const char *explicit_path, const char *path_env, char *re
  * ret->qemu_path and ret->version. Returns 0 or -errno; fills e. */
 int hostinfo_probe_qemu(const char *qemu_path, struct hostinfo *ret, struct vl_error *e);
 
+/* As hostinfo_probe_qemu(), remembering the answer in cache_path, keyed by
+ * the binary's identity (path, device, inode, size, mtime, ctime — what
+ * libvirt's capabilities cache checks), so that a package upgrade is seen
+ * and an unchanged QEMU is not exec'ed at every launch (that exec is most of
+ * a launch's overhead over plain QEMU, see bench/). The cache is a hint: a
+ * missing, stale, malformed or untrusted file (not ours, or writable by
+ * others) means probing again; a cache that cannot be written is ignored.
+ * cache_path NULL: no cache. Returns as hostinfo_probe_qemu(). */
+#define HOSTINFO_PROBE_CACHE "/var/cache/vfio-launch/qemu-version"
+int hostinfo_probe_qemu_cached(const char *qemu_path, const char *cache_path,
+                               struct hostinfo *ret, struct vl_error *e);
+
 /* The machine type to pass to QEMU for the profile's one.
  *  - "q35" (alias of the newest pc-q35-X.Y) is kept.
  *  - "pc-q35-X.Y" newer than QEMU: -EINVAL (it does not exist there).

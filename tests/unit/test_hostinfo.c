@@ -50,6 +50,21 @@ static void write_file(const char *path, const char *content, mode_t mode)
         assert_int_equal(close(fd), 0);
 }
 
+/* Lines in a file: how often the fake QEMU ran. */
+static int runs_in(const char *path, char *buf, size_t size)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC), n = 0;
+        ssize_t len;
+
+        if (fd < 0)
+                return 0;
+        while ((len = read(fd, buf, size)) > 0)
+                for (ssize_t i = 0; i < len; i++)
+                        n += buf[i] == '\n';
+        close(fd);
+        return n;
+}
+
 /* TMP/name */
 static void pathj(char *buf, size_t size, const char *name)
 {
@@ -383,11 +398,59 @@ static void test_vars(void **state)
         assert_true(created);
 }
 
+/* The probe cache: a second launch does not exec QEMU; a changed binary,
+ * a corrupt or a writable-by-others cache file are probed again. The fake
+ * QEMU counts its runs in a file. */
+static void test_probe_cache(void **state)
+{
+        char bin[300], cache[300], count[300], script[900], buf[64];
+        struct hostinfo h;
+        struct vl_error e = {};
+        struct timespec later[2] = { { 0, UTIME_OMIT }, { 2000000000, 0 } };
+
+        pathj(bin, sizeof(bin), "qemu");
+        pathj(cache, sizeof(cache), "cache/qemu-version");
+        pathj(count, sizeof(count), "count");
+        snprintf(script, sizeof(script),
+                 "#!/bin/sh\necho x >> %s\necho 'QEMU emulator version 9.1.2'\n", count);
+        write_file(bin, script, 0755);
+#define RUNS() (runs_in(count, buf, sizeof(buf)))
+        assert_int_equal(hostinfo_probe_qemu_cached(bin, cache, &h, &e), 0);
+        assert_int_equal(h.version.minor, 1);
+        assert_int_equal(RUNS(), 1);
+        assert_int_equal(hostinfo_probe_qemu_cached(bin, cache, &h, &e), 0);
+        assert_string_equal(h.qemu_path, bin);
+        assert_int_equal(h.version.major, 9);
+        assert_int_equal(h.version.micro, 2);
+        assert_int_equal(RUNS(), 1); /* from the cache */
+
+        /* An upgrade changes mtime (and ctime): probed again. */
+        assert_int_equal(utimensat(AT_FDCWD, bin, later, 0), 0);
+        assert_int_equal(hostinfo_probe_qemu_cached(bin, cache, &h, &e), 0);
+        assert_int_equal(RUNS(), 2);
+        assert_int_equal(hostinfo_probe_qemu_cached(bin, cache, &h, &e), 0);
+        assert_int_equal(RUNS(), 2);
+
+        /* Garbage, or a file others could have written: not trusted. */
+        write_file(cache, "garbage", 0644);
+        assert_int_equal(hostinfo_probe_qemu_cached(bin, cache, &h, &e), 0);
+        assert_int_equal(RUNS(), 3);
+        assert_int_equal(chmod(cache, 0666), 0);
+        assert_int_equal(hostinfo_probe_qemu_cached(bin, cache, &h, &e), 0);
+        assert_int_equal(RUNS(), 4);
+
+        /* No cache path: always probes. */
+        assert_int_equal(hostinfo_probe_qemu_cached(bin, NULL, &h, &e), 0);
+        assert_int_equal(RUNS(), 5);
+#undef RUNS
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_version),
                 cmocka_unit_test_setup_teardown(test_find_and_probe, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_probe_cache, setup, teardown),
                 cmocka_unit_test(test_machine),
                 cmocka_unit_test_setup_teardown(test_firmware, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vars, setup, teardown),
