@@ -129,7 +129,7 @@ int cmd_run(int argc, char **argv)
         struct vl_error err = {};
         struct sup_result res;
         struct run_ctx ctx;
-        char qmp_path[256], ctl_path[256], detail[768] = "";
+        char qmp_path[256], mon_path[256], ctl_path[256], detail[768] = "";
         sigset_t mask, old;
         pid_t holder = 0;
         int opt, r, lock = -1, logfd = -1, status;
@@ -228,6 +228,7 @@ int cmd_run(int argc, char **argv)
                         QEMU_LOG_DIR, c.p->name, strerror(-logfd));
 
         if (rundir_path(qmp_path, sizeof(qmp_path), env.run_dir, c.p->name, RUNDIR_QMP_SOCKET) < 0 ||
+            rundir_path(mon_path, sizeof(mon_path), env.run_dir, c.p->name, RUNDIR_MONITOR_SOCKET) < 0 ||
             rundir_path(ctl_path, sizeof(ctl_path), env.run_dir, c.p->name, RUNDIR_CONTROL_SOCKET) < 0) {
                 cli_log_error("run directory path too long");
                 status = EXIT_FAILURE_RUN;
@@ -257,7 +258,8 @@ int cmd_run(int argc, char **argv)
                         .parent = getpid(),
                         .seccomp = true,
                 },
-                .qmp_path = qmp_path,
+                .qmp_path = mon_path,
+                .user_qmp_path = qmp_path,
                 .control_path = ctl_path,
                 .shutdown_timeout_s = c.p->shutdown_timeout_s,
                 .powerdown_repeat_ms = 1000,

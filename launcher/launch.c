@@ -19,9 +19,10 @@ int launch_prepare(const struct profile *p, const struct hostinfo *h,
 {
         char eff[PROFILE_STR_MAX], canonical[PROFILE_STR_MAX];
         struct firmware_choice fc = {};
-        int fd = LAUNCH_QMP_FD + 1, r;
+        int fd = LAUNCH_QMP_USER_FD + 1, r;
 
         rt->qmp_fd = LAUNCH_QMP_FD;
+        rt->qmp_user_fd = LAUNCH_QMP_USER_FD;
         for (unsigned i = 0; i < p->n_nics; i++)
                 rt->nic_fds[i] = p->nics[i].backend == NIC_USER ? -1 : fd++;
 

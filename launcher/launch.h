@@ -12,9 +12,11 @@
 #include "profile.h"
 #include "qemu_argv.h"
 
-/* fd numbers inside QEMU: the QMP listener is 3, then one per tap/macvtap
- * NIC in profile order (the sandbox moves them there in that order). */
+/* fd numbers inside QEMU: the supervisor's QMP listener is 3, the tools' QMP
+ * listener 4, then one per tap/macvtap NIC in profile order (the sandbox
+ * moves them there in that order). */
 #define LAUNCH_QMP_FD 3
+#define LAUNCH_QMP_USER_FD 4
 
 /* Fill rt's firmware (code, VARS path under state_dir unless the profile
  * names one) and fd numbers. ret_fc (may be NULL) gets the firmware choice,

@@ -212,6 +212,7 @@ void qemu_runtime_init(struct qemu_runtime *rt)
 {
         memset(rt, 0, sizeof(*rt));
         rt->qmp_fd = -1;
+        rt->qmp_user_fd = -1;
         for (size_t i = 0; i < ELEMENTSOF(rt->nic_fds); i++)
                 rt->nic_fds[i] = -1;
 }
@@ -1128,6 +1129,21 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
         opt_kv(b, &o, "chardev", "charmonitor");
         opt_kv(b, &o, "mode", "control");
         arg_opt(b, "-mon", &o);
+        if (rt->qmp_user_fd >= 0) {
+                /* The supervisor keeps its monitor to itself; tools
+                 * (`vfio-launch status` names it, qmp-shell, tests) get
+                 * this one. */
+                opt_begin(b, &o, "socket");
+                opt_kv(b, &o, "id", "charqmp");
+                opt_kv(b, &o, "fd", "%d", rt->qmp_user_fd);
+                opt_kv(b, &o, "server", "on");
+                opt_kv(b, &o, "wait", "off");
+                arg_opt(b, "-chardev", &o);
+                opt_begin(b, &o, NULL);
+                opt_kv(b, &o, "chardev", "charqmp");
+                opt_kv(b, &o, "mode", "control");
+                arg_opt(b, "-mon", &o);
+        }
 
         emit_root_ports(b, &l);
         r = emit_disks(b, p, &l, e);

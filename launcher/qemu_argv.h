@@ -22,7 +22,10 @@
 
 /* What the launcher decides at run time, handed to the builder. */
 struct qemu_runtime {
-        int qmp_fd;          /* listening QMP socket as numbered in QEMU's process (>= 3) */
+        int qmp_fd;          /* listening QMP socket as numbered in QEMU's process (>= 3):
+                                the supervisor's own, private monitor */
+        int qmp_user_fd;     /* a second listening QMP socket for tools and people
+                                (QEMU serves one client per monitor); -1 = none */
         unsigned spice_port; /* the port chosen when display.port is 0 (autoport) */
         int nic_fds[PROFILE_NICS_MAX]; /* tap / macvtap fd per NIC index; -1 for "user" NICs */
         struct {

@@ -12,7 +12,8 @@
 #include "error.h"
 
 #define RUNDIR_LOCK_FILE "lock"
-#define RUNDIR_QMP_SOCKET "qmp.sock"
+#define RUNDIR_QMP_SOCKET "qmp.sock"         /* for tools: named by `status` */
+#define RUNDIR_MONITOR_SOCKET "monitor.sock" /* the supervisor's own, unlinked once connected */
 #define RUNDIR_CONTROL_SOCKET "control.sock"
 
 /* "RUN_DIR/NAME/FILE" into buf. Returns 0 or -ENAMETOOLONG. */

@@ -325,7 +325,8 @@ static void control_reply(struct sup *s, int fd, const char *msg, size_t len)
                              "{\"name\":\"%s\",\"state\":\"%s\",\"launcher_pid\":%d,"
                              "\"qemu_pid\":%d,\"qmp\":\"%s\",\"detail\":\"%s\"}",
                              s->c->name, stage_name(s), (int) getpid(), (int) s->pid,
-                             s->c->qmp_path, s->c->ready_detail ? s->c->ready_detail : "");
+                             s->c->user_qmp_path ? s->c->user_qmp_path : "",
+                             s->c->ready_detail ? s->c->ready_detail : "");
         } else if (len == 4 && memcmp(msg, "stop", 4) == 0) {
                 say(s, "stop requested through the control socket");
                 request_stop(s, false);
@@ -549,11 +550,10 @@ static int start_up(struct sup *s, struct vl_error *e)
         return r;
 }
 
-static int qmp_listen_and_connect(const char *path, int *ret_listener, int *ret_client,
-                                  struct vl_error *e)
+static int qmp_listen(const char *path, struct vl_error *e)
 {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        _cleanup_close_ int l = -EBADF, c = -EBADF;
+        _cleanup_close_ int l = -EBADF;
 
         if (strlen(path) >= sizeof(sa.sun_path))
                 return vl_error_set(e, ENAMETOOLONG, "QMP socket path too long: %s", path);
@@ -565,12 +565,28 @@ static int qmp_listen_and_connect(const char *path, int *ret_listener, int *ret_
         if (bind(l, (struct sockaddr *) &sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
             listen(l, 1) < 0)
                 return vl_error_set(e, errno, "cannot listen on %s: %s", path, strerror(errno));
+        return TAKE_FD(l);
+}
+
+static int qmp_listen_and_connect(const char *path, int *ret_listener, int *ret_client,
+                                  struct vl_error *e)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int l = -EBADF, c = -EBADF;
+
+        l = qmp_listen(path, e);
+        if (l < 0)
+                return l;
+        strcpy(sa.sun_path, path); /* length checked by qmp_listen() */
         c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (c < 0)
                 return vl_error_set(e, errno, "socket: %s", strerror(errno));
         /* Completes at once: the connection waits in the backlog for QEMU. */
         if (connect(c, (struct sockaddr *) &sa, sizeof(sa)) < 0)
                 return vl_error_set(e, errno, "cannot connect to %s: %s", path, strerror(errno));
+        /* Ours alone: a second client would wait in the backlog forever
+         * (QEMU serves one per monitor) and could race us for the first. */
+        (void) unlink(path);
         *ret_listener = TAKE_FD(l);
         *ret_client = TAKE_FD(c);
         return 0;
@@ -603,7 +619,7 @@ int sup_run(const struct sup_config *c, struct sup_result *ret, struct vl_error 
         };
         struct sandbox_config sb = c->sandbox;
         sigset_t mask, old;
-        int listener = -1, client = -1, r;
+        int listener = -1, user_listener = -1, client = -1, r;
 
         memset(ret, 0, sizeof(*ret));
         ret->outcome = SUP_START_FAILED;
@@ -640,17 +656,33 @@ int sup_run(const struct sup_config *c, struct sup_result *ret, struct vl_error 
         }
         (void) qmp_set_event_callback(s.q, on_event, &s);
 
-        if (sb.n_fds >= SANDBOX_FDS_MAX) {
-                r = vl_error_set(e, EINVAL, "too many fds for QEMU");
-                goto out;
+        if (c->user_qmp_path) {
+                user_listener = qmp_listen(c->user_qmp_path, e);
+                if (user_listener < 0) {
+                        r = user_listener;
+                        goto out;
+                }
         }
-        memmove(sb.fds + 1, sb.fds, sb.n_fds * sizeof(sb.fds[0]));
-        sb.fds[0] = listener;
-        sb.n_fds++;
+        {
+                unsigned lead = user_listener >= 0 ? 2 : 1;
+                if (sb.n_fds + lead > SANDBOX_FDS_MAX) {
+                        r = vl_error_set(e, EINVAL, "too many fds for QEMU");
+                        goto out;
+                }
+                memmove(sb.fds + lead, sb.fds, sb.n_fds * sizeof(sb.fds[0]));
+                sb.fds[0] = listener;
+                if (user_listener >= 0)
+                        sb.fds[1] = user_listener;
+                sb.n_fds += lead;
+        }
         r = spawn_sandboxed(c->qemu_path, c->argv, c->envp, &sb, &s.pid, &s.pidfd, e);
-        /* QEMU has its own copy of the listener now. */
+        /* QEMU has its own copies of the listeners now. */
         close(listener);
         listener = -1;
+        if (user_listener >= 0) {
+                close(user_listener);
+                user_listener = -1;
+        }
         if (r < 0) {
                 vl_error_prefix(e, "cannot start QEMU");
                 goto out;
@@ -703,6 +735,10 @@ out:
         qmp_free(s.q);
         if (listener >= 0)
                 close(listener);
+        if (user_listener >= 0)
+                close(user_listener);
+        if (c->user_qmp_path)
+                (void) unlink(c->user_qmp_path);
         if (client >= 0)
                 close(client);
         for (int i = 0; i < CONTROL_CLIENTS_MAX; i++)

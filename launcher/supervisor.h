@@ -36,10 +36,13 @@ enum sup_outcome {
 struct sup_config {
         const char *name;             /* VM name, for messages */
         const char *qemu_path;
-        char *const *argv;            /* the QMP fd in argv must be 3 (sandbox fds[0]) */
+        char *const *argv;            /* QMP fds in argv: 3 = the supervisor's, 4 = the
+                                         tools' (when user_qmp_path is set) */
         char *const *envp;
-        struct sandbox_config sandbox;/* fds[0] is filled in by sup_run: the QMP listener */
-        const char *qmp_path;         /* where the QMP listening socket is bound */
+        struct sandbox_config sandbox;/* sup_run puts the QMP listeners first (fds 3, 4) */
+        const char *qmp_path;         /* the supervisor's own QMP socket: bound, connected
+                                         to, then unlinked so that nobody else can */
+        const char *user_qmp_path;    /* a second QMP socket for tools (0600); NULL = none */
         const char *control_path;     /* control socket path; NULL = none */
         unsigned shutdown_timeout_s;  /* guest ACPI shutdown allowance */
         unsigned powerdown_repeat_ms; /* 0 = press once */

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "hostinfo.h"
+#include "launch.h"
 #include "profile_json.h"
 #include "qemu_argv.h"
 #include "vars.h"
@@ -144,45 +145,24 @@ static int read_host(const char *dir, struct hostinfo *h)
         return 0;
 }
 
-/* Everything the launcher would decide, faked. Mirrors the launcher's own
- * steps: machine -> firmware descriptor -> VARS path. */
+/* Everything the launcher decides, through the launcher's own steps
+ * (launch_prepare: machine -> firmware descriptor -> VARS path -> fd numbers),
+ * with the firmware descriptors of the test folder and fixed values for what
+ * depends on the moment (SPICE autoport) or the user. */
 static int fake_runtime(const struct profile *p, const struct hostinfo *h, const char *fw_dir,
                         struct qemu_runtime *rt, struct vl_error *e, struct vl_warnings *w)
 {
-        char eff[PROFILE_STR_MAX], canonical[PROFILE_STR_MAX];
         struct firmware_dirs dirs = { .n = 1 };
-        struct firmware_choice fc;
         int r;
 
         qemu_runtime_init(rt);
-        rt->qmp_fd = 3;
+        snprintf(dirs.dir[0], sizeof(dirs.dir[0]), "%s", fw_dir);
+        r = launch_prepare(p, h, &dirs, VARS_STATE_DIR, rt, NULL, e, w);
+        if (r < 0)
+                return r;
         rt->spice_port = 5900;
-        for (unsigned i = 0; i < p->n_nics; i++)
-                if (p->nics[i].backend != NIC_USER)
-                        rt->nic_fds[i] = 20 + (int) i;
         strcpy(rt->home, "/home/alice");
         strcpy(rt->xdg_runtime_dir, "/run/user/1000");
-
-        /* Warnings of the machine type come from the builder itself. */
-        r = hostinfo_machine_resolve(p->machine, &h->version, eff, sizeof(eff), canonical,
-                                     sizeof(canonical), e, NULL);
-        if (r < 0)
-                return r;
-        snprintf(dirs.dir[0], sizeof(dirs.dir[0]), "%s", fw_dir);
-        r = hostinfo_firmware_for_profile(p, &dirs, canonical, &fc, e, w);
-        if (r < 0)
-                return r;
-        if (p->firmware.type == FIRMWARE_BIOS)
-                return 0;
-        strcpy(rt->firmware.code, fc.code);
-        strcpy(rt->firmware.code_format, fc.code_format);
-        strcpy(rt->firmware.vars_format, fc.vars_format[0] ? fc.vars_format : "raw");
-        rt->firmware.requires_smm = fc.requires_smm;
-        if (p->firmware.vars[0])
-                strcpy(rt->firmware.vars, p->firmware.vars);
-        else if (vars_default_path(VARS_STATE_DIR, p->name, rt->firmware.vars,
-                                   sizeof(rt->firmware.vars)) < 0)
-                return -ENAMETOOLONG;
         return 0;
 }
 

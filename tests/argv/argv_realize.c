@@ -411,7 +411,16 @@ static char *subst(const char *opt, const char *val, const char **code_path, uns
         }
         if (strcmp(opt, "-chardev") == 0 && strcmp(opt_head(&o), "socket") == 0 &&
             opt_get(&o, "fd")) {
-                return xprintf("stdio,id=%s", opt_get(&o, "id"));
+                /* The first is the supervisor's monitor, driven over stdio
+                 * here; any other (the tools' monitor) listens on a path. */
+                static bool stdio_taken;
+                if (!stdio_taken) {
+                        stdio_taken = true;
+                        return xprintf("stdio,id=%s", opt_get(&o, "id"));
+                }
+                opt_del(&o, "fd");
+                opt_set(&o, "path", xprintf("%s/%s.sock", work, opt_get(&o, "id")));
+                return opt_join(&o);
         }
         if (strcmp(opt, "-object") == 0 && strcmp(opt_head(&o), "secret") == 0 &&
             opt_get(&o, "file")) {

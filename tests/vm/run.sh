@@ -17,7 +17,6 @@
 #   -t       outer timeout in seconds (default 60 + 120 per case)
 # env: VL_VM_CACHE (default /var/tmp/vfio-launch-vm), VL_VM_CASE_TIMEOUT
 #      (per case inside L1, default 120), VL_VM_APPEND (extra kernel args),
-#      VL_VM_SHIM=0 (launcher finds the real QEMU, not shim/: see there)
 #
 # Output: PASS/FAIL/NOTE/CASE lines as they come; the full serial log is kept
 # in $VL_VM_CACHE/logs/. Exit 0 only if L1 printed its final marker VL-DONE
@@ -87,7 +86,7 @@ KVER=$(cat "$CACHE/kernel/.complete")
 caselist=$(IFS=,; echo "${CASES[*]}")
 LOG=$CACHE/logs/$VARIANT-$(date +%Y%m%d-%H%M%S)-$$.log
 APPEND="console=ttyS0 panic=-1 loglevel=4 $KARGS vl.variant=$VARIANT vl.topo=$TOPO"
-APPEND+=" vl.src=$here vl.cases=$caselist vl.ctimeout=${VL_VM_CASE_TIMEOUT:-120} vl.shim=${VL_VM_SHIM:-1}"
+APPEND+=" vl.src=$here vl.cases=$caselist vl.ctimeout=${VL_VM_CASE_TIMEOUT:-120}"
 [ -n "$BUILD" ] && APPEND+=" vl.build=$BUILD"
 APPEND+=" ${VL_VM_APPEND:-}"
 

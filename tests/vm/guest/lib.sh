@@ -167,10 +167,8 @@ need_vl() {
         if [ ! -x "$VL_ROOT$VL_BIN" ]; then fail "vfio-launch not built: $VL_BIN"; exit 1; fi
 }
 # vl ARGS...: the built launcher, run as root in the host root through the
-# chroot; with vl.shim=1 (run.sh's default) shim/ comes first on its PATH, so
-# the QEMU it finds runs with TCG (L1 has no KVM).
+# chroot (the profiles say "accel": "tcg": L1 has no KVM).
 VL_PATH=/usr/sbin:/usr/bin:/sbin:/bin
-[ "${VL_SHIM:-0}" = 1 ] && VL_PATH=$VL_SRC/shim:$VL_PATH
 vl() { chroot "$VL_ROOT" /usr/bin/env PATH="$VL_PATH" "$VL_BIN" "$@"; }
 # vl_out FILE ARGS...: same, output (both streams) to FILE; returns its status.
 vl_out() {
