@@ -310,6 +310,17 @@ int bind_plan_new(const struct bind_env *env, const struct profile *p, struct bi
                                     "the IOMMU is off (%s/kernel/iommu_groups is empty): enable VT-d / AMD-Vi "
                                     "in the firmware and boot with intel_iommu=on (Intel) or amd_iommu=on (AMD)",
                                     env->sysfs_root);
+        /* Checked here, before any device moves: otherwise the only sign is
+         * QEMU's "Failed to set iommu for container: Operation not
+         * permitted" after the devices were already taken from the host. */
+        if (pci_irq_remapping(env->proc_root) == 0 && !pci_vfio_unsafe_interrupts(env->sysfs_root))
+                return vl_error_set(e, EPERM,
+                                    "interrupt remapping is off (no IR- interrupt chips in %s/interrupts), and "
+                                    "VFIO refuses devices without it: enable it (firmware: VT-d / AMD-Vi with "
+                                    "interrupt remapping; no intremap=off or nointremap on the kernel command line), "
+                                    "or accept the risk with the module option "
+                                    "vfio_iommu_type1 allow_unsafe_interrupts=1",
+                                    env->proc_root);
         /* Names are a nicety: without libpci or pci.ids the plan still works. */
         if (pci_ctx_new(env->sysfs_root, env->pci_ids, &names, &ignored) < 0)
                 names = NULL;

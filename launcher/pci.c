@@ -316,6 +316,37 @@ bool pci_iommu_enabled(const char *sysfs_root)
                dir_has_entries(path);
 }
 
+int pci_irq_remapping(const char *proc_root)
+{
+        _cleanup_fclose_ FILE *f = NULL;
+        char path[PATH_MAX], line[1024];
+        bool chips = false;
+
+        if (sysfs_join(path, sizeof(path), proc_root, "interrupts") < 0)
+                return -ENAMETOOLONG;
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        while (fgets(line, sizeof(line), f)) {
+                if (strstr(line, "IR-IO-APIC") || strstr(line, "IR-PCI-MSI"))
+                        return 1;
+                chips = chips || strstr(line, "IO-APIC") || strstr(line, "PCI-MSI");
+        }
+        return chips ? 0 : -ENODATA;
+}
+
+bool pci_vfio_unsafe_interrupts(const char *sysfs_root)
+{
+        char path[PATH_MAX], buf[8] = "";
+        _cleanup_fclose_ FILE *f = NULL;
+
+        if (sysfs_join(path, sizeof(path), sysfs_root,
+                       "module/vfio_iommu_type1/parameters/allow_unsafe_interrupts") < 0)
+                return false;
+        f = fopen(path, "re");
+        return f && fgets(buf, sizeof(buf), f) && (buf[0] == 'Y' || buf[0] == '1');
+}
+
 int pci_group_members(const char *sysfs_root, int group, struct pci_addr *ret, size_t max,
                       size_t *ret_n, struct vl_error *e)
 {

@@ -80,6 +80,18 @@ int pci_scan(struct pci_ctx *c, struct pci_device **ret, size_t *ret_n, struct v
  * iommu_groups has at least one entry. */
 bool pci_iommu_enabled(const char *sysfs_root);
 
+/* Whether the kernel remaps interrupts, as /proc/interrupts shows it: with
+ * remapping on, the interrupt chips are named "IR-IO-APIC", "IR-PCI-MSI...".
+ * VFIO (vfio_iommu_type1) refuses a device without it unless the module's
+ * allow_unsafe_interrupts is set, and QEMU then only says "Failed to set
+ * iommu for container: Operation not permitted". Returns 1 (on), 0 (off:
+ * IO-APIC or MSI chips, none remapped), -ENODATA (cannot tell), -errno. */
+int pci_irq_remapping(const char *proc_root);
+
+/* Whether vfio_iommu_type1 was loaded with allow_unsafe_interrupts=1
+ * (SYSFS_ROOT/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts). */
+bool pci_vfio_unsafe_interrupts(const char *sysfs_root);
+
 /* The members of IOMMU group `group` (SYSFS_ROOT/kernel/iommu_groups/N/
  * devices/ entries), sorted by address, into ret[max]. Returns 0; -ENOENT when the
  * group does not exist; -E2BIG when it has more than max members; -EIO (e

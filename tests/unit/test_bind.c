@@ -254,6 +254,45 @@ static void test_refuse_iommu_off(void **state)
         expect_refusal(f, ENODEV, (const char *const[]) { "IOMMU is off", "intel_iommu=on", "amd_iommu=on", NULL });
 }
 
+static void write_interrupts(struct fixture *f, const char *chips)
+{
+        char path[4096];
+        FILE *fp;
+
+        snprintf(path, sizeof(path), "%s/interrupts", fakesys_proc(f->fs));
+        fp = fopen(path, "we");
+        assert_non_null(fp);
+        fprintf(fp, "            CPU0       CPU1\n"
+                    "   0:         38          0   %s   2-edge      timer\n"
+                    "  24:          0          0   %s 2097152-edge  eth0\n",
+                chips, strstr(chips, "IR-") ? "IR-PCI-MSIX-0000:00:02.0" : "PCI-MSIX-0000:00:02.0");
+        fclose(fp);
+}
+
+static void test_refuse_no_irq_remapping(void **state)
+{
+        struct fixture *f = *state;
+        char path[4096];
+        struct bind_plan *plan;
+
+        /* Remapped chips: planned as usual. */
+        write_interrupts(f, "IR-IO-APIC");
+        plan = plan_ok(f);
+        bind_plan_free(plan);
+        /* Not remapped: refused before anything moves, naming the cause and
+         * both ways out. */
+        write_interrupts(f, "IO-APIC");
+        expect_refusal(f, EPERM, (const char *const[]) { "interrupt remapping is off", "intremap=off",
+                                                         "allow_unsafe_interrupts=1", NULL });
+        /* The user accepted the risk: planned. */
+        snprintf(path, sizeof(path), "mkdir -p %s/module/vfio_iommu_type1/parameters && echo Y > "
+                                     "%s/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
+                 fakesys_sys(f->fs), fakesys_sys(f->fs));
+        assert_int_equal(system(path), 0);
+        plan = plan_ok(f);
+        bind_plan_free(plan);
+}
+
 static void test_refuse_missing_device(void **state)
 {
         struct fixture *f = *state;
@@ -975,6 +1014,7 @@ int main(void)
                 T(test_refuse_iommu_off),
                 T(test_refuse_missing_device),
                 T(test_refuse_wrong_ids),
+                T(test_refuse_no_irq_remapping),
                 T(test_refuse_no_group),
                 T(test_refuse_bridge_hostdev),
                 T(test_refuse_not_viable_then_allow_detach),
