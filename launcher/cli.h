@@ -29,3 +29,7 @@ int cmd_recover(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
+int cmd_groups(int argc, char **argv);
+int cmd_host_config(int argc, char **argv);
+int cmd_desktop(int argc, char **argv);

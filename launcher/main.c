@@ -25,6 +25,10 @@ static const struct verb verbs[] = {
         { "status", cmd_status, "show a running VM's state" },
         { "stop", cmd_stop, "power a running VM off (--force: at once)" },
         { "list", cmd_list, "list the running VMs" },
+        { "doctor", cmd_doctor, "check the host (and a profile) for passthrough, with fixes" },
+        { "groups", cmd_groups, "list every IOMMU group and its devices" },
+        { "host-config", cmd_host_config, "print the host set-up (GRUB, modules, modprobe.d) for a profile" },
+        { "desktop", cmd_desktop, "write a desktop entry that starts a profile" },
 };
 
 static void help(void)
