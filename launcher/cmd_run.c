@@ -262,7 +262,7 @@ int cmd_run(int argc, char **argv)
                 .user_qmp_path = qmp_path,
                 .control_path = ctl_path,
                 .shutdown_timeout_s = c.p->shutdown_timeout_s,
-                .powerdown_repeat_ms = 1000,
+                .powerdown_repeat_ms = c.p->powerdown_repeat_s * 1000u,
                 .start_timeout_ms = 60000,
                 .quit_timeout_ms = 5000,
                 .ready_detail = detail,

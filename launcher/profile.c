@@ -38,6 +38,7 @@ void profile_init(struct profile *p, const char *name)
         p->cpu.sockets = p->cpu.cores = p->cpu.threads = p->cpu.vcpus = 1;
         copy_str(p->display.listen, sizeof(p->display.listen), "127.0.0.1");
         p->shutdown_timeout_s = 120;
+        p->powerdown_repeat_s = 1;
 }
 
 /* ---- enums --------------------------------------------------------------- */

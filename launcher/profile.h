@@ -231,6 +231,7 @@ struct profile {
         struct profile_display display;
         bool balloon;
         unsigned shutdown_timeout_s;       /* default 120 */
+        unsigned powerdown_repeat_s;       /* second power button press after this; 0 = once; default 1 */
 };
 
 /* Fill p with every default (a VM named name, q35, UEFI, 1 GiB, 1 vCPU host,

@@ -1073,7 +1073,7 @@ static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
                 "allow_root",
                 "memory",   "firmware", "boot",         "cpu",          "hostdevs",       "allow_detach",
                 "allow_boot_vga", "allow_in_use", "disks", "nics",        "sound",
-                "display",  "balloon",  "shutdown_timeout", NULL
+                "display",  "balloon",  "shutdown_timeout", "powerdown_repeat", NULL
         };
         char schema[PROFILE_PATH_MAX];
         int accel = ACCEL_KVM, r;
@@ -1101,7 +1101,8 @@ static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
             (r = parse_sound(c, root, &p->sound)) < 0 ||
             (r = parse_display(c, root, &p->display)) < 0 ||
             (r = opt_bool(c, root, "balloon", &p->balloon)) < 0 ||
-            (r = opt_unsigned(c, root, "shutdown_timeout", 1, 3600, &p->shutdown_timeout_s)) < 0)
+            (r = opt_unsigned(c, root, "shutdown_timeout", 1, 3600, &p->shutdown_timeout_s)) < 0 ||
+            (r = opt_unsigned(c, root, "powerdown_repeat", 0, 60, &p->powerdown_repeat_s)) < 0)
                 return r;
         p->accel = (enum accel_type) accel;
         /* The default model follows the accelerator: KVM's "host" cannot be

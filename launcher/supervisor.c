@@ -125,7 +125,8 @@ static void on_event(struct qmp *q, const struct qmp_event *ev, void *userdata)
         } else if (strcmp(ev->name, "RESET") == 0) {
                 say(s, "the guest rebooted");
         } else if (strcmp(ev->name, "POWERDOWN") == 0) {
-                /* Our own request echoed back: nothing to say. */
+                /* Our own press echoed back: counted, nothing to say. */
+                s->res->powerdown_presses++;
         } else if (strcmp(ev->name, "GUEST_PANICKED") == 0) {
                 say(s, "the guest panicked");
         }

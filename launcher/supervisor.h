@@ -62,6 +62,7 @@ struct sup_result {
         int term_signal;  /* the signal that killed QEMU, or 0 */
         pid_t qemu_pid;
         char shutdown_reason[64]; /* from the SHUTDOWN event, "" if none seen */
+        unsigned powerdown_presses; /* POWERDOWN events QEMU reported (one per press) */
 };
 
 /* Run QEMU to its end. Returns 0 with *ret filled whenever QEMU was started

@@ -270,6 +270,44 @@ static void test_control_status(void **state)
         assert_int_equal(res.outcome, SUP_FORCED);
 }
 
+/* A q35 machine under TCG has the ACPI power button: each press is echoed
+ * as a POWERDOWN event. SeaBIOS with no OS ignores it, so the timeout rung
+ * follows; with a repeat delay shorter than the timeout, two presses. */
+static void presses(unsigned repeat_ms, unsigned want)
+{
+        char *const argv[] = { (char *) "qemu-system-x86_64", (char *) "-machine", (char *) "q35",
+                               (char *) "-accel", (char *) "tcg", (char *) "-m", (char *) "64",
+                               (char *) "-nodefaults", (char *) "-display", (char *) "none",
+                               (char *) "-S", (char *) "-chardev",
+                               (char *) "socket,id=charmonitor,fd=3,server=on,wait=off",
+                               (char *) "-mon", (char *) "chardev=charmonitor,mode=control", NULL };
+        struct sup_config c;
+        struct sup_result res;
+        struct vl_error e = {};
+        pid_t helper;
+
+        if (access(QEMU, X_OK) < 0)
+                skip();
+        config(&c, argv);
+        c.shutdown_timeout_s = 2;
+        c.powerdown_repeat_ms = repeat_ms;
+        helper = later(500, "stop", 0);
+        assert_int_equal(sup_run(&c, &res, &e), 0);
+        waitpid(helper, NULL, 0);
+        assert_int_equal(res.outcome, SUP_FORCED);
+        assert_int_equal(res.powerdown_presses, want);
+}
+
+static void test_powerdown_pressed_twice(void **state)
+{
+        presses(700, 2);
+}
+
+static void test_powerdown_pressed_once(void **state)
+{
+        presses(0, 1);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -278,6 +316,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_bad_device, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sigterm_during_startup, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_control_status, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_powerdown_pressed_twice, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_powerdown_pressed_once, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
