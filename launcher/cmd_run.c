@@ -50,8 +50,9 @@ static void help(void)
                "\n"
                "Exit status: 0 the guest powered off or stopped on request; 1 failure\n"
                "(the host was restored); 2 invalid usage or profile; 3 QEMU failed to\n"
-               "start; 4 QEMU crashed or was killed; 5 stopped by force after the guest\n"
-               "did not power off; 6 devices could not all be given back (see 'recover').\n");
+               "start; 4 QEMU crashed or was killed; 5 stopped by force (the guest did\n"
+               "not power off in time, --force or a second Ctrl-C, or a stop before it\n"
+               "was running); 6 devices could not all be given back (see 'recover').\n");
 }
 
 enum {
