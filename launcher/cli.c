@@ -24,24 +24,27 @@ void cli_print_warnings(const struct vl_warnings *w)
                 fprintf(stderr, "vfio-launch: warning: %u more warnings not shown\n", w->dropped);
 }
 
+static void vlog(const char *fmt, va_list ap)
+{
+        fputs("vfio-launch: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+}
+
 void cli_log(const char *fmt, ...)
 {
         va_list ap;
 
-        fputs("vfio-launch: ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        vlog(fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
 }
 
 void cli_log_error(const char *fmt, ...)
 {
         va_list ap;
 
-        fputs("vfio-launch: ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        vlog(fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
 }

@@ -525,6 +525,23 @@ static int emit_firmware_blockdevs(struct builder *b, const struct qemu_runtime 
         return 0;
 }
 
+/* A QMP monitor on an inherited, already listening socket. */
+static void emit_monitor(struct builder *b, const char *id, int fd)
+{
+        struct opt o;
+
+        opt_begin(b, &o, "socket");
+        opt_kv(b, &o, "id", "%s", id);
+        opt_kv(b, &o, "fd", "%d", fd);
+        opt_kv(b, &o, "server", "on");
+        opt_kv(b, &o, "wait", "off");
+        arg_opt(b, "-chardev", &o);
+        opt_begin(b, &o, NULL);
+        opt_kv(b, &o, "chardev", "%s", id);
+        opt_kv(b, &o, "mode", "control");
+        arg_opt(b, "-mon", &o);
+}
+
 static int emit_cpu(struct builder *b, const struct profile *p, struct vl_error *e,
                     struct vl_warnings *w)
 {
@@ -1119,31 +1136,11 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
         arg(b, "none");
         /* libvirt's monitor wiring: the socket is already listening, so
          * there is no race waiting for QEMU to create it. */
-        opt_begin(b, &o, "socket");
-        opt_kv(b, &o, "id", "charmonitor");
-        opt_kv(b, &o, "fd", "%d", rt->qmp_fd);
-        opt_kv(b, &o, "server", "on");
-        opt_kv(b, &o, "wait", "off");
-        arg_opt(b, "-chardev", &o);
-        opt_begin(b, &o, NULL);
-        opt_kv(b, &o, "chardev", "charmonitor");
-        opt_kv(b, &o, "mode", "control");
-        arg_opt(b, "-mon", &o);
-        if (rt->qmp_user_fd >= 0) {
-                /* The supervisor keeps its monitor to itself; tools
-                 * (`vfio-launch status` names it, qmp-shell, tests) get
-                 * this one. */
-                opt_begin(b, &o, "socket");
-                opt_kv(b, &o, "id", "charqmp");
-                opt_kv(b, &o, "fd", "%d", rt->qmp_user_fd);
-                opt_kv(b, &o, "server", "on");
-                opt_kv(b, &o, "wait", "off");
-                arg_opt(b, "-chardev", &o);
-                opt_begin(b, &o, NULL);
-                opt_kv(b, &o, "chardev", "charqmp");
-                opt_kv(b, &o, "mode", "control");
-                arg_opt(b, "-mon", &o);
-        }
+        emit_monitor(b, "charmonitor", rt->qmp_fd);
+        /* The supervisor keeps its monitor to itself; tools (`vfio-launch
+         * status` names it, qmp-shell, tests) get this one. */
+        if (rt->qmp_user_fd >= 0)
+                emit_monitor(b, "charqmp", rt->qmp_user_fd);
 
         emit_root_ports(b, &l);
         r = emit_disks(b, p, &l, e);
