@@ -133,8 +133,13 @@ hmp() { printf '{"execute":"human-monitor-command","arguments":{"command-line":"
 # (QEMU reports SHUTDOWN guest=true reason=guest-shutdown), without booting
 # one: program the ICH9 PM base (LPC 00:1f.0 reg 0x40 = 0x600, ACPI_EN in
 # reg 0x44) through the config ports, then write SLP_EN|SLP_TYP=0 to PM1a_CNT.
+# The vCPUs are paused first: the running firmware uses the same 0xcf8/0xcfc
+# config ports, and a write of its between ours sends ours elsewhere (seen: a
+# guest reset instead of a poweroff). QEMU handles the shutdown request in
+# its main loop, paused or not.
 qmp_guest_poweroff() {
-        qmp -w SHUTDOWN "$1" "$(hmp 'o /w 0xcf8 0x8000f840')" "$(hmp 'o /w 0xcfc 0x601')" \
+        qmp -w SHUTDOWN "$1" '{"execute":"stop"}' \
+                "$(hmp 'o /w 0xcf8 0x8000f840')" "$(hmp 'o /w 0xcfc 0x601')" \
                 "$(hmp 'o /w 0xcf8 0x8000f844')" "$(hmp 'o /b 0xcfc 0x80')" "$(hmp 'o /h 0x604 0x2000')"
 }
 
