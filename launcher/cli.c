@@ -24,7 +24,7 @@ void cli_print_warnings(const struct vl_warnings *w)
                 fprintf(stderr, "vfio-launch: warning: %u more warnings not shown\n", w->dropped);
 }
 
-static void vlog(const char *fmt, va_list ap)
+_printf_(1, 0) static void vlog(const char *fmt, va_list ap)
 {
         fputs("vfio-launch: ", stderr);
         vfprintf(stderr, fmt, ap);

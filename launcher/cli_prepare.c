@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "cli_prepare.h"
 #include "launch.h"
+#include "pin.h"
 #include "profile_json.h"
 #include "vars.h"
 
@@ -25,6 +26,14 @@ int cli_prepare(const char *profile_path, bool dry_run, struct cli_prepared *c)
                 return EXIT_FAILURE_RUN;
         }
         if (profile_load(profile_path, c->p, &err, &c->warn) < 0) {
+                cli_print_error(&err);
+                return EXIT_INVALID;
+        }
+
+        /* CPU placement against this host's CPUs (read-only). */
+        r = pin_check(c->p, "/sys", &err, &c->warn);
+        if (r < 0) {
+                snprintf(err.file, sizeof(err.file), "%s", profile_path);
                 cli_print_error(&err);
                 return EXIT_INVALID;
         }

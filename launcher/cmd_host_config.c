@@ -64,7 +64,6 @@ int cmd_host_config(int argc, char **argv)
         _cleanup_free_ char *text = NULL;
         const char *root = NULL, *sysfs_root = "/sys", *proc_root = "/proc";
         bool write = false, yes = false;
-        struct vl_warnings warn = {};
         struct vl_error err = {};
         struct hostcfg h;
         const size_t text_size = 16384;
@@ -107,11 +106,11 @@ int cmd_host_config(int argc, char **argv)
                 cli_log_error("out of memory");
                 return EXIT_FAILURE_RUN;
         }
-        if (profile_load(argv[optind], p, &err, &warn) < 0) {
+        /* No warnings: they are about the run (`check` shows them), not the host. */
+        if (profile_load(argv[optind], p, &err, NULL) < 0) {
                 cli_print_error(&err);
                 return EXIT_INVALID;
         }
-        cli_print_warnings(&warn);
         r = hostcfg_collect(p, sysfs_root, proc_root, &h, &err);
         if (r < 0) {
                 cli_print_error(&err);

@@ -18,6 +18,7 @@
 #include "bind.h"
 #include "cli.h"
 #include "journal.h"
+#include "net.h"
 #include "rundir.h"
 
 static void help(void)
@@ -87,6 +88,7 @@ int cmd_recover(int argc, char **argv)
         };
         _cleanup_free_ struct journal_listing *list = NULL;
         struct bind_env env;
+        struct net_env nenv;
         struct vl_error err = {};
         size_t n = 0;
         int opt, status = EXIT_OK, done = 0;
@@ -105,6 +107,8 @@ int cmd_recover(int argc, char **argv)
                 return EXIT_FAILURE_RUN;
         }
         bind_env_init(&env);
+        nenv = (struct net_env) { .sysfs_root = env.sysfs_root, .dev_root = env.dev_root,
+                                  .proc_root = env.proc_root, .run_dir = env.run_dir };
         if (journal_list(env.run_dir, env.proc_root, &list, &n, &err) < 0) {
                 cli_print_error(&err);
                 return EXIT_FAILURE_RUN;
@@ -117,6 +121,13 @@ int cmd_recover(int argc, char **argv)
                 if (list[i].load_error == 0 && list[i].alive) {
                         cli_log("%s: running (launcher pid %d), left alone", name,
                                 (int) list[i].journal.launcher_pid);
+                        continue;
+                }
+                /* Links first: bind_undo_journal() deletes the journal only
+                 * when no entry is left in it. */
+                if (net_undo(&nenv, name, &err) < 0) {
+                        cli_print_error(&err);
+                        status = EXIT_FAILURE_RUN;
                         continue;
                 }
                 if (bind_undo_journal(&env, name, &err) < 0) {

@@ -24,6 +24,8 @@
 #include "cli.h"
 #include "cli_prepare.h"
 #include "journal.h"
+#include "net.h"
+#include "pin.h"
 #include "rundir.h"
 #include "supervisor.h"
 #include "vars.h"
@@ -32,6 +34,7 @@
 
 struct run_ctx {
         const struct bind_env *env;
+        const struct profile *p;
         const char *name;
 };
 
@@ -71,6 +74,14 @@ static void on_started(void *userdata, pid_t pid)
         if (journal_set_qemu(ctx->env->run_dir, ctx->env->proc_root, ctx->name, pid, &e) < 0 &&
             e.err != ENOENT)
                 cli_log("warning: cannot record QEMU's pid in the journal: %s, ignoring", e.msg);
+}
+
+/* Between prelaunch and `cont`: the guest never runs unplaced. */
+static int before_cont(void *userdata, struct qmp *q, pid_t pid, struct vl_error *e)
+{
+        struct run_ctx *ctx = userdata;
+
+        return pin_apply(ctx->p, q, pid, ctx->env->proc_root, e);
 }
 
 static int open_qemu_log(const char *name)
@@ -133,6 +144,10 @@ int cmd_run(int argc, char **argv)
         char qmp_path[256], mon_path[256], ctl_path[256], detail[768] = "";
         sigset_t mask, old;
         pid_t holder = 0;
+        struct net_env nenv;
+        int nic_fds[PROFILE_NICS_MAX];
+        unsigned n_nic_fds = 0;
+        bool host_net = false;
         int opt, r, lock = -1, logfd = -1, status;
 
         while ((opt = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
@@ -156,14 +171,12 @@ int cmd_run(int argc, char **argv)
         }
         cli_print_warnings(&c.warn);
         for (unsigned i = 0; i < c.p->n_nics; i++)
-                if (c.p->nics[i].backend != NIC_USER) {
-                        cli_log_error("%s: $.nics[%u].backend: \"%s\" networking is not available in this "
-                                      "version; use \"user\" for now",
-                                      c.p->source, i,
-                                      c.p->nics[i].backend == NIC_MACVTAP ? "macvtap" : "tap");
-                        cli_prepared_done(&c);
-                        return EXIT_INVALID;
-                }
+                host_net = host_net || c.p->nics[i].backend != NIC_USER;
+        if (geteuid() != 0 && host_net) {
+                cli_log_error("macvtap and tap networking need root (CAP_NET_ADMIN): run it with sudo or pkexec");
+                cli_prepared_done(&c);
+                return EXIT_FAILURE_RUN;
+        }
         if (geteuid() != 0 && c.p->n_hostdevs > 0) {
                 cli_log_error("moving PCI devices to vfio-pci needs root: run it with sudo or pkexec");
                 cli_prepared_done(&c);
@@ -171,7 +184,9 @@ int cmd_run(int argc, char **argv)
         }
 
         bind_env_init(&env);
-        ctx = (struct run_ctx) { .env = &env, .name = c.p->name };
+        nenv = (struct net_env) { .sysfs_root = env.sysfs_root, .dev_root = env.dev_root,
+                                  .proc_root = env.proc_root, .run_dir = env.run_dir };
+        ctx = (struct run_ctx) { .env = &env, .p = c.p, .name = c.p->name };
         lock = rundir_lock(env.run_dir, c.p->name, &holder, &err);
         if (lock < 0) {
                 cli_print_error(&err);
@@ -182,6 +197,8 @@ int cmd_run(int argc, char **argv)
         }
 
         r = bind_plan_new(&env, c.p, &plan, &err);
+        if (r >= 0)
+                r = net_check(c.p, env.sysfs_root, &err);
         if (r < 0) {
                 cli_print_error(&err);
                 cli_log("nothing was changed on the host");
@@ -220,6 +237,15 @@ int cmd_run(int argc, char **argv)
                 if (created)
                         cli_log("%s: created %s from %s", c.p->name, c.rt.firmware.vars,
                                 c.fc.vars_template);
+        }
+
+        if (host_net) {
+                r = net_setup(&nenv, c.p, nic_fds, &n_nic_fds, &err);
+                if (r < 0) {
+                        cli_print_error(&err);
+                        status = EXIT_FAILURE_RUN;
+                        goto undo;
+                }
         }
 
         logfd = open_qemu_log(c.p->name);
@@ -269,8 +295,13 @@ int cmd_run(int argc, char **argv)
                 .ready_detail = detail,
                 .userdata = &ctx,
                 .on_started = on_started,
+                .before_cont = before_cont,
         };
         memcpy(sc.sandbox.groups, c.user.groups, sizeof(sc.sandbox.groups));
+        /* After the two QMP listeners: QEMU sees them as 5, 6, ... in NIC
+         * order, the numbers launch_prepare() put in the argv. */
+        memcpy(sc.sandbox.fds, nic_fds, n_nic_fds * sizeof(nic_fds[0]));
+        sc.sandbox.n_fds = n_nic_fds;
 
         r = sup_run(&sc, &res, &err);
         if (r < 0) {
@@ -301,6 +332,14 @@ int cmd_run(int argc, char **argv)
         }
 
 undo:
+        /* QEMU is gone: its links can go. Before the bind undo, which keeps
+         * the journal while entries remain. */
+        net_close_fds(nic_fds, n_nic_fds);
+        if (host_net && net_undo(&nenv, c.p->name, &err) < 0) {
+                cli_print_error(&err);
+                cli_log("when the cause is fixed: 'vfio-launch recover %s'", c.p->name);
+                status = EXIT_RESTORE_FAILED;
+        }
         r = bind_undo_journal(&env, c.p->name, &err);
         if (r < 0) {
                 cli_print_error(&err);

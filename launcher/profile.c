@@ -283,6 +283,9 @@ static int validate_cpu(const struct profile *p, struct vl_error *e)
         if (c->model[0] == '\0' || !all_name_chars(c->model))
                 return FAIL("$.cpu.model", "\"%s\" is not a CPU model name (letters, digits, _ . -)",
                             c->model);
+        if (c->pinned && c->n_pin != c->vcpus)
+                return FAIL("$.cpu.pin", "has %u entries, expected one host CPU list per vCPU (%u)",
+                            c->n_pin, c->vcpus);
         /* -cpu host is KVM's view of the host CPU: TCG cannot provide it and
          * QEMU refuses to start. */
         if (p->accel == ACCEL_TCG && strcmp(c->model, "host") == 0)

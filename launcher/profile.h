@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cpuset.h"
 #include "error.h"
 #include "pci_addr.h"
 
@@ -81,6 +82,13 @@ struct profile_cpu {
         bool kvm_hidden;                   /* kvm=off: NVIDIA error 43 */
         bool migratable;                   /* host-passthrough as libvirt does it */
         struct profile_hyperv hyperv;
+        /* Placement, applied by the supervisor before `cont` (pin.c). */
+        bool pinned;                       /* "pin": one host CPU set per vCPU */
+        unsigned n_pin;                    /* entries given (must equal vcpus) */
+        struct cpuset pin[PROFILE_VCPUS_MAX];
+        bool emulator_pinned;              /* QEMU's other threads */
+        struct cpuset emulator_pin;
+        unsigned rt_priority;              /* SCHED_FIFO for the vCPU threads; 0 = off, 1..99 */
 };
 
 /* Where a host device appears in the guest. bus N = root port "pci.N" whose

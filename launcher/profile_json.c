@@ -585,10 +585,62 @@ static int parse_hyperv(struct ctx *c, json_t *cpu, struct profile_hyperv *hv)
         return 0;
 }
 
+/* A host CPU list string ("2-3,6") into set; the caller has entered v. */
+static int check_cpuset(struct ctx *c, const json_t *v, struct cpuset *set)
+{
+        char q[QUOTE_MAX + 8];
+        int r;
+
+        if (!json_is_string(v))
+                return type_error(c, v, "a string with a host CPU list (\"2-3,6\")");
+        r = cpuset_parse(json_string_value(v), set);
+        quote_value(v, q, sizeof(q));
+        if (r == -ERANGE)
+                return fail(c, "%s names a CPU beyond %u", q, CPUSET_MAX - 1);
+        if (r < 0 || strlen(json_string_value(v)) != json_string_length(v))
+                return fail(c, "%s is not a host CPU list (expected e.g. \"2\", \"2-3\" or \"2,6\")", q);
+        return 0;
+}
+
+/* "pin": ["2", "3", ...], one host CPU list per vCPU (counted against the
+ * topology by profile_validate()); "emulator_pin": "0-1". */
+static int parse_pin(struct ctx *c, json_t *o, struct profile_cpu *cpu)
+{
+        json_t *a, *v;
+        size_t m, k, i;
+        int r;
+
+        if ((v = json_object_get(o, "emulator_pin"))) {
+                m = enter_key(c, "emulator_pin");
+                if ((r = check_cpuset(c, v, &cpu->emulator_pin)) < 0)
+                        return r;
+                cpu->emulator_pinned = true;
+                leave(c, m);
+        }
+        a = enter_typed(c, o, "pin", JSON_ARRAY, &m, &r);
+        if (!a)
+                return r;
+        json_array_foreach (a, i, v) {
+                k = enter_index(c, i);
+                if (i >= PROFILE_VCPUS_MAX)
+                        return fail(c, "too many entries (at most %u, one per vCPU)", PROFILE_VCPUS_MAX);
+                if ((r = check_cpuset(c, v, &cpu->pin[i])) < 0)
+                        return r;
+                leave(c, k);
+        }
+        if (json_array_size(a) == 0)
+                return fail(c, "is empty (expected one host CPU list per vCPU)");
+        cpu->pinned = true;
+        cpu->n_pin = (unsigned) json_array_size(a);
+        leave(c, m);
+        return 0;
+}
+
 static int parse_cpu(struct ctx *c, json_t *root, struct profile_cpu *cpu)
 {
         static const char *const keys[] = { "model",      "sockets",    "cores",  "threads", "vcpus",
-                                            "kvm_hidden", "migratable", "hyperv", NULL };
+                                            "kvm_hidden", "migratable", "hyperv", "pin",
+                                            "emulator_pin", "rt_priority", NULL };
         unsigned s = 1, co = 1, t = 1, v = 0;
         int gs = 0, gc = 0, gt = 0, gv = 0, r;
         size_t m;
@@ -604,7 +656,9 @@ static int parse_cpu(struct ctx *c, json_t *root, struct profile_cpu *cpu)
             (gv = opt_unsigned(c, o, "vcpus", 1, PROFILE_VCPUS_MAX, &v)) < 0 ||
             (r = opt_bool(c, o, "kvm_hidden", &cpu->kvm_hidden)) < 0 ||
             (r = opt_bool(c, o, "migratable", &cpu->migratable)) < 0 ||
-            (r = parse_hyperv(c, o, &cpu->hyperv)) < 0)
+            (r = parse_hyperv(c, o, &cpu->hyperv)) < 0 ||
+            (r = parse_pin(c, o, cpu)) < 0 ||
+            (r = opt_unsigned(c, o, "rt_priority", 1, 99, &cpu->rt_priority)) < 0)
                 return r < 0 ? r : -EINVAL;
 
         /* A topology given in part defaults the rest to 1; vcpus alone means

@@ -5,7 +5,8 @@ set -eu
 PKGS="build-essential cmake pkg-config clang
 libjansson-dev libpci-dev libseccomp-dev libcap-ng-dev libmnl-dev libcmocka-dev pci.ids
 qemu-system-x86 qemu-utils ovmf
-busybox-static kmod iproute2 procps python3-jsonschema"
+busybox-static kmod iproute2 procps python3-jsonschema
+desktop-file-utils libxml2-utils man-db groff-base systemd"
 missing=""
 for p in $PKGS; do
         dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"

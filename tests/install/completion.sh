@@ -1,0 +1,30 @@
+#!/bin/bash
+# The bash completion loads, registers itself, and completes verbs, profile
+# files and VM names.
+set -u
+source "$1" || exit 1
+fail=0
+expect() { # expect "WANTED" WORD...: complete the last word of vfio-launch WORD...
+        local want=$1; shift
+        COMP_WORDS=(vfio-launch "$@"); COMP_CWORD=$#
+        COMPREPLY=()
+        _vfio_launch
+        local got; got=$(printf '%s\n' "${COMPREPLY[@]}" | LC_ALL=C sort | tr '\n' ' ')
+        [ "$got" = "$want " ] || { echo "vfio-launch $*: got '$got', want '$want '"; fail=1; }
+}
+[ "$(complete -p vfio-launch)" = "complete -F _vfio_launch vfio-launch" ] ||
+        { echo "complete -p: $(complete -p vfio-launch 2>&1)"; fail=1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/run/win10" "$tmp/run/demo" "$tmp/p/sub"
+touch "$tmp/p/win10.json" "$tmp/p/notes.txt"
+export VFIO_LAUNCH_RUN_DIR=$tmp/run
+cd "$tmp/p" || exit 1
+expect "status stop" st
+expect "host-config" ho
+expect "demo win10" stop --force ""
+expect "win10" status w
+expect "sub win10.json" check ""
+expect "--args-only --help" print --
+expect "--help --root --write --yes" host-config --
+exit $fail
