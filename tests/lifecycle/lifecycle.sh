@@ -33,7 +33,7 @@ fi
 RUN_DIR=/run/vfio-launch
 LOG_DIR=/var/log/vfio-launch
 ALL="graceful acpi-ignored kill-qemu kill-launcher sigterm-startup start-failure second-start
-     guest-poweroff sandbox"
+     guest-poweroff sandbox pinning"
 
 eval "$("$here/build-guest.sh" 2>/dev/null | grep -E '^(KERNEL|INITRD)=')" ||
         { echo "lifecycle: build-guest.sh failed" >&2; exit 1; }
@@ -362,6 +362,46 @@ case_sandbox() {
         wait_exit 20
         check "stop --force → exit status 5 (got $RC)" exit_is 5
         check "no QEMU left" no_qemu
+}
+
+# pinning (issue 6): two vCPUs pinned crosswise (vCPU 0 -> CPU 1, vCPU 1 ->
+# CPU 0), QEMU's other threads on CPU 0, read back from /proc/PID/task/*/
+# (thread names from -name debug-threads=on: "CPU N/TCG"); a pin on a CPU
+# that is not online is refused before anything starts.
+case_pinning() {
+        local t name got want
+        if [ "$(nproc --all)" -lt 2 ]; then
+                echo "NOTE: $CASE: needs 2 CPUs, this host has $(nproc --all): skipped"
+                return
+        fi
+        new_vm ignore
+        sed -i 's|"cpu": { "model": "max" }|"cpu": { "model": "max", "cores": 2, "pin": ["1", "0"], "emulator_pin": "0" }|' \
+                "$T/$NAME.json"
+        start
+        check "running line" wait_running 30 || return
+        for t in /proc/"$QPID"/task/*; do
+                name=$(cat "$t/comm")
+                got=$(awk '/^Cpus_allowed_list:/ { print $2 }' "$t/status")
+                case $name in
+                "CPU 0/TCG") want=1 ;;
+                "CPU 1/TCG") want=0 ;;
+                *) want=0 ;;
+                esac
+                check "thread \"$name\" on CPU $want (Cpus_allowed_list $got)" test "$got" = "$want"
+        done
+        check "both vCPU threads seen" test "$(grep -l '^CPU [01]/TCG' /proc/"$QPID"/task/*/comm | wc -l)" = 2
+        "$VL" stop --force "$NAME"
+        wait_exit 20
+        check "stop --force → exit status 5 (got $RC)" exit_is 5
+
+        new_vm ignore
+        sed -i 's|"cpu": { "model": "max" }|"cpu": { "model": "max", "cores": 2, "pin": ["0", "1000"] }|' "$T/$NAME.json"
+        start
+        wait_exit 20
+        check "a pin on an offline CPU → exit status 2 (got $RC)" exit_is 2
+        check "the message names \$.cpu.pin[1] and the online CPUs" has_err '$.cpu.pin\[1\]: host CPU 1000 (of "1000") is not online'
+        check "no QEMU started" no_qemu
+        check "no run directory left" no_run_dir
 }
 
 t_all=$(now)
