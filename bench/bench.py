@@ -221,17 +221,30 @@ def run_plain(argv, env, tmp, timeout_s=120):
     lst.listen(1)
     cli = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     cli.connect(path)  # completes at once: waits in the backlog for QEMU
+    # The tools' monitor (fd 4), as the launcher passes it; nobody connects.
+    tools = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    tpath = os.path.join(tmp, "plain-tools.sock")
+    if os.path.exists(tpath):
+        os.unlink(tpath)
+    tools.bind(tpath)
+    tools.listen(1)
     log = open(os.path.join(tmp, "plain-qemu.log"), "ab")
 
     def child_fd3():
-        if lst.fileno() != 3:
-            os.dup2(lst.fileno(), 3)
-        os.set_inheritable(3, True)  # dup2(3, 3) would leave CLOEXEC set
+        # Lift both above 4 first, so that neither dup2 clobbers the other.
+        a = os.dup(lst.fileno()) if lst.fileno() <= 4 else lst.fileno()
+        b = os.dup(tools.fileno()) if tools.fileno() <= 4 else tools.fileno()
+        a2, b2 = os.dup(a), os.dup(b)
+        os.dup2(a2, 3)
+        os.dup2(b2, 4)
+        os.set_inheritable(3, True)
+        os.set_inheritable(4, True)
 
     t0 = now_ms()
     p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                          preexec_fn=child_fd3, close_fds=False)
     lst.close()
+    tools.close()
     qfd = os.pidfd_open(p.pid)
     f = cli.makefile("rwb", buffering=0)
     try:
