@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
@@ -240,12 +241,15 @@ void net_close_fds(int *fds, unsigned n)
  * publishes its number in sysfs; /dev/tapN appears only with devtmpfs or
  * udev. Without it (or when the node there is not that device: ifindexes are
  * per network namespace), a node is made in the VM's run dir, opened and
- * unlinked at once: the open fd is all QEMU needs. */
+ * unlinked at once: the open fd is all QEMU needs. A run dir on a nodev
+ * mount (systemd mounts /run nodev) cannot hold a usable node: then it is
+ * made in DEV under a name of its own, never over an existing node. */
 static int open_macvtap(const struct net_env *env, const char *vm, const char *ifname, int ifindex,
                         struct vl_error *e)
 {
         char path[4096], num[32];
         unsigned maj, min;
+        struct statvfs sv;
         struct stat st;
         dev_t devnum;
         int fd, r;
@@ -271,7 +275,11 @@ static int open_macvtap(const struct net_env *env, const char *vm, const char *i
                 return fd;
         }
 
-        r = sysfs_join(path, sizeof(path), env->run_dir, "%s/tap%d", vm, ifindex);
+        r = sysfs_join(path, sizeof(path), env->run_dir, "%s", vm);
+        if (r >= 0 && statvfs(path, &sv) == 0 && (sv.f_flag & ST_NODEV))
+                r = sysfs_join(path, sizeof(path), env->dev_root, ".vl-%s-tap%d", vm, ifindex);
+        else if (r >= 0)
+                r = sysfs_join(path, sizeof(path), env->run_dir, "%s/tap%d", vm, ifindex);
         if (r < 0)
                 return vl_error_set(e, -r, "path too long");
         (void) unlink(path); /* a node left by a killed run */
