@@ -111,6 +111,28 @@ int journal_process_start(const char *proc_root, pid_t pid, uint64_t *ret)
         return -EIO;
 }
 
+int journal_load_for_undo(const char *run_dir, const char *proc_root, const char *name,
+                          struct journal *j, struct vl_error *e)
+{
+        int r = journal_load(run_dir, name, j, e);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (j->launcher_pid != getpid() && journal_pid_alive(proc_root, j->launcher_pid, j->launcher_start))
+                return vl_error_set(e, EBUSY,
+                                    "VM \"%s\" is still running (launcher pid %d): stop it (`vfio-launch stop %s`), "
+                                    "it gives the host back itself",
+                                    name, (int) j->launcher_pid, name);
+        if (j->qemu_pid > 0 && journal_pid_alive(proc_root, j->qemu_pid, j->qemu_start))
+                return vl_error_set(e, EBUSY,
+                                    "QEMU (pid %d) of VM \"%s\" is still running and holds its devices: stop it "
+                                    "(kill %d), then recover",
+                                    (int) j->qemu_pid, name, (int) j->qemu_pid);
+        return 1;
+}
+
 bool journal_pid_alive(const char *proc_root, pid_t pid, uint64_t start)
 {
         char path[PATH_MAX];

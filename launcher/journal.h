@@ -120,6 +120,13 @@ int journal_load(const char *run_dir, const char *name, struct journal *ret, str
  * Returns 0, also when there was nothing to delete; -errno otherwise. */
 int journal_remove(const char *run_dir, const char *name, struct vl_error *e);
 
+/* Load NAME's journal to undo what it records: 1 and *ret when there is one,
+ * 0 when there is none (nothing to undo), -EBUSY (e says which) while the
+ * run's launcher — another process than this one — or its QEMU is alive:
+ * they still use what the journal records. Other errors as journal_load(). */
+int journal_load_for_undo(const char *run_dir, const char *proc_root, const char *name,
+                          struct journal *ret, struct vl_error *e);
+
 /* Whether process pid is alive: PROC_ROOT/PID exists, is not a zombie, and
  * (when start != 0) started at `start` (guards against PID reuse). */
 bool journal_pid_alive(const char *proc_root, pid_t pid, uint64_t start);

@@ -460,19 +460,9 @@ int net_undo(const struct net_env *env, const char *name, struct vl_error *e)
         j = malloc(sizeof(*j));
         if (!j)
                 return vl_error_set(e, ENOMEM, "out of memory");
-        r = journal_load(env->run_dir, name, j, e);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
+        r = journal_load_for_undo(env->run_dir, env->proc_root, name, j, e);
+        if (r <= 0)
                 return r;
-        if (j->launcher_pid != getpid() && journal_pid_alive(env->proc_root, j->launcher_pid, j->launcher_start))
-                return vl_error_set(e, EBUSY, "VM \"%s\" is still running (launcher pid %d): stop it "
-                                    "(`vfio-launch stop %s`), it deletes its links itself",
-                                    name, (int) j->launcher_pid, name);
-        if (j->qemu_pid > 0 && journal_pid_alive(env->proc_root, j->qemu_pid, j->qemu_start))
-                return vl_error_set(e, EBUSY, "QEMU (pid %d) of VM \"%s\" is still running: stop it (kill %d), "
-                                    "then recover",
-                                    (int) j->qemu_pid, name, (int) j->qemu_pid);
 
         for (unsigned i = 0; i < j->n_entries; i++) {
                 const struct journal_entry *x = &j->entries[i];
