@@ -334,14 +334,14 @@ expect_running() {
                 check "nested QEMU holds /dev/vfio/$_g open" l2_holds "$_pid" "$_g"
         done
         check "journal /run/vfio-launch/$_n/state.json present while $_n runs" test -f "$(journal "$_n")"
-        expect_sandboxed "$_pid" "$_n"
+        expect_sandboxed "$_pid" "$_cmd"
         expect_l2_hosts "$(qmp_sock "$_n")" "$@"
 }
-# expect_sandboxed PID NAME: the nested QEMU as the launcher set it up: not
-# root, no capabilities (bounding set included), NO_NEW_PRIVS, two seccomp
-# filters (the launcher's and QEMU's -sandbox), and RLIMIT_MEMLOCK = guest
-# RAM + 1 GiB (VFIO pins all guest memory). NAME's profile gives the RAM
-# ("memory": "NM").
+# expect_sandboxed PID CMDLINE: the nested QEMU as the launcher set it up:
+# not root, no capabilities (bounding set included), NO_NEW_PRIVS, two
+# seccomp filters (the launcher's and QEMU's -sandbox), and RLIMIT_MEMLOCK =
+# guest RAM + 1 GiB (VFIO pins all guest memory), the RAM read from QEMU's
+# own "-m size=NM".
 expect_sandboxed() {
         _st=/proc/$1/status
         _f() { sed -n "s/^$1:[[:space:]]*//p" "$_st" | tr '\t' ' '; }
@@ -349,7 +349,7 @@ expect_sandboxed() {
         check "nested QEMU: CapEff/CapBnd 0" test "$(_f CapEff)$(_f CapBnd)" = "00000000000000000000000000000000"
         check "nested QEMU: NoNewPrivs 1, Seccomp 2, 2 filters" \
                 test "$(_f NoNewPrivs) $(_f Seccomp) $(_f Seccomp_filters)" = "1 2 2"
-        _mib=$(sed -n 's/.*"memory": *"\([0-9]*\)M".*/\1/p' "$VL_ROOT$(profile "$2")")
+        _mib=$(echo "$2" | sed -n 's/.* -m size=\([0-9]*\)M .*/\1/p')
         _want=$(( (_mib + 1024) * 1048576 ))
         _got=$(awk '/^Max locked memory/ { print $4 }' "/proc/$1/limits")
         check "nested QEMU: RLIMIT_MEMLOCK $_got = ${_mib} MiB RAM + 1 GiB ($_want)" test "$_got" = "$_want"
