@@ -365,7 +365,7 @@ case_sandbox() {
 }
 
 # pinning (issue 6): two vCPUs pinned crosswise (vCPU 0 -> CPU 1, vCPU 1 ->
-# CPU 0), QEMU's other threads on CPU 0, read back from /proc/PID/task/*/
+# CPU 0) at SCHED_FIFO 1, QEMU's other threads on CPU 0, read back from /proc/PID/task/*/
 # (thread names from -name debug-threads=on: "CPU N/TCG"); a pin on a CPU
 # that is not online is refused before anything starts.
 case_pinning() {
@@ -375,7 +375,7 @@ case_pinning() {
                 return
         fi
         new_vm ignore
-        sed -i 's|"cpu": { "model": "max" }|"cpu": { "model": "max", "cores": 2, "pin": ["1", "0"], "emulator_pin": "0" }|' \
+        sed -i 's|"cpu": { "model": "max" }|"cpu": { "model": "max", "cores": 2, "pin": ["1", "0"], "emulator_pin": "0", "rt_priority": 1 }|' \
                 "$T/$NAME.json"
         start
         check "running line" wait_running 30 || return
@@ -388,6 +388,13 @@ case_pinning() {
                 *) want=0 ;;
                 esac
                 check "thread \"$name\" on CPU $want (Cpus_allowed_list $got)" test "$got" = "$want"
+                # rt_priority: SCHED_FIFO 1 for the vCPU threads only.
+                got=$(chrt -p "${t##*/}" 2>/dev/null | tr '\n' ' ')
+                case $name in
+                "CPU "[01]"/TCG") check "thread \"$name\" is SCHED_FIFO 1 ($got)" \
+                        grep -q "SCHED_FIFO.*priority: 1" <<< "$got" ;;
+                *) check "thread \"$name\" is not real-time ($got)" grep -q "SCHED_OTHER" <<< "$got" ;;
+                esac
         done
         check "both vCPU threads seen" test "$(grep -l '^CPU [01]/TCG' /proc/"$QPID"/task/*/comm | wc -l)" = 2
         "$VL" stop --force "$NAME"
