@@ -24,7 +24,8 @@ fi
 MODS="virtio_pci virtio_blk button evdev"
 
 mkdir -p "$OUT"
-hash=$( (echo "$KVER $MODS"; cat "$BUSYBOX" "$0" "$here/guest-init") | sha256sum | cut -d' ' -f1)
+hash=$( (echo "$KVER $MODS"; cat "$BUSYBOX" "$0" "$here/guest-init" "$here/../vm/copy-modules.sh") |
+        sha256sum | cut -d' ' -f1)
 if [ ! -f "$OUT/initrd.gz" ] || [ "$(cat "$OUT/initrd.hash" 2>/dev/null)" != "$hash" ]; then
         ROOT=$(mktemp -d "$OUT/root.XXXXXX")
         trap 'rm -rf "$ROOT"' EXIT
@@ -33,18 +34,8 @@ if [ ! -f "$OUT/initrd.gz" ] || [ "$(cat "$OUT/initrd.hash" 2>/dev/null)" != "$h
         ln -s busybox "$ROOT/bin/sh"
         cp "$here/guest-init" "$ROOT/init"
         chmod 0755 "$ROOT/init"
-        want=""
-        for m in $MODS; do
-                line=$(grep -E "/$m\.ko:" "$KMOD/modules.dep" | head -1)
-                [ -n "$line" ] || { echo "build-guest: module $m not in $KVER" >&2; exit 1; }
-                want="$want $(echo "$line" | tr -d :)"
-        done
-        for f in $(echo $want | tr ' ' '\n' | sort -u); do
-                mkdir -p "$ROOT/lib/modules/$KVER/$(dirname "$f")"
-                cp "$KMOD/$f" "$ROOT/lib/modules/$KVER/$f"
-        done
-        cp "$KMOD/modules.builtin" "$KMOD/modules.order" "$ROOT/lib/modules/$KVER/"
-        busybox depmod -b "$ROOT" "$KVER"
+        # shellcheck disable=SC2086 # MODS is a word list
+        "$here"/../vm/copy-modules.sh "$KMOD" "$KVER" "$ROOT" $MODS
         (cd "$ROOT" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1 > "$OUT/initrd.gz.tmp")
         mv "$OUT/initrd.gz.tmp" "$OUT/initrd.gz"
         echo "$hash" > "$OUT/initrd.hash"

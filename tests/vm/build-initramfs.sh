@@ -29,7 +29,7 @@ MODS="e1000e snd-hda-intel vfio vfio_iommu_type1 vfio-pci virtio_pci 9pnet_virti
 
 inputs() {
         echo "$KVER $MODS"
-        cat "$BUSYBOX" "$0" "$here"/guest/* "$here"/cases/*.sh
+        cat "$BUSYBOX" "$0" "$here"/copy-modules.sh "$here"/guest/* "$here"/cases/*.sh
 }
 hash=$(inputs | sha256sum | cut -d' ' -f1)
 if [ "${VL_VM_FORCE:-0}" != 1 ] && [ -f "$OUT" ] && [ "$(cat "$OUT.hash" 2>/dev/null)" = "$hash" ]; then
@@ -45,20 +45,8 @@ cp "$BUSYBOX" "$ROOT"/bin/busybox
 ln -s busybox "$ROOT"/bin/sh
 gcc -O2 -static -Wall -Wextra -o "$ROOT"/bin/qmpc "$here"/guest/qmpc.c
 
-want=""
-for m in $MODS; do
-        dash=$(echo "$m" | tr _ -)
-        under=$(echo "$m" | tr - _)
-        line=$(grep -E "/($dash|$under)\.ko:" "$KMOD/modules.dep" | head -1)
-        [ -n "$line" ] || { echo "build-initramfs: module $m not in $KVER" >&2; exit 1; }
-        want="$want $(echo "$line" | tr -d :)"
-done
-for f in $(echo $want | tr ' ' '\n' | sort -u); do
-        mkdir -p "$ROOT/lib/modules/$KVER/$(dirname "$f")"
-        cp "$KMOD/$f" "$ROOT/lib/modules/$KVER/$f"
-done
-cp "$KMOD/modules.builtin" "$KMOD/modules.order" "$ROOT/lib/modules/$KVER/"
-busybox depmod -b "$ROOT" "$KVER"
+# shellcheck disable=SC2086 # MODS is a word list
+"$here"/copy-modules.sh "$KMOD" "$KVER" "$ROOT" $MODS
 
 cp "$here"/guest/init "$ROOT"/init
 cp "$here"/guest/lib.sh "$here"/guest/runner.sh "$here"/guest/uevent "$ROOT"/vl/
