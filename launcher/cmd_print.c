@@ -14,6 +14,7 @@
 #include "bind.h"
 #include "cli.h"
 #include "cli_prepare.h"
+#include "hugepages.h"
 
 static void help(void)
 {
@@ -58,6 +59,37 @@ static void print_plan(const struct cli_prepared *c)
         }
         if (text[0] && text[strlen(text) - 1] != '\n')
                 putchar('\n');
+}
+
+/* Where the guest's RAM comes from and whether a run would get it: the
+ * hugetlbfs mount check and the pool, read only. */
+static void print_memory(const struct cli_prepared *c)
+{
+        const struct profile_hugepages *h = &c->p->hugepages;
+        const char *size = profile_hugepage_size_to_string(h->size);
+        struct hugepages_env env;
+        struct hugepages_plan plan;
+        struct vl_error err = {};
+        char line[1200];
+
+        if (!h->enabled) {
+                printf("# memory: %llu MiB\n", (unsigned long long) c->p->memory_mib);
+                return;
+        }
+        printf("# memory: %llu MiB on %s hugepages in %s (QEMU's mem-path; prealloc %s)\n",
+               (unsigned long long) c->p->memory_mib, size, c->rt.mem_path, h->prealloc ? "on" : "off");
+        hugepages_env_init(&env);
+        if (hugepages_plan(&env, c->p, &plan, &err) < 0) {
+                vl_error_format(&err, line, sizeof(line));
+                printf("# hugepages: a run would refuse: %s\n", line);
+                return;
+        }
+        printf("# hugepages: %llu needed, %llu available in the %s pool (nr_hugepages %llu)%s",
+               (unsigned long long) plan.needed, (unsigned long long) plan.available, size,
+               (unsigned long long) plan.pool.nr, plan.missing ? "" : "\n");
+        if (plan.missing)
+                printf(": a run would add %llu for itself (reserve) and give them back after\n",
+                       (unsigned long long) plan.missing);
 }
 
 int cmd_print(int argc, char **argv)
@@ -129,6 +161,7 @@ int cmd_print(int argc, char **argv)
                        c.p->display.listen[0] ? c.p->display.listen : "127.0.0.1",
                        c.rt.spice_port, c.p->display.port ? "" : " (autoport: free right now)");
 
+        print_memory(&c);
         print_plan(&c);
 
         printf("\n# environment\n");

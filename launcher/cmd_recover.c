@@ -17,6 +17,7 @@
 
 #include "bind.h"
 #include "cli.h"
+#include "hugepages.h"
 #include "journal.h"
 #include "net.h"
 #include "rundir.h"
@@ -89,6 +90,7 @@ int cmd_recover(int argc, char **argv)
         _cleanup_free_ struct journal_listing *list = NULL;
         struct bind_env env;
         struct net_env nenv;
+        struct hugepages_env henv;
         struct vl_error err = {};
         size_t n = 0;
         int opt, status = EXIT_OK, done = 0;
@@ -109,12 +111,17 @@ int cmd_recover(int argc, char **argv)
         bind_env_init(&env);
         nenv = (struct net_env) { .sysfs_root = env.sysfs_root, .dev_root = env.dev_root,
                                   .proc_root = env.proc_root, .run_dir = env.run_dir };
+        hugepages_env_init(&henv);
+        henv.sysfs_root = env.sysfs_root;
+        henv.proc_root = env.proc_root;
+        henv.run_dir = env.run_dir;
         if (journal_list(env.run_dir, env.proc_root, &list, &n, &err) < 0) {
                 cli_print_error(&err);
                 return EXIT_FAILURE_RUN;
         }
         for (size_t i = 0; i < n; i++) {
                 const char *name = list[i].name;
+                struct vl_warnings hw = {};
                 if (!wanted(name, argc - optind, argv + optind))
                         continue;
                 done++;
@@ -123,13 +130,20 @@ int cmd_recover(int argc, char **argv)
                                 (int) list[i].journal.launcher_pid);
                         continue;
                 }
-                /* Links first: bind_undo_journal() deletes the journal only
-                 * when no entry is left in it. */
+                /* Links and hugepages first: bind_undo_journal() deletes the
+                 * journal only when no entry is left in it. */
                 if (net_undo(&nenv, name, &err) < 0) {
                         cli_print_error(&err);
                         status = EXIT_FAILURE_RUN;
                         continue;
                 }
+                if (hugepages_undo(&henv, name, &err, &hw) < 0) {
+                        cli_print_warnings(&hw);
+                        cli_print_error(&err);
+                        status = EXIT_FAILURE_RUN;
+                        continue;
+                }
+                cli_print_warnings(&hw);
                 if (bind_undo_journal(&env, name, &err) < 0) {
                         cli_print_error(&err);
                         status = EXIT_FAILURE_RUN;

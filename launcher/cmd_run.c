@@ -23,6 +23,7 @@
 #include "bind.h"
 #include "cli.h"
 #include "cli_prepare.h"
+#include "hugepages.h"
 #include "journal.h"
 #include "net.h"
 #include "pin.h"
@@ -145,6 +146,9 @@ int cmd_run(int argc, char **argv)
         sigset_t mask, old;
         pid_t holder = 0;
         struct net_env nenv;
+        struct hugepages_env henv;
+        struct hugepages_plan hplan = {};
+        struct vl_warnings hwarn = {};
         int nic_fds[PROFILE_NICS_MAX];
         unsigned n_nic_fds = 0;
         bool host_net = false;
@@ -177,6 +181,11 @@ int cmd_run(int argc, char **argv)
                 cli_prepared_done(&c);
                 return EXIT_FAILURE_RUN;
         }
+        if (geteuid() != 0 && c.p->hugepages.enabled) {
+                cli_log_error("hugepages need root (the VM's folder in the hugetlbfs mount, nr_hugepages): run it with sudo or pkexec");
+                cli_prepared_done(&c);
+                return EXIT_FAILURE_RUN;
+        }
         if (geteuid() != 0 && c.p->n_hostdevs > 0) {
                 cli_log_error("moving PCI devices to vfio-pci needs root: run it with sudo or pkexec");
                 cli_prepared_done(&c);
@@ -199,6 +208,13 @@ int cmd_run(int argc, char **argv)
         r = bind_plan_new(&env, c.p, &plan, &err);
         if (r >= 0)
                 r = net_check(c.p, env.sysfs_root, &err);
+        /* hugetlbfs mount and free pages: refused here, before any change. */
+        hugepages_env_init(&henv);
+        henv.sysfs_root = env.sysfs_root;
+        henv.proc_root = env.proc_root;
+        henv.run_dir = env.run_dir;
+        if (r >= 0 && c.p->hugepages.enabled)
+                r = hugepages_plan(&henv, c.p, &hplan, &err);
         if (r < 0) {
                 cli_print_error(&err);
                 cli_log("nothing was changed on the host");
@@ -214,6 +230,20 @@ int cmd_run(int argc, char **argv)
         sigaddset(&mask, SIGHUP);
         sigprocmask(SIG_BLOCK, &mask, &old);
 
+        /* Pages first: the host change most likely to be refused (the kernel
+         * may not find them), before any device moves. bind_apply() extends
+         * the journal this starts. */
+        if (c.p->hugepages.enabled) {
+                r = hugepages_setup(&henv, c.p, &hplan, c.user.uid, c.user.gid, &err);
+                if (r < 0) {
+                        cli_print_error(&err);
+                        status = EXIT_FAILURE_RUN;
+                        goto undo;
+                }
+                if (r > 0)
+                        cli_log("%s: added %d %s hugepages to the pool for this run", c.p->name, r,
+                                profile_hugepage_size_to_string(c.p->hugepages.size));
+        }
         if (c.p->n_hostdevs > 0)
                 cli_log("%s: moving %u device(s) to vfio-pci", c.p->name, plan->n_devices);
         r = bind_apply(&env, plan, c.user.uid, c.user.gid, &err);
@@ -340,6 +370,12 @@ undo:
                 cli_log("when the cause is fixed: 'vfio-launch recover %s'", c.p->name);
                 status = EXIT_RESTORE_FAILED;
         }
+        if (c.p->hugepages.enabled && hugepages_undo(&henv, c.p->name, &err, &hwarn) < 0) {
+                cli_print_error(&err);
+                cli_log("when the cause is fixed: 'vfio-launch recover %s'", c.p->name);
+                status = EXIT_RESTORE_FAILED;
+        }
+        cli_print_warnings(&hwarn);
         r = bind_undo_journal(&env, c.p->name, &err);
         if (r < 0) {
                 cli_print_error(&err);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "doctor.h"
+#include "hugepages.h"
 #include "pci.h"
 #include "sysfs.h"
 
@@ -653,7 +654,31 @@ static void check_memory(const struct doctor_env *env, const struct profile *p, 
         const char *proc = env->bind.proc_root;
         uint64_t avail = 0, total = 0, hp_total = 0, hp_free = 0, hp_size = 0, need;
 
-        if (meminfo_kib(proc, "HugePages_Total", &hp_total) >= 0 && hp_total > 0) {
+        if (p && p->hugepages.enabled) {
+                /* What a run checks before it changes anything (read only). */
+                struct hugepages_env henv;
+                struct hugepages_plan plan;
+                struct vl_error e = {};
+                const char *size = profile_hugepage_size_to_string(p->hugepages.size);
+
+                hugepages_env_init(&henv);
+                henv.sysfs_root = env->bind.sysfs_root;
+                henv.proc_root = env->bind.proc_root;
+                henv.run_dir = env->bind.run_dir;
+                if (hugepages_plan(&henv, p, &plan, &e) < 0)
+                        add(rep, "hugepages", DOCTOR_FAIL, "Hugepages", "see the evidence", "%s%s%s", e.path,
+                            e.path[0] ? ": " : "", e.msg);
+                else if (plan.missing)
+                        add(rep, "hugepages", DOCTOR_WARN, "Hugepages",
+                            "reserve them at boot: the kernel may not find them later (fragmentation)",
+                            "%s: %llu %s pages needed, %llu available: a run adds %llu (\"reserve\": true)",
+                            p->hugepages.path, (unsigned long long) plan.needed, size,
+                            (unsigned long long) plan.available, (unsigned long long) plan.missing);
+                else
+                        add(rep, "hugepages", DOCTOR_OK, "Hugepages", NULL,
+                            "%s (hugetlbfs, %s): %llu pages needed, %llu available", p->hugepages.path, size,
+                            (unsigned long long) plan.needed, (unsigned long long) plan.available);
+        } else if (meminfo_kib(proc, "HugePages_Total", &hp_total) >= 0 && hp_total > 0) {
                 (void) meminfo_kib(proc, "HugePages_Free", &hp_free);
                 (void) meminfo_kib(proc, "Hugepagesize", &hp_size);
                 add(rep, "hugepages", DOCTOR_OK, "Hugepages", NULL, "%llu of %llu free, %llu kB each (%s/meminfo)",

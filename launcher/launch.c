@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "hugepages.h"
 #include "launch.h"
 #include "vars.h"
 
@@ -25,6 +26,10 @@ int launch_prepare(const struct profile *p, const struct hostinfo *h,
         rt->qmp_user_fd = LAUNCH_QMP_USER_FD;
         for (unsigned i = 0; i < p->n_nics; i++)
                 rt->nic_fds[i] = p->nics[i].backend == NIC_USER ? -1 : fd++;
+        /* The run creates this folder (hugepages_setup()); print shows it. */
+        if (p->hugepages.enabled &&
+            hugepages_vm_dir(p->hugepages.path, p->name, rt->mem_path, sizeof(rt->mem_path)) < 0)
+                return vl_error_set(e, ENAMETOOLONG, "the VM's hugepages folder path is too long");
 
         /* The machine type's warnings come from the builder itself. */
         r = hostinfo_machine_resolve(p->machine, &h->version, eff, sizeof(eff), canonical,

@@ -19,7 +19,7 @@
 #define LAUNCH_QMP_USER_FD 4
 
 /* Fill rt's firmware (code, VARS path under state_dir unless the profile
- * names one) and fd numbers. ret_fc (may be NULL) gets the firmware choice,
+ * names one), fd numbers and, with hugepages, the VM's mem-path folder. ret_fc (may be NULL) gets the firmware choice,
  * for printing. home/xdg_runtime_dir and spice_port are left to the caller.
  * Returns 0 or -errno with e filled. */
 int launch_prepare(const struct profile *p, const struct hostinfo *h,

@@ -33,6 +33,9 @@ void profile_init(struct profile *p, const char *name)
         copy_str(p->name, sizeof(p->name), name ? name : "");
         copy_str(p->machine, sizeof(p->machine), "q35");
         p->memory_mib = 1024;
+        p->hugepages.size = HUGEPAGE_2M;
+        copy_str(p->hugepages.path, sizeof(p->hugepages.path), "/dev/hugepages");
+        p->hugepages.prealloc = true;
         p->firmware.type = FIRMWARE_UEFI;
         copy_str(p->cpu.model, sizeof(p->cpu.model), "host");
         p->cpu.sockets = p->cpu.cores = p->cpu.threads = p->cpu.vcpus = 1;
@@ -79,6 +82,28 @@ int macvtap_mode_from_string(const char *s)
                 if (strcmp(s, macvtap_mode_names[i]) == 0)
                         return (int) i;
         return -EINVAL;
+}
+
+uint64_t profile_hugepage_kib(enum hugepage_size s)
+{
+        switch (s) {
+        case HUGEPAGE_2M:
+                return 2048;
+        case HUGEPAGE_1G:
+                return 1024 * 1024;
+        }
+        return 0;
+}
+
+const char *profile_hugepage_size_to_string(enum hugepage_size s)
+{
+        switch (s) {
+        case HUGEPAGE_2M:
+                return "2M";
+        case HUGEPAGE_1G:
+                return "1G";
+        }
+        return NULL;
 }
 
 /* ---- small parsers --------------------------------------------------------- */
@@ -646,6 +671,31 @@ static int validate_sound(const struct profile *p, struct vl_error *e, struct vl
         return 0;
 }
 
+static int validate_hugepages(const struct profile *p, struct vl_error *e)
+{
+        const struct profile_hugepages *h = &p->hugepages;
+        uint64_t page_mib = profile_hugepage_kib(h->size) / 1024;
+        size_t n = strnlen(h->path, sizeof(h->path));
+
+        if (!h->enabled)
+                return 0;
+        if (page_mib == 0)
+                return FAIL("$.hugepages.size", "unknown hugepage size %d", (int) h->size);
+        if (n == 0 || n >= sizeof(h->path) || h->path[0] != '/')
+                return FAIL("$.hugepages.path",
+                            "\"%.*s\" is not an absolute path of at most %u bytes", (int) n, h->path,
+                            PROFILE_HUGEPAGES_PATH_MAX - 1);
+        /* QEMU would round the backend up to whole pages, and the pages
+         * counted free before the start would not be the pages it takes. */
+        if (p->memory_mib % page_mib != 0)
+                return FAIL("$.hugepages.size",
+                            "memory %llu MiB is not a whole number of %s pages (expected a multiple "
+                            "of %llu MiB)",
+                            (unsigned long long) p->memory_mib, profile_hugepage_size_to_string(h->size),
+                            (unsigned long long) page_mib);
+        return 0;
+}
+
 static int validate_display(const struct profile *p, struct vl_error *e, struct vl_warnings *w)
 {
         static const char *const videos[] = { "", "qxl", "virtio", "std", NULL };
@@ -712,7 +762,7 @@ int profile_validate(const struct profile *p, struct vl_error *e, struct vl_warn
         if ((r = validate_cpu(p, e)) < 0 || (r = validate_hostdevs(p, e, w)) < 0 ||
             (r = validate_disks(p, e)) < 0 || (r = validate_nics(p, e)) < 0 ||
             (r = validate_ids(p, e)) < 0 || (r = validate_sound(p, e, w)) < 0 ||
-            (r = validate_display(p, e, w)) < 0)
+            (r = validate_display(p, e, w)) < 0 || (r = validate_hugepages(p, e)) < 0)
                 return r;
 
         if (p->shutdown_timeout_s < 1 || p->shutdown_timeout_s > 3600)

@@ -37,6 +37,8 @@
 #define PROFILE_MEMORY_MIN_MIB 16
 #define PROFILE_MEMORY_MAX_MIB (16u * 1024u * 1024u) /* 16 TiB */
 #define PROFILE_VENDOR_ID_MAX 12        /* Hyper-V vendor id, chars */
+#define PROFILE_HUGEPAGES_PATH_MAX 128  /* incl. NUL: the run's journal records the VM's
+                                           folder in it (JOURNAL_DATA_MAX) */
 
 /* How QEMU runs the guest: KVM for real use; TCG (software emulation) for a
  * host without /dev/kvm — the demo and the tests, never for a GPU guest. */
@@ -66,6 +68,23 @@ struct profile_boot {
         char kernel[PROFILE_PATH_MAX];     /* "" = boot from the firmware's devices */
         char initrd[PROFILE_PATH_MAX];
         char cmdline[PROFILE_PATH_MAX];
+};
+
+/* Guest RAM on hugetlbfs pages: QEMU maps it from a file in a folder of the
+ * VM's own in a hugetlbfs mount (hugepages.h does the host side). */
+enum hugepage_size {
+        HUGEPAGE_2M = 0,
+        HUGEPAGE_1G,
+};
+
+struct profile_hugepages {
+        bool enabled;                      /* "hugepages" given */
+        enum hugepage_size size;           /* default 2M */
+        char path[PROFILE_HUGEPAGES_PATH_MAX]; /* a hugetlbfs mount of that page size;
+                                              default "/dev/hugepages" */
+        bool reserve;                      /* raise nr_hugepages for the run when too
+                                              few are free; given back after */
+        bool prealloc;                     /* default true: every page taken at start */
 };
 
 struct profile_hyperv {
@@ -218,6 +237,7 @@ struct profile {
         char user[PROFILE_STR_MAX];        /* run-as user; "" = the user behind sudo/pkexec */
         bool allow_root;                   /* run QEMU as root if user resolves to root (warned) */
         uint64_t memory_mib;
+        struct profile_hugepages hugepages;
         struct profile_firmware firmware;
         struct profile_boot boot;
         struct profile_cpu cpu;
@@ -259,6 +279,11 @@ const char *sound_backend_to_string(enum sound_backend b);
 int sound_backend_from_string(const char *s);
 const char *macvtap_mode_to_string(enum macvtap_mode m);
 int macvtap_mode_from_string(const char *s);
+
+/* A hugepage size in KiB (2048, 1048576) and as the profile spells it
+ * ("2M", "1G"); 0 / NULL for an unknown value. */
+uint64_t profile_hugepage_kib(enum hugepage_size s);
+const char *profile_hugepage_size_to_string(enum hugepage_size s);
 
 /* "8G", "8192M", "8388608K", "1T", plain number = MiB. Binary units.
  * Returns 0, -EINVAL (not a size), -EDOM (K not a whole MiB), -ERANGE

@@ -440,6 +440,7 @@ NAME_TABLE(compression_name, [SPICE_COMPRESSION_DEFAULT] = "", [SPICE_COMPRESSIO
            [SPICE_COMPRESSION_QUIC] = "quic", [SPICE_COMPRESSION_GLZ] = "glz",
            [SPICE_COMPRESSION_LZ] = "lz")
 NAME_TABLE(video_name, "none", "qxl", "virtio", "std")
+NAME_TABLE(hugepage_size_name, [HUGEPAGE_2M] = "2M", [HUGEPAGE_1G] = "1G")
 
 static const char *backend_name(unsigned i)
 {
@@ -485,6 +486,42 @@ static int parse_memory(struct ctx *c, json_t *root, struct profile *p)
                 return fail(c, "%s is out of range (expected %u MiB..%u MiB, i.e. 16M..16T)", q,
                             PROFILE_MEMORY_MIN_MIB, PROFILE_MEMORY_MAX_MIB);
         p->memory_mib = mib;
+        leave(c, m);
+        return 0;
+}
+
+static int parse_hugepages(struct ctx *c, json_t *root, struct profile_hugepages *h)
+{
+        static const char *const keys[] = { "size", "path", "reserve", "prealloc", NULL };
+        char path[PROFILE_PATH_MAX];
+        size_t m;
+        int r, size = HUGEPAGE_2M, got_path;
+        json_t *o = enter_typed(c, root, "hugepages", JSON_OBJECT, &m, &r);
+
+        if (!o)
+                return r;
+        if ((r = check_keys(c, o, keys)) < 0 ||
+            (r = opt_enum(c, o, "size", hugepage_size_name, &size)) < 0 ||
+            (got_path = opt_path(c, o, "path", path)) < 0 ||
+            (r = opt_bool(c, o, "reserve", &h->reserve)) < 0 ||
+            (r = opt_bool(c, o, "prealloc", &h->prealloc)) < 0)
+                return r < 0 ? r : -EINVAL;
+        if (got_path) {
+                /* The run's journal records the VM's folder in this mount in a
+                 * fixed-size field: a mount point is short anyway. */
+                if (strlen(path) >= sizeof(h->path)) {
+                        char q[QUOTE_MAX + 8];
+
+                        json_quote(q, sizeof(q), path, strlen(path), QUOTE_MAX);
+                        (void) enter_key(c, "path");
+                        return fail(c, "%s is too long for a hugetlbfs mount (%zu bytes once resolved, at "
+                                       "most %zu)",
+                                    q, strlen(path), sizeof(h->path) - 1);
+                }
+                memcpy(h->path, path, strlen(path) + 1);
+        }
+        h->size = (enum hugepage_size) size;
+        h->enabled = true;
         leave(c, m);
         return 0;
 }
@@ -1125,7 +1162,7 @@ static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
         static const char *const keys[] = {
                 "$schema",  "name",     "machine",      "accel",          "user",
                 "allow_root",
-                "memory",   "firmware", "boot",         "cpu",          "hostdevs",       "allow_detach",
+                "memory",   "hugepages", "firmware", "boot",         "cpu",          "hostdevs",       "allow_detach",
                 "allow_boot_vga", "allow_in_use", "disks", "nics",        "sound",
                 "display",  "balloon",  "shutdown_timeout", "powerdown_repeat", NULL
         };
@@ -1139,7 +1176,8 @@ static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
             (r = opt_enum(c, root, "accel", accel_name, &accel)) < 0 ||
             (r = opt_string(c, root, "user", p->user, sizeof(p->user))) < 0 ||
             (r = opt_bool(c, root, "allow_root", &p->allow_root)) < 0 ||
-            (r = parse_memory(c, root, p)) < 0 || (r = parse_firmware(c, root, &p->firmware)) < 0 ||
+            (r = parse_memory(c, root, p)) < 0 || (r = parse_hugepages(c, root, &p->hugepages)) < 0 ||
+            (r = parse_firmware(c, root, &p->firmware)) < 0 ||
             (r = parse_boot(c, root, &p->boot)) < 0 ||
             (r = parse_cpu(c, root, &p->cpu)) < 0 ||
             (r = parse_array(c, root, "hostdevs", PROFILE_HOSTDEVS_MAX, "hostdevs",

@@ -27,6 +27,7 @@
 #define PCIE0_VIDEO_ADDR "0x1"   /* where libvirt puts the primary video on q35 */
 #define PCIE0_SOUND_ADDR "0x1b"  /* ICH9 HD audio's slot on real q35 boards */
 #define QEMU_ID_MAX 127
+#define RAM_BACKEND_ID "pc.ram"  /* libvirt's id for the machine's RAM backend */
 
 /* ---- growable strings and the argv/env vectors ---------------------------------------- */
 
@@ -617,8 +618,10 @@ static int emit_cpu(struct builder *b, const struct profile *p, struct vl_error 
         return 0;
 }
 
-static int emit_smp_mem(struct builder *b, const struct profile *p, struct vl_error *e)
+static int emit_smp_mem(struct builder *b, const struct profile *p, const struct qemu_runtime *rt,
+                        struct vl_error *e)
 {
+        const struct profile_hugepages *hp = &p->hugepages;
         const struct profile_cpu *c = &p->cpu;
         unsigned s = c->sockets ? c->sockets : 1, t = c->threads ? c->threads : 1;
         unsigned co = c->cores ? c->cores : (c->vcpus ? c->vcpus : 1);
@@ -636,6 +639,28 @@ static int emit_smp_mem(struct builder *b, const struct profile *p, struct vl_er
         opt_begin(b, &o, NULL);
         opt_kv(b, &o, "size", "%lluM", (unsigned long long) p->memory_mib);
         arg_opt(b, "-m", &o);
+        if (hp->enabled) {
+                uint64_t page_mib = profile_hugepage_kib(hp->size) / 1024;
+
+                if (!rt->mem_path[0])
+                        return vl_error_set_at(e, EINVAL, NULL, 0, 0, "$.hugepages",
+                                               "no folder in the hugetlbfs mount for QEMU's mem-path");
+                if (page_mib == 0 || p->memory_mib % page_mib != 0)
+                        return vl_error_set_at(e, EINVAL, NULL, 0, 0, "$.hugepages.size",
+                                               "memory is not a whole number of pages");
+                /* The machine's RAM as a backend of its own (-machine
+                 * memory-backend=, as libvirt does since QEMU 5.0): a file
+                 * QEMU creates and unlinks in the VM's folder of the
+                 * hugetlbfs mount. The -m size must stay and match it.
+                 * prealloc takes every page at start, so a short pool fails
+                 * the start, not the guest later (SIGBUS). */
+                opt_begin(b, &o, "memory-backend-file");
+                opt_kv(b, &o, "id", "%s", RAM_BACKEND_ID);
+                opt_kv(b, &o, "size", "%lluM", (unsigned long long) p->memory_mib);
+                opt_kv_esc(b, &o, "mem-path", rt->mem_path);
+                opt_kv(b, &o, "prealloc", hp->prealloc ? "on" : "off");
+                arg_opt(b, "-object", &o);
+        }
         opt_begin(b, &o, NULL);
         opt_appendf(b, &o, "%u", n);
         o.first = false;
@@ -1100,6 +1125,8 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
                 opt_kv(b, &o, "pflash0", "pflash0-format");
                 opt_kv(b, &o, "pflash1", "pflash1-format");
         }
+        if (p->hugepages.enabled)
+                opt_kv(b, &o, "memory-backend", RAM_BACKEND_ID); /* emit_smp_mem() makes it */
         arg_opt(b, "-machine", &o);
         arg(b, "-accel");
         arg(b, p->accel == ACCEL_TCG ? "tcg" : "kvm");
@@ -1114,7 +1141,7 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
         r = emit_cpu(b, p, e, w);
         if (r < 0)
                 return r;
-        r = emit_smp_mem(b, p, e);
+        r = emit_smp_mem(b, p, rt, e);
         if (r < 0)
                 return r;
         if (p->boot.kernel[0]) {

@@ -35,6 +35,9 @@ struct qemu_runtime {
                 char vars_format[8];
                 bool requires_smm;             /* descriptor feature "requires-smm" */
         } firmware;
+        /* With "hugepages": the VM's own folder in the hugetlbfs mount
+         * (hugepages_vm_dir()), QEMU's mem-path. "" = no hugepages. */
+        char mem_path[PROFILE_PATH_MAX];
         /* The run-as user's, so QEMU reaches its PulseAudio/PipeWire socket
          * in /run/user/UID (0700). "" = left out. */
         char home[PROFILE_PATH_MAX];

@@ -30,6 +30,11 @@
  *                                 timer-period / buffer-length / frequency
  *                                 (no sound server or card here; ALSA errors
  *                                 would only be logged, PA would be fatal)
+ *   memory-backend-file        -> mem-path = a temp folder of the same name
+ *     mem-path=DIR                (this machine reserves no hugepages and its
+ *                                 tests never write nr_hugepages; QEMU takes any
+ *                                 folder, so the syntax is still checked —
+ *                                 tests/vm runs it on a real hugetlbfs mount)
  * Temp files keep the golden file's base name (commas and spaces included)
  * inside a folder named "realize, CASE.XXXXXX", so the escaping is exercised.
  *
@@ -429,6 +434,14 @@ static char *subst(const char *opt, const char *val, const char **code_path, uns
                 if (!f || fputs("test-password", f) < 0 || fclose(f) != 0)
                         die("cannot write %s", path);
                 opt_set(&o, "file", path);
+                return opt_join(&o);
+        }
+        if (strcmp(opt, "-object") == 0 && strcmp(opt_head(&o), "memory-backend-file") == 0 &&
+            opt_get(&o, "mem-path")) {
+                char *path = xprintf("%s/%s", work, base_name(opt_get(&o, "mem-path")));
+                if (mkdir(path, 0700) < 0)
+                        die("mkdir %s: %m", path);
+                opt_set(&o, "mem-path", path);
                 return opt_join(&o);
         }
         if (strcmp(opt, "-spice") == 0) {

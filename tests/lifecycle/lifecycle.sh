@@ -9,7 +9,7 @@
 #   lifecycle.sh -b BUILD_DIR [CASE...]     (all cases when none is given)
 #
 # Cases: graceful acpi-ignored kill-qemu kill-launcher sigterm-startup
-#        start-failure second-start guest-poweroff sandbox
+#        start-failure second-start guest-poweroff sandbox pinning hugepages
 # Each check prints PASS/FAIL; the exit status is 1 on any FAIL, 77 (skip)
 # when not root. Needs root (the launcher switches QEMU to user nobody).
 # env: VL_VM_CACHE (see build-guest.sh), VL_LIFE_KEEP=1 keeps temp dirs.
@@ -33,7 +33,7 @@ fi
 RUN_DIR=/run/vfio-launch
 LOG_DIR=/var/log/vfio-launch
 ALL="graceful acpi-ignored kill-qemu kill-launcher sigterm-startup start-failure second-start
-     guest-poweroff sandbox pinning"
+     guest-poweroff sandbox pinning hugepages"
 
 eval "$("$here/build-guest.sh" 2>/dev/null | grep -E '^(KERNEL|INITRD)=')" ||
         { echo "lifecycle: build-guest.sh failed" >&2; exit 1; }
@@ -409,6 +409,87 @@ case_pinning() {
         check "the message names \$.cpu.pin[1] and the online CPUs" has_err '$.cpu.pin\[1\]: host CPU 1000 (of "1000") is not online'
         check "no QEMU started" no_qemu
         check "no run directory left" no_run_dir
+}
+
+# hugepages (issue 6): refusals before anything changes. A mem-path folder
+# that is not hugetlbfs (QEMU would silently put the RAM in an ordinary file)
+# is refused naming what it is; on a real hugetlbfs mount — made in a mount
+# namespace of the launcher's own (unshare -m), so no one else sees it — too
+# few free pages are refused, and so is a mount of another page size. Each
+# time: exit 1, no QEMU, no run dir, no VM folder in the mount, this host's
+# 2M pool exactly as before. The pool is only read here, never written
+# ("reserve" stays off): tests/vm case hugepages reserves for real, inside
+# the emulated host.
+case_hugepages() {
+        local pool=/sys/kernel/mm/hugepages/hugepages-2048kB nr free resv avail mib
+        if [ ! -d "$pool" ]; then
+                echo "NOTE: $CASE: this kernel has no 2M hugepages ($pool): skipped"
+                return
+        fi
+        pool_state() { echo "nr=$(cat $pool/nr_hugepages) free=$(cat $pool/free_hugepages) resv=$(cat $pool/resv_hugepages)"; }
+        local before; before=$(pool_state)
+        read -r nr < "$pool/nr_hugepages"
+        read -r free < "$pool/free_hugepages"
+        read -r resv < "$pool/resv_hugepages"
+        avail=$((free > resv ? free - resv : 0))
+        # more than this host has free, whatever it has
+        mib=$(( (avail + 1) * 2 > 128 ? (avail + 1) * 2 : 128 ))
+
+        # (1) a folder on this machine's /tmp: not hugetlbfs
+        new_vm ignore
+        mkdir "$T/not-huge"
+        sed -i "s|^  \"shutdown_timeout\"|  \"hugepages\": { \"path\": \"$T/not-huge\" },\n&|" "$T/$NAME.json"
+        start
+        wait_exit 20
+        check "not hugetlbfs: exit status 1 (got $RC)" exit_is 1
+        check "not hugetlbfs: the message names the path and what it is" \
+                has_err "\$.hugepages.path: $T/not-huge is on [a-z0-9]*, not on hugetlbfs: QEMU would put the guest's RAM in an ordinary file"
+        check "not hugetlbfs: the message gives the fix" has_err "mount -t hugetlbfs -o pagesize=2M hugetlbfs $T/not-huge"
+        check "not hugetlbfs: nothing was changed on the host" has_err "nothing was changed on the host"
+        check "not hugetlbfs: no VM folder made in $T/not-huge" test -z "$(ls -A "$T/not-huge")"
+        check "not hugetlbfs: no QEMU started" no_qemu
+        check "not hugetlbfs: no run dir left" no_run_dir
+        check "not hugetlbfs: the 2M pool unchanged ($(pool_state))" test "$(pool_state)" = "$before"
+        cleanup
+
+        # (2) a real hugetlbfs mount, too few free pages; (3) size 1G on it
+        new_vm ignore
+        mkdir "$T/huge"
+        sed -e "s|^  \"memory\": \"128M\"|  \"memory\": $mib|" \
+            -e "s|^  \"shutdown_timeout\"|  \"hugepages\": { \"path\": \"$T/huge\" },\n&|" \
+                "$T/$NAME.json" > "$T/short.json"
+        sed -e "s|^  \"memory\": \"128M\"|  \"memory\": \"1G\"|" \
+            -e "s|^  \"shutdown_timeout\"|  \"hugepages\": { \"size\": \"1G\", \"path\": \"$T/huge\" },\n&|" \
+                "$T/$NAME.json" > "$T/1g.json"
+        # shellcheck disable=SC2016
+        unshare -m --propagation private sh -c '
+                mount -t hugetlbfs -o pagesize=2M hugetlbfs "$1" 2> "$2/mount.err" || exit 90
+                grep " $1 hugetlbfs " /proc/mounts > "$2/mounts"
+                "$3" "$2/short.json" 2> "$2/err"; echo $? > "$2/rc"
+                "$3" "$2/1g.json" 2> "$2/err-1g"; echo $? > "$2/rc-1g"
+                ls -A "$1" > "$2/huge.ls"' sh "$T/huge" "$T" "$VL"
+        if [ $? = 90 ]; then
+                echo "NOTE: $CASE: cannot mount hugetlbfs in a mount namespace here ($(cat "$T/mount.err")): rest skipped"
+                return
+        fi
+        check "a hugetlbfs mount of 2M pages in the launcher's own namespace" test -s "$T/mounts"
+        check "that mount not seen outside it" sh -c "! grep -q ' $T/huge ' /proc/mounts"
+        RC=$(cat "$T/rc")
+        check "too few pages: exit status 1 (got $RC)" exit_is 1
+        check "too few pages: the message counts them ($((mib / 2)) needed, $avail available)" \
+                has_err "\$.hugepages: the guest needs $((mib / 2)) free 2M hugepages ($mib MiB), the host has $avail (nr_hugepages $nr, free $free, $resv of them promised to other mappings; $pool)"
+        check "too few pages: the message gives the fixes" \
+                has_err "add them (echo $((nr + mib / 2 - avail)) > $pool/nr_hugepages, .* or set \"reserve\": true"
+        check "too few pages: nothing was changed on the host" has_err "nothing was changed on the host"
+        RC=$(cat "$T/rc-1g")
+        check "1G pages on a 2M mount: exit status 1 (got $RC)" exit_is 1
+        check "1G pages on a 2M mount: refused naming both sizes" \
+                grep -q "$T/huge is a hugetlbfs mount of 2M pages, the profile asks for 1G" "$T/err-1g"
+        check "no VM folder left in the hugetlbfs mount" test ! -s "$T/huge.ls"
+        check "no QEMU started" no_qemu
+        check "no run dir left" no_run_dir
+        check "the 2M pool unchanged ($(pool_state))" test "$(pool_state)" = "$before"
+        [ "$fails" = 0 ] || { sed 's/^/  1G: /' "$T/err-1g"; }
 }
 
 t_all=$(now)

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Keep profiles/vfio-launch.schema.json honest against the loader.
 
-Every profiles/*.json and every valid/CASE/input.json must pass the schema;
+Every profiles/*.json, every valid/CASE/input.json and every
+tests/vm/profiles/*.json must pass the schema;
 every invalid/CASE/input.json must fail it, except the cases listed in
 LOADER_ONLY: rules a JSON Schema cannot state (duplicate keys, syntax, file
 size, uniqueness across array items, relations between items, ...).
@@ -40,6 +41,8 @@ LOADER_ONLY = {
     "type-integer-real",
     # one pin entry per vCPU: a count against the topology
     "pin-count-mismatch",
+    # memory against the hugepage size
+    "hugepages-1g-memory-not-whole", "hugepages-2m-memory-odd",
 }
 
 
@@ -59,6 +62,8 @@ def main():
     must_pass = sorted(glob.glob(os.path.join(profiles, "*.json")))
     must_pass = [p for p in must_pass if not p.endswith(".schema.json")]
     must_pass += sorted(glob.glob(os.path.join(tests, "valid", "*", "input.json")))
+    # the emulated host's profiles (tests/vm/profiles) too
+    must_pass += sorted(glob.glob(os.path.join(tests, os.pardir, "vm", "profiles", "*.json")))
     for path in must_pass:
         errors = list(validator.iter_errors(load(path)))
         if errors:

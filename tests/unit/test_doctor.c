@@ -346,6 +346,24 @@ static void test_profile_backends(void **state)
         expect(f, "audio", DOCTOR_FAIL, "not a socket");
 }
 
+/* A profile with hugepages: its path checked as a run checks it (a folder
+ * of this machine's /tmp is no hugetlbfs mount), the pool read from the
+ * fake sysfs. Without hugepages in the profile, the host's pool is merely
+ * described. */
+static void test_hugepages(void **state)
+{
+        struct fixture *f = *state;
+
+        run(f);
+        expect(f, "hugepages", DOCTOR_OK, "none reserved");
+        f->p.memory_mib = 8192;
+        f->p.hugepages.enabled = true;
+        snprintf(f->p.hugepages.path, sizeof(f->p.hugepages.path), "%s", fakesys_top(f->fs));
+        run(f);
+        expect(f, "hugepages", DOCTOR_FAIL, "not on hugetlbfs");
+        expect(f, "hugepages", DOCTOR_FAIL, "$.hugepages.path: ");
+}
+
 static void test_json(void **state)
 {
         struct fixture *f = *state;
@@ -430,6 +448,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_irq_remapping_off, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_cmdline_without_intel_iommu, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_profile_backends, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_hugepages, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_json, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
         };

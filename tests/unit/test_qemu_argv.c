@@ -498,9 +498,49 @@ static void test_devices(void **state)
         test_free(p);
 }
 
+/* Hugepages: the RAM as a backend of its own on the VM's folder, wired to
+ * the machine; the folder comes from the runtime, never made up here. */
+static void test_hugepages(void **state)
+{
+        struct profile *p = test_calloc(1, sizeof(*p));
+        struct hostinfo h = host(7, 2, 0);
+        struct qemu_runtime rt = runtime();
+        struct qemu_cmd *c;
+
+        profile_init(p, "huge");
+        p->firmware.type = FIRMWARE_BIOS;
+        p->memory_mib = 2048;
+        p->hugepages.enabled = true;
+        p->hugepages.size = HUGEPAGE_1G;
+        expect_error(p, &h, &rt, EINVAL, "$.hugepages", "mem-path");
+        SET(rt.mem_path, "/dev/huge,1G/vfio-launch-huge");
+        c = build_ok(p, &h, &rt, NULL);
+        assert_has(c, "-machine", "q35,usb=off,vmport=off,dump-guest-core=off,memory-backend=pc.ram");
+        assert_has(c, "-m", "size=2048M");
+        assert_has(c, "-object", "memory-backend-file,id=pc.ram,size=2048M,"
+                                 "mem-path=/dev/huge,,1G/vfio-launch-huge,prealloc=on");
+        qemu_cmd_free(c);
+
+        p->hugepages.prealloc = false;
+        c = build_ok(p, &h, &rt, NULL);
+        assert_has(c, "-object", "memory-backend-file,id=pc.ram,size=2048M,"
+                                 "mem-path=/dev/huge,,1G/vfio-launch-huge,prealloc=off");
+        qemu_cmd_free(c);
+
+        p->memory_mib = 1536; /* not whole 1G pages: QEMU would round up */
+        expect_error(p, &h, &rt, EINVAL, "$.hugepages.size", "whole number of pages");
+        p->hugepages.enabled = false;
+        c = build_ok(p, &h, &rt, NULL);
+        assert_int_equal(count_opt(c, "-object", "memory-backend"), 0);
+        assert_has(c, "-machine", "q35,usb=off,vmport=off,dump-guest-core=off");
+        qemu_cmd_free(c);
+        test_free(p);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_hugepages),
                 cmocka_unit_test(test_seed),
                 cmocka_unit_test(test_same_slot),
                 cmocka_unit_test(test_layout_errors),
