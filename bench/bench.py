@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""vfio-launch performance benchmark (issue 4): the launcher against plain QEMU
+"""vfio-launch performance benchmark (issues 4 and 6): the launcher against plain QEMU
 with the same command line, side by side, in one run. See bench/README.md.
 
-  bench/bench.py [-b BUILD_DIR] [-n REPS]
+  bench/bench.py [-b BUILD_DIR] [-n REPS] [--part all|launch|pinning] [--pin-reps N]
+                 [--work ITERATIONS] [--emulator-pin CPULIST]
 
-Reports (medians over REPS, after one unmeasured warm-up of each):
+Part "launch" reports (medians over REPS, after one unmeasured warm-up of each):
   (i)   launch: exec of vfio-launch -> guest running (`cont` answered), against
         exec of plain QEMU (same argv, same environment) -> qmp_capabilities
         answered and -> `cont` answered;
@@ -13,6 +14,13 @@ Reports (medians over REPS, after one unmeasured warm-up of each):
         exit (the host restored by then), both seen through pidfds;
   (iii) the supervisor's memory: VmRSS / VmHWM of the vfio-launch process
         while the VM runs.
+Part "pinning" (issue 6): the same VM with 2 vCPUs, unpinned against pinned
+(cpu.pin one host CPU per vCPU, cpu.emulator_pin), alternating: exec -> the
+running line (pinning is applied before `cont`, so its cost is in there), the
+guest's boot, and a fixed CPU-bound job on every vCPU (guest-init's
+vl.mode=work) timed by the guest's clock and from outside; plus a check that
+the vCPU threads really run where the profile asked (query-cpus-fast on the
+tools' QMP socket, /proc/QPID/task/TID/status).
 Figures against the targets are reported, never asserted. Needs root.
 Standard library only (Python >= 3.9 for os.pidfd_open).
 """
@@ -59,20 +67,21 @@ def build_guest():
     return paths["KERNEL"], paths["INITRD"]
 
 
-def write_profile(tmp, name, kernel, initrd):
-    disk = os.path.join(tmp, "disk.img")
+def write_profile(tmp, name, kernel, initrd, cpu=None, cmdline=None, disk_name="disk.img"):
+    disk = os.path.join(tmp, disk_name)
     with open(disk, "wb") as f:
         f.truncate(1 << 20)
     os.chown(disk, 65534, -1)  # QEMU runs as nobody under vfio-launch
     profile = {
         "name": name,
         "accel": "tcg",
-        "cpu": {"model": "max"},
+        "cpu": cpu or {"model": "max"},
         "firmware": {"type": "bios"},
         "memory": "128M",
         "user": "nobody",
         # vl.mode=poweroff: the guest init writes its marker and powers off.
-        "boot": {"kernel": kernel, "initrd": initrd, "cmdline": "quiet panic=-1 vl.mode=poweroff"},
+        "boot": {"kernel": kernel, "initrd": initrd,
+                 "cmdline": cmdline or "quiet panic=-1 vl.mode=poweroff"},
         "disks": [{"path": disk, "format": "raw", "bus": "virtio"}],
         "shutdown_timeout": 30,
     }
@@ -299,12 +308,330 @@ def spread(rs, key):
     return f"[{vals[0]:.1f} .. {vals[-1]:.1f}]" if vals else ""
 
 
+# ---- part "pinning" (issue 6): 2 vCPUs, unpinned against pinned -------------
+
+PIN_REPS = 4            # default repetitions of this part (the whole bench ~3 min)
+WORK_ITERS = 200000     # vl.work=: awk loop iterations per vCPU (~1 s each, TCG, idle host)
+SECTOR = 512
+MARKER_POLL_MS = 5      # how often the disk image is read for the guest's markers
+
+
+def cpulist(cpus):
+    """[0, 1, 2, 5] -> "0-2,5" (the kernel's cpulist format)."""
+    out, cpus = [], sorted(cpus)
+    i = 0
+    while i < len(cpus):
+        j = i
+        while j + 1 < len(cpus) and cpus[j + 1] == cpus[j] + 1:
+            j += 1
+        out.append(str(cpus[i]) if i == j else f"{cpus[i]}-{cpus[j]}")
+        i = j + 1
+    return ",".join(out)
+
+
+def read_markers(fd):
+    """The guest's markers: sectors 0 (VL-UP) .. 2 (VL-WORK) of its disk."""
+    data = os.pread(fd, 3 * SECTOR, 0)
+    return [data[k * SECTOR:(k + 1) * SECTOR].split(b"\0", 1)[0].strip().decode(errors="replace")
+            for k in range(3)]
+
+
+def parse_work(text):
+    """'VL-WORK cpus=2 n=200000 ms=1616 w=1043,1583 span=1700 clock=timer_list cs=tsc pin=taskset'"""
+    if not text.startswith("VL-WORK"):
+        return None
+    kv = dict(w.split("=", 1) for w in text.split()[1:] if "=" in w)
+    return {"ms": int(kv["ms"]), "w": [int(x) for x in kv.get("w", "").split(",") if x],
+            "span": int(kv["span"]) if "span" in kv else None,
+            "cpus": int(kv.get("cpus", 0)), "clock": kv.get("clock", "?"), "cs": kv.get("cs", "?"),
+            "pin": kv.get("pin", "?")}
+
+
+def task_field(qpid, tid, key):
+    try:
+        if key == "comm":
+            with open(f"/proc/{qpid}/task/{tid}/comm") as f:
+                return f.read().strip()
+        with open(f"/proc/{qpid}/task/{tid}/status") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k == key:
+                    return v.strip()
+    except OSError:
+        pass
+    return None
+
+
+def vcpu_placement(vl, name, qpid):
+    """Where QEMU's threads may run, as the kernel has it: the vCPU thread ids
+    from query-cpus-fast on the tools' QMP socket (named by `vfio-launch
+    status`), then Cpus_allowed_list of every thread of QEMU."""
+    r = {"vcpus": [], "others": {}, "error": None}
+    try:
+        st = subprocess.run([vl, "status", name], capture_output=True, text=True, timeout=10)
+        info = json.loads(st.stdout)
+        if info.get("qemu_pid") != qpid:
+            raise ValueError(f"status names QEMU pid {info.get('qemu_pid')}, the running line {qpid}")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(5)
+        s.connect(info["qmp"])
+        with s, s.makefile("rwb", buffering=0) as f:
+            assert "QMP" in json.loads(f.readline())
+            f.write(b'{"execute":"qmp_capabilities"}\r\n')
+            assert "return" in qmp_recv(f)
+            tq = now_ms()
+            f.write(b'{"execute":"query-cpus-fast"}\r\n')
+            cpus = qmp_recv(f)["return"]
+            r["query_ms"] = now_ms() - tq
+    except (OSError, EOFError, AssertionError, ValueError, KeyError, subprocess.SubprocessError) as e:
+        r["error"] = f"{type(e).__name__}: {e}"
+        return r
+    vtids = set()
+    for c in sorted(cpus, key=lambda c: c["cpu-index"]):
+        tid = c["thread-id"]
+        vtids.add(tid)
+        r["vcpus"].append((c["cpu-index"], tid, task_field(qpid, tid, "comm"),
+                           task_field(qpid, tid, "Cpus_allowed_list")))
+    try:
+        tids = sorted(int(t) for t in os.listdir(f"/proc/{qpid}/task"))
+    except OSError as e:
+        r["error"] = f"/proc/{qpid}/task: {e}"
+        return r
+    for tid in tids:
+        if tid in vtids:
+            continue
+        allowed = task_field(qpid, tid, "Cpus_allowed_list")
+        if allowed is not None:
+            r["others"][allowed] = r["others"].get(allowed, 0) + 1
+    return r
+
+
+def placement_text(pl, want_vcpu, want_emu):
+    """One line: what the kernel says, against what was asked; and whether it
+    is what was asked (reported, not asserted)."""
+    if pl["error"]:
+        return f"could not check ({pl['error']})", False
+    ok = len(pl["vcpus"]) == len(want_vcpu)
+    parts = []
+    for idx, tid, comm, allowed in pl["vcpus"]:
+        want = want_vcpu[idx] if idx < len(want_vcpu) else "?"
+        ok = ok and allowed == want and comm == f"CPU {idx}/TCG"
+        parts.append(f"vCPU {idx} = thread {tid} \"{comm}\" on {allowed} (asked {want})")
+    n_other = sum(pl["others"].values())
+    ok = ok and set(pl["others"]) == {want_emu}
+    others = ", ".join(f"{n} on {a}" for a, n in sorted(pl["others"].items()))
+    parts.append(f"{n_other} other threads: {others} (asked {want_emu})")
+    return "; ".join(parts), ok
+
+
+def run_work(vl, profile, name, disk, timeout_s=180):
+    """One run of vfio-launch with the guest's CPU-bound job, to its poweroff.
+    Timestamps, all on the script's CLOCK_MONOTONIC: the running line (stderr
+    pipe), VL-UP and VL-WORK appearing on the guest's disk (the image file is
+    read every MARKER_POLL_MS), QEMU's exit (pidfd)."""
+    with open(disk, "r+b") as f:  # a blank disk: no marker of the last run
+        f.truncate(0)
+        f.truncate(1 << 20)
+    dfd = os.open(disk, os.O_RDONLY)
+    r = {}
+    t0 = now_ms()
+    p = subprocess.Popen([vl, profile], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, preexec_fn=lambda: None)
+    lfd = os.pidfd_open(p.pid)
+    err = p.stderr.fileno()
+    os.set_blocking(err, False)
+    buf, lines, qfd, qpid = b"", [], None, None
+    poller = select.poll()
+    poller.register(err, select.POLLIN)
+    poller.register(lfd, select.POLLIN)
+    deadline = t0 + timeout_s * 1000
+    launcher_exit = qemu_exit = t_run = t_up = t_work = None
+    while launcher_exit is None:
+        if now_ms() > deadline:
+            p.kill()
+            p.wait()
+            die("vfio-launch did not finish in time:\n" + b"".join(lines).decode())
+        ev = poller.poll(MARKER_POLL_MS if qpid is not None and t_work is None else 100)
+        t = now_ms()
+        for fd, _ in ev:
+            if fd == qfd and qemu_exit is None:
+                qemu_exit = t
+                poller.unregister(qfd)
+            elif fd == lfd:
+                launcher_exit = t
+            elif fd == err:
+                chunk = os.read(err, 65536)
+                if not chunk:
+                    poller.unregister(err)
+                    continue
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    lines.append(line + b"\n")
+                    m = re.search(r": running \(QEMU pid (\d+)\)", line.decode(errors="replace"))
+                    if m and qpid is None:
+                        t_run = t
+                        qpid = int(m.group(1))
+                        qfd = os.pidfd_open(qpid)
+                        poller.register(qfd, select.POLLIN)
+                        # Early in the boot (seconds before the work starts).
+                        r["placement"] = vcpu_placement(vl, name, qpid)
+        if qpid is not None and t_work is None:
+            up, _, work = read_markers(dfd)
+            if t_up is None and up.startswith("VL-UP"):
+                t_up = t
+            if t_up is not None and work.startswith("VL-WORK"):
+                t_work = t
+    rc = p.wait()
+    try:
+        lines.append(buf + os.read(err, 65536))
+    except BlockingIOError:
+        lines.append(buf)
+    os.close(lfd)
+    if qfd is not None:
+        os.close(qfd)
+    markers = read_markers(dfd)
+    os.close(dfd)
+    text = b"".join(lines).decode(errors="replace")
+    if rc != 0 or "guest powered off" not in text or qemu_exit is None or t_run is None:
+        die(f"vfio-launch run failed (exit status {rc}):\n{text}")
+    g = parse_work(markers[2])
+    if g is None:
+        die(f"the guest wrote no VL-WORK marker (markers {markers!r}):\n{text}")
+    if os.path.exists(os.path.join(RUN_DIR, name)):
+        die(f"{RUN_DIR}/{name} left behind")
+    r["running"] = t_run - t0
+    r["run_to_exit"] = qemu_exit - t_run
+    r["guest_ms"] = g["ms"]
+    r["guest_w"] = g["w"]
+    r["guest_info"] = g
+    r["w_slow"] = max(g["w"]) if g["w"] else float("nan")
+    r["w_fast"] = min(g["w"]) if g["w"] else float("nan")
+    if t_up is not None:
+        r["boot"] = t_up - t_run
+    if g["span"] is not None:
+        r["span"] = g["span"]
+    if t_up is not None and t_work is not None:
+        # The same stretch of the guest's life (VL-UP -> VL-WORK written), by
+        # its clock and by ours: a guest clock running slow or fast shows.
+        r["work_out"] = t_work - t_up
+        if g["span"] is not None:
+            r["clock_ratio"] = g["span"] / r["work_out"]
+            r["clock_diff"] = r["work_out"] - g["span"]
+    return r
+
+
+def part_pinning(vl, kernel, initrd, tmp, reps, work, emu_pin, warmup=True):
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        print(f"part pinning: needs 2 host CPUs, this process may use {cpulist(cpus)}: skipped")
+        return
+    pins = [str(cpus[0]), str(cpus[1])]
+    emu = emu_pin or cpulist(cpus)
+    cmdline = f"quiet panic=-1 vl.mode=work vl.work={work}"
+    base = f"bench-{os.getpid()}"
+    sides = {
+        "unpinned": {"model": "max", "cores": 2},
+        "pinned": {"model": "max", "cores": 2, "pin": pins, "emulator_pin": emu},
+    }
+    prof, disks = {}, {}
+    for side, cpu in sides.items():
+        prof[side] = write_profile(tmp, f"{base}-{side}", kernel, initrd, cpu=cpu, cmdline=cmdline,
+                                   disk_name=f"disk-{side}.img")
+        disks[side] = os.path.join(tmp, f"disk-{side}.img")
+    la0 = os.getloadavg()
+    print(f"part pinning (issue 6): {reps} repetitions "
+          f"{'+ 1 warm-up ' if warmup else '(no warm-up: part launch just ran the same guest) '}"
+          f"of each side, alternating (ABBA), medians [min .. max]; ms")
+    print(f"  the VM: 2 vCPUs (cores 2), TCG, 128 MiB, direct kernel boot; pinned: cpu.pin {json.dumps(pins)}, "
+          f"emulator_pin \"{emu}\"; the host may use CPUs {cpulist(cpus)}")
+    print(f"  guest work: vl.mode=work vl.work={work}: one busybox awk loop of {work} iterations "
+          f"per vCPU, all at once; load average at start {la0[0]:.2f} {la0[1]:.2f} {la0[2]:.2f}")
+    R = {"unpinned": [], "pinned": []}
+    placed = {"unpinned": [], "pinned": []}
+    want = {"unpinned": ([cpulist(cpus)] * 2, cpulist(cpus)), "pinned": (pins, emu)}
+    for i in range(0 if warmup else 1, reps + 1):
+        order = ["unpinned", "pinned"] if i % 2 == 0 else ["pinned", "unpinned"]
+        got = {}
+        for side in order:
+            got[side] = run_work(vl, prof[side], f"{base}-{side}", disks[side])
+        if i == 0:
+            continue
+        for side in order:
+            r = got[side]
+            R[side].append(r)
+            txt, ok = placement_text(r["placement"], *want[side])
+            placed[side].append(ok)
+            print(f"  run {i} {side:8}: running {r['running']:6.1f}, boot {r.get('boot', float('nan')):6.0f}, "
+                  f"work {r['guest_ms']:5d} (vCPUs {','.join(map(str, r['guest_w']))}); VL-UP->VL-WORK guest "
+                  f"{r.get('span', float('nan')):5.0f} / outside {r.get('work_out', float('nan')):5.0f}; "
+                  f"running->exit {r['run_to_exit']:5.0f}", flush=True)
+            print(f"        placement: {txt}: {'as asked' if ok else 'NOT as asked'}", flush=True)
+    la1 = os.getloadavg()
+    U, P = R["unpinned"], R["pinned"]
+    g = U[0]["guest_info"]
+    print()
+    print(f"(iv) pinned vs unpinned, 2 vCPUs (guest clock: {g['clock']}, clocksource {g['cs']}; "
+          f"in-guest pinning: {g['pin']}; "
+          f"load average at end {la1[0]:.2f} {la1[1]:.2f} {la1[2]:.2f})")
+    print(f"  {'':50} {'unpinned':>22} {'pinned':>22}  pinned/unpinned")
+    rows = [
+        ("exec -> 'running' line (pinning included)", "running", 1),
+        ("running -> VL-UP seen (guest boot)", "boot", 0),
+        ("guest work, guest clock (all vCPUs)", "guest_ms", 0),
+        ("VL-UP -> VL-WORK, guest clock", "span", 0),
+        ("VL-UP -> VL-WORK seen, outside", "work_out", 0),
+        ("  outside - guest clock", "clock_diff", 0),
+        ("  guest clock / outside", "clock_ratio", 3),
+        ("slowest vCPU's loop, guest clock", "w_slow", 0),
+        ("fastest vCPU's loop, guest clock", "w_fast", 0),
+        ("running -> QEMU exit (boot + work + poweroff)", "run_to_exit", 0),
+    ]
+    for label, key, dec in rows:
+        u, pm = med(U, key), med(P, key)
+
+        def fmt(rs, m):
+            vals = sorted(r[key] for r in rs if key in r)
+            if not vals:
+                return "n/a"
+            return f"{m:.{dec}f} [{vals[0]:.{dec}f} .. {vals[-1]:.{dec}f}]"
+        ratio = pm / u if u and u == u and key not in ("clock_ratio", "clock_diff") else None
+        print(f"  {label:50} {fmt(U, u):>22} {fmt(P, pm):>22}  "
+              f"{f'{ratio:.3f}' if ratio is not None else ''}")
+    d = med(P, "running") - med(U, "running")
+
+    def rng(rs, key):
+        vals = [r[key] for r in rs if key in r]
+        return max(vals) - min(vals) if vals else float("nan")
+    qms = sorted(r["placement"]["query_ms"] for r in U + P if "query_ms" in r["placement"])
+    print(f"  pinning's cost on the running line: {d:+.1f} ms between the medians (pinned - unpinned); "
+          f"run-to-run range {rng(U, 'running'):.1f} (unpinned), {rng(P, 'running'):.1f} (pinned)")
+    if qms:
+        print(f"  query-cpus-fast round trip, timed by this script on the tools' socket while the "
+              f"guest boots (the launcher's pinning is that + one sched_setaffinity per thread): "
+              f"{statistics.median(qms):.2f} [{qms[0]:.2f} .. {qms[-1]:.2f}]")
+    print(f"  placement as asked: pinned {sum(placed['pinned'])}/{len(placed['pinned'])} runs, "
+          f"unpinned (everything on {cpulist(cpus)}) {sum(placed['unpinned'])}/{len(placed['unpinned'])} runs")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-b", "--build", default=os.path.join(TOP, "build"),
                     help="build folder holding launcher/vfio-launch (default: build)")
-    ap.add_argument("-n", "--reps", type=int, default=7, help="repetitions (default 7)")
+    ap.add_argument("-n", "--reps", type=int, default=None,
+                    help=f"repetitions of each part (default 7 for launch, {PIN_REPS} for pinning)")
+    ap.add_argument("--pin-reps", type=int, default=None,
+                    help="repetitions of the pinning part (default: -n, else %d)" % PIN_REPS)
+    ap.add_argument("--part", choices=("all", "launch", "pinning"), default="all",
+                    help="run only one part (default: all)")
+    ap.add_argument("--work", type=int, default=WORK_ITERS,
+                    help=f"pinning part: the guest's loop iterations per vCPU (default {WORK_ITERS})")
+    ap.add_argument("--emulator-pin", default=None,
+                    help="pinning part: cpu.emulator_pin of the pinned side (default: all CPUs "
+                         "this process may use)")
     a = ap.parse_args()
+    reps = a.reps if a.reps is not None else 7
+    pin_reps = a.pin_reps if a.pin_reps is not None else (a.reps if a.reps is not None else PIN_REPS)
     if os.geteuid() != 0:
         die("needs root (vfio-launch runs QEMU as user nobody)")
     vl = os.path.join(os.path.abspath(a.build), "launcher", "vfio-launch")
@@ -314,59 +641,74 @@ def main():
     name = f"bench-{os.getpid()}"
     tmp = tempfile.mkdtemp(prefix="vl-bench.")
     os.chmod(tmp, 0o755)
+    t_start = now_ms()
     try:
-        profile = write_profile(tmp, name, kernel, initrd)
-        argv, env = plain_command(vl, profile)
-        qemu_ver = subprocess.run([argv[0], "-version"], capture_output=True,
-                                  text=True).stdout.splitlines()[0]
-        print(f"vfio-launch benchmark: {a.reps} repetitions + 1 warm-up, medians "
-              f"[min .. max]; ms unless said otherwise")
-        print(f"  {qemu_ver}; {os.cpu_count()} CPUs; load average at start "
-              f"{os.getloadavg()[0]:.2f}; guest: {os.path.basename(kernel)} + busybox "
-              f"initramfs, 128 MiB, TCG, direct kernel boot")
-        L, P = [], []
-        for i in range(a.reps + 1):
-            # Alternate, so that a change of machine load hits both sides.
-            lr = run_launcher(vl, profile, name)
-            pr = run_plain(argv, env, tmp)
-            pr.update(run_version_probe(argv[0]))
-            if i == 0:
-                continue
-            L.append(lr)
-            P.append(pr)
-            print(f"  run {i}: launcher running {lr['running']:.1f}, plain cont {pr['cont']:.1f} "
-                  f"(caps {pr['caps']:.1f}); exit {lr['exit_after_qemu']:.2f} after QEMU; "
-                  f"RSS {lr['rss']} KiB", flush=True)
-
-        lrun, pcont, pcaps = med(L, "running"), med(P, "cont"), med(P, "caps")
-        ex, exs = med(L, "exit_after_qemu"), med(L, "exit_after_shutdown")
-        rss, hwm = med(L, "rss"), med(L, "hwm")
-        over = lrun / pcont - 1
-        over_caps = lrun / pcaps - 1
-        print()
-        print("(i) launch, exec -> guest running")
-        print(f"  vfio-launch, exec -> 'running' line (after cont)   {lrun:8.1f}  {spread(L, 'running')}")
-        print(f"  plain QEMU, exec -> cont answered                 {pcont:8.1f}  {spread(P, 'cont')}")
-        print(f"  plain QEMU, exec -> qmp_capabilities answered     {pcaps:8.1f}  {spread(P, 'caps')}")
-        print(f"  QEMU -version alone (the launcher's host probe)   {med(P, 'probe'):8.1f}  "
-              f"{spread(P, 'probe')}")
-        print(f"  overhead vs plain cont: {lrun - pcont:+.1f} ms = {over * 100:+.1f} % "
-              f"(target <= {TARGET_LAUNCH_OVERHEAD * 100:.0f} %: {over / TARGET_LAUNCH_OVERHEAD:.2f}x the "
-              f"allowance); vs qmp_capabilities: {over_caps * 100:+.1f} %")
-        print("(ii) exit, the guest powers off by itself")
-        print(f"  QEMU exit -> vfio-launch exit (host restored)     {ex:8.2f}  {spread(L, 'exit_after_qemu')}"
-              f"  (target <= {TARGET_EXIT_MS:.0f} ms: {ex / TARGET_EXIT_MS:.2f}x)")
-        print(f"  SHUTDOWN seen -> vfio-launch exit                 {exs:8.2f}  {spread(L, 'exit_after_shutdown')}")
-        print("(iii) supervisor memory while the VM runs")
-        print(f"  VmRSS of vfio-launch {rss:.0f} KiB = {rss / 1024:.2f} MiB, VmHWM {hwm:.0f} KiB "
-              f"(target < {TARGET_RSS_KIB // 1024} MiB: {rss / TARGET_RSS_KIB:.2f}x; "
-              f"libvirtd + virtlogd ~{LIBVIRT_RSS_MIB} MiB: {rss / 1024 / LIBVIRT_RSS_MIB * 100:.1f} % of it)")
+        if a.part in ("all", "launch"):
+            part_launch(vl, kernel, initrd, tmp, name, reps)
+        if a.part == "all":
+            print()
+        if a.part in ("all", "pinning"):
+            # The warm-up is for cold caches (page cache, QEMU's version
+            # cache): part launch has just warmed them with the same guest.
+            part_pinning(vl, kernel, initrd, tmp, pin_reps, a.work, a.emulator_pin,
+                         warmup=a.part == "pinning")
+        print(f"\nbench: {(now_ms() - t_start) / 1000:.0f} s")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        try:
-            os.unlink(os.path.join(LOG_DIR, name + ".log"))
-        except OSError:
-            pass
+        for n in (name, f"{name}-unpinned", f"{name}-pinned"):
+            try:
+                os.unlink(os.path.join(LOG_DIR, n + ".log"))
+            except OSError:
+                pass
+
+
+def part_launch(vl, kernel, initrd, tmp, name, reps):
+    profile = write_profile(tmp, name, kernel, initrd)
+    argv, env = plain_command(vl, profile)
+    qemu_ver = subprocess.run([argv[0], "-version"], capture_output=True,
+                              text=True).stdout.splitlines()[0]
+    print(f"vfio-launch benchmark: {reps} repetitions + 1 warm-up, medians "
+          f"[min .. max]; ms unless said otherwise")
+    print(f"  {qemu_ver}; {os.cpu_count()} CPUs; load average at start "
+          f"{os.getloadavg()[0]:.2f}; guest: {os.path.basename(kernel)} + busybox "
+          f"initramfs, 128 MiB, TCG, direct kernel boot")
+    L, P = [], []
+    for i in range(reps + 1):
+        # Alternate, so that a change of machine load hits both sides.
+        lr = run_launcher(vl, profile, name)
+        pr = run_plain(argv, env, tmp)
+        pr.update(run_version_probe(argv[0]))
+        if i == 0:
+            continue
+        L.append(lr)
+        P.append(pr)
+        print(f"  run {i}: launcher running {lr['running']:.1f}, plain cont {pr['cont']:.1f} "
+              f"(caps {pr['caps']:.1f}); exit {lr['exit_after_qemu']:.2f} after QEMU; "
+              f"RSS {lr['rss']} KiB", flush=True)
+
+    lrun, pcont, pcaps = med(L, "running"), med(P, "cont"), med(P, "caps")
+    ex, exs = med(L, "exit_after_qemu"), med(L, "exit_after_shutdown")
+    rss, hwm = med(L, "rss"), med(L, "hwm")
+    over = lrun / pcont - 1
+    over_caps = lrun / pcaps - 1
+    print()
+    print("(i) launch, exec -> guest running")
+    print(f"  vfio-launch, exec -> 'running' line (after cont)   {lrun:8.1f}  {spread(L, 'running')}")
+    print(f"  plain QEMU, exec -> cont answered                 {pcont:8.1f}  {spread(P, 'cont')}")
+    print(f"  plain QEMU, exec -> qmp_capabilities answered     {pcaps:8.1f}  {spread(P, 'caps')}")
+    print(f"  QEMU -version alone (the launcher's host probe)   {med(P, 'probe'):8.1f}  "
+          f"{spread(P, 'probe')}")
+    print(f"  overhead vs plain cont: {lrun - pcont:+.1f} ms = {over * 100:+.1f} % "
+          f"(target <= {TARGET_LAUNCH_OVERHEAD * 100:.0f} %: {over / TARGET_LAUNCH_OVERHEAD:.2f}x the "
+          f"allowance); vs qmp_capabilities: {over_caps * 100:+.1f} %")
+    print("(ii) exit, the guest powers off by itself")
+    print(f"  QEMU exit -> vfio-launch exit (host restored)     {ex:8.2f}  {spread(L, 'exit_after_qemu')}"
+          f"  (target <= {TARGET_EXIT_MS:.0f} ms: {ex / TARGET_EXIT_MS:.2f}x)")
+    print(f"  SHUTDOWN seen -> vfio-launch exit                 {exs:8.2f}  {spread(L, 'exit_after_shutdown')}")
+    print("(iii) supervisor memory while the VM runs")
+    print(f"  VmRSS of vfio-launch {rss:.0f} KiB = {rss / 1024:.2f} MiB, VmHWM {hwm:.0f} KiB "
+          f"(target < {TARGET_RSS_KIB // 1024} MiB: {rss / TARGET_RSS_KIB:.2f}x; "
+          f"libvirtd + virtlogd ~{LIBVIRT_RSS_MIB} MiB: {rss / 1024 / LIBVIRT_RSS_MIB * 100:.1f} % of it)")
 
 
 if __name__ == "__main__":
