@@ -216,6 +216,8 @@ static int plan_checks_usage(const struct bind_env *env, const struct profile *p
 
 static int plan_check_journals(const struct bind_env *env, struct bind_plan *plan, struct vl_error *e)
 {
+        pid_t self = getpid();
+
         _cleanup_free_ struct journal_listing *list = NULL;
         size_t n = 0;
         int r;
@@ -243,6 +245,19 @@ static int plan_check_journals(const struct bind_env *env, struct bind_plan *pla
                                             "cannot tell which devices VM \"%s\" holds: %s. If no run of \"%s\" "
                                             "is active, inspect and remove %s/%s",
                                             l->name, msg, l->name, env->run_dir, l->name);
+                }
+                if (strcmp(j->name, plan->name) == 0 && plan->extend && j->launcher_pid == self) {
+                        /* Our own run (a live attach): its devices must not
+                         * be planned twice. */
+                        for (unsigned k = 0; k < j->n_devices; k++)
+                                for (unsigned m = 0; m < plan->n_devices; m++)
+                                        if (pci_addr_equal(&j->devices[k].addr, &plan->devices[m].dev.addr)) {
+                                                char a[PCI_ADDR_STRLEN];
+                                                return vl_error_set(e, EBUSY, "%s is still assigned to VM \"%s\"",
+                                                                    pci_addr_format(&j->devices[k].addr, a),
+                                                                    plan->name);
+                                        }
+                        continue;
                 }
                 if (strcmp(j->name, plan->name) == 0) {
                         if (l->alive)
@@ -284,8 +299,8 @@ static int add_group(struct bind_plan *plan, int group, struct vl_error *e)
         return 0;
 }
 
-int bind_plan_new(const struct bind_env *env, const struct profile *p, struct bind_plan **ret,
-                  struct vl_error *e)
+static int plan_new(const struct bind_env *env, const struct profile *p, const bool *only,
+                    struct bind_plan **ret, struct vl_error *e)
 {
         _cleanup_free_ struct bind_plan *plan = NULL;
         _cleanup_pci_ctx_ struct pci_ctx *names = NULL;
@@ -302,6 +317,7 @@ int bind_plan_new(const struct bind_env *env, const struct profile *p, struct bi
         if (!plan)
                 return vl_error_set(e, ENOMEM, "out of memory");
         (void) snprintf(plan->name, sizeof(plan->name), "%s", p->name);
+        plan->extend = only != NULL;
 
         if (p->n_hostdevs == 0)
                 goto done;
@@ -328,6 +344,8 @@ int bind_plan_new(const struct bind_env *env, const struct profile *p, struct bi
         for (unsigned i = 0; i < p->n_hostdevs; i++) {
                 struct pci_device d;
                 char a[PCI_ADDR_STRLEN], label[256];
+                if (only && !only[i])
+                        continue;
                 pci_addr_format(&p->hostdevs[i].host, a);
                 r = pci_device_read(env->sysfs_root, &p->hostdevs[i].host, &d, e);
                 if (r == -ENOENT)
@@ -408,7 +426,7 @@ int bind_plan_new(const struct bind_env *env, const struct profile *p, struct bi
                         plan->n_devices++;
                 }
         }
-        for (unsigned i = 0; i < p->n_allow_detach; i++) {
+        for (unsigned i = 0; i < p->n_allow_detach && !only; i++) {
                 bool found = false;
                 char a[PCI_ADDR_STRLEN];
                 for (unsigned k = 0; k < plan->n_devices && !found; k++)
@@ -427,6 +445,20 @@ done:
                 return r;
         *ret = TAKE_PTR(plan);
         return 0;
+}
+
+int bind_plan_new(const struct bind_env *env, const struct profile *p, struct bind_plan **ret,
+                  struct vl_error *e)
+{
+        return plan_new(env, p, NULL, ret, e);
+}
+
+int bind_plan_new_subset(const struct bind_env *env, const struct profile *p, const bool *only,
+                         struct bind_plan **ret, struct vl_error *e)
+{
+        if (!only)
+                return vl_error_set(e, EINVAL, "bind: no hostdevs selected");
+        return plan_new(env, p, only, ret, e);
 }
 
 char *bind_plan_format(const struct bind_plan *p)
@@ -785,9 +817,22 @@ static int undo_group(const struct bind_env *env, const struct journal_group *g,
         return 0;
 }
 
-/* Undo everything j records, newest first, dropping what is back from j and
- * saving it as it goes. The journal file is deleted when nothing is left. */
-static int undo_all(const struct bind_env *env, struct journal *j, struct vl_error *e)
+static bool group_selected(int group, const int *groups, unsigned n_groups)
+{
+        if (!groups)
+                return true;
+        for (unsigned i = 0; i < n_groups; i++)
+                if (groups[i] == group)
+                        return true;
+        return false;
+}
+
+/* Undo what j records for the IOMMU groups listed (groups NULL: all of
+ * them), newest first, dropping what is back from j and saving it as it
+ * goes; what belongs to other groups stays as it is. The journal file is
+ * deleted when nothing is left. */
+static int undo_groups(const struct bind_env *env, struct journal *j, const int *groups, unsigned n_groups,
+                       struct vl_error *e)
 {
         struct vl_error first = {}, ignored;
         char left[256] = "";
@@ -797,7 +842,7 @@ static int undo_all(const struct bind_env *env, struct journal *j, struct vl_err
 
         for (unsigned i = j->n_groups; i-- > 0;) {
                 struct journal_group *g = &j->groups[i];
-                if (!g->chowned)
+                if (!g->chowned || !group_selected(g->group, groups, n_groups))
                         continue;
                 r = undo_group(env, g, ret < 0 ? &ignored : &first);
                 if (r < 0) {
@@ -812,6 +857,8 @@ static int undo_all(const struct bind_env *env, struct journal *j, struct vl_err
         for (unsigned i = j->n_devices; i-- > 0;) {
                 struct journal_device *d = &j->devices[i];
                 char a[PCI_ADDR_STRLEN];
+                if (!group_selected(d->group, groups, n_groups))
+                        continue;
                 if (d->managed && d->step != JOURNAL_STEP_PLANNED) {
                         r = undo_device(env, d, ret < 0 ? &ignored : &first);
                         if (r < 0) {
@@ -832,9 +879,10 @@ static int undo_all(const struct bind_env *env, struct journal *j, struct vl_err
                 d->managed = false;
                 (void) journal_save(env->run_dir, j, &ignored);
         }
-        /* Compact: keep the devices still to give back and their groups. */
+        /* Compact: keep the devices still to give back, those of groups
+         * not undone, and their groups. */
         for (unsigned i = 0; i < j->n_devices; i++)
-                if (j->devices[i].managed)
+                if (j->devices[i].managed || !group_selected(j->devices[i].group, groups, n_groups))
                         j->devices[kept++] = j->devices[i];
         j->n_devices = kept;
         kept = 0;
@@ -870,6 +918,7 @@ int bind_apply(const struct bind_env *env, const struct bind_plan *plan, uid_t u
         _cleanup_free_ struct journal *j = NULL;
         struct vl_error ue = {};
         bool any_move = false;
+        unsigned n_before, first_group;
         int r, u;
 
         r = env_check(env, e);
@@ -904,7 +953,7 @@ int bind_apply(const struct bind_env *env, const struct bind_plan *plan, uid_t u
          * same process (entries only) is extended; any other is refused. */
         r = journal_load(env->run_dir, plan->name, j, e);
         if (r == 0) {
-                if (j->launcher_pid != getpid() || j->n_devices > 0 || j->n_groups > 0)
+                if (j->launcher_pid != getpid() || ((j->n_devices > 0 || j->n_groups > 0) && !plan->extend))
                         return vl_error_set(e, EEXIST,
                                             "a journal of \"%s\" already exists (launcher pid %d): another run is "
                                             "active or did not finish; see `vfio-launch recover`",
@@ -913,11 +962,17 @@ int bind_apply(const struct bind_env *env, const struct bind_plan *plan, uid_t u
                 journal_init(j, plan->name, env->proc_root);
         else
                 return r;
+        n_before = j->n_devices;
+        if (j->n_devices + plan->n_devices > JOURNAL_DEVICES_MAX || j->n_groups + plan->n_groups > JOURNAL_GROUPS_MAX)
+                return vl_error_set(e, E2BIG, "the journal of \"%s\" cannot hold more devices", plan->name);
         for (unsigned i = 0; i < plan->n_devices; i++) {
                 const struct bind_plan_device *pd = &plan->devices[i];
                 struct journal_device *d;
                 if (pd->action == BIND_ACTION_SKIP_BRIDGE)
                         continue;
+                if (journal_find_device(j, &pd->dev.addr))
+                        return vl_error_set(e, EEXIST, "%s is in the journal of \"%s\" already",
+                                            pci_addr_format(&pd->dev.addr, (char[PCI_ADDR_STRLEN]){}), plan->name);
                 d = &j->devices[j->n_devices++];
                 *d = (struct journal_device) { .addr = pd->dev.addr, .group = pd->dev.iommu_group,
                                                .managed = pd->action == BIND_ACTION_MOVE,
@@ -927,23 +982,27 @@ int bind_apply(const struct bind_env *env, const struct bind_plan *plan, uid_t u
                 (void) snprintf(d->orig_override, sizeof(d->orig_override), "%s", pd->dev.driver_override);
                 any_move = any_move || d->managed;
         }
+        first_group = j->n_groups;
         for (unsigned g = 0; g < plan->n_groups; g++)
                 j->groups[j->n_groups++] = (struct journal_group) { .group = plan->groups[g] };
-        r = j->n_entries > 0 ? journal_save(env->run_dir, j, e) : journal_create(env->run_dir, j, e);
+        r = j->n_entries > 0 || j->n_devices > n_before ? journal_save(env->run_dir, j, e)
+                                                        : journal_create(env->run_dir, j, e);
         if (r < 0)
                 return r;
 
         if (any_move)
                 r = ensure_driver(env, VFIO_DRIVER, VFIO_MODULE, "loading vfio-pci", e);
-        for (unsigned i = 0; r >= 0 && i < j->n_devices; i++)
+        for (unsigned i = n_before; r >= 0 && i < j->n_devices; i++)
                 if (j->devices[i].managed)
                         r = apply_device(env, j, &j->devices[i], e);
-        for (unsigned g = 0; r >= 0 && g < j->n_groups; g++)
+        for (unsigned g = first_group; r >= 0 && g < j->n_groups; g++)
                 r = apply_group(env, j, &j->groups[g], uid, gid, e);
         if (r >= 0)
                 return 0;
 
-        u = undo_all(env, j, &ue);
+        /* Only what this plan moved: a live attach must not take the
+         * running guest's other devices with it. */
+        u = undo_groups(env, j, plan->groups, plan->n_groups, &ue);
         if (u >= 0)
                 error_append(e, "; every change was rolled back");
         else
@@ -965,5 +1024,28 @@ int bind_undo_journal(const struct bind_env *env, const char *name, struct vl_er
         r = journal_load_for_undo(env->run_dir, env->proc_root, name, j, e);
         if (r <= 0)
                 return r;
-        return undo_all(env, j, e);
+        return undo_groups(env, j, NULL, 0, e);
+}
+
+int bind_give_back_groups(const struct bind_env *env, const char *name, const int *groups, unsigned n_groups,
+                          struct vl_error *e)
+{
+        _cleanup_free_ struct journal *j = NULL;
+        int r;
+
+        r = env_check(env, e);
+        if (r < 0)
+                return r;
+        if (!groups || n_groups == 0)
+                return vl_error_set(e, EINVAL, "bind: no IOMMU group to give back");
+        j = malloc(sizeof(*j));
+        if (!j)
+                return vl_error_set(e, ENOMEM, "out of memory");
+        r = journal_load(env->run_dir, name, j, e);
+        if (r < 0)
+                return r;
+        if (j->launcher_pid != getpid())
+                return vl_error_set(e, EPERM, "the journal of \"%s\" belongs to launcher pid %d, not to this process",
+                                    name, (int) j->launcher_pid);
+        return undo_groups(env, j, groups, n_groups, e);
 }

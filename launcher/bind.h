@@ -94,6 +94,8 @@ struct bind_plan {
         unsigned n_devices;
         struct bind_plan_device devices[JOURNAL_DEVICES_MAX]; /* by group, then address */
         struct vl_warnings warnings;         /* e.g. "allow_in_use: ... open by ..." */
+        bool extend;                         /* a subset for a live attach: bind_apply()
+                                                adds it to this process's own journal */
 };
 
 /* Plan the run of profile p. Reads only. Returns 0 with *ret set, or a
@@ -110,6 +112,14 @@ struct bind_plan {
  *   -ENOMEM, -EIO and other -errno from reading the host. */
 int bind_plan_new(const struct bind_env *env, const struct profile *p, struct bind_plan **ret,
                   struct vl_error *e);
+
+/* The same for the hostdevs i with only[i] set (a live attach to a
+ * running VM): their IOMMU groups only, and the VM's journal may exist when
+ * it belongs to this process (the running launcher), as long as none of the
+ * planned devices is in it (-EBUSY: still assigned). allow_detach members of
+ * those groups are moved as in a full plan. */
+int bind_plan_new_subset(const struct bind_env *env, const struct profile *p, const bool *only,
+                         struct bind_plan **ret, struct vl_error *e);
 
 void bind_plan_free(struct bind_plan *p);
 static inline void bind_plan_freep(struct bind_plan **p)
@@ -132,7 +142,8 @@ char *bind_plan_format(const struct bind_plan *p);
  * after everything done was rolled back (the message says whether the
  * rollback was complete; if not, the journal is kept for `recover`):
  *   -ESTALE   the host changed since the plan
- *   -EEXIST   a journal for this VM exists already
+ *   -EEXIST   a journal for this VM exists already (for an extending plan:
+ *             one of another process, or a planned device is in it)
  *   -ETIMEDOUT a write or a wait ran out of time
  *   the kernel's errno for a refused write; -EIO when modprobe failed. */
 int bind_apply(const struct bind_env *env, const struct bind_plan *plan, uid_t uid, gid_t gid,
@@ -148,5 +159,14 @@ int bind_apply(const struct bind_env *env, const struct bind_plan *plan, uid_t u
  * device's error, with e naming every device left behind (the journal is kept
  * with what remains). */
 int bind_undo_journal(const struct bind_env *env, const char *name, struct vl_error *e);
+
+/* Give back the devices of the listed IOMMU groups only (a live detach:
+ * QEMU runs on with the others), as bind_undo_journal() does, and drop them
+ * from the journal, which stays for the rest. Only the journal's own
+ * launcher may do it (-EPERM otherwise): the caller has made sure QEMU has
+ * let go of those groups. Returns 0 or the first device's error (e names
+ * the devices left behind; they stay in the journal). */
+int bind_give_back_groups(const struct bind_env *env, const char *name, const int *groups, unsigned n_groups,
+                          struct vl_error *e);
 
 const char *bind_action_to_string(enum bind_action a);

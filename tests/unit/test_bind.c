@@ -1004,6 +1004,102 @@ static void test_env_defaults(void **state)
         assert_string_equal(bind_action_to_string(BIND_ACTION_SKIP_BRIDGE), "skip-bridge");
 }
 
+/* Live detach / attach: two groups (the GPU pair in 12, a NIC in 13). The
+ * pair goes back to the host while the NIC stays with the run, then comes
+ * back in a subset plan that extends the same journal. */
+static void test_give_back_and_extend(void **state)
+{
+        struct fixture *f = *state;
+        struct bind_plan *plan, *sub;
+        struct journal j;
+        struct vl_error e = {};
+        bool only[PROFILE_HOSTDEVS_MAX] = { true, true, false };
+        const int g12 = 12;
+
+        add_hostdev(&f->p, "0000:02:00.0");
+        take_snapshot(f);
+        plan = plan_ok(f);
+        assert_int_equal(bind_apply(&f->env, plan, RUN_UID, RUN_GID, &e), 0);
+        bind_plan_free(plan);
+
+        /* A subset of devices still assigned is refused, host untouched. */
+        assert_int_equal(bind_plan_new_subset(&f->env, &f->p, only, &sub, &e), -EBUSY);
+        assert_msg(&e, "is still assigned to VM \"win10\"");
+
+        assert_int_equal(bind_give_back_groups(&f->env, "win10", &g12, 1, &e), 0);
+        assert_string_equal(fakesys_driver_of(f->fs, GPU), "nouveau");
+        assert_string_equal(fakesys_driver_of(f->fs, AUDIO), "snd_hda_intel");
+        assert_string_equal(fakesys_driver_of(f->fs, "0000:02:00.0"), "vfio-pci");
+        assert_int_equal(journal_load(f->env.run_dir, "win10", &j, &e), 0);
+        assert_int_equal(j.n_devices, 1);
+        assert_int_equal(j.devices[0].group, 13);
+        assert_int_equal(j.n_groups, 1);
+
+        /* Back in: the subset plan covers group 12 only. */
+        assert_int_equal(bind_plan_new_subset(&f->env, &f->p, only, &sub, &e), 0);
+        assert_true(sub->extend);
+        assert_int_equal(sub->n_groups, 1);
+        assert_int_equal(sub->groups[0], 12);
+        assert_int_equal(bind_apply(&f->env, sub, RUN_UID, RUN_GID, &e), 0);
+        bind_plan_free(sub);
+        assert_string_equal(fakesys_driver_of(f->fs, GPU), "vfio-pci");
+        assert_int_equal(journal_load(f->env.run_dir, "win10", &j, &e), 0);
+        assert_int_equal(j.n_devices, 3);
+        assert_int_equal(j.n_groups, 2);
+
+        /* The end of the run gives back all of it. */
+        assert_int_equal(bind_undo_journal(&f->env, "win10", &e), 0);
+        assert_false(journal_exists(f, "win10"));
+        assert_host_unchanged(f);
+}
+
+/* A failed attach rolls back only its own group: the devices the guest
+ * still uses stay on vfio-pci and in the journal. */
+static void test_extend_failure_keeps_others(void **state)
+{
+        struct fixture *f = *state;
+        struct bind_plan *plan, *sub;
+        struct journal j;
+        struct vl_error e = {};
+        bool only[PROFILE_HOSTDEVS_MAX] = { true, true, false };
+        const int g12 = 12;
+
+        add_hostdev(&f->p, "0000:02:00.0");
+        take_snapshot(f);
+        plan = plan_ok(f);
+        assert_int_equal(bind_apply(&f->env, plan, RUN_UID, RUN_GID, &e), 0);
+        bind_plan_free(plan);
+        assert_int_equal(bind_give_back_groups(&f->env, "win10", &g12, 1, &e), 0);
+
+        assert_int_equal(bind_plan_new_subset(&f->env, &f->p, only, &sub, &e), 0);
+        /* The audio function refuses its override: the GPU, moved first, must go back. */
+        fakesys_fail_write(f->fs, "bus/pci/devices/" AUDIO "/driver_override", EACCES);
+        assert_true(bind_apply(&f->env, sub, RUN_UID, RUN_GID, &e) < 0);
+        bind_plan_free(sub);
+        assert_msg(&e, "every change was rolled back");
+        assert_string_equal(fakesys_driver_of(f->fs, GPU), "nouveau");
+        assert_string_equal(fakesys_driver_of(f->fs, AUDIO), "snd_hda_intel");
+        assert_string_equal(fakesys_driver_of(f->fs, "0000:02:00.0"), "vfio-pci");
+        assert_int_equal(journal_load(f->env.run_dir, "win10", &j, &e), 0);
+        assert_int_equal(j.n_devices, 1);
+
+        assert_int_equal(bind_undo_journal(&f->env, "win10", &e), 0);
+        assert_host_unchanged(f);
+}
+
+/* Only the journal's own launcher gives devices back while QEMU runs. */
+static void test_give_back_not_owner(void **state)
+{
+        struct fixture *f = *state;
+        struct vl_error e = {};
+        const int g12 = 12;
+
+        write_other_journal(f, "win10", 1, GPU);
+        assert_int_equal(bind_give_back_groups(&f->env, "win10", &g12, 1, &e), -EPERM);
+        assert_msg(&e, "belongs to launcher pid 1");
+        assert_int_equal(bind_give_back_groups(&f->env, "nothere", &g12, 1, &e), -ENOENT);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1039,6 +1135,9 @@ int main(void)
                 T(test_undo_device_gone),
                 T(test_undo_refuses_live_owner),
                 T(test_crash_at_every_step),
+                T(test_give_back_and_extend),
+                T(test_extend_failure_keeps_others),
+                T(test_give_back_not_owner),
                 cmocka_unit_test(test_real_write_bounded),
                 cmocka_unit_test(test_real_modprobe),
                 cmocka_unit_test(test_env_defaults),
