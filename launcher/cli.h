@@ -28,6 +28,8 @@ int cmd_bind(int argc, char **argv); /* bind and unbind */
 int cmd_recover(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_groups(int argc, char **argv);

@@ -23,6 +23,7 @@
 #include "bind.h"
 #include "cli.h"
 #include "cli_prepare.h"
+#include "hotplug.h"
 #include "hugepages.h"
 #include "journal.h"
 #include "net.h"
@@ -37,6 +38,8 @@ struct run_ctx {
         const struct bind_env *env;
         const struct profile *p;
         const char *name;
+        struct hotplug hp;   /* live detach / attach; valid when hotplug_ready */
+        bool hotplug_ready;
 };
 
 static void help(void)
@@ -75,6 +78,31 @@ static void on_started(void *userdata, pid_t pid)
         if (journal_set_qemu(ctx->env->run_dir, ctx->env->proc_root, ctx->name, pid, &e) < 0 &&
             e.err != ENOENT)
                 cli_log("warning: cannot record QEMU's pid in the journal: %s, ignoring", e.msg);
+}
+
+static void on_hotplug(void *userdata, struct sup *s, const char *request, char *reply, size_t size)
+{
+        struct run_ctx *ctx = userdata;
+
+        hotplug_request(&ctx->hp, s, request, reply, size);
+        /* Also in the VM's own output: a journal of what happened to its devices. */
+        cli_log("%s: %s: %s", ctx->name, request, reply);
+}
+
+static void on_device_deleted(void *userdata, struct sup *s, const char *id)
+{
+        struct run_ctx *ctx = userdata;
+
+        hotplug_device_deleted(&ctx->hp, s, id);
+}
+
+static void on_idle(void *userdata, struct sup *s)
+{
+        struct run_ctx *ctx = userdata;
+        char msg[1024];
+
+        if (hotplug_idle(&ctx->hp, s, msg, sizeof(msg)) != 0)
+                cli_log("%s: a pending detach completed: %s", ctx->name, msg);
 }
 
 /* Between prelaunch and `cont`: the guest never runs unplaced. */
@@ -252,6 +280,13 @@ int cmd_run(int argc, char **argv)
                 status = EXIT_FAILURE_RUN;
                 goto undo;
         }
+        if (c.p->n_hostdevs > 0) {
+                /* Without it the VM runs as well; only detach/attach are refused. */
+                if (hotplug_init(&ctx.hp, c.p, &env, c.user.uid, c.user.gid, &err) < 0)
+                        cli_log("warning: live detach/attach unavailable: %s", err.msg);
+                else
+                        ctx.hotplug_ready = true;
+        }
 
         if (c.p->firmware.type == FIRMWARE_UEFI) {
                 bool created = false;
@@ -326,6 +361,9 @@ int cmd_run(int argc, char **argv)
                 .userdata = &ctx,
                 .on_started = on_started,
                 .before_cont = before_cont,
+                .hotplug = ctx.hotplug_ready ? on_hotplug : NULL,
+                .on_device_deleted = ctx.hotplug_ready ? on_device_deleted : NULL,
+                .on_idle = ctx.hotplug_ready ? on_idle : NULL,
         };
         memcpy(sc.sandbox.groups, c.user.groups, sizeof(sc.sandbox.groups));
         /* After the two QMP listeners: QEMU sees them as 5, 6, ... in NIC

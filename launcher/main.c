@@ -24,6 +24,8 @@ static const struct verb verbs[] = {
         { "recover", cmd_recover, "give back the devices of runs that did not finish" },
         { "status", cmd_status, "show a running VM's state" },
         { "stop", cmd_stop, "power a running VM off (--force: at once)" },
+        { "detach", cmd_detach, "take a device out of a running VM, back to the host" },
+        { "attach", cmd_attach, "give a detached device back to a running VM" },
         { "list", cmd_list, "list the running VMs" },
         { "doctor", cmd_doctor, "check the host (and a profile) for passthrough, with fixes" },
         { "groups", cmd_groups, "list every IOMMU group and its devices" },

@@ -36,6 +36,7 @@ void profile_init(struct profile *p, const char *name)
         p->hugepages.size = HUGEPAGE_2M;
         copy_str(p->hugepages.path, sizeof(p->hugepages.path), "/dev/hugepages");
         p->hugepages.prealloc = true;
+        p->pci_hotplug = PCI_HOTPLUG_NATIVE;
         p->firmware.type = FIRMWARE_UEFI;
         copy_str(p->cpu.model, sizeof(p->cpu.model), "host");
         p->cpu.sockets = p->cpu.cores = p->cpu.threads = p->cpu.vcpus = 1;

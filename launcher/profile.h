@@ -47,6 +47,15 @@ enum accel_type {
         ACCEL_TCG,
 };
 
+/* How the guest learns of PCI hot-plug on the root ports, which only live
+ * detach/attach of a hostdev uses. QEMU's own default depends on the machine
+ * version (ACPI from pc-q35-6.1, native before), so the builder always says
+ * which: -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off|on. */
+enum pci_hotplug_mode {
+        PCI_HOTPLUG_NATIVE = 0, /* PCIe native: the guest's pciehp answers the attention button */
+        PCI_HOTPLUG_ACPI,       /* ACPI: the guest's _EJ0 method ejects the slot */
+};
+
 enum firmware_type {
         FIRMWARE_UEFI = 0, /* OVMF (default) */
         FIRMWARE_BIOS,     /* SeaBIOS: the legacy path, x-vga */
@@ -234,6 +243,7 @@ struct profile {
         char source[PROFILE_PATH_MAX];     /* the file it was loaded from (absolute), for messages */
         char machine[PROFILE_STR_MAX];     /* default "q35"; versioned pc-q35-X.Y accepted */
         enum accel_type accel;             /* default kvm */
+        enum pci_hotplug_mode pci_hotplug; /* default native */
         char user[PROFILE_STR_MAX];        /* run-as user; "" = the user behind sudo/pkexec */
         bool allow_root;                   /* run QEMU as root if user resolves to root (warned) */
         uint64_t memory_mib;

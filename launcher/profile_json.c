@@ -426,6 +426,7 @@ static int opt_enum(struct ctx *c, json_t *obj, const char *key, enum_name_fn na
 
 NAME_TABLE(firmware_name, [FIRMWARE_UEFI] = "uefi", [FIRMWARE_BIOS] = "bios")
 NAME_TABLE(accel_name, [ACCEL_KVM] = "kvm", [ACCEL_TCG] = "tcg")
+NAME_TABLE(pci_hotplug_name, [PCI_HOTPLUG_NATIVE] = "native", [PCI_HOTPLUG_ACPI] = "acpi")
 NAME_TABLE(disk_format_name, [DISK_QCOW2] = "qcow2", [DISK_RAW] = "raw")
 NAME_TABLE(disk_bus_name, [DISK_BUS_SATA] = "sata", [DISK_BUS_VIRTIO] = "virtio",
            [DISK_BUS_NVME] = "nvme")
@@ -1164,10 +1165,11 @@ static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
                 "allow_root",
                 "memory",   "hugepages", "firmware", "boot",         "cpu",          "hostdevs",       "allow_detach",
                 "allow_boot_vga", "allow_in_use", "disks", "nics",        "sound",
-                "display",  "balloon",  "shutdown_timeout", "powerdown_repeat", NULL
+                "display",  "balloon",  "shutdown_timeout", "powerdown_repeat", "pci_hotplug",
+                NULL
         };
         char schema[PROFILE_PATH_MAX];
-        int accel = ACCEL_KVM, r;
+        int accel = ACCEL_KVM, hotplug = PCI_HOTPLUG_NATIVE, r;
 
         if ((r = check_keys(c, root, keys)) < 0 || (r = require(c, root, "name")) < 0 ||
             (r = opt_string(c, root, "$schema", schema, sizeof(schema))) < 0 ||
@@ -1194,9 +1196,11 @@ static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
             (r = parse_display(c, root, &p->display)) < 0 ||
             (r = opt_bool(c, root, "balloon", &p->balloon)) < 0 ||
             (r = opt_unsigned(c, root, "shutdown_timeout", 1, 3600, &p->shutdown_timeout_s)) < 0 ||
-            (r = opt_unsigned(c, root, "powerdown_repeat", 0, 60, &p->powerdown_repeat_s)) < 0)
+            (r = opt_unsigned(c, root, "powerdown_repeat", 0, 60, &p->powerdown_repeat_s)) < 0 ||
+            (r = opt_enum(c, root, "pci_hotplug", pci_hotplug_name, &hotplug)) < 0)
                 return r;
         p->accel = (enum accel_type) accel;
+        p->pci_hotplug = (enum pci_hotplug_mode) hotplug;
         /* The default model follows the accelerator: KVM's "host" cannot be
          * emulated, TCG's "max" is the closest. */
         if (p->accel == ACCEL_TCG && !json_object_get(json_object_get(root, "cpu"), "model"))

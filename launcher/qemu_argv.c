@@ -1015,6 +1015,49 @@ static int emit_spice(struct builder *b, const struct profile *p, const struct q
         return 0;
 }
 
+static int hostdev_props(const struct profile *p, const struct layout *l, unsigned i,
+                         struct qemu_hostdev *ret, struct vl_error *e)
+{
+        const struct profile_hostdev *h = &p->hostdevs[i];
+        char def_id[24], path[64];
+
+        /* x-vga maps the legacy VGA ranges for a BIOS (SeaBIOS) boot; OVMF
+         * drives the GPU through its GOP ROM instead. */
+        if (h->x_vga && p->firmware.type != FIRMWARE_BIOS) {
+                (void) snprintf(path, sizeof(path), "$.hostdevs[%u]", i);
+                return vl_error_set_at(e, EINVAL, NULL, 0, 0, path,
+                                       "x_vga is only for BIOS (SeaBIOS) boot; with UEFI leave it off");
+        }
+        *ret = (struct qemu_hostdev) {
+                .bus = l->hd_bus[i],
+                .function = l->hd_fn[i],
+                .multifunction = l->hd_multifunction[i],
+                .rombar = h->rombar == ROMBAR_ON ? 1 : h->rombar == ROMBAR_OFF ? 0 : -1,
+                .x_vga = h->x_vga,
+        };
+        (void) snprintf(ret->id, sizeof(ret->id), "%s", device_id(h->id, "hostdev", i, def_id));
+        pci_addr_format(&h->host, ret->host);
+        (void) snprintf(ret->romfile, sizeof(ret->romfile), "%s", h->romfile);
+        return 0;
+}
+
+int qemu_hostdev_layout(const struct profile *p, struct qemu_hostdev ret[static PROFILE_HOSTDEVS_MAX],
+                        struct vl_error *e)
+{
+        struct layout l;
+        int r;
+
+        r = plan_layout(p, &l, e);
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < p->n_hostdevs; i++) {
+                r = hostdev_props(p, &l, i, &ret[i], e);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int emit_hostdevs(struct builder *b, const struct profile *p, const struct layout *l,
                          struct vl_error *e)
 {
@@ -1022,34 +1065,27 @@ static int emit_hostdevs(struct builder *b, const struct profile *p, const struc
         int r;
 
         for (unsigned i = 0; i < p->n_hostdevs; i++) {
-                const struct profile_hostdev *h = &p->hostdevs[i];
-                char def_id[24], host[PCI_ADDR_STRLEN];
-                const char *id = device_id(h->id, "hostdev", i, def_id);
+                struct qemu_hostdev hd;
                 struct opt o;
 
                 (void) snprintf(path, sizeof(path), "$.hostdevs[%u]", i);
-                r = claim_id(b, id, path, e);
+                r = hostdev_props(p, l, i, &hd, e);
                 if (r < 0)
                         return r;
-                /* x-vga maps the legacy VGA ranges for a BIOS (SeaBIOS)
-                 * boot; OVMF drives the GPU through its GOP ROM instead. */
-                if (h->x_vga && p->firmware.type != FIRMWARE_BIOS)
-                        return vl_error_set_at(e, EINVAL, NULL, 0, 0, path,
-                                               "x_vga is only for BIOS (SeaBIOS) boot; with UEFI "
-                                               "leave it off");
+                r = claim_id(b, hd.id, path, e);
+                if (r < 0)
+                        return r;
                 opt_begin(b, &o, "vfio-pci");
-                opt_kv(b, &o, "host", "%s", pci_addr_format(&h->host, host));
-                opt_kv_esc(b, &o, "id", id);
-                opt_port_addr(b, &o, l->hd_bus[i], l->hd_fn[i]);
-                if (l->hd_multifunction[i])
+                opt_kv(b, &o, "host", "%s", hd.host);
+                opt_kv_esc(b, &o, "id", hd.id);
+                opt_port_addr(b, &o, hd.bus, hd.function);
+                if (hd.multifunction)
                         opt_kv(b, &o, "multifunction", "on");
-                if (h->rombar == ROMBAR_ON)
-                        opt_kv(b, &o, "rombar", "1");
-                else if (h->rombar == ROMBAR_OFF)
-                        opt_kv(b, &o, "rombar", "0");
-                if (h->romfile[0])
-                        opt_kv_esc(b, &o, "romfile", h->romfile);
-                if (h->x_vga)
+                if (hd.rombar >= 0)
+                        opt_kv(b, &o, "rombar", "%d", hd.rombar);
+                if (hd.romfile[0])
+                        opt_kv_esc(b, &o, "romfile", hd.romfile);
+                if (hd.x_vga)
                         opt_kv(b, &o, "x-vga", "on");
                 arg_opt(b, "-device", &o);
         }
@@ -1138,6 +1174,14 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
                 opt_kv(b, &o, "value", "on");
                 arg_opt(b, "-global", &o);
         }
+        /* Said either way: QEMU's default follows the machine version (ACPI
+         * from pc-q35-6.1 on, native before; pc_compat_6_0 in hw/i386/pc.c),
+         * and live detach/attach must know which one the guest answers. */
+        opt_begin(b, &o, NULL);
+        opt_kv(b, &o, "driver", "ICH9-LPC");
+        opt_kv(b, &o, "property", "acpi-pci-hotplug-with-bridge-support");
+        opt_kv(b, &o, "value", p->pci_hotplug == PCI_HOTPLUG_ACPI ? "on" : "off");
+        arg_opt(b, "-global", &o);
         r = emit_cpu(b, p, e, w);
         if (r < 0)
                 return r;

@@ -78,3 +78,22 @@ static inline void qemu_cmd_freep(struct qemu_cmd **c)
  * parsers expect inside a value. Returns 0 or -ENAMETOOLONG (buf is then
  * left NUL-terminated at its old end). */
 int qemu_argv_escape(char *buf, size_t size, const char *s);
+
+/* One hostdev's vfio-pci device as the command line has it, for a live
+ * attach (QMP device_add) to put it back exactly there. */
+struct qemu_hostdev {
+        char id[PROFILE_STR_MAX];          /* QEMU device id */
+        char host[PCI_ADDR_STRLEN];
+        unsigned bus;                      /* behind root port "pci.N" */
+        unsigned function;                 /* addr=0x0.F */
+        bool multifunction;
+        int rombar;                        /* -1 = QEMU's default, else 0 or 1 */
+        char romfile[PROFILE_PATH_MAX];    /* "" = none */
+        bool x_vga;
+};
+
+/* The hostdevs of p as qemu_argv_build() places them (the same layout, so a
+ * device added later lands where the guest saw it). Pure. 0, or -EINVAL /
+ * -ENOSPC with e as qemu_argv_build() fills it. */
+int qemu_hostdev_layout(const struct profile *p, struct qemu_hostdev ret[static PROFILE_HOSTDEVS_MAX],
+                        struct vl_error *e);

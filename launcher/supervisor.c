@@ -60,6 +60,7 @@ struct sup {
         uint64_t next_tick;   /* countdown display */
         bool tty;
         bool tick_shown;
+        bool hotplug_busy;    /* a hotplug hook is running (nested loop turns) */
         int wstatus;
 };
 
@@ -129,6 +130,10 @@ static void on_event(struct qmp *q, const struct qmp_event *ev, void *userdata)
                 s->res->powerdown_presses++;
         } else if (strcmp(ev->name, "GUEST_PANICKED") == 0) {
                 say(s, "the guest panicked");
+        } else if (strcmp(ev->name, "DEVICE_DELETED") == 0) {
+                const char *id = json_string_value(json_object_get(ev->data, "device"));
+                if (id && s->c->on_device_deleted)
+                        s->c->on_device_deleted(s->c->userdata, s, id);
         }
 }
 
@@ -316,6 +321,30 @@ static const char *stage_name(const struct sup *s)
         return s->stage == STAGE_RUNNING ? "running" : "stopping";
 }
 
+static bool has_word(const char *msg, size_t len, const char *word)
+{
+        size_t n = strlen(word);
+
+        return len > n && memcmp(msg, word, n) == 0 && msg[n] == ' ';
+}
+
+static int control_hotplug(struct sup *s, const char *msg, char *out, size_t size)
+{
+        if (!s->c->hotplug)
+                return snprintf(out, size, "error: live detach and attach are not available for this VM");
+        if (!s->ready || s->stage != STAGE_RUNNING || s->exited)
+                return snprintf(out, size, "error: the VM is %s", s->exited ? "gone" : stage_name(s));
+        if (s->hotplug_busy)
+                return snprintf(out, size, "error: another detach or attach is in progress, try again");
+        s->hotplug_busy = true;
+        out[0] = '\0';
+        s->c->hotplug(s->c->userdata, s, msg, out, size);
+        s->hotplug_busy = false;
+        if (!out[0])
+                return snprintf(out, size, "error: no answer");
+        return (int) strlen(out);
+}
+
 static void control_reply(struct sup *s, int fd, const char *msg, size_t len)
 {
         char out[1024];
@@ -336,7 +365,9 @@ static void control_reply(struct sup *s, int fd, const char *msg, size_t len)
                 say(s, "forced stop requested through the control socket");
                 request_stop(s, true);
                 n = snprintf(out, sizeof(out), "ok");
-        } else
+        } else if (has_word(msg, len, "detach") || has_word(msg, len, "attach"))
+                n = control_hotplug(s, msg, out, sizeof(out));
+        else
                 n = snprintf(out, sizeof(out), "error: unknown command");
         if (n > 0)
                 (void) send(fd, out, (size_t) n < sizeof(out) ? (size_t) n : sizeof(out) - 1,
@@ -359,15 +390,23 @@ static void control_accept(struct sup *s)
 
 static void control_client(struct sup *s, int i)
 {
-        char msg[64];
-        ssize_t n = recv(s->clients[i], msg, sizeof(msg), MSG_DONTWAIT);
+        char msg[SUP_CONTROL_MSG_MAX];
+        int fd = s->clients[i];
+        ssize_t n;
 
+        if (fd < 0) /* served by a nested turn already */
+                return;
+        n = recv(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return;
-        if (n > 0)
-                control_reply(s, s->clients[i], msg, (size_t) n);
-        close(s->clients[i]);
+        /* Ours alone from here: a hotplug request turns the loop while it
+         * waits, and those turns must not serve this client again. */
         s->clients[i] = -1;
+        if (n > 0) {
+                msg[n] = '\0';
+                control_reply(s, fd, msg, strlen(msg));
+        }
+        close(fd);
 }
 
 int sup_control_request(const char *path, const char *command, char *buf, size_t size,
@@ -378,7 +417,7 @@ int sup_control_request(const char *path, const char *command, char *buf, size_t
         _cleanup_close_ int fd = -EBADF;
         ssize_t n;
 
-        if (strlen(path) >= sizeof(sa.sun_path) || size == 0)
+        if (strlen(path) >= sizeof(sa.sun_path) || size == 0 || strlen(command) >= SUP_CONTROL_MSG_MAX)
                 return -EINVAL;
         strcpy(sa.sun_path, path);
         fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -551,6 +590,56 @@ static int start_up(struct sup *s, struct vl_error *e)
         return r;
 }
 
+int sup_execute(struct sup *s, const char *command, json_t *arguments, unsigned timeout_ms, json_t **ret,
+                struct vl_error *e)
+{
+        uint64_t id;
+        int r;
+
+        if (ret)
+                *ret = NULL;
+        if (s->qmp_dead || !s->ready)
+                return vl_error_set(e, EBUSY, "QMP is not up");
+        r = qmp_send(s->q, command, arguments, &id);
+        if (r < 0)
+                return vl_error_set(e, -r, "%s: %s", command, strerror(-r));
+        r = wait_reply(s, id, now_ms() + timeout_ms, ret, e);
+        if (r == -EREMOTEIO)
+                return r;
+        if (r < 0) {
+                (void) qmp_forget(s->q, id);
+                return vl_error_set(e, -r, "%s: %s", command,
+                                    r == -ECHILD ? "QEMU exited" : r == -EINTR ? "the VM is stopping" : strerror(-r));
+        }
+        return 0;
+}
+
+int sup_wait(struct sup *s, bool (*done)(void *data), void *data, unsigned timeout_ms)
+{
+        uint64_t deadline = now_ms() + timeout_ms;
+
+        for (;;) {
+                int r;
+
+                if (done(data))
+                        return 0;
+                if (s->exited)
+                        return -ECHILD;
+                if (s->stop_requested)
+                        return -EINTR;
+                if (now_ms() >= deadline)
+                        return -ETIMEDOUT;
+                r = turn(s, deadline);
+                if (r < 0)
+                        return r;
+        }
+}
+
+pid_t sup_qemu_pid(const struct sup *s)
+{
+        return s->pid;
+}
+
 static int qmp_listen(const char *path, struct vl_error *e)
 {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -717,7 +806,8 @@ int sup_run(const struct sup_config *c, struct sup_result *ret, struct vl_error 
                     c->ready_detail ? c->ready_detail : "");
 
         while ((r = turn(&s, 0)) == 0)
-                ;
+                if (c->on_idle)
+                        c->on_idle(c->userdata, &s);
         if (r < 0) {
                 /* poll itself failed: never leave QEMU behind unsupervised. */
                 (void) signal_qemu(&s, SIGKILL);

@@ -20,10 +20,13 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "error.h"
 #include "sandbox.h"
 
 struct qmp;
+struct sup; /* the running supervisor, as its hooks see it */
 
 enum sup_outcome {
         SUP_GUEST_POWEROFF = 0, /* the guest shut down by itself */
@@ -54,6 +57,18 @@ struct sup_config {
         void *userdata;
         /* Called once QEMU runs (its pid known), e.g. to record it in the journal. */
         void (*on_started)(void *userdata, pid_t qemu_pid);
+        /* Live hot-plug, asked for through the control socket ("detach ARGS",
+         * "attach ARGS"; NULL = refused). Called from the loop while the VM
+         * runs, one request at a time; may use sup_execute() and sup_wait(),
+         * which keep the loop (signals, QMP events, status) going. Fills
+         * reply with one line for the client: "ok: ..." or "error: ...". */
+        void (*hotplug)(void *userdata, struct sup *s, const char *request, char *reply, size_t size);
+        /* Every DEVICE_DELETED event QEMU sends, with the device's id
+         * (devices without an id are not reported). May be NULL. */
+        void (*on_device_deleted)(void *userdata, struct sup *s, const char *id);
+        /* Called after every turn of the main loop (not from inside a
+         * hook's sup_wait()), for work an event asked for. May be NULL. */
+        void (*on_idle)(void *userdata, struct sup *s);
 };
 
 struct sup_result {
@@ -74,7 +89,25 @@ int sup_run(const struct sup_config *c, struct sup_result *ret, struct vl_error 
 
 const char *sup_outcome_to_string(enum sup_outcome o);
 
+/* For hooks: run one QMP command on the supervisor's connection and wait
+ * for its reply (at most timeout_ms), the loop going on meanwhile. *ret
+ * (may be NULL) gets the "return" value, owned by the caller. Returns 0;
+ * -EREMOTEIO (e has QEMU's error); -ECHILD (QEMU exited); -EINTR (a stop
+ * was requested); -ETIMEDOUT; -EBUSY (QMP is not up); other -errno. */
+int sup_execute(struct sup *s, const char *command, json_t *arguments, unsigned timeout_ms, json_t **ret,
+                struct vl_error *e);
+
+/* For hooks: turn the loop until done(data) is true. 0, -ETIMEDOUT after
+ * timeout_ms, -ECHILD when QEMU exited, -EINTR when a stop was requested. */
+int sup_wait(struct sup *s, bool (*done)(void *data), void *data, unsigned timeout_ms);
+
+/* QEMU's pid (-1 before it was started). */
+pid_t sup_qemu_pid(const struct sup *s);
+
 /* Client side of the control socket: send one command ("status", "stop",
- * "stop-force") to path and put the reply in buf. Returns 0 or -errno. */
+ * "stop-force", "detach TIMEOUT_MS DEVICE", "attach DEVICE"; at most
+ * SUP_CONTROL_MSG_MAX - 1 bytes) to path and put the reply in buf. Returns
+ * 0 or -errno. */
+#define SUP_CONTROL_MSG_MAX 256
 int sup_control_request(const char *path, const char *command, char *buf, size_t size,
                         int timeout_ms);

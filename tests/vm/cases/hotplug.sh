@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# hotplug (issue 6, live detach / attach): `vfio-launch detach NAME DEVICE`
+# takes the GPU pair out of the running nested VM and gives it back to
+# e1000e / snd_hda_intel; `attach` puts it back at its profile address.
+#
+# The nested guest is SeaBIOS without an OS (a Linux L2 boots in minutes
+# under TCG-in-TCG): nobody answers an unplug request. So:
+#  1. native PCIe hot-plug (profile vmtest): the guest ignores the attention
+#     button; detach must fail after its --timeout, honestly: devices still
+#     with the VM, on vfio-pci, in its QOM; then quit gives them back.
+#  2. ACPI PCI hot-plug (profile vmhp, "pci_hotplug": "acpi"): the case
+#     plays the guest's part exactly as the guest's ACPI _EJ0 method of the
+#     slot does it — it writes the bus's BSEL (QOM acpi-pcihp-bsel) to the
+#     select register 0xcd0 and the slot bit to the eject register 0xcc8 —
+#     after checking that the launcher's device_del raised the slot's bit in
+#     the "down" register 0xcc4. QEMU itself then unplugs the slot and sends
+#     DEVICE_DELETED. Detach naming the audio function takes the GPU too
+#     (same group, same slot).
+#  3. a detach whose guest answers late: --timeout 2 fails, the eject comes
+#     after, and the running launcher gives the devices back by itself.
+# 4 bind cycles (HDA binds: native quit 1, acpi detach 1, late detach 1, quit 1).
+need_vl
+
+# hp_eject NAME: play the guest's _EJ0 for slot 0 behind pci.1, once the
+# launcher's device_del has set the slot's "down" bit.
+_hp_down() {
+        _v=$(qmp "$1" "$(hmp "o /w 0xcd0 $2")" "$(hmp 'i /w 0xcc4')" 2>/dev/null |
+                sed -n 's/.*portl\[0x0cc4\] = \(0x[0-9a-f]*\).*/\1/p')
+        [ -n "$_v" ] && [ $((_v & 1)) = 1 ]
+}
+hp_eject() {
+        _s=$(qmp_sock "$1")
+        _bsel=$(qmp "$_s" '{"execute":"qom-get","arguments":{"path":"/machine/peripheral/pci.1/pci.1","property":"acpi-pcihp-bsel"}}' |
+                sed -n 's/.*"return": \([0-9]*\).*/\1/p')
+        if [ -z "$_bsel" ]; then fail "no acpi-pcihp-bsel on pci.1 (ACPI hot-plug off?)"; return 1; fi
+        if ! wait_for 20 _hp_down "$_s" "$_bsel"; then
+                fail "the slot's bit never rose in the ACPI 'down' register (no device_del?)"
+                return 1
+        fi
+        qmp "$_s" "$(hmp "o /w 0xcd0 $_bsel")" "$(hmp 'o /w 0xcc8 0x1')" > "$VL_CASEDIR/eject.log" 2>&1
+}
+detached_ok() { # detached_ok WHEN NAME: back home while the VM runs on
+        if wait_for 10 at_home && wait_for 5 no_vfio_nodes; then
+                pass "$1: both functions back on the host while the VM runs: $(state)"
+                hda_settle
+        else
+                fail "$1: not back on the host: $(state)"
+        fi
+        check "$1: VM $2 still running" test "$(vl_status "$2" | json_str state)" = running
+        _h=$(qmp_hosts "$(qmp_sock "$2")")
+        check "$1: no vfio-pci device left in the guest (QOM: [$_h])" test -z "$_h"
+        check "$1: QEMU holds no /dev/vfio group" sh -c '! ls -l /proc/$1/fd 2>/dev/null | grep -q "/dev/vfio/[0-9]"' sh "$(l2_pids)"
+}
+
+# ---- 1. native hot-plug, a guest that does not answer ----------------------
+VMNAME=vmtest
+vm_up vmtest vmtest || { vm_abort vmtest; exit 1; }
+t=$(now)
+vl_out "$VL_CASEDIR/detach-native.out" detach --timeout 3 vmtest gpu
+rc=$?
+check "detach without a guest answer exits 1 (rc=$rc, $(since "$t")s)" test $rc = 1
+check "it says the guest did not release them" grep -q "did not release gpu (0000:01:00.0), gpuaudio (0000:01:00.1) within 3 s" "$VL_CASEDIR/detach-native.out"
+expect_on_vfio "after the refused detach" $DEVS
+expect_l2_hosts "$(qmp_sock vmtest)" $DEVS
+check "VM still running" test "$(vl_status vmtest | json_str state)" = running
+vl_out "$VL_CASEDIR/attach-pending.out" attach vmtest gpuaudio
+rc=$?
+check "attach while the detach is pending exits 1 (rc=$rc)" test $rc = 1
+check "it says the detach is pending" grep -q "still pending" "$VL_CASEDIR/attach-pending.out"
+vl_out "$VL_CASEDIR/detach-bad.out" detach vmtest nosuch
+rc=$?
+check "detach of an unknown device exits 1 with a clear line (rc=$rc)" sh -c "test $rc = 1 && grep -q '\"nosuch\" is no hostdev of VM \"vmtest\"' '$VL_CASEDIR/detach-bad.out'"
+if qmp_or_fail vmtest quit quit; then expect_exit "QMP quit" 30 0; else vm_abort vmtest; fi
+expect_home "after quit with a pending detach"
+expect_no_journal vmtest
+
+# ---- 2. ACPI hot-plug: detach, attach -------------------------------------
+VMNAME=vmhp
+vm_up vmhp vmhp || { vm_abort vmhp; exit 1; }
+expect_running vmhp $DEVS
+check "the nested QEMU runs with ACPI PCI hot-plug" \
+        grep -q "acpi-pci-hotplug-with-bridge-support,value=on" "/proc/$(l2_pids)/cmdline"
+t=$(now)
+vl_out "$VL_CASEDIR/detach.out" detach vmhp gpuaudio &
+dpid=$!
+hp_eject vmhp
+wait $dpid
+rc=$?
+check "detach gpuaudio exits 0 once the guest ejects (rc=$rc, $(since "$t")s)" test $rc = 0
+check "detach names both functions" grep -q "gpu (0000:01:00.0), gpuaudio (0000:01:00.1) left the guest and are back on the host (e1000e, snd_hda_intel)" "$VL_CASEDIR/detach.out"
+detached_ok "after detach" vmhp
+check "the launcher logged it" grep -q "vmhp: detach 10000 gpuaudio: ok:" "$VL_CASEDIR/vmhp.out"
+vl_out "$VL_CASEDIR/detach-again.out" detach vmhp gpu
+rc=$?
+check "detach of a detached device exits 1 (rc=$rc)" sh -c "test $rc = 1 && grep -q 'gpu is not attached' '$VL_CASEDIR/detach-again.out'"
+
+t=$(now)
+vl_out "$VL_CASEDIR/attach.out" attach vmhp 0000:01:00.0
+rc=$?
+check "attach by host address exits 0 (rc=$rc, $(since "$t")s)" test $rc = 0
+expect_on_vfio "after attach" $DEVS
+expect_l2_hosts "$(qmp_sock vmhp)" $DEVS
+check "nested QEMU holds /dev/vfio/$(group_of "$DEV0") again" l2_holds "$(l2_pids)" "$(group_of "$DEV0")"
+_bus=$(qmp "$(qmp_sock vmhp)" '{"execute":"qom-get","arguments":{"path":"/machine/peripheral/gpuaudio","property":"parent_bus"}}' | sed -n 's/.*"return": "\([^"]*\)".*/\1/p')
+check "gpuaudio is back behind root port pci.1 ($_bus)" sh -c 'case "$1" in */pci.1/pci.1) exit 0 ;; esac; exit 1' sh "$_bus"
+vl_out "$VL_CASEDIR/attach-again.out" attach vmhp gpu
+rc=$?
+check "attach of an attached device exits 1 (rc=$rc)" sh -c "test $rc = 1 && grep -q 'attached to the VM already' '$VL_CASEDIR/attach-again.out'"
+
+# ---- 3. the guest answers after the timeout ---------------------------------
+vl_out "$VL_CASEDIR/detach-late.out" detach --timeout 2 vmhp gpu
+rc=$?
+check "detach with a 2 s timeout and no answer exits 1 (rc=$rc)" test $rc = 1
+expect_on_vfio "while the detach is pending" $DEVS
+hp_eject vmhp
+if wait_for 15 at_home; then
+        pass "late eject: the running launcher gave both back by itself"
+else
+        fail "late eject: devices not given back: $(state)"
+fi
+check "the launcher logged the late completion" wait_for 5 grep -q "a pending detach completed: ok:" "$VL_CASEDIR/vmhp.out"
+detached_ok "after the late eject" vmhp
+vl_out "$VL_CASEDIR/attach2.out" attach vmhp gpu
+rc=$?
+check "attach after the late detach exits 0 (rc=$rc)" test $rc = 0
+expect_on_vfio "after the second attach" $DEVS
+
+if qmp_or_fail vmhp quit quit; then expect_exit "QMP quit" 30 0; else vm_abort vmhp; fi
+expect_home "after quit"
+expect_no_journal vmhp
