@@ -51,7 +51,7 @@ static int request(const char *name, const char *command, char *buf, size_t size
 
 int cmd_status(int argc, char **argv)
 {
-        char buf[1024];
+        char buf[2048];
 
         if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
                 printf("Usage: vfio-launch status NAME\n\nShow the state of a running VM as JSON.\n");
@@ -126,7 +126,7 @@ int cmd_list(int argc, char **argv)
         if (!d)
                 return EXIT_OK; /* nothing ever ran */
         while ((de = readdir(d))) {
-                char buf[1024], path[512];
+                char buf[2048], path[512];
                 if (!journal_name_valid(de->d_name))
                         continue;
                 if (rundir_path(path, sizeof(path), JOURNAL_DEFAULT_RUN_DIR, de->d_name,

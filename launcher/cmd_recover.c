@@ -149,7 +149,10 @@ int cmd_recover(int argc, char **argv)
                         status = EXIT_FAILURE_RUN;
                         continue;
                 }
-                cli_log("%s: recovered: every device is back on its original driver", name);
+                if (list[i].load_error == 0 && list[i].journal.n_devices == 0)
+                        cli_log("%s: recovered: what its run changed on the host is undone", name);
+                else
+                        cli_log("%s: recovered: every device is back on its original driver", name);
         }
         for (int i = optind; i < argc; i++) {
                 bool found = in_listing(list, n, argv[i]);

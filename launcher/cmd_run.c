@@ -105,6 +105,13 @@ static void on_idle(void *userdata, struct sup *s)
                 cli_log("%s: a pending detach completed: %s", ctx->name, msg);
 }
 
+static void status_extra(void *userdata, char *buf, size_t size)
+{
+        struct run_ctx *ctx = userdata;
+
+        hotplug_describe(&ctx->hp, buf, size);
+}
+
 /* Between prelaunch and `cont`: the guest never runs unplaced. */
 static int before_cont(void *userdata, struct qmp *q, pid_t pid, struct vl_error *e)
 {
@@ -364,6 +371,7 @@ int cmd_run(int argc, char **argv)
                 .hotplug = ctx.hotplug_ready ? on_hotplug : NULL,
                 .on_device_deleted = ctx.hotplug_ready ? on_device_deleted : NULL,
                 .on_idle = ctx.hotplug_ready ? on_idle : NULL,
+                .status_extra = ctx.hotplug_ready ? status_extra : NULL,
         };
         memcpy(sc.sandbox.groups, c.user.groups, sizeof(sc.sandbox.groups));
         /* After the two QMP listeners: QEMU sees them as 5, 6, ... in NIC

@@ -400,6 +400,29 @@ static int attach(struct hotplug *h, struct sup *s, const char *arg, char *reply
         return reply_set(reply, size, "ok: %s are attached to the VM again (guest bus %u)", names, h->hd[idx].bus);
 }
 
+void hotplug_describe(const struct hotplug *h, char *buf, size_t size)
+{
+        static const char *const names[] = { [HOTPLUG_ATTACHED] = "attached", [HOTPLUG_DETACHING] = "detaching",
+                                             [HOTPLUG_DETACHED] = "detached" };
+        size_t off;
+        int w;
+
+        /* Ids are [A-Za-z0-9_.-] (qemu_argv checks them): no escaping. */
+        w = snprintf(buf, size, "\"hostdevs\":[");
+        off = w > 0 ? (size_t) w : 0;
+        for (unsigned i = 0; i < h->p->n_hostdevs && off < size; i++) {
+                w = snprintf(buf + off, size - off, "%s{\"id\":\"%s\",\"host\":\"%s\",\"hotplug\":\"%s\"}",
+                             i ? "," : "", h->hd[i].id, h->hd[i].host, names[h->state[i]]);
+                if (w > 0)
+                        off += (size_t) w;
+        }
+        if (off + 2 > size) { /* cut: better none than broken JSON */
+                buf[0] = '\0';
+                return;
+        }
+        (void) snprintf(buf + off, size - off, "]");
+}
+
 /* ---- hooks ------------------------------------------------------------------------------- */
 
 void hotplug_request(struct hotplug *h, struct sup *s, const char *request, char *reply, size_t size)

@@ -79,6 +79,11 @@ void hotplug_device_deleted(struct hotplug *h, struct sup *s, const char *id);
  * what; the devices stay in the journal for the end of the run). */
 int hotplug_idle(struct hotplug *h, struct sup *s, char *msg, size_t size);
 
+/* For `vfio-launch status`: "\"hostdevs\":[{\"id\":\"gpu\",\"host\":\"0000:01:00.0\",
+ * \"hotplug\":\"attached\"},...]" (attached, detaching, detached). Not
+ * "state": that is the VM's, and tools grep for it. */
+void hotplug_describe(const struct hotplug *h, char *buf, size_t size);
+
 /* Index of the hostdev that arg names (its id, or its host address in any
  * form pci_addr_parse() takes), or -ENOENT. Pure. */
 int hotplug_find(const struct hotplug *h, const char *arg);

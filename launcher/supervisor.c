@@ -347,16 +347,19 @@ static int control_hotplug(struct sup *s, const char *msg, char *out, size_t siz
 
 static void control_reply(struct sup *s, int fd, const char *msg, size_t len)
 {
-        char out[1024];
+        char out[2048];
         int n;
 
         if (len == 6 && memcmp(msg, "status", 6) == 0) {
+                char extra[1400] = "";
+                if (s->c->status_extra)
+                        s->c->status_extra(s->c->userdata, extra, sizeof(extra));
                 n = snprintf(out, sizeof(out),
                              "{\"name\":\"%s\",\"state\":\"%s\",\"launcher_pid\":%d,"
-                             "\"qemu_pid\":%d,\"qmp\":\"%s\",\"detail\":\"%s\"}",
+                             "\"qemu_pid\":%d,\"qmp\":\"%s\",\"detail\":\"%s\"%s%s}",
                              s->c->name, stage_name(s), (int) getpid(), (int) s->pid,
                              s->c->user_qmp_path ? s->c->user_qmp_path : "",
-                             s->c->ready_detail ? s->c->ready_detail : "");
+                             s->c->ready_detail ? s->c->ready_detail : "", extra[0] ? "," : "", extra);
         } else if (len == 4 && memcmp(msg, "stop", 4) == 0) {
                 say(s, "stop requested through the control socket");
                 request_stop(s, false);

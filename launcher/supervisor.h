@@ -69,6 +69,9 @@ struct sup_config {
         /* Called after every turn of the main loop (not from inside a
          * hook's sup_wait()), for work an event asked for. May be NULL. */
         void (*on_idle)(void *userdata, struct sup *s);
+        /* Extra members for the status reply: a JSON fragment
+         * ("\"key\":value,...") or "" (buf is never NULL). May be NULL. */
+        void (*status_extra)(void *userdata, char *buf, size_t size);
 };
 
 struct sup_result {

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The bash completion loads, registers itself, and completes verbs, profile
-# files and VM names.
+# files and VM names (detach/attach: the NAME only).
 set -u
 source "$1" || exit 1
 fail=0
@@ -27,4 +27,17 @@ expect "win10" status w
 expect "sub win10.json" check ""
 expect "--args-only --help" print --
 expect "--help --root --write --yes" host-config --
+expect "desktop detach" de
+expect "demo win10" detach ""
+expect "win10" detach --timeout 5 w
+expect "demo win10" detach --timeout = 5 ""
+expect "demo win10" detach -t 5 ""
+expect "" detach --timeout ""
+expect "" detach --timeout = ""
+expect "" detach win10 ""
+expect "" detach --timeout 5 win10 ""
+expect "--help --timeout" detach --
+expect "win10" attach w
+expect "" attach win10 ""
+expect "--help" attach --
 exit $fail

@@ -9,7 +9,7 @@ for page in "$dir/vfio-launch.1" "$dir/vfio-launch.json.5"; do
         case $text in *NAME*DESCRIPTION*"SEE ALSO"*) ;; *) echo "$page: sections missing"; fail=1 ;; esac
 done
 # Every verb of `vfio-launch --help` has its entry in vfio-launch(1).
-for verb in run check print bind unbind recover status stop list doctor groups host-config desktop; do
+for verb in run check print bind unbind recover status stop detach attach list doctor groups host-config desktop; do
         MANWIDTH=200 man -l "$dir/vfio-launch.1" 2>/dev/null | grep -q "^       $verb\b" ||
                 { echo "vfio-launch(1) has no entry for $verb"; fail=1; }
 done

@@ -47,6 +47,7 @@ detached_ok() { # detached_ok WHEN NAME: back home while the VM runs on
                 fail "$1: not back on the host: $(state)"
         fi
         check "$1: VM $2 still running" test "$(vl_status "$2" | json_str state)" = running
+        check "$1: status lists both as detached" sh -c 'vl_st=$1; case "$vl_st" in *"{\"id\":\"gpu\",\"host\":\"0000:01:00.0\",\"hotplug\":\"detached\"},{\"id\":\"gpuaudio\",\"host\":\"0000:01:00.1\",\"hotplug\":\"detached\"}"*) exit 0 ;; esac; exit 1' sh "$(vl_status "$2")"
         _h=$(qmp_hosts "$(qmp_sock "$2")")
         check "$1: no vfio-pci device left in the guest (QOM: [$_h])" test -z "$_h"
         check "$1: QEMU holds no /dev/vfio group" sh -c '! ls -l /proc/$1/fd 2>/dev/null | grep -q "/dev/vfio/[0-9]"' sh "$(l2_pids)"
@@ -99,6 +100,7 @@ vl_out "$VL_CASEDIR/attach.out" attach vmhp 0000:01:00.0
 rc=$?
 check "attach by host address exits 0 (rc=$rc, $(since "$t")s)" test $rc = 0
 expect_on_vfio "after attach" $DEVS
+check "status lists gpu as attached again" sh -c 'case "$1" in *"\"id\":\"gpu\",\"host\":\"0000:01:00.0\",\"hotplug\":\"attached\""*) exit 0 ;; esac; exit 1' sh "$(vl_status vmhp)"
 expect_l2_hosts "$(qmp_sock vmhp)" $DEVS
 check "nested QEMU holds /dev/vfio/$(group_of "$DEV0") again" l2_holds "$(l2_pids)" "$(group_of "$DEV0")"
 _bus=$(qmp "$(qmp_sock vmhp)" '{"execute":"qom-get","arguments":{"path":"/machine/peripheral/gpuaudio","property":"parent_bus"}}' | sed -n 's/.*"return": "\([^"]*\)".*/\1/p')
