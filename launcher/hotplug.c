@@ -220,6 +220,36 @@ static int finish_detach(struct hotplug *h, struct sup *s, const bool *set, char
         return 1;
 }
 
+/* The hostdev arg names and what goes with it (set, names), all in state
+ * from. Returns its index, or -1 with the reply filled. */
+static int select_set(const struct hotplug *h, const char *arg, enum hotplug_state from,
+                      bool set[static PROFILE_HOSTDEVS_MAX], char *names, size_t names_size, char *reply,
+                      size_t size)
+{
+        int idx = hotplug_find(h, arg);
+
+        if (idx < 0) {
+                reply_set(reply, size, "error: \"%s\" is no hostdev of VM \"%s\" (give its id or host address)",
+                          arg, h->p->name);
+                return -1;
+        }
+        hotplug_closure(h, (unsigned) idx, set);
+        set_names(h, set, names, names_size);
+        for (unsigned i = 0; i < h->p->n_hostdevs; i++) {
+                if (!set[i] || h->state[i] == from)
+                        continue;
+                if (h->state[i] == HOTPLUG_DETACHING)
+                        reply_set(reply, size, "error: the detach of %s is still pending: the guest has not released it",
+                                  h->hd[i].id);
+                else if (h->state[i] == HOTPLUG_DETACHED)
+                        reply_set(reply, size, "error: %s is not attached to the VM", h->hd[i].id);
+                else
+                        reply_set(reply, size, "error: %s is attached to the VM already", h->hd[i].id);
+                return -1;
+        }
+        return idx;
+}
+
 /* ---- detach ---------------------------------------------------------------------------- */
 
 static int detach(struct hotplug *h, struct sup *s, unsigned timeout_ms, const char *arg, char *reply,
@@ -230,22 +260,9 @@ static int detach(struct hotplug *h, struct sup *s, unsigned timeout_ms, const c
         char names[512];
         int idx, r;
 
-        idx = hotplug_find(h, arg);
+        idx = select_set(h, arg, HOTPLUG_ATTACHED, set, names, sizeof(names), reply, size);
         if (idx < 0)
-                return reply_set(reply, size, "error: \"%s\" is no hostdev of VM \"%s\" (give its id or host address)",
-                                 arg, h->p->name);
-        hotplug_closure(h, (unsigned) idx, set);
-        set_names(h, set, names, sizeof(names));
-        for (unsigned i = 0; i < h->p->n_hostdevs; i++) {
-                if (!set[i])
-                        continue;
-                if (h->state[i] == HOTPLUG_DETACHING)
-                        return reply_set(reply, size,
-                                         "error: the detach of %s is still pending: the guest has not released it",
-                                         h->hd[i].id);
-                if (h->state[i] == HOTPLUG_DETACHED)
-                        return reply_set(reply, size, "error: %s is not attached to the VM", h->hd[i].id);
-        }
+                return idx;
 
         for (unsigned i = 0; i < h->p->n_hostdevs; i++)
                 if (set[i])
@@ -346,22 +363,9 @@ static int attach(struct hotplug *h, struct sup *s, const char *arg, char *reply
         struct vl_error e = {};
         int idx, r;
 
-        idx = hotplug_find(h, arg);
+        idx = select_set(h, arg, HOTPLUG_DETACHED, set, names, sizeof(names), reply, size);
         if (idx < 0)
-                return reply_set(reply, size, "error: \"%s\" is no hostdev of VM \"%s\" (give its id or host address)",
-                                 arg, h->p->name);
-        hotplug_closure(h, (unsigned) idx, set);
-        set_names(h, set, names, sizeof(names));
-        for (unsigned i = 0; i < h->p->n_hostdevs; i++) {
-                if (!set[i])
-                        continue;
-                if (h->state[i] == HOTPLUG_ATTACHED)
-                        return reply_set(reply, size, "error: %s is attached to the VM already", h->hd[i].id);
-                if (h->state[i] == HOTPLUG_DETACHING)
-                        return reply_set(reply, size,
-                                         "error: the detach of %s is still pending: the guest has not released it",
-                                         h->hd[i].id);
-        }
+                return idx;
 
         /* The same checks as at start: group viable, not in use, not
          * another VM's; then vfio-pci and the group node for QEMU's user. */

@@ -278,6 +278,136 @@ static void test_control_status(void **state)
         assert_int_equal(res.outcome, SUP_FORCED);
 }
 
+static char hook_marker[128]; /* exists while the hook runs */
+
+enum when { AT_ONCE, HOOK_RUNNING, HOOK_DONE };
+
+/* A child that sends `command` after delay_ms (and once the hook runs, or
+ * once it is done) and exits 0 when the reply contains `want`, 1 when it
+ * does not (the reply goes to stderr), 2 when it got none. */
+static pid_t later_expect(unsigned delay_ms, enum when when, const char *command, const char *want)
+{
+        pid_t pid = fork();
+
+        if (pid == 0) {
+                struct timespec ts = { delay_ms / 1000, (long) (delay_ms % 1000) * 1000000L };
+                char buf[2048];
+                nanosleep(&ts, NULL);
+                for (int i = 0; when != AT_ONCE && access(hook_marker, F_OK) < 0 && i < 400; i++) {
+                        ts = (struct timespec) { 0, 25000000L };
+                        nanosleep(&ts, NULL);
+                }
+                for (int i = 0; when == HOOK_DONE && access(hook_marker, F_OK) == 0 && i < 400; i++) {
+                        ts = (struct timespec) { 0, 25000000L };
+                        nanosleep(&ts, NULL);
+                }
+                for (int i = 0; i < 100; i++) {
+                        if (sup_control_request(ctl_path, command, buf, sizeof(buf), 10000) == 0) {
+                                if (strstr(buf, want))
+                                        _exit(0);
+                                fprintf(stderr, "%s -> %s\n", command, buf);
+                                _exit(1);
+                        }
+                        ts = (struct timespec) { 0, 50000000L };
+                        nanosleep(&ts, NULL);
+                }
+                _exit(2);
+        }
+        return pid;
+}
+
+static char hook_request[256], hook_status[64];
+static int hook_wait_result, status_served, served_during_hook;
+
+static bool never(void *data)
+{
+        return false;
+}
+
+/* Stands in for hotplug.c: one QMP command through the supervisor, then a
+ * wait during which the loop must keep serving the control socket. */
+static void hook(void *userdata, struct sup *s, const char *request, char *reply, size_t size)
+{
+        struct vl_error e = {};
+        json_t *ret = NULL;
+
+        const char *st;
+        int fd;
+
+        snprintf(hook_request, sizeof(hook_request), "%s", request);
+        if (sup_execute(s, "query-status", NULL, 5000, &ret, &e) == 0) {
+                st = json_string_value(json_object_get(ret, "status"));
+                snprintf(hook_status, sizeof(hook_status), "%s", st ? st : "?");
+        }
+        json_decref(ret);
+        fd = open(hook_marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0)
+                close(fd);
+        hook_wait_result = sup_wait(s, never, NULL, 3000);
+        served_during_hook = status_served;
+        unlink(hook_marker);
+        snprintf(reply, size, "ok: done");
+}
+
+static void count_status(void *userdata, char *buf, size_t size)
+{
+        status_served++;
+        snprintf(buf, size, "\"extra\":1");
+}
+
+static void test_control_hotplug(void **state)
+{
+        char *const argv[] = QEMU_ARGV();
+        struct sup_config c;
+        struct sup_result res;
+        struct vl_error e = {};
+        pid_t detach, status, busy, stopper;
+        int st;
+
+        if (access(QEMU, X_OK) < 0)
+                skip();
+        config(&c, argv);
+        c.hotplug = hook;
+        c.status_extra = count_status;
+        snprintf(hook_marker, sizeof(hook_marker), "%s/hook", dir);
+        detach = later_expect(300, AT_ONCE, "detach 1000 gpu", "ok: done");
+        status = later_expect(0, HOOK_RUNNING, "status", "\"extra\":1}");
+        busy = later_expect(0, HOOK_RUNNING, "attach gpu", "error: another detach or attach is in progress");
+        stopper = later_expect(0, HOOK_DONE, "stop-force", "ok");
+        assert_int_equal(sup_run(&c, &res, &e), 0);
+        for (pid_t *p = (pid_t[]) { detach, status, busy, stopper, 0 }; *p; p++) {
+                assert_int_equal(waitpid(*p, &st, 0), *p);
+                assert_int_equal(WEXITSTATUS(st), 0);
+        }
+        assert_string_equal(hook_request, "detach 1000 gpu");
+        assert_string_equal(hook_status, "running");
+        assert_int_equal(hook_wait_result, -ETIMEDOUT);
+        assert_true(served_during_hook >= 1); /* the loop went on while the hook waited */
+        assert_int_equal(res.outcome, SUP_FORCED);
+}
+
+/* No hook (a VM without hostdevs): refused with a line that says so. */
+static void test_control_hotplug_unavailable(void **state)
+{
+        char *const argv[] = QEMU_ARGV();
+        struct sup_config c;
+        struct sup_result res;
+        struct vl_error e = {};
+        pid_t detach, stopper;
+        int st;
+
+        if (access(QEMU, X_OK) < 0)
+                skip();
+        config(&c, argv);
+        detach = later_expect(300, AT_ONCE, "detach 1000 gpu", "error: live detach and attach are not available");
+        stopper = later_expect(900, AT_ONCE, "stop-force", "ok");
+        assert_int_equal(sup_run(&c, &res, &e), 0);
+        assert_int_equal(waitpid(detach, &st, 0), detach);
+        assert_int_equal(WEXITSTATUS(st), 0);
+        assert_int_equal(waitpid(stopper, &st, 0), stopper);
+        assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 /* A q35 machine under TCG has the ACPI power button: each press is echoed
  * as a POWERDOWN event. SeaBIOS with no OS ignores it, so the timeout rung
  * follows; with a repeat delay shorter than the timeout, two presses. */
@@ -324,6 +454,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_bad_device, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sigterm_during_startup, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_control_status, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_control_hotplug, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_control_hotplug_unavailable, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_powerdown_pressed_twice, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_powerdown_pressed_once, setup, teardown),
         };

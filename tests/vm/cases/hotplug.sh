@@ -18,7 +18,10 @@
 #     (same group, same slot).
 #  3. a detach whose guest answers late: --timeout 2 fails, the eject comes
 #     after, and the running launcher gives the devices back by itself.
-# 4 bind cycles (HDA binds: native quit 1, acpi detach 1, late detach 1, quit 1).
+#  4. kill -9 of the launcher after a detach and an attach: recover finds
+#     the journal the attach wrote and gives the devices back.
+# 6 bind cycles (HDA binds: native quit 1, acpi detach 1, late detach 1,
+# quit 1, detach 1, recover 1).
 need_vl
 
 # hp_eject NAME: play the guest's _EJ0 for slot 0 behind pci.1, once the
@@ -129,4 +132,28 @@ expect_on_vfio "after the second attach" $DEVS
 
 if qmp_or_fail vmhp quit quit; then expect_exit "QMP quit" 30 0; else vm_abort vmhp; fi
 expect_home "after quit"
+expect_no_journal vmhp
+
+# ---- 4. a crash after a detach and an attach ----------------------------------
+# The detach gave every device back, so the journal went with them; the
+# attach wrote a new one (with QEMU's pid). kill -9 of the launcher: QEMU
+# dies with it and `recover` must find that new journal.
+vm_up vmhp vmhp || { vm_abort vmhp; exit 1; }
+vl_out "$VL_CASEDIR/detach4.out" detach vmhp gpu &
+dpid=$!
+hp_eject vmhp
+wait $dpid
+check "detach before the crash exits 0" test $? = 0
+check "no journal left once every device is back" test ! -e "$(journal vmhp)"
+hda_settle
+vl_out "$VL_CASEDIR/attach4.out" attach vmhp gpu
+check "attach before the crash exits 0" test $? = 0
+check "attach wrote a journal with QEMU's pid" grep -q "\"qemu_pid\": *$(l2_pids)" "$(journal vmhp)"
+qpid=$(l2_pids)
+kill -9 "$VLPID"
+wait "$VLPID" 2>/dev/null
+if wait_for 15 gone "$qpid"; then pass "nested QEMU died with its launcher"; else fail "nested QEMU survived"; kill -9 $(l2_pids); wait_for 10 no_l2; fi
+vl_out "$VL_CASEDIR/recover4.out" recover vmhp
+check "recover after the crash exits 0" test $? = 0
+expect_home "after recover"
 expect_no_journal vmhp
