@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * `vfio-launch host-config [--write [--root DIR] [--yes]] PROFILE`: print the
- * boot-time host set-up a profile needs (hostcfg.h), or write its two
+ * `vfio-launch host-config [--write [--root DIR] [--yes]] PROFILE...`: print
+ * the boot-time host set-up the profiles need (hostcfg.h), or write its two
  * modprobe/modules-load files after a confirmation. GRUB is never written:
  * a wrong kernel command line can leave a machine unbootable, so that step
  * stays the user's.
@@ -23,15 +23,17 @@ enum {
 
 static int usage(void)
 {
-        printf("Usage: vfio-launch host-config [--write [--root DIR] [--yes]] PROFILE\n"
+        printf("Usage: vfio-launch host-config [--write [--root DIR] [--yes]] PROFILE...\n"
                "\n"
-               "Print the host set-up that makes vfio-pci claim the profile's devices at\n"
+               "Print the host set-up that makes vfio-pci claim the profiles' devices at\n"
                "boot: the kernel command line for GRUB, /etc/modules-load.d and\n"
                "/etc/modprobe.d files, and the initramfs step. The ids come from each\n"
-               "hostdev's \"vendor_device\", else from the device in sysfs.\n"
+               "hostdev's \"vendor_device\", else from the device in sysfs. Give every\n"
+               "profile whose devices vfio-pci should claim at boot: the files hold them all.\n"
                "\n"
                "  --write     write the modules-load.d and modprobe.d files (asks first;\n"
-               "              never touches GRUB; refuses to replace a file it did not write)\n"
+               "              never touches GRUB; refuses to replace a file it did not write,\n"
+               "              or one written for a profile not given now)\n"
                "  --root DIR  write under DIR instead of /\n"
                "  --yes       do not ask (needed without a terminal)\n");
         return EXIT_OK;
@@ -92,8 +94,12 @@ int cmd_host_config(int argc, char **argv)
                         return EXIT_INVALID;
                 }
         }
-        if (argc - optind != 1) {
-                cli_log_error("host-config: expected one PROFILE argument (see 'vfio-launch host-config --help')");
+        if (argc - optind < 1) {
+                cli_log_error("host-config: expected a PROFILE argument (see 'vfio-launch host-config --help')");
+                return EXIT_INVALID;
+        }
+        if (argc - optind > HOSTCFG_PROFILES_MAX) {
+                cli_log_error("host-config: at most %d profiles", HOSTCFG_PROFILES_MAX);
                 return EXIT_INVALID;
         }
         if ((root || yes) && !write) {
@@ -106,15 +112,21 @@ int cmd_host_config(int argc, char **argv)
                 cli_log_error("out of memory");
                 return EXIT_FAILURE_RUN;
         }
-        /* No warnings: they are about the run (`check` shows them), not the host. */
-        if (profile_load(argv[optind], p, &err, NULL) < 0) {
-                cli_print_error(&err);
-                return EXIT_INVALID;
-        }
-        r = hostcfg_collect(p, sysfs_root, proc_root, &h, &err);
-        if (r < 0) {
-                cli_print_error(&err);
-                return r == -EINVAL ? EXIT_INVALID : EXIT_FAILURE_RUN;
+        /* One host, several VMs: the boot-time files hold them all. */
+        for (int i = optind; i < argc; i++) {
+                struct hostcfg one;
+                /* No warnings: they are about the run (`check` shows them), not the host. */
+                if (profile_load(argv[i], p, &err, NULL) < 0) {
+                        cli_print_error(&err);
+                        return EXIT_INVALID;
+                }
+                r = hostcfg_collect(p, sysfs_root, proc_root, i == optind ? &h : &one, &err);
+                if (r >= 0 && i > optind)
+                        r = hostcfg_merge(&h, &one, &err);
+                if (r < 0) {
+                        cli_print_error(&err);
+                        return r == -EINVAL || r == -EEXIST ? EXIT_INVALID : EXIT_FAILURE_RUN;
+                }
         }
 
         if (!write) {
@@ -131,7 +143,7 @@ int cmd_host_config(int argc, char **argv)
                 root = "/";
         /* Refuse before asking: a question whose answer cannot be carried out
          * wastes the user's time. */
-        if (hostcfg_check_writable(root, &err) < 0) {
+        if (hostcfg_check_writable(root, &h, &err) < 0) {
                 cli_print_error(&err);
                 return EXIT_FAILURE_RUN;
         }

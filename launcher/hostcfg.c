@@ -126,7 +126,8 @@ int hostcfg_collect(const struct profile *p, const char *sysfs_root, const char 
         if (p->n_hostdevs == 0)
                 return vl_error_set(e, EINVAL, "profile \"%s\" passes no PCI device through: nothing to set up",
                                     p->name);
-        memcpy(h.name, p->name, sizeof(h.name));
+        h.n_names = 1;
+        memcpy(h.names[0], p->name, sizeof(h.names[0]));
         r = read_cpu_vendor(proc_root, &h.cpu, e);
         if (r < 0)
                 return r;
@@ -169,6 +170,34 @@ int hostcfg_collect(const struct profile *p, const char *sysfs_root, const char 
         return 0;
 }
 
+int hostcfg_merge(struct hostcfg *into, const struct hostcfg *from, struct vl_error *e)
+{
+        for (unsigned i = 0; i < from->n_names; i++) {
+                for (unsigned k = 0; k < into->n_names; k++)
+                        if (strcmp(into->names[k], from->names[i]) == 0)
+                                return vl_error_set(e, EEXIST, "profile \"%s\" is given twice", from->names[i]);
+                if (into->n_names >= HOSTCFG_PROFILES_MAX)
+                        return vl_error_set(e, E2BIG, "more than %d profiles", HOSTCFG_PROFILES_MAX);
+                memcpy(into->names[into->n_names++], from->names[i], sizeof(into->names[0]));
+        }
+        for (unsigned i = 0; i < from->n_ids; i++) {
+                bool dup = false;
+                for (unsigned k = 0; k < into->n_ids && !dup; k++)
+                        dup = into->ids[k].vendor == from->ids[i].vendor && into->ids[k].device == from->ids[i].device;
+                if (!dup)
+                        into->ids[into->n_ids++] = from->ids[i]; /* fits: each adds at most its own */
+        }
+        into->drivers |= from->drivers;
+        return 0;
+}
+
+/* "\"win10\"" or "\"win10\", \"linux\"" */
+static void add_names(struct text *t, const struct hostcfg *h)
+{
+        for (unsigned i = 0; i < h->n_names; i++)
+                text_add(t, "%s\"%s\"", i ? ", " : "", h->names[i]);
+}
+
 static void add_ids(struct text *t, const struct hostcfg *h, const char *sep)
 {
         for (unsigned i = 0; i < h->n_ids; i++)
@@ -187,9 +216,12 @@ int hostcfg_cmdline(const struct hostcfg *h, char *buf, size_t size)
 
 static void add_header(struct text *t, const struct hostcfg *h)
 {
-        text_add(t, HOSTCFG_MARK " for profile \"%s\".\n"
-                    "# `vfio-launch host-config --write` rewrites this file: change the profile, not this.\n",
-                 h->name);
+        /* The names are read back by check_one(): a later --write must not
+         * drop the set-up of a profile it was not given. */
+        text_add(t, HOSTCFG_MARK " for profile%s ", h->n_names > 1 ? "s" : "");
+        add_names(t, h);
+        text_add(t, ".\n"
+                    "# `vfio-launch host-config --write` rewrites this file: change the profile, not this.\n");
 }
 
 int hostcfg_modules_text(const struct hostcfg *h, char *buf, size_t size)
@@ -231,8 +263,9 @@ int hostcfg_report(const struct hostcfg *h, char *buf, size_t size)
         char part[2048];
         int r;
 
-        text_add(&t, "# Host set-up for \"%s\": %s CPU, devices ", h->name,
-                 h->cpu == HOSTCFG_CPU_INTEL ? "Intel" : "AMD");
+        text_add(&t, "# Host set-up for ");
+        add_names(&t, h);
+        text_add(&t, ": %s CPU, devices ", h->cpu == HOSTCFG_CPU_INTEL ? "Intel" : "AMD");
         add_ids(&t, h, " ");
         text_add(&t, "\n\n## 1. Kernel command line\n"
                      "# Add to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub:\n");
@@ -262,10 +295,19 @@ int hostcfg_report(const struct hostcfg *h, char *buf, size_t size)
         return text_done(&t);
 }
 
-static int check_one(const char *root, const char *rel, struct vl_error *e)
+static bool has_name(const struct hostcfg *h, const char *name, size_t len)
 {
-        char path[PROFILE_PATH_MAX], head[sizeof(HOSTCFG_MARK)] = {};
+        for (unsigned i = 0; i < h->n_names; i++)
+                if (strlen(h->names[i]) == len && strncmp(h->names[i], name, len) == 0)
+                        return true;
+        return false;
+}
+
+static int check_one(const char *root, const char *rel, const struct hostcfg *h, struct vl_error *e)
+{
+        char path[PROFILE_PATH_MAX], head[1024] = {};
         _cleanup_close_ int fd = -EBADF;
+        const char *q;
         ssize_t n;
         int r;
 
@@ -280,18 +322,35 @@ static int check_one(const char *root, const char *rel, struct vl_error *e)
         n = read(fd, head, sizeof(head) - 1);
         if (n < 0)
                 return vl_error_set(e, errno, "%s: %s", path, strerror(errno));
-        if (strcmp(head, HOSTCFG_MARK) != 0)
+        if (strncmp(head, HOSTCFG_MARK, strlen(HOSTCFG_MARK)) != 0)
                 return vl_error_set(e, EEXIST,
                                     "%s exists and vfio-launch did not write it: not overwritten (merge by hand, or remove it)",
                                     path);
+        /* The profiles it was written for: `for profile[s] "a", "b".` on
+         * the first line. Rewriting it without one of them would silently
+         * take that VM's devices away from vfio-pci at the next boot. */
+        head[strcspn(head, "\n")] = '\0';
+        for (q = strchr(head + strlen(HOSTCFG_MARK), '"'); q; q = strchr(q, '"')) {
+                const char *end = strchr(q + 1, '"');
+                if (!end)
+                        break;
+                if (!has_name(h, q + 1, (size_t) (end - q - 1)))
+                        return vl_error_set(e, ESRCH,
+                                            "%s holds the set-up of profile \"%.*s\" too: writing it for the profiles "
+                                            "given alone would drop that VM's devices at the next boot. Give every "
+                                            "profile whose devices vfio-pci should claim at boot (host-config --write "
+                                            "A.json B.json), or remove the file first",
+                                            path, (int) (end - q - 1), q + 1);
+                q = end + 1;
+        }
         return 0;
 }
 
-int hostcfg_check_writable(const char *root, struct vl_error *e)
+int hostcfg_check_writable(const char *root, const struct hostcfg *h, struct vl_error *e)
 {
-        int r = check_one(root, HOSTCFG_MODPROBE_FILE, e);
+        int r = check_one(root, HOSTCFG_MODPROBE_FILE, h, e);
 
-        return r < 0 ? r : check_one(root, HOSTCFG_MODULES_FILE, e);
+        return r < 0 ? r : check_one(root, HOSTCFG_MODULES_FILE, h, e);
 }
 
 /* mkdir -p of the folders of rel under root (root itself must exist). */
@@ -362,7 +421,7 @@ int hostcfg_write(const struct hostcfg *h, const char *root, struct vl_error *e)
                 r = hostcfg_modules_text(h, modules, sizeof(modules));
         if (r < 0)
                 return vl_error_set(e, -r, "the generated files do not fit their buffers");
-        r = hostcfg_check_writable(root, e);
+        r = hostcfg_check_writable(root, h, e);
         if (r < 0)
                 return r;
         r = write_one(root, HOSTCFG_MODPROBE_FILE, modprobe, e);

@@ -45,11 +45,15 @@ struct hostcfg_id {
         uint16_t vendor, device;
 };
 
+#define HOSTCFG_PROFILES_MAX 8
+#define HOSTCFG_IDS_MAX (HOSTCFG_PROFILES_MAX * PROFILE_HOSTDEVS_MAX)
+
 struct hostcfg {
-        char name[PROFILE_NAME_MAX];          /* the profile's */
+        unsigned n_names;                     /* the profiles', in the order given */
+        char names[HOSTCFG_PROFILES_MAX][PROFILE_NAME_MAX];
         enum hostcfg_cpu cpu;
         unsigned n_ids;                       /* distinct ids, profile order */
-        struct hostcfg_id ids[PROFILE_HOSTDEVS_MAX];
+        struct hostcfg_id ids[HOSTCFG_IDS_MAX];
         unsigned drivers;                     /* HOSTCFG_DRV_* */
 };
 
@@ -62,6 +66,12 @@ struct hostcfg {
 int hostcfg_collect(const struct profile *p, const char *sysfs_root, const char *proc_root,
                     struct hostcfg *ret, struct vl_error *e);
 
+/* Add what from needs to into (one host, several VMs: the files must
+ * hold every profile's ids, or writing one would drop another's). 0;
+ * -E2BIG past HOSTCFG_PROFILES_MAX profiles; -EEXIST for a profile name
+ * given twice. */
+int hostcfg_merge(struct hostcfg *into, const struct hostcfg *from, struct vl_error *e);
+
 /* The texts, NUL-terminated into buf. 0, or -ENAMETOOLONG when buf is too
  * small. */
 int hostcfg_cmdline(const struct hostcfg *h, char *buf, size_t size);      /* one line, no '\n' */
@@ -70,10 +80,12 @@ int hostcfg_modprobe_text(const struct hostcfg *h, char *buf, size_t size); /* m
 /* Everything above, with how to apply it (what `host-config` prints). */
 int hostcfg_report(const struct hostcfg *h, char *buf, size_t size);
 
-/* Whether the two files can be written under root: 0 when each is absent or
- * starts with HOSTCFG_MARK; -EEXIST (a file vfio-launch did not write),
- * -errno of the read otherwise. */
-int hostcfg_check_writable(const char *root, struct vl_error *e);
+/* Whether the two files can be written under root for h: 0 when each is
+ * absent, or starts with HOSTCFG_MARK and names no profile that h lacks;
+ * -EEXIST (a file vfio-launch did not write), -ESRCH (it holds another
+ * profile's set-up too: e names it, and how to keep it), -errno of the
+ * read otherwise. */
+int hostcfg_check_writable(const char *root, const struct hostcfg *h, struct vl_error *e);
 
 /* Write (create or replace, each atomically through a temporary file and
  * rename) ROOT/HOSTCFG_MODPROBE_FILE and ROOT/HOSTCFG_MODULES_FILE, mode 0644,
