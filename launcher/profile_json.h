@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * JSON -> struct profile. The only place that includes jansson for profiles.
+ * JSON -> struct profile. The loader (profile_json*.c) is the only profile
+ * code that includes jansson.
  *
  * Strict: unknown keys, duplicate keys, wrong types, out-of-range values are
  * errors. Every error names the file (as given by the caller), the line and
