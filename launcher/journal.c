@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * journal: RUN_DIR/NAME/state.json, written atomically, loaded strictly.
- * The only file besides profile_json.c that includes jansson. See journal.h.
+ * See journal.h for the format and the liveness rules.
  *
  * Every string read back from a journal ends up in a sysfs path or write
  * (drivers/ORIG/bind, driver_override): they are checked to be plain driver
