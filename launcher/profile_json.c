@@ -16,12 +16,13 @@
  * lexically, without looking at the file system.
  *
  * This file holds the entry points and the top level; the sections are read
- * by profile_json_machine.c and profile_json_devices.c, with the readers
- * shared in profile_json_internal.h.
+ * by profile_json_machine.c and profile_json_devices.c, with the shared
+ * readers of profile_json_read.c (declared in profile_json_internal.h).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -43,26 +44,26 @@ static int parse_array(struct ctx *c, json_t *root, const char *key, unsigned ma
 {
         size_t m, k, i;
         int r;
-        json_t *a = enter_typed(c, root, key, JSON_ARRAY, &m, &r), *v;
+        json_t *a = pj_enter_typed(c, root, key, JSON_ARRAY, &m, &r), *v;
 
         if (!a)
                 return r;
         json_array_foreach (a, i, v) {
-                k = enter_index(c, i);
+                k = pj_enter_index(c, i);
                 if (i >= max)
-                        return fail(c, "too many %s (at most %u)", what, max);
+                        return pj_fail(c, "too many %s (at most %u)", what, max);
                 if ((r = fn(c, v, (unsigned) i, ud)) < 0)
                         return r;
-                leave(c, k);
+                pj_leave(c, k);
         }
         *ret_n = (unsigned) json_array_size(a);
-        leave(c, m);
+        pj_leave(c, m);
         return 0;
 }
 
 static int detach_element(struct ctx *c, json_t *v, unsigned i, void *ud)
 {
-        return check_pci(c, v, &((struct profile *) ud)->allow_detach[i]);
+        return pj_check_pci(c, v, &((struct profile *) ud)->allow_detach[i]);
 }
 
 static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
@@ -78,13 +79,13 @@ static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
         char schema[PROFILE_PATH_MAX];
         int accel = ACCEL_KVM, hotplug = PCI_HOTPLUG_NATIVE, r;
 
-        if ((r = check_keys(c, root, keys)) < 0 || (r = require(c, root, "name")) < 0 ||
-            (r = opt_string(c, root, "$schema", schema, sizeof(schema))) < 0 ||
-            (r = opt_string(c, root, "name", p->name, sizeof(p->name))) < 0 ||
-            (r = opt_string(c, root, "machine", p->machine, sizeof(p->machine))) < 0 ||
-            (r = opt_enum(c, root, "accel", accel_name, &accel)) < 0 ||
-            (r = opt_string(c, root, "user", p->user, sizeof(p->user))) < 0 ||
-            (r = opt_bool(c, root, "allow_root", &p->allow_root)) < 0 ||
+        if ((r = pj_check_keys(c, root, keys)) < 0 || (r = pj_require(c, root, "name")) < 0 ||
+            (r = pj_opt_string(c, root, "$schema", schema, sizeof(schema))) < 0 ||
+            (r = pj_opt_string(c, root, "name", p->name, sizeof(p->name))) < 0 ||
+            (r = pj_opt_string(c, root, "machine", p->machine, sizeof(p->machine))) < 0 ||
+            (r = pj_opt_enum(c, root, "accel", accel_name, &accel)) < 0 ||
+            (r = pj_opt_string(c, root, "user", p->user, sizeof(p->user))) < 0 ||
+            (r = pj_opt_bool(c, root, "allow_root", &p->allow_root)) < 0 ||
             (r = profile_json_parse_memory(c, root, p)) < 0 ||
             (r = profile_json_parse_hugepages(c, root, &p->hugepages)) < 0 ||
             (r = profile_json_parse_firmware(c, root, &p->firmware)) < 0 ||
@@ -94,18 +95,18 @@ static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
                              profile_json_hostdev_element, p, &p->n_hostdevs)) < 0 ||
             (r = parse_array(c, root, "allow_detach", PROFILE_ALLOW_DETACH_MAX, "addresses",
                              detach_element, p, &p->n_allow_detach)) < 0 ||
-            (r = opt_bool(c, root, "allow_boot_vga", &p->allow_boot_vga)) < 0 ||
-            (r = opt_bool(c, root, "allow_in_use", &p->allow_in_use)) < 0 ||
+            (r = pj_opt_bool(c, root, "allow_boot_vga", &p->allow_boot_vga)) < 0 ||
+            (r = pj_opt_bool(c, root, "allow_in_use", &p->allow_in_use)) < 0 ||
             (r = parse_array(c, root, "disks", PROFILE_DISKS_MAX, "disks",
                              profile_json_disk_element, p, &p->n_disks)) < 0 ||
             (r = parse_array(c, root, "nics", PROFILE_NICS_MAX, "nics", profile_json_nic_element,
                              p, &p->n_nics)) < 0 ||
             (r = profile_json_parse_sound(c, root, &p->sound)) < 0 ||
             (r = profile_json_parse_display(c, root, &p->display)) < 0 ||
-            (r = opt_bool(c, root, "balloon", &p->balloon)) < 0 ||
-            (r = opt_unsigned(c, root, "shutdown_timeout", 1, 3600, &p->shutdown_timeout_s)) < 0 ||
-            (r = opt_unsigned(c, root, "powerdown_repeat", 0, 60, &p->powerdown_repeat_s)) < 0 ||
-            (r = opt_enum(c, root, "pci_hotplug", pci_hotplug_name, &hotplug)) < 0)
+            (r = pj_opt_bool(c, root, "balloon", &p->balloon)) < 0 ||
+            (r = pj_opt_unsigned(c, root, "shutdown_timeout", 1, 3600, &p->shutdown_timeout_s)) < 0 ||
+            (r = pj_opt_unsigned(c, root, "powerdown_repeat", 0, 60, &p->powerdown_repeat_s)) < 0 ||
+            (r = pj_opt_enum(c, root, "pci_hotplug", pci_hotplug_name, &hotplug)) < 0)
                 return r;
         p->accel = (enum accel_type) accel;
         p->pci_hotplug = (enum pci_hotplug_mode) hotplug;
@@ -129,20 +130,20 @@ static int check_depth(struct ctx *c, json_t *v, unsigned depth)
         if (!json_is_object(v) && !json_is_array(v))
                 return 0;
         if (depth > PROFILE_DEPTH_MAX)
-                return fail(c, "nested deeper than %u levels", PROFILE_DEPTH_MAX);
+                return pj_fail(c, "nested deeper than %u levels", PROFILE_DEPTH_MAX);
         if (json_is_object(v)) {
                 json_object_foreach (v, key, child) {
-                        m = enter_key(c, key);
+                        m = pj_enter_key(c, key);
                         if ((r = check_depth(c, child, depth + 1)) < 0)
                                 return r;
-                        leave(c, m);
+                        pj_leave(c, m);
                 }
         } else {
                 json_array_foreach (v, i, child) {
-                        m = enter_index(c, i);
+                        m = pj_enter_index(c, i);
                         if ((r = check_depth(c, child, depth + 1)) < 0)
                                 return r;
-                        leave(c, m);
+                        pj_leave(c, m);
                 }
         }
         return 0;
@@ -234,7 +235,7 @@ int profile_load_buffer(const char *buf, size_t len, const char *source_name,
         if (!root)
                 return syntax_error(&c, &jerr);
         if (!json_is_object(root))
-                return type_error(&c, root, "a JSON object at the top level");
+                return pj_type_error(&c, root, "a JSON object at the top level");
         if ((r = check_depth(&c, root, 1)) < 0)
                 return r;
 
@@ -259,7 +260,7 @@ int profile_load_buffer(const char *buf, size_t len, const char *source_name,
 
         base = strrchr(c.file, '/');
         base = base ? base + 1 : c.file;
-        if (join_path(base_dir, base[0] ? base : ".", p->source, sizeof(p->source)) < 0)
+        if (pj_join_path(base_dir, base[0] ? base : ".", p->source, sizeof(p->source)) < 0)
                 return vl_error_set_at(e, ENAMETOOLONG, c.file, 0, 0, NULL,
                                        "the profile's own path is too long");
         locate_warnings(&c, &warnings, w);
@@ -267,7 +268,7 @@ int profile_load_buffer(const char *buf, size_t len, const char *source_name,
         return 0;
 }
 
-/* The absolute folder of path, lexically (see join_path()). */
+/* The absolute folder of path, lexically (see pj_join_path()). */
 static int folder_of(const char *path, char *buf, size_t size)
 {
         char cwd[PROFILE_PATH_MAX], dir[PROFILE_PATH_MAX];
@@ -284,10 +285,10 @@ static int folder_of(const char *path, char *buf, size_t size)
                 dir[slash - path] = '\0';
         }
         if (dir[0] == '/')
-                return join_path("/", dir, buf, size);
+                return pj_join_path("/", dir, buf, size);
         if (!getcwd(cwd, sizeof(cwd)))
                 return -errno;
-        return join_path(cwd, dir, buf, size);
+        return pj_join_path(cwd, dir, buf, size);
 }
 
 int profile_load(const char *path, struct profile *ret, struct vl_error *e,

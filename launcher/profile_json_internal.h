@@ -2,29 +2,28 @@
 /*
  * Internal to the strict profile loader. profile_json.c (the entry points
  * and the top level), profile_json_machine.c (memory, hugepages, firmware,
- * boot, CPU) and profile_json_devices.c (hostdevs, disks, NICs, sound,
- * display) are together the loader, and the only profile code that includes
- * jansson; nothing else includes this header (the interface is
- * profile_json.h).
+ * boot, CPU), profile_json_devices.c (hostdevs, disks, NICs, sound,
+ * display) and profile_json_read.c (the readers below) are together the
+ * loader, and the only profile code that includes jansson; nothing else
+ * includes this header (the interface is profile_json.h).
  *
  * Here: the reading context, the errors that carry the file, line:column
  * and JSON path, and the readers of typed values and objects every section
- * is made of. The check_*() readers expect the path of their value in
- * c->path; the opt_*() and section readers enter their key themselves and
+ * is made of. The pj_check_*() readers expect the path of their value in
+ * c->path; the pj_opt_*() and section readers enter their key themselves and
  * leave c->path as they found it on success. On failure c->path is where the
- * error is.
+ * error is. The readers are extern symbols of vlcore: the pj_ prefix keeps
+ * their generic names apart from everything else linked with it.
  */
 #pragma once
 
-#include <errno.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <string.h>
 
 #include "json_pos.h"
+#include "macro.h"
 #include "profile_json.h"
 
 #define QUOTE_MAX 64 /* bytes of a value shown in a message */
@@ -40,384 +39,70 @@ struct ctx {
 
 /* ---- errors ---------------------------------------------------------------- */
 
-static inline _printf_(3, 0) int fail_v(struct ctx *c, bool at_key, const char *fmt, va_list ap)
-{
-        struct json_pos pos;
-        char msg[sizeof(c->e->msg)];
+/* Fill c->e with the message, at the value whose path is c->path; returns -EINVAL. */
+int pj_fail(struct ctx *c, const char *fmt, ...) _printf_(2, 3);
 
-        (void) vsnprintf(msg, sizeof(msg), fmt, ap);
-        (void) json_pos_find_nearest(c->text, c->len, c->path, at_key, &pos);
-        return vl_error_set_at(c->e, EINVAL, c->file, pos.line, pos.column, c->path, "%s", msg);
-}
+/* Append key (or index i) to c->path; returns the old length for pj_leave(). */
+size_t pj_enter_key(struct ctx *c, const char *key);
+size_t pj_enter_index(struct ctx *c, size_t i);
 
-static inline _printf_(2, 3) int fail(struct ctx *c, const char *fmt, ...)
-{
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = fail_v(c, false, fmt, ap);
-        va_end(ap);
-        return r;
-}
-
-static inline _printf_(2, 3) int fail_key(struct ctx *c, const char *fmt, ...)
-{
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = fail_v(c, true, fmt, ap);
-        va_end(ap);
-        return r;
-}
-
-static inline size_t enter_key(struct ctx *c, const char *key)
-{
-        size_t n = strlen(c->path);
-
-        (void) json_path_append_key(c->path, sizeof(c->path), key, strlen(key));
-        return n;
-}
-
-static inline size_t enter_index(struct ctx *c, size_t i)
-{
-        size_t n = strlen(c->path);
-
-        (void) json_path_append_index(c->path, sizeof(c->path), i);
-        return n;
-}
-
-static inline void leave(struct ctx *c, size_t n)
+static inline void pj_leave(struct ctx *c, size_t n)
 {
         c->path[n] = '\0';
 }
 
-/* "a string (\"4\")", "an integer (4)", ... for "expected X, got Y". */
-static inline void describe(const json_t *v, char *buf, size_t size)
-{
-        char q[QUOTE_MAX + 8];
+/* "expected EXPECTED, got a string (\"4\")" */
+int pj_type_error(struct ctx *c, const json_t *v, const char *expected);
 
-        switch (json_typeof(v)) {
-        case JSON_OBJECT: (void) snprintf(buf, size, "an object"); break;
-        case JSON_ARRAY: (void) snprintf(buf, size, "an array"); break;
-        case JSON_STRING:
-                json_quote(q, sizeof(q), json_string_value(v), json_string_length(v), QUOTE_MAX);
-                (void) snprintf(buf, size, "a string (%s)", q);
-                break;
-        case JSON_INTEGER:
-                (void) snprintf(buf, size, "an integer (%" JSON_INTEGER_FORMAT ")",
-                                json_integer_value(v));
-                break;
-        case JSON_REAL:
-                /* "4.0" must not read as "4": say it is a real number. */
-                (void) snprintf(q, sizeof(q), "%g", json_real_value(v));
-                (void) snprintf(buf, size, "a real number (%s%s)", q,
-                                strpbrk(q, ".einf") ? "" : ".0");
-                break;
-        case JSON_TRUE: (void) snprintf(buf, size, "a boolean (true)"); break;
-        case JSON_FALSE: (void) snprintf(buf, size, "a boolean (false)"); break;
-        case JSON_NULL: (void) snprintf(buf, size, "null"); break;
-        }
-}
-
-static inline int type_error(struct ctx *c, const json_t *v, const char *expected)
-{
-        char got[QUOTE_MAX + 32];
-
-        describe(v, got, sizeof(got));
-        return fail(c, "expected %s, got %s", expected, got);
-}
-
-static inline void quote_value(const json_t *v, char *buf, size_t size)
+static inline void pj_quote_value(const json_t *v, char *buf, size_t size)
 {
         json_quote(buf, size, json_string_value(v), json_string_length(v), QUOTE_MAX);
 }
 
 /* ---- typed values (the path of v is in c->path) ----------------------------- */
 
-static inline int check_uint(struct ctx *c, const json_t *v, uint64_t min, uint64_t max,
-                             uint64_t *ret)
-{
-        json_int_t i;
-
-        if (!json_is_integer(v))
-                return type_error(c, v, "an integer");
-        i = json_integer_value(v);
-        if (i < 0 || (uint64_t) i < min || (uint64_t) i > max)
-                return fail(c, "%" JSON_INTEGER_FORMAT " is out of range (expected %llu..%llu)", i,
-                            (unsigned long long) min, (unsigned long long) max);
-        *ret = (uint64_t) i;
-        return 0;
-}
+int pj_check_uint(struct ctx *c, const json_t *v, uint64_t min, uint64_t max, uint64_t *ret);
 
 /* A non-empty string without control characters that fits buf (with NUL). */
-static inline int check_string(struct ctx *c, const json_t *v, char *buf, size_t size)
-{
-        char q[QUOTE_MAX + 8];
-        const char *s;
-        size_t n;
-
-        if (!json_is_string(v))
-                return type_error(c, v, "a string");
-        s = json_string_value(v);
-        n = json_string_length(v);
-        quote_value(v, q, sizeof(q));
-        if (n == 0)
-                return fail(c, "must not be empty");
-        if (n >= size)
-                return fail(c, "%s is too long (%zu bytes, at most %zu)", q, n, size - 1);
-        for (size_t i = 0; i < n; i++)
-                if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f)
-                        return fail(c, "%s contains a control character", q);
-        memcpy(buf, s, n + 1);
-        return 0;
-}
+int pj_check_string(struct ctx *c, const json_t *v, char *buf, size_t size);
 
 /* Enums are spelt by name_of(value): NULL ends the list, "" is not spellable
  * (the default that is chosen by leaving the key out). */
 typedef const char *(*enum_name_fn)(unsigned value);
 
-static inline int check_enum(struct ctx *c, const json_t *v, enum_name_fn name_of, int *ret)
-{
-        char list[256] = "", q[QUOTE_MAX + 8];
-        const char *s;
-
-        if (!json_is_string(v))
-                return type_error(c, v, "a string");
-        s = json_string_value(v);
-        for (unsigned i = 0; name_of(i); i++) {
-                const char *n = name_of(i);
-                if (!n[0])
-                        continue;
-                if (strcmp(s, n) == 0) {
-                        *ret = (int) i;
-                        return 0;
-                }
-                if (list[0])
-                        (void) strncat(list, ", ", sizeof(list) - strlen(list) - 1);
-                (void) strncat(list, n, sizeof(list) - strlen(list) - 1);
-        }
-        quote_value(v, q, sizeof(q));
-        return fail(c, "%s is not a valid value (expected one of: %s)", q, list);
-}
+int pj_check_enum(struct ctx *c, const json_t *v, enum_name_fn name_of, int *ret);
 
 /* Join base and rel, dropping "." components and repeated slashes. ".." is
  * kept: resolving it lexically is wrong across symlinks, and the loader must
- * not look at the file system. */
-static inline int join_path(const char *base, const char *rel, char *buf, size_t size)
-{
-        char tmp[2 * PROFILE_PATH_MAX + 2];
-        size_t o = 0;
-        int r;
+ * not look at the file system. 0 or -ENAMETOOLONG. */
+int pj_join_path(const char *base, const char *rel, char *buf, size_t size);
 
-        if (rel[0] == '/')
-                r = xsnprintf(tmp, sizeof(tmp), "%s", rel);
-        else
-                r = xsnprintf(tmp, sizeof(tmp), "%s/%s", base, rel);
-        if (r < 0)
-                return r;
-        for (const char *s = tmp; *s;) {
-                size_t n = strcspn(s, "/");
-                if (n == 0 || (n == 1 && s[0] == '.')) {
-                        s += n + (s[n] == '/');
-                        continue;
-                }
-                if (o + 1 + n >= size)
-                        return -ENAMETOOLONG;
-                buf[o++] = '/';
-                memcpy(buf + o, s, n);
-                o += n;
-                s += n + (s[n] == '/');
-        }
-        if (o == 0)
-                buf[o++] = '/';
-        buf[o] = '\0';
-        return 0;
-}
-
-static inline int check_path(struct ctx *c, const json_t *v, char buf[static PROFILE_PATH_MAX])
-{
-        char raw[PROFILE_PATH_MAX], q[QUOTE_MAX + 8];
-        int r;
-
-        if ((r = check_string(c, v, raw, sizeof(raw))) < 0)
-                return r;
-        if (join_path(c->base_dir, raw, buf, PROFILE_PATH_MAX) < 0) {
-                quote_value(v, q, sizeof(q));
-                return fail(c, "%s is too long once resolved against the profile's folder (at most %u bytes)",
-                            q, PROFILE_PATH_MAX - 1);
-        }
-        return 0;
-}
-
-static inline int check_pci(struct ctx *c, const json_t *v, struct pci_addr *ret)
-{
-        char q[QUOTE_MAX + 8];
-
-        if (!json_is_string(v))
-                return type_error(c, v, "a string");
-        if (pci_addr_parse(json_string_value(v), ret) < 0) {
-                quote_value(v, q, sizeof(q));
-                return fail(c, "%s is not a PCI address (expected DDDD:BB:SS.F or BB:SS.F)", q);
-        }
-        return 0;
-}
+int pj_check_pci(struct ctx *c, const json_t *v, struct pci_addr *ret);
 
 /* ---- objects ------------------------------------------------------------------- */
 
-static inline int check_keys(struct ctx *c, json_t *obj, const char *const *allowed)
-{
-        const char *key;
-        json_t *v;
+/* An error at the first key of obj (in document order) not in allowed
+ * (NULL-terminated). */
+int pj_check_keys(struct ctx *c, json_t *obj, const char *const *allowed);
 
-        json_object_foreach (obj, key, v) {
-                char list[512] = "", q[QUOTE_MAX + 8];
-                bool ok = false;
-
-                for (const char *const *a = allowed; *a; a++)
-                        if (strcmp(key, *a) == 0)
-                                ok = true;
-                if (ok)
-                        continue;
-                for (const char *const *a = allowed; *a; a++) {
-                        if (list[0])
-                                (void) strncat(list, ", ", sizeof(list) - strlen(list) - 1);
-                        (void) strncat(list, *a, sizeof(list) - strlen(list) - 1);
-                }
-                json_quote(q, sizeof(q), key, strlen(key), QUOTE_MAX);
-                (void) enter_key(c, key);
-                return fail_key(c, "unknown key %s (allowed: %s)", q, list);
-        }
-        return 0;
-}
-
-static inline int require(struct ctx *c, json_t *obj, const char *key)
-{
-        if (json_object_get(obj, key))
-                return 0;
-        return fail(c, "missing required key \"%s\"", key);
-}
+int pj_require(struct ctx *c, json_t *obj, const char *key);
 
 /* obj[key] as an object (or array): NULL when absent, else *r < 0 on a type
- * error. On success the key has been entered; leave() it with *saved. */
-static inline json_t *enter_typed(struct ctx *c, json_t *obj, const char *key, json_type type,
-                                  size_t *saved, int *r)
-{
-        json_t *v = json_object_get(obj, key);
+ * error. On success the key has been entered; pj_leave() it with *saved. */
+json_t *pj_enter_typed(struct ctx *c, json_t *obj, const char *key, json_type type, size_t *saved,
+                       int *r);
 
-        *r = 0;
-        if (!v)
-                return NULL;
-        *saved = enter_key(c, key);
-        if (json_typeof(v) != type) {
-                *r = type_error(c, v, type == JSON_OBJECT ? "an object" : "an array");
-                return NULL;
-        }
-        return v;
-}
+/* The pj_opt_* helpers read obj[key] if present: 1 = read, 0 = absent, <0 error.
+ * pj_opt_path() resolves the path against c->base_dir (pj_join_path()). */
 
-/* The opt_* helpers read obj[key] if present: 1 = read, 0 = absent, <0 error. */
-
-static inline int opt_bool(struct ctx *c, json_t *obj, const char *key, bool *ret)
-{
-        json_t *v = json_object_get(obj, key);
-        size_t m;
-
-        if (!v)
-                return 0;
-        m = enter_key(c, key);
-        if (!json_is_boolean(v))
-                return type_error(c, v, "a boolean");
-        *ret = json_is_true(v);
-        leave(c, m);
-        return 1;
-}
-
-static inline int opt_uint(struct ctx *c, json_t *obj, const char *key, uint64_t min, uint64_t max,
-                           uint64_t *ret)
-{
-        json_t *v = json_object_get(obj, key);
-        size_t m;
-        int r;
-
-        if (!v)
-                return 0;
-        m = enter_key(c, key);
-        if ((r = check_uint(c, v, min, max, ret)) < 0)
-                return r;
-        leave(c, m);
-        return 1;
-}
-
-static inline int opt_unsigned(struct ctx *c, json_t *obj, const char *key, unsigned min,
-                               unsigned max, unsigned *ret)
-{
-        uint64_t u = 0; /* set when read; GCC cannot always tell */
-        int r = opt_uint(c, obj, key, min, max, &u);
-
-        if (r > 0)
-                *ret = (unsigned) u;
-        return r;
-}
-
-static inline int opt_u32(struct ctx *c, json_t *obj, const char *key, uint32_t min, uint32_t max,
-                          uint32_t *ret)
-{
-        uint64_t u = 0; /* set when read; GCC cannot always tell */
-        int r = opt_uint(c, obj, key, min, max, &u);
-
-        if (r > 0)
-                *ret = (uint32_t) u;
-        return r;
-}
-
-static inline int opt_string(struct ctx *c, json_t *obj, const char *key, char *buf, size_t size)
-{
-        json_t *v = json_object_get(obj, key);
-        size_t m;
-        int r;
-
-        if (!v)
-                return 0;
-        m = enter_key(c, key);
-        if ((r = check_string(c, v, buf, size)) < 0)
-                return r;
-        leave(c, m);
-        return 1;
-}
-
-static inline int opt_path(struct ctx *c, json_t *obj, const char *key,
-                           char buf[static PROFILE_PATH_MAX])
-{
-        json_t *v = json_object_get(obj, key);
-        size_t m;
-        int r;
-
-        if (!v)
-                return 0;
-        m = enter_key(c, key);
-        if ((r = check_path(c, v, buf)) < 0)
-                return r;
-        leave(c, m);
-        return 1;
-}
-
-static inline int opt_enum(struct ctx *c, json_t *obj, const char *key, enum_name_fn name_of,
-                           int *ret)
-{
-        json_t *v = json_object_get(obj, key);
-        size_t m;
-        int r;
-
-        if (!v)
-                return 0;
-        m = enter_key(c, key);
-        if ((r = check_enum(c, v, name_of, ret)) < 0)
-                return r;
-        leave(c, m);
-        return 1;
-}
+int pj_opt_bool(struct ctx *c, json_t *obj, const char *key, bool *ret);
+int pj_opt_unsigned(struct ctx *c, json_t *obj, const char *key, unsigned min, unsigned max,
+                    unsigned *ret);
+int pj_opt_u32(struct ctx *c, json_t *obj, const char *key, uint32_t min, uint32_t max,
+               uint32_t *ret);
+int pj_opt_string(struct ctx *c, json_t *obj, const char *key, char *buf, size_t size);
+int pj_opt_path(struct ctx *c, json_t *obj, const char *key, char buf[static PROFILE_PATH_MAX]);
+int pj_opt_enum(struct ctx *c, json_t *obj, const char *key, enum_name_fn name_of, int *ret);
 
 /* ---- enum spellings ------------------------------------------------------------------ */
 

@@ -6,10 +6,10 @@
  * This file holds the entry point and the machine itself (firmware, CPU,
  * memory, monitors); the PCIe layout and the hostdevs are in qemu_layout.c,
  * the other devices in qemu_devices.c, and the option strings and vectors
- * they all append to in qemu_argv_internal.h.
+ * they all append to in qemu_argv_opt.c (declared in qemu_argv_internal.h).
  *
  * Every option value that comes from the user (paths, ids, models, vendor
- * id, listen address) goes through opt_kv_esc(), which doubles commas as
+ * id, listen address) goes through qa_opt_kv_esc(), which doubles commas as
  * QEMU's QemuOpts and keyval parsers require; values the builder makes up
  * (numbers, our own ids) are written as they are.
  */
@@ -127,28 +127,28 @@ static int emit_firmware_blockdevs(struct builder *b, const struct qemu_runtime 
         /* -blockdev + -machine pflashN= (QEMU >= 4.0), the way libvirt wires
          * pflash: a file node and a format node per flash; -drive if=pflash
          * would parse "file=" prefixes and needs more escaping. */
-        opt_begin(b, &o, NULL);
-        opt_kv(b, &o, "driver", "file");
-        opt_kv_esc(b, &o, "filename", rt->firmware.code);
-        opt_kv(b, &o, "node-name", "pflash0-storage");
-        opt_kv(b, &o, "read-only", "on");
-        arg_opt(b, "-blockdev", &o);
-        opt_begin(b, &o, NULL);
-        opt_kv(b, &o, "driver", "%s", cf);
-        opt_kv(b, &o, "file", "pflash0-storage");
-        opt_kv(b, &o, "node-name", "pflash0-format");
-        opt_kv(b, &o, "read-only", "on");
-        arg_opt(b, "-blockdev", &o);
-        opt_begin(b, &o, NULL);
-        opt_kv(b, &o, "driver", "file");
-        opt_kv_esc(b, &o, "filename", rt->firmware.vars);
-        opt_kv(b, &o, "node-name", "pflash1-storage");
-        arg_opt(b, "-blockdev", &o);
-        opt_begin(b, &o, NULL);
-        opt_kv(b, &o, "driver", "%s", vf);
-        opt_kv(b, &o, "file", "pflash1-storage");
-        opt_kv(b, &o, "node-name", "pflash1-format");
-        arg_opt(b, "-blockdev", &o);
+        qa_opt_begin(b, &o, NULL);
+        qa_opt_kv(b, &o, "driver", "file");
+        qa_opt_kv_esc(b, &o, "filename", rt->firmware.code);
+        qa_opt_kv(b, &o, "node-name", "pflash0-storage");
+        qa_opt_kv(b, &o, "read-only", "on");
+        qa_arg_opt(b, "-blockdev", &o);
+        qa_opt_begin(b, &o, NULL);
+        qa_opt_kv(b, &o, "driver", "%s", cf);
+        qa_opt_kv(b, &o, "file", "pflash0-storage");
+        qa_opt_kv(b, &o, "node-name", "pflash0-format");
+        qa_opt_kv(b, &o, "read-only", "on");
+        qa_arg_opt(b, "-blockdev", &o);
+        qa_opt_begin(b, &o, NULL);
+        qa_opt_kv(b, &o, "driver", "file");
+        qa_opt_kv_esc(b, &o, "filename", rt->firmware.vars);
+        qa_opt_kv(b, &o, "node-name", "pflash1-storage");
+        qa_arg_opt(b, "-blockdev", &o);
+        qa_opt_begin(b, &o, NULL);
+        qa_opt_kv(b, &o, "driver", "%s", vf);
+        qa_opt_kv(b, &o, "file", "pflash1-storage");
+        qa_opt_kv(b, &o, "node-name", "pflash1-format");
+        qa_arg_opt(b, "-blockdev", &o);
         return 0;
 }
 
@@ -157,16 +157,16 @@ static void emit_monitor(struct builder *b, const char *id, int fd)
 {
         struct opt o;
 
-        opt_begin(b, &o, "socket");
-        opt_kv(b, &o, "id", "%s", id);
-        opt_kv(b, &o, "fd", "%d", fd);
-        opt_kv(b, &o, "server", "on");
-        opt_kv(b, &o, "wait", "off");
-        arg_opt(b, "-chardev", &o);
-        opt_begin(b, &o, NULL);
-        opt_kv(b, &o, "chardev", "%s", id);
-        opt_kv(b, &o, "mode", "control");
-        arg_opt(b, "-mon", &o);
+        qa_opt_begin(b, &o, "socket");
+        qa_opt_kv(b, &o, "id", "%s", id);
+        qa_opt_kv(b, &o, "fd", "%d", fd);
+        qa_opt_kv(b, &o, "server", "on");
+        qa_opt_kv(b, &o, "wait", "off");
+        qa_arg_opt(b, "-chardev", &o);
+        qa_opt_begin(b, &o, NULL);
+        qa_opt_kv(b, &o, "chardev", "%s", id);
+        qa_opt_kv(b, &o, "mode", "control");
+        qa_arg_opt(b, "-mon", &o);
 }
 
 static int emit_cpu(struct builder *b, const struct profile *p, struct vl_error *e,
@@ -203,44 +203,44 @@ static int emit_cpu(struct builder *b, const struct profile *p, struct vl_error 
                                        "%u retries: Hyper-V spinlocks need at least 4095",
                                        hv->spinlocks);
 
-        opt_begin_esc(b, &o, model);
+        qa_opt_begin_esc(b, &o, model);
         if (c->migratable) {
                 if (is_host)
-                        opt_kv(b, &o, "migratable", "on");
+                        qa_opt_kv(b, &o, "migratable", "on");
                 else
                         vl_warn(w, "cpu.migratable only applies to model \"host\"; ignoring");
         }
         if (c->kvm_hidden)
-                opt_kv(b, &o, "kvm", "off"); /* hides the KVM signature: NVIDIA error 43 */
+                qa_opt_kv(b, &o, "kvm", "off"); /* hides the KVM signature: NVIDIA error 43 */
         /* libvirt's order (qemuBuildCpuCommandLine): hv-time from the clock,
          * then the <hyperv> features in their enum order. */
         if (hv->time)
-                opt_kv(b, &o, "hv-time", "on");
+                qa_opt_kv(b, &o, "hv-time", "on");
         if (hv->relaxed)
-                opt_kv(b, &o, "hv-relaxed", "on");
+                qa_opt_kv(b, &o, "hv-relaxed", "on");
         if (hv->vapic)
-                opt_kv(b, &o, "hv-vapic", "on");
+                qa_opt_kv(b, &o, "hv-vapic", "on");
         if (hv->spinlocks)
-                opt_kv(b, &o, "hv-spinlocks", "0x%x", hv->spinlocks);
+                qa_opt_kv(b, &o, "hv-spinlocks", "0x%x", hv->spinlocks);
         if (hv->vpindex)
-                opt_kv(b, &o, "hv-vpindex", "on");
+                qa_opt_kv(b, &o, "hv-vpindex", "on");
         if (hv->runtime)
-                opt_kv(b, &o, "hv-runtime", "on");
+                qa_opt_kv(b, &o, "hv-runtime", "on");
         if (hv->synic)
-                opt_kv(b, &o, "hv-synic", "on");
+                qa_opt_kv(b, &o, "hv-synic", "on");
         if (hv->stimer)
-                opt_kv(b, &o, "hv-stimer", "on");
+                qa_opt_kv(b, &o, "hv-stimer", "on");
         if (hv->reset)
-                opt_kv(b, &o, "hv-reset", "on");
+                qa_opt_kv(b, &o, "hv-reset", "on");
         if (hv->vendor_id[0])
-                opt_kv_esc(b, &o, "hv-vendor-id", hv->vendor_id);
+                qa_opt_kv_esc(b, &o, "hv-vendor-id", hv->vendor_id);
         if (hv->frequencies)
-                opt_kv(b, &o, "hv-frequencies", "on");
+                qa_opt_kv(b, &o, "hv-frequencies", "on");
         if (hv->tlbflush)
-                opt_kv(b, &o, "hv-tlbflush", "on");
+                qa_opt_kv(b, &o, "hv-tlbflush", "on");
         if (hv->ipi)
-                opt_kv(b, &o, "hv-ipi", "on");
-        arg_opt(b, "-cpu", &o);
+                qa_opt_kv(b, &o, "hv-ipi", "on");
+        qa_arg_opt(b, "-cpu", &o);
         return 0;
 }
 
@@ -262,9 +262,9 @@ static int emit_smp_mem(struct builder *b, const struct profile *p, const struct
         if (p->memory_mib < PROFILE_MEMORY_MIN_MIB || p->memory_mib > PROFILE_MEMORY_MAX_MIB)
                 return vl_error_set_at(e, EINVAL, NULL, 0, 0, "$.memory",
                                        "%llu MiB is out of range", (unsigned long long) p->memory_mib);
-        opt_begin(b, &o, NULL);
-        opt_kv(b, &o, "size", "%lluM", (unsigned long long) p->memory_mib);
-        arg_opt(b, "-m", &o);
+        qa_opt_begin(b, &o, NULL);
+        qa_opt_kv(b, &o, "size", "%lluM", (unsigned long long) p->memory_mib);
+        qa_arg_opt(b, "-m", &o);
         if (hp->enabled) {
                 uint64_t page_mib = profile_hugepage_kib(hp->size) / 1024;
 
@@ -280,20 +280,20 @@ static int emit_smp_mem(struct builder *b, const struct profile *p, const struct
                  * hugetlbfs mount. The -m size must stay and match it.
                  * prealloc takes every page at start, so a short pool fails
                  * the start, not the guest later (SIGBUS). */
-                opt_begin(b, &o, "memory-backend-file");
-                opt_kv(b, &o, "id", "%s", RAM_BACKEND_ID);
-                opt_kv(b, &o, "size", "%lluM", (unsigned long long) p->memory_mib);
-                opt_kv_esc(b, &o, "mem-path", rt->mem_path);
-                opt_kv(b, &o, "prealloc", hp->prealloc ? "on" : "off");
-                arg_opt(b, "-object", &o);
+                qa_opt_begin(b, &o, "memory-backend-file");
+                qa_opt_kv(b, &o, "id", "%s", RAM_BACKEND_ID);
+                qa_opt_kv(b, &o, "size", "%lluM", (unsigned long long) p->memory_mib);
+                qa_opt_kv_esc(b, &o, "mem-path", rt->mem_path);
+                qa_opt_kv(b, &o, "prealloc", hp->prealloc ? "on" : "off");
+                qa_arg_opt(b, "-object", &o);
         }
-        opt_begin(b, &o, NULL);
-        opt_appendf(b, &o, "%u", n);
+        qa_opt_begin(b, &o, NULL);
+        qa_opt_appendf(b, &o, "%u", n);
         o.first = false;
-        opt_kv(b, &o, "sockets", "%u", s);
-        opt_kv(b, &o, "cores", "%u", co);
-        opt_kv(b, &o, "threads", "%u", t);
-        arg_opt(b, "-smp", &o);
+        qa_opt_kv(b, &o, "sockets", "%u", s);
+        qa_opt_kv(b, &o, "cores", "%u", co);
+        qa_opt_kv(b, &o, "threads", "%u", t);
+        qa_arg_opt(b, "-smp", &o);
         return 0;
 }
 
@@ -339,54 +339,54 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
         strcpy(b->ids[b->n_ids++], "sound0-codec0");
         strcpy(b->ids[b->n_ids++], "balloon0");
 
-        arg(b, h->qemu_path);
-        opt_begin(b, &o, NULL);
-        opt_kv_esc(b, &o, "guest", p->name);
-        opt_kv(b, &o, "debug-threads", "on"); /* names vCPU threads "CPU n/KVM" for pinning */
-        arg_opt(b, "-name", &o);
-        arg(b, "-S"); /* the supervisor pins vCPUs, then sends "cont" */
-        arg(b, "-nodefaults");
-        arg(b, "-no-user-config");
-        opt_begin(b, &o, NULL);
-        opt_kv(b, &o, "timestamp", "on");
-        arg_opt(b, "-msg", &o);
+        qa_arg(b, h->qemu_path);
+        qa_opt_begin(b, &o, NULL);
+        qa_opt_kv_esc(b, &o, "guest", p->name);
+        qa_opt_kv(b, &o, "debug-threads", "on"); /* names vCPU threads "CPU n/KVM" for pinning */
+        qa_arg_opt(b, "-name", &o);
+        qa_arg(b, "-S"); /* the supervisor pins vCPUs, then sends "cont" */
+        qa_arg(b, "-nodefaults");
+        qa_arg(b, "-no-user-config");
+        qa_opt_begin(b, &o, NULL);
+        qa_opt_kv(b, &o, "timestamp", "on");
+        qa_arg_opt(b, "-msg", &o);
 
         if (uefi) {
                 r = emit_firmware_blockdevs(b, rt, e);
                 if (r < 0)
                         return r;
         }
-        opt_begin_esc(b, &o, machine);
-        opt_kv(b, &o, "usb", "off");
-        opt_kv(b, &o, "vmport", "off");
-        opt_kv(b, &o, "dump-guest-core", "off"); /* keep guest RAM out of core dumps */
+        qa_opt_begin_esc(b, &o, machine);
+        qa_opt_kv(b, &o, "usb", "off");
+        qa_opt_kv(b, &o, "vmport", "off");
+        qa_opt_kv(b, &o, "dump-guest-core", "off"); /* keep guest RAM out of core dumps */
         if (smm)
-                opt_kv(b, &o, "smm", "on"); /* OVMF's secure variable store lives in SMRAM */
+                qa_opt_kv(b, &o, "smm", "on"); /* OVMF's secure variable store lives in SMRAM */
         if (uefi) {
-                opt_kv(b, &o, "pflash0", "pflash0-format");
-                opt_kv(b, &o, "pflash1", "pflash1-format");
+                qa_opt_kv(b, &o, "pflash0", "pflash0-format");
+                qa_opt_kv(b, &o, "pflash1", "pflash1-format");
         }
         if (p->hugepages.enabled)
-                opt_kv(b, &o, "memory-backend", RAM_BACKEND_ID); /* emit_smp_mem() makes it */
-        arg_opt(b, "-machine", &o);
-        arg(b, "-accel");
-        arg(b, p->accel == ACCEL_TCG ? "tcg" : "kvm");
+                qa_opt_kv(b, &o, "memory-backend", RAM_BACKEND_ID); /* emit_smp_mem() makes it */
+        qa_arg_opt(b, "-machine", &o);
+        qa_arg(b, "-accel");
+        qa_arg(b, p->accel == ACCEL_TCG ? "tcg" : "kvm");
         if (smm) {
                 /* Only SMM code may write the flash (libvirt: loader secure='yes'). */
-                opt_begin(b, &o, NULL);
-                opt_kv(b, &o, "driver", "cfi.pflash01");
-                opt_kv(b, &o, "property", "secure");
-                opt_kv(b, &o, "value", "on");
-                arg_opt(b, "-global", &o);
+                qa_opt_begin(b, &o, NULL);
+                qa_opt_kv(b, &o, "driver", "cfi.pflash01");
+                qa_opt_kv(b, &o, "property", "secure");
+                qa_opt_kv(b, &o, "value", "on");
+                qa_arg_opt(b, "-global", &o);
         }
         /* Said either way: QEMU's default follows the machine version (ACPI
          * from pc-q35-6.1 on, native before; pc_compat_6_0 in hw/i386/pc.c),
          * and live detach/attach must know which one the guest answers. */
-        opt_begin(b, &o, NULL);
-        opt_kv(b, &o, "driver", "ICH9-LPC");
-        opt_kv(b, &o, "property", "acpi-pci-hotplug-with-bridge-support");
-        opt_kv(b, &o, "value", p->pci_hotplug == PCI_HOTPLUG_ACPI ? "on" : "off");
-        arg_opt(b, "-global", &o);
+        qa_opt_begin(b, &o, NULL);
+        qa_opt_kv(b, &o, "driver", "ICH9-LPC");
+        qa_opt_kv(b, &o, "property", "acpi-pci-hotplug-with-bridge-support");
+        qa_opt_kv(b, &o, "value", p->pci_hotplug == PCI_HOTPLUG_ACPI ? "on" : "off");
+        qa_arg_opt(b, "-global", &o);
         r = emit_cpu(b, p, e, w);
         if (r < 0)
                 return r;
@@ -395,21 +395,21 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
                 return r;
         if (p->boot.kernel[0]) {
                 /* Plain arguments, not QemuOpts: no comma escaping. */
-                arg(b, "-kernel");
-                arg(b, p->boot.kernel);
+                qa_arg(b, "-kernel");
+                qa_arg(b, p->boot.kernel);
                 if (p->boot.initrd[0]) {
-                        arg(b, "-initrd");
-                        arg(b, p->boot.initrd);
+                        qa_arg(b, "-initrd");
+                        qa_arg(b, p->boot.initrd);
                 }
                 if (p->boot.cmdline[0]) {
-                        arg(b, "-append");
-                        arg(b, p->boot.cmdline);
+                        qa_arg(b, "-append");
+                        qa_arg(b, p->boot.cmdline);
                 }
         }
         /* No local window: the guest's screen is the passed-through GPU (and
          * SPICE, which QEMU counts as a remote display). */
-        arg(b, "-display");
-        arg(b, "none");
+        qa_arg(b, "-display");
+        qa_arg(b, "none");
         /* libvirt's monitor wiring: the socket is already listening, so
          * there is no race waiting for QEMU to create it. */
         emit_monitor(b, "charmonitor", rt->qmp_fd);
@@ -440,26 +440,26 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
         if (p->balloon) {
                 /* With VFIO the balloon cannot return RAM (pinned), it only
                  * reports guest memory statistics. */
-                opt_begin(b, &o, "virtio-balloon-pci");
-                opt_kv(b, &o, "id", "balloon0");
-                opt_port_addr(b, &o, l.balloon_bus, 0);
-                arg_opt(b, "-device", &o);
+                qa_opt_begin(b, &o, "virtio-balloon-pci");
+                qa_opt_kv(b, &o, "id", "balloon0");
+                qa_opt_port_addr(b, &o, l.balloon_bus, 0);
+                qa_arg_opt(b, "-device", &o);
         }
         /* libvirt's set; spawn=deny is why taps come in as fds. */
-        opt_begin(b, &o, "on");
-        opt_kv(b, &o, "obsolete", "deny");
-        opt_kv(b, &o, "elevateprivileges", "deny");
-        opt_kv(b, &o, "spawn", "deny");
-        opt_kv(b, &o, "resourcecontrol", "deny");
-        arg_opt(b, "-sandbox", &o);
+        qa_opt_begin(b, &o, "on");
+        qa_opt_kv(b, &o, "obsolete", "deny");
+        qa_opt_kv(b, &o, "elevateprivileges", "deny");
+        qa_opt_kv(b, &o, "spawn", "deny");
+        qa_opt_kv(b, &o, "resourcecontrol", "deny");
+        qa_arg_opt(b, "-sandbox", &o);
 
         /* The environment QEMU gets, nothing inherited: QEMU_AUDIO_* are gone
          * since 8.2 (and ignored with -audiodev before). */
-        env(b, "PATH", QEMU_ENV_PATH);
+        qa_env(b, "PATH", QEMU_ENV_PATH);
         if (rt->home[0])
-                env(b, "HOME", rt->home);
+                qa_env(b, "HOME", rt->home);
         if (rt->xdg_runtime_dir[0])
-                env(b, "XDG_RUNTIME_DIR", rt->xdg_runtime_dir);
+                qa_env(b, "XDG_RUNTIME_DIR", rt->xdg_runtime_dir);
         return 0;
 }
 

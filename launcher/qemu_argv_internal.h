@@ -7,17 +7,17 @@
  * the public interface is qemu_argv.h. PURE like the rest of the builder:
  * no I/O, no globals, no getenv; only malloc.
  *
+ * The option strings and the argv/env vectors are appended to with the qa_*
+ * helpers of qemu_argv_opt.c: extern symbols of vlcore, hence the prefix.
+ *
  * The builder's growth never fails on the spot: an allocation failure sets
  * builder.oom, every later append does nothing, and qemu_argv_build() turns
  * it into -ENOMEM once at the end.
  */
 #pragma once
 
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stddef.h>
 
 #include "macro.h"
 #include "qemu_argv.h"
@@ -39,167 +39,36 @@ struct builder {
         size_t n_ids;
 };
 
-static inline void opt_reserve(struct builder *b, struct opt *o, size_t more)
-{
-        size_t want = o->len + more + 1;
-        char *n;
+/* Append len bytes of s as they are. */
+void qa_opt_raw(struct builder *b, struct opt *o, const char *s, size_t len);
 
-        if (b->oom || want <= o->cap)
-                return;
-        if (want < 2 * o->cap)
-                want = 2 * o->cap;
-        if (want < 64)
-                want = 64;
-        n = realloc(o->buf, want);
-        if (!n) {
-                b->oom = true;
-                return;
-        }
-        o->buf = n;
-        o->cap = want;
-}
-
-static inline void opt_raw(struct builder *b, struct opt *o, const char *s, size_t len)
-{
-        opt_reserve(b, o, len);
-        if (b->oom)
-                return;
-        memcpy(o->buf + o->len, s, len);
-        o->len += len;
-        o->buf[o->len] = '\0';
-}
-
-static inline void opt_appendf(struct builder *b, struct opt *o, const char *fmt, ...)
-        _printf_(3, 4);
-static inline void opt_appendf(struct builder *b, struct opt *o, const char *fmt, ...)
-{
-        va_list ap;
-        int n;
-
-        va_start(ap, fmt);
-        n = vsnprintf(NULL, 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-                b->oom = true;
-                return;
-        }
-        opt_reserve(b, o, (size_t) n);
-        if (b->oom)
-                return;
-        va_start(ap, fmt);
-        (void) vsnprintf(o->buf + o->len, (size_t) n + 1, fmt, ap);
-        va_end(ap);
-        o->len += (size_t) n;
-}
-
-static inline void opt_esc(struct builder *b, struct opt *o, const char *s)
-{
-        while (*s) {
-                size_t n = strcspn(s, ",");
-
-                opt_raw(b, o, s, n);
-                s += n;
-                if (*s == ',') {
-                        opt_raw(b, o, ",,", 2);
-                        s++;
-                }
-        }
-}
+void qa_opt_appendf(struct builder *b, struct opt *o, const char *fmt, ...) _printf_(3, 4);
 
 /* Start an option string with its implied first value ("pcie-root-port"). */
-static inline void opt_begin(struct builder *b, struct opt *o, const char *head)
-{
-        *o = (struct opt) { .first = true };
-        if (head) {
-                opt_raw(b, o, head, strlen(head));
-                o->first = false;
-        }
-}
+void qa_opt_begin(struct builder *b, struct opt *o, const char *head);
 
 /* Start with a user-controlled implied value (a machine type, a CPU model). */
-static inline void opt_begin_esc(struct builder *b, struct opt *o, const char *head)
-{
-        *o = (struct opt) { .first = true };
-        opt_esc(b, o, head);
-        o->first = false;
-}
+void qa_opt_begin_esc(struct builder *b, struct opt *o, const char *head);
 
-static inline void opt_kv(struct builder *b, struct opt *o, const char *key, const char *fmt, ...)
+/* ",key=value" with a value the builder made up (a number, one of its own
+ * ids): written as it is. */
+void qa_opt_kv(struct builder *b, struct opt *o, const char *key, const char *fmt, ...)
         _printf_(4, 5);
-static inline void opt_kv(struct builder *b, struct opt *o, const char *key, const char *fmt, ...)
-{
-        char val[256];
-        va_list ap;
-        int n;
 
-        va_start(ap, fmt);
-        n = vsnprintf(val, sizeof(val), fmt, ap);
-        va_end(ap);
-        if (n < 0 || (size_t) n >= sizeof(val)) {
-                b->oom = true; /* only builder-made values come here: cannot happen */
-                return;
-        }
-        opt_appendf(b, o, "%s%s=%s", o->first ? "" : ",", key, val);
-        o->first = false;
-}
+/* ",key=value" with a user-controlled value: commas doubled. */
+void qa_opt_kv_esc(struct builder *b, struct opt *o, const char *key, const char *value);
 
-static inline void opt_kv_esc(struct builder *b, struct opt *o, const char *key, const char *value)
-{
-        opt_appendf(b, o, "%s%s=", o->first ? "" : ",", key);
-        opt_esc(b, o, value);
-        o->first = false;
-}
+/* "addr=0x0" / "addr=0x0.0x1": the endpoint behind a root port. */
+void qa_opt_port_addr(struct builder *b, struct opt *o, unsigned bus, unsigned fn);
 
-static inline void vec_push(struct builder *b, char ***vec, size_t *n, size_t *cap, char *owned)
-{
-        if (!owned) {
-                b->oom = true;
-                return;
-        }
-        if (b->oom) {
-                free(owned);
-                return;
-        }
-        if (*n + 2 > *cap) {
-                size_t nc = *cap ? *cap * 2 : 64;
-                char **nv = realloc(*vec, nc * sizeof(char *));
-                if (!nv) {
-                        free(owned);
-                        b->oom = true;
-                        return;
-                }
-                *vec = nv;
-                *cap = nc;
-        }
-        (*vec)[(*n)++] = owned;
-        (*vec)[*n] = NULL;
-}
-
-static inline void arg(struct builder *b, const char *s)
-{
-        vec_push(b, &b->cmd->argv, &b->cmd->n_argv, &b->cap_argv, strdup(s));
-}
+/* Push a copy of s to argv. */
+void qa_arg(struct builder *b, const char *s);
 
 /* Push "-name" and the option string; the string's buffer moves to argv. */
-static inline void arg_opt(struct builder *b, const char *name, struct opt *o)
-{
-        arg(b, name);
-        if (!o->buf)
-                opt_raw(b, o, "", 0);
-        vec_push(b, &b->cmd->argv, &b->cmd->n_argv, &b->cap_argv, o->buf);
-        o->buf = NULL;
-}
+void qa_arg_opt(struct builder *b, const char *name, struct opt *o);
 
-static inline void env(struct builder *b, const char *key, const char *value)
-{
-        struct opt o;
-
-        opt_begin(b, &o, NULL);
-        opt_appendf(b, &o, "%s=%s", key, value);
-        if (!o.buf)
-                b->oom = true;
-        vec_push(b, &b->cmd->env, &b->cmd->n_env, &b->cap_env, o.buf);
-}
+/* Push "key=value" to the environment. */
+void qa_env(struct builder *b, const char *key, const char *value);
 
 /* ---- device ids (qemu_argv.c) --------------------------------------------------------- */
 
@@ -229,16 +98,6 @@ struct layout {
 /* Where every PCIe device goes (see qemu_argv.h for the rules): 0, or
  * -EINVAL / -ENOSPC with e filled. */
 int qemu_argv_plan_layout(const struct profile *p, struct layout *l, struct vl_error *e);
-
-/* "addr=0x0" / "addr=0x0.0x1": the endpoint behind a root port. */
-static inline void opt_port_addr(struct builder *b, struct opt *o, unsigned bus, unsigned fn)
-{
-        opt_kv(b, o, "bus", "pci.%u", bus);
-        if (fn)
-                opt_kv(b, o, "addr", "0x0.0x%x", fn);
-        else
-                opt_kv(b, o, "addr", "0x0");
-}
 
 /* A pcie-root-port for each of pci.1 .. pci.n_ports. */
 void qemu_argv_emit_root_ports(struct builder *b, const struct layout *l);

@@ -3,11 +3,12 @@
  * The QEMU command line's devices besides the hostdevs: disks, NICs, the
  * emulated video, sound and SPICE. PURE, part of the builder (qemu_argv.c):
  * PCIe devices go on the root ports qemu_layout.c planned, and every
- * user-controlled value is escaped (opt_kv_esc()).
+ * user-controlled value is escaped (qa_opt_kv_esc()).
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "audio.h"
@@ -63,29 +64,29 @@ int qemu_argv_emit_disks(struct builder *b, const struct profile *p, const struc
                         break;
                 }
 
-                opt_begin(b, &o, NULL);
-                opt_kv(b, &o, "driver", "file");
-                opt_kv_esc(b, &o, "filename", d->path);
-                opt_kv(b, &o, "node-name", "%s", stor);
+                qa_opt_begin(b, &o, NULL);
+                qa_opt_kv(b, &o, "driver", "file");
+                qa_opt_kv_esc(b, &o, "filename", d->path);
+                qa_opt_kv(b, &o, "node-name", "%s", stor);
                 if (cache_direct) {
-                        opt_kv(b, &o, "cache.direct", "%s", cache_direct);
-                        opt_kv(b, &o, "cache.no-flush", "%s", cache_noflush);
+                        qa_opt_kv(b, &o, "cache.direct", "%s", cache_direct);
+                        qa_opt_kv(b, &o, "cache.no-flush", "%s", cache_noflush);
                 }
                 if (ro)
-                        opt_kv(b, &o, "read-only", "on");
-                arg_opt(b, "-blockdev", &o);
+                        qa_opt_kv(b, &o, "read-only", "on");
+                qa_arg_opt(b, "-blockdev", &o);
 
-                opt_begin(b, &o, NULL);
-                opt_kv(b, &o, "driver", "%s", d->format == DISK_RAW ? "raw" : "qcow2");
-                opt_kv(b, &o, "file", "%s", stor);
-                opt_kv(b, &o, "node-name", "%s", fmt);
+                qa_opt_begin(b, &o, NULL);
+                qa_opt_kv(b, &o, "driver", "%s", d->format == DISK_RAW ? "raw" : "qcow2");
+                qa_opt_kv(b, &o, "file", "%s", stor);
+                qa_opt_kv(b, &o, "node-name", "%s", fmt);
                 if (cache_direct) {
-                        opt_kv(b, &o, "cache.direct", "%s", cache_direct);
-                        opt_kv(b, &o, "cache.no-flush", "%s", cache_noflush);
+                        qa_opt_kv(b, &o, "cache.direct", "%s", cache_direct);
+                        qa_opt_kv(b, &o, "cache.no-flush", "%s", cache_noflush);
                 }
                 if (ro)
-                        opt_kv(b, &o, "read-only", "on");
-                arg_opt(b, "-blockdev", &o);
+                        qa_opt_kv(b, &o, "read-only", "on");
+                qa_arg_opt(b, "-blockdev", &o);
 
                 switch (d->bus) {
                 case DISK_BUS_SATA:
@@ -94,12 +95,12 @@ int qemu_argv_emit_disks(struct builder *b, const struct profile *p, const struc
                                                        "more than %u SATA disks (q35's AHCI has "
                                                        "%u ports)",
                                                        SATA_UNITS, SATA_UNITS);
-                        opt_begin(b, &o, d->cdrom ? "ide-cd" : "ide-hd");
-                        opt_kv(b, &o, "bus", "ide.%u", sata++);
+                        qa_opt_begin(b, &o, d->cdrom ? "ide-cd" : "ide-hd");
+                        qa_opt_kv(b, &o, "bus", "ide.%u", sata++);
                         break;
                 case DISK_BUS_VIRTIO:
-                        opt_begin(b, &o, "virtio-blk-pci");
-                        opt_port_addr(b, &o, l->disk_bus[i], 0);
+                        qa_opt_begin(b, &o, "virtio-blk-pci");
+                        qa_opt_port_addr(b, &o, l->disk_bus[i], 0);
                         break;
                 case DISK_BUS_NVME:
                         /* nvme refuses to start without a serial (max 20 chars);
@@ -109,17 +110,17 @@ int qemu_argv_emit_disks(struct builder *b, const struct profile *p, const struc
                                                        "id \"%s\" is longer than the 20 characters "
                                                        "an NVMe serial number may have",
                                                        id);
-                        opt_begin(b, &o, "nvme");
-                        opt_kv_esc(b, &o, "serial", id);
-                        opt_port_addr(b, &o, l->disk_bus[i], 0);
+                        qa_opt_begin(b, &o, "nvme");
+                        qa_opt_kv_esc(b, &o, "serial", id);
+                        qa_opt_port_addr(b, &o, l->disk_bus[i], 0);
                         break;
                 default:
                         return vl_error_set_at(e, EINVAL, NULL, 0, 0, path, "unknown disk bus");
                 }
-                opt_kv(b, &o, "drive", "%s", fmt);
-                opt_kv_esc(b, &o, "id", id);
-                opt_kv(b, &o, "bootindex", "%u", i + 1);
-                arg_opt(b, "-device", &o);
+                qa_opt_kv(b, &o, "drive", "%s", fmt);
+                qa_opt_kv_esc(b, &o, "id", id);
+                qa_opt_kv(b, &o, "bootindex", "%u", i + 1);
+                qa_arg_opt(b, "-device", &o);
         }
         return 0;
 }
@@ -158,11 +159,11 @@ int qemu_argv_emit_nics(struct builder *b, const struct profile *p, const struct
                 (void) snprintf(mac_s, sizeof(mac_s), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
                                 mac[1], mac[2], mac[3], mac[4], mac[5]);
 
-                opt_begin(b, &o, NULL);
+                qa_opt_begin(b, &o, NULL);
                 switch (n->backend) {
                 case NIC_USER:
                         /* slirp: NAT without libvirt's "default" network */
-                        opt_raw(b, &o, "user", 4);
+                        qa_opt_raw(b, &o, "user", 4);
                         o.first = false;
                         break;
                 case NIC_MACVTAP:
@@ -174,23 +175,23 @@ int qemu_argv_emit_nics(struct builder *b, const struct profile *p, const struct
                                 return vl_error_set_at(e, EINVAL, NULL, 0, 0, path,
                                                        "no tap file descriptor for this NIC");
                         }
-                        opt_raw(b, &o, "tap", 3);
+                        qa_opt_raw(b, &o, "tap", 3);
                         o.first = false;
-                        opt_kv(b, &o, "fd", "%d", rt->nic_fds[i]);
+                        qa_opt_kv(b, &o, "fd", "%d", rt->nic_fds[i]);
                         break;
                 default:
                         free(o.buf);
                         return vl_error_set_at(e, EINVAL, NULL, 0, 0, path, "unknown NIC backend");
                 }
-                opt_kv(b, &o, "id", "hostnet%u", i);
-                arg_opt(b, "-netdev", &o);
+                qa_opt_kv(b, &o, "id", "hostnet%u", i);
+                qa_arg_opt(b, "-netdev", &o);
 
-                opt_begin(b, &o, model);
-                opt_kv(b, &o, "netdev", "hostnet%u", i);
-                opt_kv_esc(b, &o, "id", id);
-                opt_kv(b, &o, "mac", "%s", mac_s);
-                opt_port_addr(b, &o, l->nic_bus[i], 0);
-                arg_opt(b, "-device", &o);
+                qa_opt_begin(b, &o, model);
+                qa_opt_kv(b, &o, "netdev", "hostnet%u", i);
+                qa_opt_kv_esc(b, &o, "id", id);
+                qa_opt_kv(b, &o, "mac", "%s", mac_s);
+                qa_opt_port_addr(b, &o, l->nic_bus[i], 0);
+                qa_arg_opt(b, "-device", &o);
         }
         return 0;
 }
@@ -217,11 +218,11 @@ int qemu_argv_emit_video(struct builder *b, const struct profile *p, bool x_vga,
                 return vl_error_set_at(e, EINVAL, NULL, 0, 0, "$.display.video",
                                        "an emulated VGA and a hostdev with x_vga both claim the "
                                        "legacy VGA ranges");
-        opt_begin(b, &o, dev);
-        opt_kv(b, &o, "id", "video0");
-        opt_kv(b, &o, "bus", "pcie.0");
-        opt_kv(b, &o, "addr", PCIE0_VIDEO_ADDR);
-        arg_opt(b, "-device", &o);
+        qa_opt_begin(b, &o, dev);
+        qa_opt_kv(b, &o, "id", "video0");
+        qa_opt_kv(b, &o, "bus", "pcie.0");
+        qa_opt_kv(b, &o, "addr", PCIE0_VIDEO_ADDR);
+        qa_arg_opt(b, "-device", &o);
         return 0;
 }
 
@@ -249,48 +250,48 @@ int qemu_argv_emit_sound(struct builder *b, const struct profile *p, const struc
                            "QEMU will not find the %s socket",
                         a.driver == AUDIO_PA ? "PulseAudio" : "PipeWire");
 
-        opt_begin(b, &o, a.driver_name);
-        opt_kv(b, &o, "id", "snd0");
+        qa_opt_begin(b, &o, a.driver_name);
+        qa_opt_kv(b, &o, "id", "snd0");
         if (a.server[0])
-                opt_kv_esc(b, &o, "server", a.server);
+                qa_opt_kv_esc(b, &o, "server", a.server);
         if (a.has_timer_period)
-                opt_kv(b, &o, "timer-period", "%u", a.timer_period_us);
+                qa_opt_kv(b, &o, "timer-period", "%u", a.timer_period_us);
         if (a.has_in_buffer)
-                opt_kv(b, &o, "in.buffer-length", "%u", a.in_buffer_us);
+                qa_opt_kv(b, &o, "in.buffer-length", "%u", a.in_buffer_us);
         if (a.has_out_buffer)
-                opt_kv(b, &o, "out.buffer-length", "%u", a.out_buffer_us);
+                qa_opt_kv(b, &o, "out.buffer-length", "%u", a.out_buffer_us);
         if (a.has_out_period)
-                opt_kv(b, &o, "out.period-length", "%u", a.out_period_us);
+                qa_opt_kv(b, &o, "out.period-length", "%u", a.out_period_us);
         if (a.has_out_frequency)
-                opt_kv(b, &o, "out.frequency", "%u", a.out_frequency);
+                qa_opt_kv(b, &o, "out.frequency", "%u", a.out_frequency);
         if (a.out_dev[0])
-                opt_kv_esc(b, &o, "out.dev", a.out_dev);
-        arg_opt(b, "-audiodev", &o);
+                qa_opt_kv_esc(b, &o, "out.dev", a.out_dev);
+        qa_arg_opt(b, "-audiodev", &o);
 
         switch (s->model) {
         case SOUND_AC97:
-                opt_begin(b, &o, "AC97");
-                opt_kv(b, &o, "id", "sound0");
-                opt_kv(b, &o, "audiodev", "snd0");
-                opt_kv(b, &o, "bus", "pcie.0");
-                opt_kv(b, &o, "addr", PCIE0_SOUND_ADDR);
-                arg_opt(b, "-device", &o);
+                qa_opt_begin(b, &o, "AC97");
+                qa_opt_kv(b, &o, "id", "sound0");
+                qa_opt_kv(b, &o, "audiodev", "snd0");
+                qa_opt_kv(b, &o, "bus", "pcie.0");
+                qa_opt_kv(b, &o, "addr", PCIE0_SOUND_ADDR);
+                qa_arg_opt(b, "-device", &o);
                 break;
         case SOUND_ICH9:
         case SOUND_ICH6:
-                opt_begin(b, &o, s->model == SOUND_ICH9 ? "ich9-intel-hda" : "intel-hda");
-                opt_kv(b, &o, "id", "sound0");
-                opt_kv(b, &o, "bus", "pcie.0");
-                opt_kv(b, &o, "addr", PCIE0_SOUND_ADDR);
-                arg_opt(b, "-device", &o);
+                qa_opt_begin(b, &o, s->model == SOUND_ICH9 ? "ich9-intel-hda" : "intel-hda");
+                qa_opt_kv(b, &o, "id", "sound0");
+                qa_opt_kv(b, &o, "bus", "pcie.0");
+                qa_opt_kv(b, &o, "addr", PCIE0_SOUND_ADDR);
+                qa_arg_opt(b, "-device", &o);
                 /* The HDA controller has no audio of its own: the codec
                  * carries the audiodev (libvirt: hda-duplex, cad=0). */
-                opt_begin(b, &o, "hda-duplex");
-                opt_kv(b, &o, "id", "sound0-codec0");
-                opt_kv(b, &o, "bus", "sound0.0");
-                opt_kv(b, &o, "cad", "0");
-                opt_kv(b, &o, "audiodev", "snd0");
-                arg_opt(b, "-device", &o);
+                qa_opt_begin(b, &o, "hda-duplex");
+                qa_opt_kv(b, &o, "id", "sound0-codec0");
+                qa_opt_kv(b, &o, "bus", "sound0.0");
+                qa_opt_kv(b, &o, "cad", "0");
+                qa_opt_kv(b, &o, "audiodev", "snd0");
+                qa_arg_opt(b, "-device", &o);
                 break;
         default:
                 return vl_error_set_at(e, EINVAL, NULL, 0, 0, "$.sound.model", "unknown sound model");
@@ -336,28 +337,28 @@ int qemu_argv_emit_spice(struct builder *b, const struct profile *p, const struc
         if (d->password_file[0]) {
                 /* password-secret= (QEMU 7.0) keeps the password off the
                  * command line, which /proc shows to every user. */
-                opt_begin(b, &o, "secret");
-                opt_kv(b, &o, "id", "spice-password");
-                opt_kv(b, &o, "format", "raw");
-                opt_kv_esc(b, &o, "file", d->password_file);
-                arg_opt(b, "-object", &o);
+                qa_opt_begin(b, &o, "secret");
+                qa_opt_kv(b, &o, "id", "spice-password");
+                qa_opt_kv(b, &o, "format", "raw");
+                qa_opt_kv_esc(b, &o, "file", d->password_file);
+                qa_arg_opt(b, "-object", &o);
         }
-        opt_begin(b, &o, NULL);
-        opt_kv(b, &o, "port", "%u", port);
-        opt_kv_esc(b, &o, "addr", d->listen[0] ? d->listen : "127.0.0.1");
+        qa_opt_begin(b, &o, NULL);
+        qa_opt_kv(b, &o, "port", "%u", port);
+        qa_opt_kv_esc(b, &o, "addr", d->listen[0] ? d->listen : "127.0.0.1");
         if (comp)
-                opt_kv(b, &o, "image-compression", "%s", comp);
+                qa_opt_kv(b, &o, "image-compression", "%s", comp);
         /* Without a password QEMU still expects one unless told otherwise:
          * every client would be refused. */
         if (d->password_file[0])
-                opt_kv(b, &o, "password-secret", "spice-password");
+                qa_opt_kv(b, &o, "password-secret", "spice-password");
         else
-                opt_kv(b, &o, "disable-ticketing", "on");
+                qa_opt_kv(b, &o, "disable-ticketing", "on");
         if (d->gl) {
-                opt_kv(b, &o, "gl", "on");
+                qa_opt_kv(b, &o, "gl", "on");
                 if (d->rendernode[0])
-                        opt_kv_esc(b, &o, "rendernode", d->rendernode);
+                        qa_opt_kv_esc(b, &o, "rendernode", d->rendernode);
         }
-        arg_opt(b, "-spice", &o);
+        qa_arg_opt(b, "-spice", &o);
         return 0;
 }

@@ -166,18 +166,18 @@ void qemu_argv_emit_root_ports(struct builder *b, const struct layout *l)
                 unsigned fn = (n - 1) % ROOT_PORTS_PER_SLOT;
                 struct opt o;
 
-                opt_begin(b, &o, "pcie-root-port");
-                opt_kv(b, &o, "id", "pci.%u", n);
-                opt_kv(b, &o, "chassis", "%u", n);
-                opt_kv(b, &o, "port", "0x%x", ROOT_PORT_FIRST_PORT + n - 1);
-                opt_kv(b, &o, "bus", "pcie.0");
+                qa_opt_begin(b, &o, "pcie-root-port");
+                qa_opt_kv(b, &o, "id", "pci.%u", n);
+                qa_opt_kv(b, &o, "chassis", "%u", n);
+                qa_opt_kv(b, &o, "port", "0x%x", ROOT_PORT_FIRST_PORT + n - 1);
+                qa_opt_kv(b, &o, "bus", "pcie.0");
                 if (fn)
-                        opt_kv(b, &o, "addr", "0x%x.0x%x", slot, fn);
+                        qa_opt_kv(b, &o, "addr", "0x%x.0x%x", slot, fn);
                 else
-                        opt_kv(b, &o, "addr", "0x%x", slot);
+                        qa_opt_kv(b, &o, "addr", "0x%x", slot);
                 if (fn == 0 && n < l->n_ports)
-                        opt_kv(b, &o, "multifunction", "on");
-                arg_opt(b, "-device", &o);
+                        qa_opt_kv(b, &o, "multifunction", "on");
+                qa_arg_opt(b, "-device", &o);
         }
 }
 
@@ -242,19 +242,19 @@ int qemu_argv_emit_hostdevs(struct builder *b, const struct profile *p, const st
                 r = qemu_argv_claim_id(b, hd.id, path, e);
                 if (r < 0)
                         return r;
-                opt_begin(b, &o, "vfio-pci");
-                opt_kv(b, &o, "host", "%s", hd.host);
-                opt_kv_esc(b, &o, "id", hd.id);
-                opt_port_addr(b, &o, hd.bus, hd.function);
+                qa_opt_begin(b, &o, "vfio-pci");
+                qa_opt_kv(b, &o, "host", "%s", hd.host);
+                qa_opt_kv_esc(b, &o, "id", hd.id);
+                qa_opt_port_addr(b, &o, hd.bus, hd.function);
                 if (hd.multifunction)
-                        opt_kv(b, &o, "multifunction", "on");
+                        qa_opt_kv(b, &o, "multifunction", "on");
                 if (hd.rombar >= 0)
-                        opt_kv(b, &o, "rombar", "%d", hd.rombar);
+                        qa_opt_kv(b, &o, "rombar", "%d", hd.rombar);
                 if (hd.romfile[0])
-                        opt_kv_esc(b, &o, "romfile", hd.romfile);
+                        qa_opt_kv_esc(b, &o, "romfile", hd.romfile);
                 if (hd.x_vga)
-                        opt_kv(b, &o, "x-vga", "on");
-                arg_opt(b, "-device", &o);
+                        qa_opt_kv(b, &o, "x-vga", "on");
+                qa_arg_opt(b, "-device", &o);
         }
         return 0;
 }
