@@ -4,24 +4,31 @@
 # e1000e / snd_hda_intel; `attach` puts it back at its profile address.
 #
 # The nested guest is SeaBIOS without an OS (a Linux L2 boots in minutes
-# under TCG-in-TCG): nobody answers an unplug request. So:
-#  1. native PCIe hot-plug (profile vmtest): the guest ignores the attention
-#     button; detach must fail after its --timeout, honestly: devices still
-#     with the VM, on vfio-pci, in its QOM; then quit gives them back.
+# under TCG-in-TCG): nobody answers an unplug request. So the case plays
+# the guest OS's part where one is needed, with exactly the register
+# accesses the guest's driver makes, and only after checking that the
+# launcher's request reached the guest; QEMU itself then unplugs the slot
+# and sends DEVICE_DELETED:
+#  1. native PCIe hot-plug (profile vmtest): first nobody answers — detach
+#     --timeout 3 must fail honestly: devices still with the VM, on
+#     vfio-pci, in its QOM; attach refused while pending. Then the case
+#     plays Linux pciehp after the attention button (Slot Status ABP set):
+#     slot power and power indicator off through Slot Control of root port
+#     00:02.0; the running launcher completes the pending detach by itself.
+#     attach puts the pair back (and the case powers the slot on, as pciehp
+#     does after a hot-add); quit gives it back.
 #  2. ACPI PCI hot-plug (profile vmhp, "pci_hotplug": "acpi"): the case
-#     plays the guest's part exactly as the guest's ACPI _EJ0 method of the
-#     slot does it — it writes the bus's BSEL (QOM acpi-pcihp-bsel) to the
-#     select register 0xcd0 and the slot bit to the eject register 0xcc8 —
-#     after checking that the launcher's device_del raised the slot's bit in
-#     the "down" register 0xcc4. QEMU itself then unplugs the slot and sends
-#     DEVICE_DELETED. Detach naming the audio function takes the GPU too
-#     (same group, same slot).
+#     plays the slot's ACPI _EJ0 method — the bus's BSEL (QOM
+#     acpi-pcihp-bsel) to the select register 0xcd0, the slot bit to the
+#     eject register 0xcc8 — after the launcher's device_del raised the
+#     slot's bit in the "down" register 0xcc4. Detach naming the audio
+#     function takes the GPU too (same group, same slot); attach by address.
 #  3. a detach whose guest answers late: --timeout 2 fails, the eject comes
 #     after, and the running launcher gives the devices back by itself.
 #  4. kill -9 of the launcher after a detach and an attach: recover finds
 #     the journal the attach wrote and gives the devices back.
-# 6 bind cycles (HDA binds: native quit 1, acpi detach 1, late detach 1,
-# quit 1, detach 1, recover 1).
+# 7 bind cycles (HDA binds: native late detach 1, native quit 1, acpi detach
+# 1, late detach 1, quit 1, detach 1, recover 1).
 need_vl
 
 # hp_eject NAME: play the guest's _EJ0 for slot 0 behind pci.1, once the
@@ -41,6 +48,47 @@ hp_eject() {
                 return 1
         fi
         qmp "$_s" "$(hmp "o /w 0xcd0 $_bsel")" "$(hmp 'o /w 0xcc8 0x1')" > "$VL_CASEDIR/eject.log" 2>&1
+}
+# The nested VM's config space through the legacy ports, as its OS would
+# read and write it. The vCPUs are paused around each access: the firmware
+# uses the same 0xcf8/0xcfc pair (see qmp_guest_poweroff in lib.sh).
+cfg_addr() { printf '0x%x' $(( 0x80000000 | ($1 << 16) | ($2 << 11) | ($3 << 8) | ($4 & 0xfc) )); }
+cfg_rd32() { # cfg_rd32 SOCK BUS DEV FN REG
+        qmp "$1" '{"execute":"stop"}' "$(hmp "o /w 0xcf8 $(cfg_addr $2 $3 $4 $5)")" "$(hmp 'i /w 0xcfc')" \
+                '{"execute":"cont"}' 2>/dev/null | sed -n 's/.*portl\[0x0cfc\] = \(0x[0-9a-f]*\).*/\1/p'
+}
+cfg_wr16() { # cfg_wr16 SOCK BUS DEV FN REG VALUE (REG 2-aligned)
+        qmp "$1" '{"execute":"stop"}' "$(hmp "o /w 0xcf8 $(cfg_addr $2 $3 $4 $5)")" \
+                "$(hmp "o /h $(printf '0x%x' $(( 0xcfc + ($5 & 2) ))) $6")" '{"execute":"cont"}' > /dev/null 2>&1
+}
+# pciehp_poweroff NAME: the part of Linux's pciehp after the attention
+# button (it waits 5 s for a cancel first): power the slot of root port
+# pci.1 (00:02.0 in the nested VM) off — Slot Control power controller off,
+# power indicator off — once the button's event (Slot Status ABP) is there.
+_abp() { _st=$(cfg_rd32 "$1" 0 2 0 $(( $2 + 0x18 ))); [ -n "$_st" ] && [ $(( (_st >> 16) & 1 )) = 1 ]; }
+pciehp_poweroff() {
+        _s=$(qmp_sock "$1")
+        _cap=$(( $(cfg_rd32 "$_s" 0 2 0 0x34) & 0xff ))
+        _exp=
+        while [ "$_cap" -ne 0 ]; do
+                _v=$(cfg_rd32 "$_s" 0 2 0 $_cap)
+                [ $(( _v & 0xff )) = 16 ] && { _exp=$_cap; break; }
+                _cap=$(( (_v >> 8) & 0xff ))
+        done
+        if [ -z "$_exp" ]; then fail "no PCIe capability on root port 00:02.0"; return 1; fi
+        if ! wait_for 20 _abp "$_s" "$_exp"; then
+                fail "no attention-button event on pci.1's slot (no device_del?)"
+                return 1
+        fi
+        _ctl=$(( $(cfg_rd32 "$_s" 0 2 0 $(( _exp + 0x18 ))) & 0xffff ))
+        cfg_wr16 "$_s" 0 2 0 $(( _exp + 0x18 )) $(printf '0x%x' $(( _ctl | 0x0700 )))
+}
+# pciehp_poweron NAME: after a hot-add, what pciehp does: slot power and
+# its indicator on.
+pciehp_poweron() {
+        _s=$(qmp_sock "$1")
+        _ctl=$(( $(cfg_rd32 "$_s" 0 2 0 $(( _exp + 0x18 ))) & 0xffff ))
+        cfg_wr16 "$_s" 0 2 0 $(( _exp + 0x18 )) $(printf '0x%x' $(( (_ctl & ~0x0700) | 0x0100 )))
 }
 detached_ok() { # detached_ok WHEN NAME: back home while the VM runs on
         if wait_for 10 at_home && wait_for 5 no_vfio_nodes; then
@@ -74,8 +122,25 @@ check "it says the detach is pending" grep -q "still pending" "$VL_CASEDIR/attac
 vl_out "$VL_CASEDIR/detach-bad.out" detach vmtest nosuch
 rc=$?
 check "detach of an unknown device exits 1 with a clear line (rc=$rc)" sh -c "test $rc = 1 && grep -q '\"nosuch\" is no hostdev of VM \"vmtest\"' '$VL_CASEDIR/detach-bad.out'"
+# The guest's pciehp answers at last: QEMU unplugs the slot, and the
+# running launcher finishes the pending detach by itself.
+pciehp_poweroff vmtest
+if wait_for 15 at_home; then
+        pass "native: the slot powered off late: the launcher gave both back"
+else
+        fail "native: devices not given back after the slot power-off: $(state)"
+fi
+check "native: the launcher logged the late completion" wait_for 5 grep -q "a pending detach completed: ok:" "$VL_CASEDIR/vmtest.out"
+detached_ok "native, after the power-off" vmtest
+vl_out "$VL_CASEDIR/attach-native.out" attach vmtest gpu
+rc=$?
+check "native: attach exits 0 (rc=$rc)" test $rc = 0
+pciehp_poweron vmtest
+expect_on_vfio "native: after attach" $DEVS
+expect_l2_hosts "$(qmp_sock vmtest)" $DEVS
+check "native: nested QEMU holds /dev/vfio/$(group_of "$DEV0") again" l2_holds "$(l2_pids)" "$(group_of "$DEV0")"
 if qmp_or_fail vmtest quit quit; then expect_exit "QMP quit" 30 0; else vm_abort vmtest; fi
-expect_home "after quit with a pending detach"
+expect_home "after quit"
 expect_no_journal vmtest
 
 # ---- 2. ACPI hot-plug: detach, attach -------------------------------------
