@@ -216,9 +216,8 @@ static int plan_checks_usage(const struct bind_env *env, const struct profile *p
 
 static int plan_check_journals(const struct bind_env *env, struct bind_plan *plan, struct vl_error *e)
 {
-        pid_t self = getpid();
-
         _cleanup_free_ struct journal_listing *list = NULL;
+        pid_t self = getpid();
         size_t n = 0;
         int r;
 
@@ -229,6 +228,7 @@ static int plan_check_journals(const struct bind_env *env, struct bind_plan *pla
                 struct journal_listing *l = &list[i];
                 struct journal *j = &l->journal;
                 char msg[sizeof(l->error.msg) + 300];
+                bool own;
 
                 if (l->load_error == -EACCES) {
                         /* Not root (`vfio-launch print` as a user): the run
@@ -246,20 +246,10 @@ static int plan_check_journals(const struct bind_env *env, struct bind_plan *pla
                                             "is active, inspect and remove %s/%s",
                                             l->name, msg, l->name, env->run_dir, l->name);
                 }
-                if (strcmp(j->name, plan->name) == 0 && plan->extend && j->launcher_pid == self) {
-                        /* Our own run (a live attach): its devices must not
-                         * be planned twice. */
-                        for (unsigned k = 0; k < j->n_devices; k++)
-                                for (unsigned m = 0; m < plan->n_devices; m++)
-                                        if (pci_addr_equal(&j->devices[k].addr, &plan->devices[m].dev.addr)) {
-                                                char a[PCI_ADDR_STRLEN];
-                                                return vl_error_set(e, EBUSY, "%s is still assigned to VM \"%s\"",
-                                                                    pci_addr_format(&j->devices[k].addr, a),
-                                                                    plan->name);
-                                        }
-                        continue;
-                }
-                if (strcmp(j->name, plan->name) == 0) {
+                /* Our own run, planning a live attach: only its devices
+                 * must not be planned twice (the overlap check below). */
+                own = strcmp(j->name, plan->name) == 0 && plan->extend && j->launcher_pid == self;
+                if (strcmp(j->name, plan->name) == 0 && !own) {
                         if (l->alive)
                                 return vl_error_set(e, EBUSY, "VM \"%s\" is already running (launcher pid %d)",
                                                     plan->name, (int) j->launcher_pid);
@@ -274,6 +264,9 @@ static int plan_check_journals(const struct bind_env *env, struct bind_plan *pla
                                 if (!pci_addr_equal(&j->devices[k].addr, &plan->devices[m].dev.addr))
                                         continue;
                                 pci_addr_format(&j->devices[k].addr, a);
+                                if (own)
+                                        return vl_error_set(e, EBUSY, "%s is still assigned to VM \"%s\"", a,
+                                                            plan->name);
                                 if (l->alive)
                                         return vl_error_set(e, EBUSY,
                                                             "%s is in use by VM \"%s\" (launcher pid %d): stop that "

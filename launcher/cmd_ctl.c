@@ -144,6 +144,16 @@ int cmd_list(int argc, char **argv)
  * its time, QEMU its release, and the host drivers their probes. */
 #define HOTPLUG_REPLY_MARGIN_MS 60000
 
+/* DEVICE travels as one word of the control request: the supervisor
+ * resolves it (an id or an address), this only keeps the request parseable. */
+static bool device_arg_ok(const char *verb, const char *arg)
+{
+        if (arg[0] && strlen(arg) < PROFILE_STR_MAX && !strpbrk(arg, " \t\n"))
+                return true;
+        cli_log_error("%s: \"%s\" is not a device id or address", verb, arg);
+        return false;
+}
+
 static int hotplug_reply(const char *buf)
 {
         if (strncmp(buf, "ok: ", 4) == 0) {
@@ -200,10 +210,8 @@ int cmd_detach(int argc, char **argv)
                 cli_log_error("detach: expected NAME and DEVICE (see 'vfio-launch detach --help')");
                 return EXIT_INVALID;
         }
-        if (strlen(argv[optind + 1]) >= PROFILE_STR_MAX || strchr(argv[optind + 1], ' ')) {
-                cli_log_error("detach: \"%s\" is not a device id or address", argv[optind + 1]);
+        if (!device_arg_ok("detach", argv[optind + 1]))
                 return EXIT_INVALID;
-        }
         (void) snprintf(cmd, sizeof(cmd), "detach %u %s", timeout_s * 1000u, argv[optind + 1]);
         cli_log("%s: asking the guest to release %s (up to %u s)", argv[optind], argv[optind + 1], timeout_s);
         if (request_timeout(argv[optind], cmd, buf, sizeof(buf), (int) (timeout_s * 1000u) + HOTPLUG_REPLY_MARGIN_MS) < 0)
@@ -232,10 +240,8 @@ int cmd_attach(int argc, char **argv)
                 cli_log_error("attach: expected NAME and DEVICE (see 'vfio-launch attach --help')");
                 return EXIT_INVALID;
         }
-        if (strlen(argv[2]) >= PROFILE_STR_MAX || strchr(argv[2], ' ')) {
-                cli_log_error("attach: \"%s\" is not a device id or address", argv[2]);
+        if (!device_arg_ok("attach", argv[2]))
                 return EXIT_INVALID;
-        }
         (void) snprintf(cmd, sizeof(cmd), "attach %s", argv[2]);
         if (request_timeout(argv[1], cmd, buf, sizeof(buf), HOTPLUG_REPLY_MARGIN_MS) < 0)
                 return EXIT_FAILURE_RUN;

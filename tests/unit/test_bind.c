@@ -1004,23 +1004,33 @@ static void test_env_defaults(void **state)
         assert_string_equal(bind_action_to_string(BIND_ACTION_SKIP_BRIDGE), "skip-bridge");
 }
 
-/* Live detach / attach: two groups (the GPU pair in 12, a NIC in 13). The
- * pair goes back to the host while the NIC stays with the run, then comes
- * back in a subset plan that extends the same journal. */
-static void test_give_back_and_extend(void **state)
+/* A run of the GPU pair (group 12) and a NIC (group 13), all on vfio-pci,
+ * the host snapshot taken before. */
+static void start_pair_and_nic(struct fixture *f)
 {
-        struct fixture *f = *state;
-        struct bind_plan *plan, *sub;
-        struct journal j;
+        struct bind_plan *plan;
         struct vl_error e = {};
-        bool only[PROFILE_HOSTDEVS_MAX] = { true, true, false };
-        const int g12 = 12;
 
         add_hostdev(&f->p, "0000:02:00.0");
         take_snapshot(f);
         plan = plan_ok(f);
         assert_int_equal(bind_apply(&f->env, plan, RUN_UID, RUN_GID, &e), 0);
         bind_plan_free(plan);
+}
+
+/* Live detach / attach: two groups (the GPU pair in 12, a NIC in 13). The
+ * pair goes back to the host while the NIC stays with the run, then comes
+ * back in a subset plan that extends the same journal. */
+static void test_give_back_and_extend(void **state)
+{
+        struct fixture *f = *state;
+        struct bind_plan *sub;
+        struct journal j;
+        struct vl_error e = {};
+        bool only[PROFILE_HOSTDEVS_MAX] = { true, true, false };
+        const int g12 = 12;
+
+        start_pair_and_nic(f);
 
         /* A subset of devices still assigned is refused, host untouched. */
         assert_int_equal(bind_plan_new_subset(&f->env, &f->p, only, &sub, &e), -EBUSY);
@@ -1058,17 +1068,13 @@ static void test_give_back_and_extend(void **state)
 static void test_extend_failure_keeps_others(void **state)
 {
         struct fixture *f = *state;
-        struct bind_plan *plan, *sub;
+        struct bind_plan *sub;
         struct journal j;
         struct vl_error e = {};
         bool only[PROFILE_HOSTDEVS_MAX] = { true, true, false };
         const int g12 = 12;
 
-        add_hostdev(&f->p, "0000:02:00.0");
-        take_snapshot(f);
-        plan = plan_ok(f);
-        assert_int_equal(bind_apply(&f->env, plan, RUN_UID, RUN_GID, &e), 0);
-        bind_plan_free(plan);
+        start_pair_and_nic(f);
         assert_int_equal(bind_give_back_groups(&f->env, "win10", &g12, 1, &e), 0);
 
         assert_int_equal(bind_plan_new_subset(&f->env, &f->p, only, &sub, &e), 0);
