@@ -78,7 +78,7 @@ static void print_memory(const struct cli_prepared *c)
         }
         printf("# memory: %llu MiB on %s hugepages in %s (QEMU's mem-path; prealloc %s)\n",
                (unsigned long long) c->p->memory_mib, size, c->rt.mem_path, h->prealloc ? "on" : "off");
-        hugepages_env_init(&env);
+        hugepages_env_init(&env, NULL);
         if (hugepages_plan(&env, c->p, &plan, &err) < 0) {
                 vl_error_format(&err, line, sizeof(line));
                 printf("# hugepages: a run would refuse: %s\n", line);

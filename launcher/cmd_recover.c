@@ -111,10 +111,7 @@ int cmd_recover(int argc, char **argv)
         bind_env_init(&env);
         nenv = (struct net_env) { .sysfs_root = env.sysfs_root, .dev_root = env.dev_root,
                                   .proc_root = env.proc_root, .run_dir = env.run_dir };
-        hugepages_env_init(&henv);
-        henv.sysfs_root = env.sysfs_root;
-        henv.proc_root = env.proc_root;
-        henv.run_dir = env.run_dir;
+        hugepages_env_init(&henv, &env);
         if (journal_list(env.run_dir, env.proc_root, &list, &n, &err) < 0) {
                 cli_print_error(&err);
                 return EXIT_FAILURE_RUN;

@@ -244,10 +244,7 @@ int cmd_run(int argc, char **argv)
         if (r >= 0)
                 r = net_check(c.p, env.sysfs_root, &err);
         /* hugetlbfs mount and free pages: refused here, before any change. */
-        hugepages_env_init(&henv);
-        henv.sysfs_root = env.sysfs_root;
-        henv.proc_root = env.proc_root;
-        henv.run_dir = env.run_dir;
+        hugepages_env_init(&henv, &env);
         if (r >= 0 && c.p->hugepages.enabled)
                 r = hugepages_plan(&henv, c.p, &hplan, &err);
         if (r < 0) {

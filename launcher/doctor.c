@@ -661,10 +661,7 @@ static void check_memory(const struct doctor_env *env, const struct profile *p, 
                 struct vl_error e = {};
                 const char *size = profile_hugepage_size_to_string(p->hugepages.size);
 
-                hugepages_env_init(&henv);
-                henv.sysfs_root = env->bind.sysfs_root;
-                henv.proc_root = env->bind.proc_root;
-                henv.run_dir = env->bind.run_dir;
+                hugepages_env_init(&henv, &env->bind);
                 if (hugepages_plan(&henv, p, &plan, &e) < 0)
                         add(rep, "hugepages", DOCTOR_FAIL, "Hugepages", "see the evidence", "%s%s%s", e.path,
                             e.path[0] ? ": " : "", e.msg);

@@ -23,12 +23,12 @@
 #define POOL_DIR "kernel/mm/hugepages/hugepages-%" PRIu64 "kB"
 #define WRITE_TIMEOUT_MS 30000
 
-void hugepages_env_init(struct hugepages_env *env)
+void hugepages_env_init(struct hugepages_env *env, const struct bind_env *roots)
 {
         *env = (struct hugepages_env) {
-                .sysfs_root = "/sys",
-                .proc_root = "/proc",
-                .run_dir = JOURNAL_DEFAULT_RUN_DIR,
+                .sysfs_root = roots ? roots->sysfs_root : "/sys",
+                .proc_root = roots ? roots->proc_root : "/proc",
+                .run_dir = roots ? roots->run_dir : JOURNAL_DEFAULT_RUN_DIR,
                 .write_timeout_ms = WRITE_TIMEOUT_MS,
         };
 }

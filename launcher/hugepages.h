@@ -41,6 +41,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "bind.h"
 #include "error.h"
 #include "profile.h"
 
@@ -59,8 +60,10 @@ struct hugepages_env {
         void *userdata;
 };
 
-/* The installed binary's settings (the values in the comments above). */
-void hugepages_env_init(struct hugepages_env *env);
+/* The installed binary's settings (the values in the comments above), with
+ * the sysfs, proc and run roots of roots (the run's bind environment, so
+ * both modules see the same host); roots NULL: the installed defaults. */
+void hugepages_env_init(struct hugepages_env *env, const struct bind_env *roots);
 
 /* One pool (one page size), as SYSFS/kernel/mm/hugepages/hugepages-NkB says. */
 struct hugepages_pool {

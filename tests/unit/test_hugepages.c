@@ -208,7 +208,7 @@ static int setup(void **state)
         assert_non_null(f);
         f->fs = fakesys_new();
         f->m = (struct model) { .fs = f->fs, .capacity = 1000 };
-        hugepages_env_init(&f->env);
+        hugepages_env_init(&f->env, NULL);
         f->env.sysfs_root = fakesys_sys(f->fs);
         f->env.proc_root = fakesys_proc(f->fs);
         f->env.run_dir = fakesys_run(f->fs);
