@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "fakesys.h"
-#include "sysfs.h"
+#include "host/sysfs.h"
 
 #define MAX_DEVICES 64
 #define MAX_DRIVERS 32

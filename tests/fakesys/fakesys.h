@@ -31,7 +31,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "bind.h"
+#include "host/bind.h"
 
 struct fakesys;
 

@@ -15,8 +15,8 @@
 #include <cmocka.h>
 
 #include "fakesys.h"
-#include "journal.h"
-#include "net.h"
+#include "host/journal.h"
+#include "host/net.h"
 
 struct ctx {
         struct fakesys *fs;

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "audio.h"
+#include "qemu/audio.h"
 
 static const struct qemu_version v72 = { 7, 2, 0 }, v81 = { 8, 1, 0 }, v80 = { 8, 0, 4 };
 

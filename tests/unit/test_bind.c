@@ -23,9 +23,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "bind.h"
+#include "host/bind.h"
 #include "fakesys.h"
-#include "sysfs.h"
+#include "host/sysfs.h"
 
 #define GPU "0000:01:00.0"
 #define AUDIO "0000:01:00.1"

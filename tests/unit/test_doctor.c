@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "doctor.h"
+#include "report/doctor.h"
 #include "fakesys.h"
 
 #define GPU "0000:01:00.0"

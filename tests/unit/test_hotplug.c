@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "fakesys.h"
-#include "hotplug.h"
+#include "run/hotplug.h"
 
 struct fixture {
         struct fakesys *fs;

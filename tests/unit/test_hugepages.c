@@ -33,8 +33,8 @@
 #include <cmocka.h>
 
 #include "fakesys.h"
-#include "hugepages.h"
-#include "journal.h"
+#include "host/hugepages.h"
+#include "host/journal.h"
 
 #define POOL "kernel/mm/hugepages/hugepages-2048kB"
 

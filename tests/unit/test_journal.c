@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "fakesys.h"
-#include "journal.h"
+#include "host/journal.h"
 
 static int setup(void **state)
 {

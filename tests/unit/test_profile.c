@@ -18,9 +18,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "json_pos.h"
-#include "profile.h"
-#include "profile_json.h"
+#include "profile/json_pos.h"
+#include "profile/profile.h"
+#include "profile/profile_json.h"
 
 /* CMake compiles sources by absolute path: the tree is found from here. */
 static void source_path(char *buf, size_t size, const char *rel)

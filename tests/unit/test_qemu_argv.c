@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "qemu_argv.h"
+#include "qemu/qemu_argv.h"
 
 static void copy(char *dst, size_t size, const char *src)
 {

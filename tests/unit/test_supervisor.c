@@ -24,7 +24,7 @@
 #include <cmocka.h>
 
 #include "qmp.h"
-#include "supervisor.h"
+#include "run/supervisor.h"
 
 #define QEMU "/usr/bin/qemu-system-x86_64"
 
