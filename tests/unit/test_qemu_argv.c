@@ -53,7 +53,8 @@ static void hostdev(struct profile *p, const char *host, unsigned bus, unsigned 
         h->guest.function = fn;
 }
 
-/* The reference machine of shared/seed (win10). */
+/* The reference machine (profiles/win10.json), built in code; "seed" in this
+ * file's names means that machine. */
 static struct profile *seed(void)
 {
         struct profile *p = test_calloc(1, sizeof(*p));

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# hugepages (issue 6): guest RAM on hugetlbfs, "reserve": true, with the GPU
+# hugepages: guest RAM on hugetlbfs, "reserve": true, with the GPU
 # pair passed through (VFIO pins the hugepage-backed RAM). L1 boots with an
 # empty 2M pool; the case mounts hugetlbfs where the chroot sees
 # /dev/hugepages (the profile's default path) and unmounts it at the end.
