@@ -19,14 +19,6 @@ void cpuset_add(struct cpuset *c, unsigned cpu)
                 c->bits[cpu / 64] |= UINT64_C(1) << (cpu % 64);
 }
 
-bool cpuset_empty(const struct cpuset *c)
-{
-        for (size_t i = 0; i < CPUSET_MAX / 64; i++)
-                if (c->bits[i])
-                        return false;
-        return true;
-}
-
 unsigned cpuset_count(const struct cpuset *c)
 {
         unsigned n = 0;

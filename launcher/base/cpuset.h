@@ -24,7 +24,6 @@ int cpuset_format(const struct cpuset *c, char *buf, size_t size);
 
 bool cpuset_has(const struct cpuset *c, unsigned cpu);
 void cpuset_add(struct cpuset *c, unsigned cpu);
-bool cpuset_empty(const struct cpuset *c);
 unsigned cpuset_count(const struct cpuset *c);
 /* The first CPU in a that is not in b, or -1. */
 int cpuset_first_missing(const struct cpuset *a, const struct cpuset *b);

@@ -70,6 +70,21 @@ void vl_error_prefix(struct vl_error *e, const char *fmt, ...)
         copy_str(e->msg + n, room + 1, old);
 }
 
+void vl_error_append(struct vl_error *e, const char *fmt, ...)
+{
+        size_t n;
+        va_list ap;
+
+        if (!e)
+                return;
+        n = strnlen(e->msg, sizeof(e->msg));
+        if (n >= sizeof(e->msg) - 1)
+                return;
+        va_start(ap, fmt);
+        (void) vsnprintf(e->msg + n, sizeof(e->msg) - n, fmt, ap);
+        va_end(ap);
+}
+
 void vl_error_format(const struct vl_error *e, char *buf, size_t size)
 {
         size_t off = 0;
@@ -114,4 +129,15 @@ void vl_warn(struct vl_warnings *w, const char *fmt, ...)
         (void) vsnprintf(w->msg[w->n], sizeof(w->msg[0]), fmt, ap);
         va_end(ap);
         w->n++;
+}
+
+const char *vl_strerror_name(int err, char *buf, size_t size)
+{
+        const char *name;
+
+        if (err < 0)
+                err = -err;
+        name = strerrorname_np(err);
+        (void) snprintf(buf, size, "%s (%s)", name ? name : "E?", strerror(err));
+        return buf;
 }

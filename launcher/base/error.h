@@ -37,8 +37,16 @@ int vl_error_set_at(struct vl_error *e, int err, const char *file, int line, int
 /* Prepend context to an already filled message: "while X: <old message>". */
 void vl_error_prefix(struct vl_error *e, const char *fmt, ...) _printf_(2, 3);
 
+/* Append to an already filled message (cut when it does not fit): "; and
+ * what else happened". */
+void vl_error_append(struct vl_error *e, const char *fmt, ...) _printf_(2, 3);
+
 /* "file:line:col: path: msg" into buf (always NUL-terminated). */
 void vl_error_format(const struct vl_error *e, char *buf, size_t size);
+
+/* "EBUSY (Device or resource busy)" for a positive or negative errno, in buf;
+ * returns buf. For messages where the errno's name helps (sysfs writes). */
+const char *vl_strerror_name(int err, char *buf, size_t size);
 
 /* Warnings collected by validation and the argv builder, printed by the CLI
  * as "vfio-launch: warning: ...". Extra warnings beyond the capacity are

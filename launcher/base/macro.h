@@ -39,6 +39,13 @@ static inline void fclosep(FILE **f)
                 (void) fclose(*f);
 }
 
+/* Close fd if it is one, keeping errno; returns -EBADF for `fd = safe_close(fd)`. */
+static inline int safe_close(int fd)
+{
+        closep(&fd);
+        return -EBADF;
+}
+
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
@@ -64,3 +71,6 @@ static inline void fclosep(FILE **f)
                 int _n = snprintf((buf), (size), __VA_ARGS__);                 \
                 (_n < 0 || (size_t) _n >= (size)) ? -ENAMETOOLONG : 0;         \
         })
+
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)

@@ -20,6 +20,8 @@ int cli_prepare(const char *profile_path, bool dry_run, struct cli_prepared *c)
         int r;
 
         memset(c, 0, sizeof(*c));
+        host_roots_init(&c->roots);
+        host_env_init(&c->hostenv, &c->roots);
         c->p = calloc(1, sizeof(*c->p));
         if (!c->p) {
                 cli_log_error("out of memory");
@@ -31,7 +33,7 @@ int cli_prepare(const char *profile_path, bool dry_run, struct cli_prepared *c)
         }
 
         /* CPU placement against this host's CPUs (read-only). */
-        r = pin_check(c->p, "/sys", &err, &c->warn);
+        r = pin_check(c->p, c->roots.sysfs, &err, &c->warn);
         if (r < 0) {
                 snprintf(err.file, sizeof(err.file), "%s", profile_path);
                 cli_print_error(&err);

@@ -8,12 +8,17 @@
 
 #include <stdbool.h>
 
+#include "base/roots.h"
+#include "host/undo.h"
 #include "qemu/hostinfo.h"
 #include "profile/profile.h"
 #include "qemu/qemu_argv.h"
 #include "host/runas.h"
 
+/* Not to be copied: hostenv points at roots. */
 struct cli_prepared {
+        struct host_roots roots;       /* the installed binary's (host_roots_init()) */
+        struct host_env hostenv;       /* on roots */
         struct profile *p;
         struct hostinfo host;
         struct runas user;

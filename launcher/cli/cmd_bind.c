@@ -10,64 +10,46 @@
  * never undoes a binding the user asked for.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "base/roots.h"
 #include "host/bind.h"
 #include "cli/cli.h"
 #include "host/journal.h"
-#include "profile/profile_json.h"
 #include "host/rundir.h"
+#include "host/undo.h"
 
 #define BIND_RUN_DIR "/run/vfio-launch-bound"
 
-static int usage(const char *verb)
+static void bind_help(void)
 {
-        if (strcmp(verb, "bind") == 0)
-                printf("Usage: vfio-launch bind PROFILE\n"
-                       "\n"
-                       "Move the profile's PCI devices (and the rest of their IOMMU groups, as\n"
-                       "the profile allows) to vfio-pci and leave them there, e.g. at boot before\n"
-                       "the display manager takes the GPU (vfio-launch-bind@.service). The\n"
-                       "original drivers are recorded; 'vfio-launch unbind PROFILE' gives the\n"
-                       "devices back. A later run of the VM uses them as they are.\n");
-        else
-                printf("Usage: vfio-launch unbind PROFILE\n"
-                       "\n"
-                       "Give back the devices that 'vfio-launch bind PROFILE' moved to vfio-pci,\n"
-                       "each to the driver it had before. Refused while a VM uses them.\n");
-        return EXIT_OK;
+        printf("Usage: vfio-launch bind PROFILE\n"
+               "\n"
+               "Move the profile's PCI devices (and the rest of their IOMMU groups, as\n"
+               "the profile allows) to vfio-pci and leave them there, e.g. at boot before\n"
+               "the display manager takes the GPU (vfio-launch-bind@.service). The\n"
+               "original drivers are recorded; 'vfio-launch unbind PROFILE' gives the\n"
+               "devices back. A later run of the VM uses them as they are.\n");
 }
 
-static int load(const char *path, struct profile **ret)
+static void unbind_help(void)
 {
-        struct vl_error err = {};
-        struct vl_warnings warn = {};
-        struct profile *p = malloc(sizeof(*p));
-
-        if (!p) {
-                cli_log_error("out of memory");
-                return EXIT_FAILURE_RUN;
-        }
-        if (profile_load(path, p, &err, &warn) < 0) {
-                cli_print_error(&err);
-                free(p);
-                return EXIT_INVALID;
-        }
-        *ret = p;
-        return EXIT_OK;
+        printf("Usage: vfio-launch unbind PROFILE\n"
+               "\n"
+               "Give back the devices that 'vfio-launch bind PROFILE' moved to vfio-pci,\n"
+               "each to the driver it had before. Refused while a VM uses them.\n");
 }
 
 /* Is any device of the bound journal in use by a live run? */
-static int check_not_in_use(const struct bind_env *env, const struct journal *bound,
+static int check_not_in_use(const struct host_roots *roots, const struct journal *bound,
                             struct vl_error *e)
 {
         _cleanup_free_ struct journal_listing *list = NULL;
         size_t n = 0;
-        int r = journal_list(env->run_dir, env->proc_root, &list, &n, e);
+        int r = journal_list(roots, &list, &n, e);
 
         if (r < 0)
                 return r;
@@ -91,33 +73,28 @@ static int check_not_in_use(const struct bind_env *env, const struct journal *bo
 
 int cmd_bind(int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                {},
+        static const struct cli_command bind_cmd = {
+                .name = "bind", .help = bind_help, .min_operands = 1, .max_operands = 1,
+                .operands = "one PROFILE argument",
+        };
+        static const struct cli_command unbind_cmd = {
+                .name = "unbind", .help = unbind_help, .min_operands = 1, .max_operands = 1,
+                .operands = "one PROFILE argument",
         };
         _cleanup_bind_plan_ struct bind_plan *plan = NULL;
         _cleanup_free_ struct profile *p = NULL;
         _cleanup_free_ struct journal *bound = NULL;
         bool unbind = strcmp(argv[0], "unbind") == 0;
-        struct bind_env env;
+        struct host_roots roots, bound_roots;
+        struct host_env runs, kept;
         struct vl_error err = {};
         pid_t holder;
-        int opt, r, lock;
+        int first, r, lock;
 
-        while ((opt = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
-                switch (opt) {
-                case 'h':
-                        return usage(argv[0]);
-                default:
-                        return EXIT_INVALID;
-                }
-        }
-        if (argc - optind != 1) {
-                cli_log_error("%s: expected one PROFILE argument (see 'vfio-launch %s --help')",
-                              argv[0], argv[0]);
-                return EXIT_INVALID;
-        }
-        r = load(argv[optind], &p);
+        r = cli_parse(unbind ? &unbind_cmd : &bind_cmd, argc, argv, NULL, NULL, &first);
+        if (r != CLI_PARSED)
+                return r;
+        r = cli_load_profile(argv[first], false, &p);
         if (r != EXIT_OK)
                 return r;
         if (geteuid() != 0) {
@@ -125,7 +102,13 @@ int cmd_bind(int argc, char **argv)
                 return EXIT_FAILURE_RUN;
         }
 
-        bind_env_init(&env);
+        /* The runs' journals (to check against), and this command's own,
+         * kept where runs and `recover` do not look. */
+        host_roots_init(&roots);
+        bound_roots = roots;
+        bound_roots.run = BIND_RUN_DIR;
+        host_env_init(&runs, &roots);
+        host_env_init(&kept, &bound_roots);
         /* One bind/unbind of a VM at a time; a run of it uses the other
          * lock folder and the journals tell each other's devices apart. */
         lock = rundir_lock(BIND_RUN_DIR, p->name, &holder, &err);
@@ -140,7 +123,7 @@ int cmd_bind(int argc, char **argv)
                         r = -ENOMEM;
                         vl_error_set(&err, ENOMEM, "out of memory");
                 } else {
-                        r = journal_load(BIND_RUN_DIR, p->name, bound, &err);
+                        r = journal_load(&bound_roots, p->name, bound, &err);
                         if (r == -ENOENT) {
                                 cli_log("%s: nothing to give back (not bound by 'vfio-launch bind')",
                                         p->name);
@@ -149,11 +132,9 @@ int cmd_bind(int argc, char **argv)
                         }
                 }
                 if (r >= 0)
-                        r = check_not_in_use(&env, bound, &err);
-                if (r >= 0) {
-                        env.run_dir = BIND_RUN_DIR;
-                        r = bind_undo_journal(&env, p->name, &err);
-                }
+                        r = check_not_in_use(&roots, bound, &err);
+                if (r >= 0)
+                        r = host_undo(&kept, p->name, &err, NULL);
                 if (r < 0)
                         cli_print_error(&err);
                 else
@@ -163,12 +144,11 @@ int cmd_bind(int argc, char **argv)
         }
 
         /* The plan checks the live runs' journals for these devices... */
-        r = bind_plan_new(&env, p, &plan, &err);
+        r = bind_plan_new(&runs.bind, p, &plan, &err);
         if (r >= 0) {
                 /* ...and the journal goes where runs and `recover` do not look. */
-                env.run_dir = BIND_RUN_DIR;
                 cli_print_warnings(&plan->warnings);
-                r = bind_apply(&env, plan, 0, 0, &err);
+                r = bind_apply(&kept.bind, plan, 0, 0, &err);
         }
         if (r < 0) {
                 cli_print_error(&err);

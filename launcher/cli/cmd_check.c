@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* `vfio-launch check PROFILE`: load and validate a profile, touch nothing. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cli/cli.h"
-#include "profile/profile_json.h"
 
 static void help(void)
 {
@@ -18,38 +16,19 @@ static void help(void)
 
 int cmd_check(int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                {},
+        static const struct cli_command cmd = {
+                .name = "check", .help = help, .min_operands = 1, .max_operands = 1,
+                .operands = "one PROFILE argument",
         };
-        struct vl_error err = {};
-        struct vl_warnings warn = {};
         _cleanup_free_ struct profile *p = NULL;
-        int c;
+        int first, r;
 
-        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
-                switch (c) {
-                case 'h':
-                        help();
-                        return EXIT_OK;
-                default:
-                        return EXIT_INVALID;
-                }
-        }
-        if (argc - optind != 1) {
-                cli_log_error("check: expected one PROFILE argument (see 'vfio-launch check --help')");
-                return EXIT_INVALID;
-        }
-        p = malloc(sizeof(*p));
-        if (!p) {
-                cli_log_error("out of memory");
-                return EXIT_FAILURE_RUN;
-        }
-        if (profile_load(argv[optind], p, &err, &warn) < 0) {
-                cli_print_error(&err);
-                return EXIT_INVALID;
-        }
-        cli_print_warnings(&warn);
-        printf("%s: profile \"%s\" is valid\n", argv[optind], p->name);
+        r = cli_parse(&cmd, argc, argv, NULL, NULL, &first);
+        if (r != CLI_PARSED)
+                return r;
+        r = cli_load_profile(argv[first], true, &p);
+        if (r != EXIT_OK)
+                return r;
+        printf("%s: profile \"%s\" is valid\n", argv[first], p->name);
         return EXIT_OK;
 }

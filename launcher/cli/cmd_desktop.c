@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -18,14 +17,13 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "profile/profile_json.h"
 
 #ifndef VL_BINDIR
 #define VL_BINDIR "/usr/bin"
 #endif
 #define VL_INSTALLED_BINARY VL_BINDIR "/vfio-launch"
 
-static int usage(void)
+static void usage(void)
 {
         printf("Usage: vfio-launch desktop [--output DIR] PROFILE\n"
                "\n"
@@ -33,7 +31,6 @@ static int usage(void)
                "through pkexec (" VL_INSTALLED_BINARY " run PROFILE), with a \"Stop VM\"\n"
                "action. DIR defaults to ~/.local/share/applications of the invoking user\n"
                "(the user behind sudo when run through it).\n");
-        return EXIT_OK;
 }
 
 /* The Exec key's quoting (Desktop Entry Specification, "The Exec key"): an
@@ -142,52 +139,39 @@ static int make_dirs(char *path, uid_t uid, gid_t gid, bool chown_new)
         }
 }
 
+static int on_option(int key, const char *arg, void *userdata)
+{
+        *(const char **) userdata = arg; /* --output */
+        return 0;
+}
+
 int cmd_desktop(int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "output", required_argument, NULL, 'o' },
-                {},
+        static const struct cli_option options[] = { { "output", 'o', true }, {} };
+        static const struct cli_command cmd = {
+                .name = "desktop", .help = usage, .options = options, .min_operands = 1, .max_operands = 1,
+                .operands = "one PROFILE argument",
         };
         _cleanup_free_ struct profile *p = NULL;
         _cleanup_free_ char *profile_abs = NULL;
         _cleanup_fclose_ FILE *f = NULL;
         char dir[PATH_MAX], path[PATH_MAX + 64], tmp[PATH_MAX + 80], quoted[2 * PATH_MAX + 8];
         const char *output = NULL;
-        struct vl_error err = {};
         bool chown_new = false;
         uid_t uid = 0;
         gid_t gid = 0;
-        int opt, r, fd;
+        int first, r, fd;
 
-        while ((opt = getopt_long(argc, argv, "+ho:", options, NULL)) >= 0) {
-                switch (opt) {
-                case 'h':
-                        return usage();
-                case 'o':
-                        output = optarg;
-                        break;
-                default:
-                        return EXIT_INVALID;
-                }
-        }
-        if (argc - optind != 1) {
-                cli_log_error("desktop: expected one PROFILE argument (see 'vfio-launch desktop --help')");
-                return EXIT_INVALID;
-        }
-        p = malloc(sizeof(*p));
-        if (!p) {
-                cli_log_error("out of memory");
-                return EXIT_FAILURE_RUN;
-        }
-        if (profile_load(argv[optind], p, &err, NULL) < 0) {
-                cli_print_error(&err);
-                return EXIT_INVALID;
-        }
+        r = cli_parse(&cmd, argc, argv, on_option, &output, &first);
+        if (r != CLI_PARSED)
+                return r;
+        r = cli_load_profile(argv[first], false, &p);
+        if (r != EXIT_OK)
+                return r;
         /* pkexec starts in another folder: the entry needs the absolute path. */
-        profile_abs = realpath(argv[optind], NULL);
+        profile_abs = realpath(argv[first], NULL);
         if (!profile_abs) {
-                cli_log_error("%s: %m", argv[optind]);
+                cli_log_error("%s: %m", argv[first]);
                 return EXIT_FAILURE_RUN;
         }
         r = exec_quote(profile_abs, quoted, sizeof(quoted));

@@ -6,7 +6,6 @@
  * QEMU probe, run-as user) and prints. Exit 0 when nothing failed, 1 when a
  * check failed, 2 on usage or profile errors.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +14,6 @@
 
 #include "cli/cli.h"
 #include "report/doctor.h"
-#include "profile/profile_json.h"
 
 static void help(void)
 {
@@ -47,60 +45,39 @@ static void print_text(const struct doctor_report *rep)
 
 int cmd_doctor(int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "json", no_argument, NULL, 'j' },
-                {},
+        static const struct cli_option options[] = { { "json", 'j', false }, {} };
+        static const struct cli_command cmd = {
+                .name = "doctor", .help = help, .options = options, .max_operands = 1,
+                .operands = "at most one PROFILE argument",
         };
         _cleanup_free_ struct profile *p = NULL;
         _cleanup_free_ struct doctor_report *rep = NULL;
         _cleanup_free_ char *json = NULL;
+        struct host_roots roots;
         struct doctor_env env;
         struct hostinfo host;
         struct runas user;
         struct firmware_dirs dirs;
         struct vl_warnings warn = {};
-        struct vl_error qerr = {}, uerr = {}, err = {};
+        struct vl_error qerr = {}, uerr = {};
         char qemu_path[PROFILE_PATH_MAX], qmsg[600], umsg[600];
         struct rlimit rl;
         bool as_json = false;
-        int opt, r;
+        int first, r;
 
-        while ((opt = getopt_long(argc, argv, "+hj", options, NULL)) >= 0) {
-                switch (opt) {
-                case 'h':
-                        help();
-                        return EXIT_OK;
-                case 'j':
-                        as_json = true;
-                        break;
-                default:
-                        return EXIT_INVALID;
-                }
-        }
-        if (argc - optind > 1) {
-                cli_log_error("doctor: expected at most one PROFILE argument (see 'vfio-launch doctor --help')");
-                return EXIT_INVALID;
-        }
+        r = cli_parse(&cmd, argc, argv, cli_set_flag, &as_json, &first);
+        if (r != CLI_PARSED)
+                return r;
         rep = calloc(1, sizeof(*rep));
         if (!rep) {
                 cli_log_error("out of memory");
                 return EXIT_FAILURE_RUN;
         }
-        if (optind < argc) {
-                p = calloc(1, sizeof(*p));
-                if (!p) {
-                        cli_log_error("out of memory");
-                        return EXIT_FAILURE_RUN;
-                }
-                if (profile_load(argv[optind], p, &err, &warn) < 0) {
-                        cli_print_error(&err);
-                        return EXIT_INVALID;
-                }
-                cli_print_warnings(&warn);
-        }
+        if (first < argc && (r = cli_load_profile(argv[first], true, &p)) != EXIT_OK)
+                return r;
 
-        doctor_env_init(&env);
+        host_roots_init(&roots);
+        doctor_env_init(&env, &roots);
         env.euid = geteuid();
         if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
                 env.memlock_limit = rl.rlim_cur;

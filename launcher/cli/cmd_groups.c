@@ -4,7 +4,6 @@
  * class, ids, names, driver) — the listing every passthrough guide asks for.
  * Read-only. Exit 1 when the IOMMU is off.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -23,33 +22,21 @@ static void help(void)
 
 int cmd_groups(int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "json", no_argument, NULL, 'j' },
-                {},
+        static const struct cli_option options[] = { { "json", 'j', false }, {} };
+        static const struct cli_command cmd = {
+                .name = "groups", .help = help, .options = options, .operands = "no arguments",
         };
         _cleanup_free_ char *text = NULL;
+        struct host_roots roots;
         struct vl_error err = {};
         bool as_json = false;
-        int opt;
+        int first, r;
 
-        while ((opt = getopt_long(argc, argv, "+hj", options, NULL)) >= 0) {
-                switch (opt) {
-                case 'h':
-                        help();
-                        return EXIT_OK;
-                case 'j':
-                        as_json = true;
-                        break;
-                default:
-                        return EXIT_INVALID;
-                }
-        }
-        if (optind != argc) {
-                cli_log_error("groups: takes no arguments (see 'vfio-launch groups --help')");
-                return EXIT_INVALID;
-        }
-        if (doctor_groups("/sys", NULL, as_json, &text, &err) < 0) {
+        r = cli_parse(&cmd, argc, argv, cli_set_flag, &as_json, &first);
+        if (r != CLI_PARSED)
+                return r;
+        host_roots_init(&roots);
+        if (doctor_groups(roots.sysfs, NULL, as_json, &text, &err) < 0) {
                 cli_print_error(&err);
                 return EXIT_FAILURE_RUN;
         }

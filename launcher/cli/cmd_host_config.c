@@ -6,7 +6,6 @@
  * a wrong kernel command line can leave a machine unbootable, so that step
  * stays the user's.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +20,7 @@ enum {
         OPT_PROC_ROOT,
 };
 
-static int usage(void)
+static void usage(void)
 {
         printf("Usage: vfio-launch host-config [--write [--root DIR] [--yes]] PROFILE...\n"
                "\n"
@@ -36,7 +35,6 @@ static int usage(void)
                "              or one written for a profile not given now)\n"
                "  --root DIR  write under DIR instead of /\n"
                "  --yes       do not ask (needed without a terminal)\n");
-        return EXIT_OK;
 }
 
 static bool confirm(const char *root)
@@ -50,58 +48,66 @@ static bool confirm(const char *root)
         return answer[0] == 'y' || answer[0] == 'Y';
 }
 
+struct options {
+        const char *root, *sysfs_root, *proc_root;
+        bool write, yes;
+};
+
+static int on_option(int key, const char *arg, void *userdata)
+{
+        struct options *o = userdata;
+
+        switch (key) {
+        case 'w':
+                o->write = true;
+                break;
+        case 'r':
+                o->root = arg;
+                break;
+        case 'y':
+                o->yes = true;
+                break;
+        case OPT_SYSFS_ROOT:
+                o->sysfs_root = arg;
+                break;
+        case OPT_PROC_ROOT:
+                o->proc_root = arg;
+                break;
+        }
+        return 0;
+}
+
 int cmd_host_config(int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "write", no_argument, NULL, 'w' },
-                { "root", required_argument, NULL, 'r' },
-                { "yes", no_argument, NULL, 'y' },
-                /* For the tests: a fake host. */
-                { "sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT },
-                { "proc-root", required_argument, NULL, OPT_PROC_ROOT },
+        static const struct cli_option options[] = {
+                { "write", 'w', false },
+                { "root", 'r', true },
+                { "yes", 'y', false },
+                /* For the tests: a fake host (read only). */
+                { "sysfs-root", OPT_SYSFS_ROOT, true },
+                { "proc-root", OPT_PROC_ROOT, true },
                 {},
+        };
+        static const struct cli_command cmd = {
+                .name = "host-config", .help = usage, .options = options, .min_operands = 1,
+                .max_operands = HOSTCFG_PROFILES_MAX, .operands = "one to " STRINGIFY(HOSTCFG_PROFILES_MAX) " PROFILE arguments",
         };
         _cleanup_free_ struct profile *p = NULL;
         _cleanup_free_ char *text = NULL;
-        const char *root = NULL, *sysfs_root = "/sys", *proc_root = "/proc";
-        bool write = false, yes = false;
+        struct options o = { .sysfs_root = "/sys", .proc_root = "/proc" }; /* the real host unless a test says */
+        const char *root;
+        bool write, yes;
         struct vl_error err = {};
         struct hostcfg h;
         const size_t text_size = 16384;
-        int opt, r;
+        int first, r;
 
-        while ((opt = getopt_long(argc, argv, "+hwr:y", options, NULL)) >= 0) {
-                switch (opt) {
-                case 'h':
-                        return usage();
-                case 'w':
-                        write = true;
-                        break;
-                case 'r':
-                        root = optarg;
-                        break;
-                case 'y':
-                        yes = true;
-                        break;
-                case OPT_SYSFS_ROOT:
-                        sysfs_root = optarg;
-                        break;
-                case OPT_PROC_ROOT:
-                        proc_root = optarg;
-                        break;
-                default:
-                        return EXIT_INVALID;
-                }
-        }
-        if (argc - optind < 1) {
-                cli_log_error("host-config: expected a PROFILE argument (see 'vfio-launch host-config --help')");
-                return EXIT_INVALID;
-        }
-        if (argc - optind > HOSTCFG_PROFILES_MAX) {
-                cli_log_error("host-config: at most %d profiles", HOSTCFG_PROFILES_MAX);
-                return EXIT_INVALID;
-        }
+        r = cli_parse(&cmd, argc, argv, on_option, &o, &first);
+        if (r != CLI_PARSED)
+                return r;
+        root = o.root;
+        write = o.write;
+        yes = o.yes;
         if ((root || yes) && !write) {
                 cli_log_error("host-config: --root and --yes only go with --write");
                 return EXIT_INVALID;
@@ -113,15 +119,15 @@ int cmd_host_config(int argc, char **argv)
                 return EXIT_FAILURE_RUN;
         }
         /* One host, several VMs: the boot-time files hold them all. */
-        for (int i = optind; i < argc; i++) {
+        for (int i = first; i < argc; i++) {
                 struct hostcfg one;
                 /* No warnings: they are about the run (`check` shows them), not the host. */
                 if (profile_load(argv[i], p, &err, NULL) < 0) {
                         cli_print_error(&err);
                         return EXIT_INVALID;
                 }
-                r = hostcfg_collect(p, sysfs_root, proc_root, i == optind ? &h : &one, &err);
-                if (r >= 0 && i > optind)
+                r = hostcfg_collect(p, o.sysfs_root, o.proc_root, i == first ? &h : &one, &err);
+                if (r >= 0 && i > first)
                         r = hostcfg_merge(&h, &one, &err);
                 if (r < 0) {
                         cli_print_error(&err);

@@ -5,7 +5,6 @@
  * environment and the QEMU command line (one argument per line, shell-quoted,
  * ready to paste) — and changes nothing. Needs no root.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +32,6 @@ static void print_plan(const struct cli_prepared *c)
 {
         _cleanup_bind_plan_ struct bind_plan *plan = NULL;
         _cleanup_free_ char *text = NULL;
-        struct bind_env env;
         struct vl_error err = {};
         char line[1200];
 
@@ -41,8 +39,7 @@ static void print_plan(const struct cli_prepared *c)
                 printf("# devices: none passed through\n");
                 return;
         }
-        bind_env_init(&env);
-        if (bind_plan_new(&env, c->p, &plan, &err) < 0) {
+        if (bind_plan_new(&c->hostenv.bind, c->p, &plan, &err) < 0) {
                 vl_error_format(&err, line, sizeof(line));
                 printf("# devices: a run would refuse: %s\n", line);
                 return;
@@ -66,8 +63,7 @@ static void print_plan(const struct cli_prepared *c)
 static void print_memory(const struct cli_prepared *c)
 {
         const struct profile_hugepages *h = &c->p->hugepages;
-        const char *size = profile_hugepage_size_to_string(h->size);
-        struct hugepages_env env;
+        const char *size = profile_hugepage_size_name(h->size);
         struct hugepages_plan plan;
         struct vl_error err = {};
         char line[1200];
@@ -78,8 +74,7 @@ static void print_memory(const struct cli_prepared *c)
         }
         printf("# memory: %llu MiB on %s hugepages in %s (QEMU's mem-path; prealloc %s)\n",
                (unsigned long long) c->p->memory_mib, size, c->rt.mem_path, h->prealloc ? "on" : "off");
-        hugepages_env_init(&env, NULL);
-        if (hugepages_plan(&env, c->p, &plan, &err) < 0) {
+        if (hugepages_plan(&c->hostenv.hugepages, c->p, &plan, &err) < 0) {
                 vl_error_format(&err, line, sizeof(line));
                 printf("# hugepages: a run would refuse: %s\n", line);
                 return;
@@ -94,33 +89,19 @@ static void print_memory(const struct cli_prepared *c)
 
 int cmd_print(int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "args-only", no_argument, NULL, 'a' },
-                {},
+        static const struct cli_option options[] = { { "args-only", 'a', false }, {} };
+        static const struct cli_command cmd = {
+                .name = "print", .help = help, .options = options, .min_operands = 1, .max_operands = 1,
+                .operands = "one PROFILE argument",
         };
         struct cli_prepared c;
         bool args_only = false;
-        int opt, r;
+        int first, r;
 
-        while ((opt = getopt_long(argc, argv, "+ha", options, NULL)) >= 0) {
-                switch (opt) {
-                case 'h':
-                        help();
-                        return EXIT_OK;
-                case 'a':
-                        args_only = true;
-                        break;
-                default:
-                        return EXIT_INVALID;
-                }
-        }
-        if (argc - optind != 1) {
-                cli_log_error("print: expected one PROFILE argument (see 'vfio-launch print --help')");
-                return EXIT_INVALID;
-        }
-
-        r = cli_prepare(argv[optind], true, &c);
+        r = cli_parse(&cmd, argc, argv, cli_set_flag, &args_only, &first);
+        if (r != CLI_PARSED)
+                return r;
+        r = cli_prepare(argv[first], true, &c);
         if (r != EXIT_OK) {
                 cli_prepared_done(&c);
                 return r;

@@ -9,18 +9,17 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "host/bind.h"
+#include "base/roots.h"
 #include "cli/cli.h"
-#include "host/hugepages.h"
 #include "host/journal.h"
-#include "host/net.h"
 #include "host/rundir.h"
+#include "host/undo.h"
 
 static void help(void)
 {
@@ -29,7 +28,7 @@ static void help(void)
                "Give back the devices of runs that did not finish (vfio-launch was killed),\n"
                "from their journals in %s. Without NAME: every unfinished run.\n"
                "Running VMs are left alone.\n",
-               JOURNAL_DEFAULT_RUN_DIR);
+               HOST_RUN_DIR);
 }
 
 static bool wanted(const char *name, int argc, char **argv)
@@ -46,7 +45,7 @@ static bool wanted(const char *name, int argc, char **argv)
  * launcher is gone (the kernel drops an flock with its owner) and keeps a new
  * run of NAME out meanwhile. A journal still there (devices not given back)
  * keeps the whole directory. Returns true when something was removed. */
-static bool remove_leftovers(const char *run_dir, const char *name)
+static bool remove_leftovers(const struct host_roots *roots, const char *name)
 {
         static const char *const files[] = { RUNDIR_QMP_SOCKET, RUNDIR_CONTROL_SOCKET };
         char path[4096];
@@ -54,6 +53,8 @@ static bool remove_leftovers(const char *run_dir, const char *name)
         struct stat st;
         pid_t holder = 0;
         int lock;
+
+        const char *run_dir = roots->run;
 
         if (rundir_path(path, sizeof(path), run_dir, name, NULL) < 0 || lstat(path, &st) < 0 ||
             !S_ISDIR(st.st_mode) || journal_path(path, sizeof(path), run_dir, name) < 0 ||
@@ -83,43 +84,33 @@ static bool in_listing(const struct journal_listing *list, size_t n, const char 
 
 int cmd_recover(int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                {},
+        static const struct cli_command cmd = {
+                .name = "recover", .help = help, .max_operands = UINT_MAX, .operands = "VM names",
         };
         _cleanup_free_ struct journal_listing *list = NULL;
-        struct bind_env env;
-        struct net_env nenv;
-        struct hugepages_env henv;
+        struct host_roots roots;
+        struct host_env host;
         struct vl_error err = {};
         size_t n = 0;
-        int opt, status = EXIT_OK, done = 0;
+        int first, r, status = EXIT_OK, done = 0;
 
-        while ((opt = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
-                switch (opt) {
-                case 'h':
-                        help();
-                        return EXIT_OK;
-                default:
-                        return EXIT_INVALID;
-                }
-        }
+        r = cli_parse(&cmd, argc, argv, NULL, NULL, &first);
+        if (r != CLI_PARSED)
+                return r;
         if (geteuid() != 0) {
                 cli_log_error("recover: needs root");
                 return EXIT_FAILURE_RUN;
         }
-        bind_env_init(&env);
-        nenv = (struct net_env) { .sysfs_root = env.sysfs_root, .dev_root = env.dev_root,
-                                  .proc_root = env.proc_root, .run_dir = env.run_dir };
-        hugepages_env_init(&henv, &env);
-        if (journal_list(env.run_dir, env.proc_root, &list, &n, &err) < 0) {
+        host_roots_init(&roots);
+        host_env_init(&host, &roots);
+        if (journal_list(&roots, &list, &n, &err) < 0) {
                 cli_print_error(&err);
                 return EXIT_FAILURE_RUN;
         }
         for (size_t i = 0; i < n; i++) {
                 const char *name = list[i].name;
-                struct vl_warnings hw = {};
-                if (!wanted(name, argc - optind, argv + optind))
+                struct vl_warnings w = {};
+                if (!wanted(name, argc - first, argv + first))
                         continue;
                 done++;
                 if (list[i].load_error == 0 && list[i].alive) {
@@ -127,21 +118,9 @@ int cmd_recover(int argc, char **argv)
                                 (int) list[i].journal.launcher_pid);
                         continue;
                 }
-                /* Links and hugepages first: bind_undo_journal() deletes the
-                 * journal only when no entry is left in it. */
-                if (net_undo(&nenv, name, &err) < 0) {
-                        cli_print_error(&err);
-                        status = EXIT_FAILURE_RUN;
-                        continue;
-                }
-                if (hugepages_undo(&henv, name, &err, &hw) < 0) {
-                        cli_print_warnings(&hw);
-                        cli_print_error(&err);
-                        status = EXIT_FAILURE_RUN;
-                        continue;
-                }
-                cli_print_warnings(&hw);
-                if (bind_undo_journal(&env, name, &err) < 0) {
+                r = host_undo(&host, name, &err, &w);
+                cli_print_warnings(&w);
+                if (r < 0) {
                         cli_print_error(&err);
                         status = EXIT_FAILURE_RUN;
                         continue;
@@ -151,25 +130,25 @@ int cmd_recover(int argc, char **argv)
                 else
                         cli_log("%s: recovered: every device is back on its original driver", name);
         }
-        for (int i = optind; i < argc; i++) {
+        for (int i = first; i < argc; i++) {
                 bool found = in_listing(list, n, argv[i]);
-                if (journal_name_valid(argv[i]) && remove_leftovers(env.run_dir, argv[i]) && !found) {
+                if (profile_name_valid(argv[i]) && remove_leftovers(&roots, argv[i]) && !found) {
                         cli_log("%s: removed what its run left in %s (no devices to give back)", argv[i],
-                                env.run_dir);
+                                roots.run);
                         found = true;
                 }
                 if (!found)
                         cli_log("%s: nothing to recover", argv[i]);
         }
-        if (argc == optind) {
-                DIR *d = opendir(env.run_dir);
+        if (argc == first) {
+                DIR *d = opendir(roots.run);
                 struct dirent *de;
 
                 while (d && (de = readdir(d)))
-                        if (journal_name_valid(de->d_name) && remove_leftovers(env.run_dir, de->d_name) &&
+                        if (profile_name_valid(de->d_name) && remove_leftovers(&roots, de->d_name) &&
                             !in_listing(list, n, de->d_name)) {
                                 cli_log("%s: removed what its run left in %s (no devices to give back)",
-                                        de->d_name, env.run_dir);
+                                        de->d_name, roots.run);
                                 done++;
                         }
                 if (d)

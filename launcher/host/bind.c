@@ -26,7 +26,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+#include "base/fs.h"
 #include "host/bind.h"
+#include "host/modules.h"
 #include "host/sysfs.h"
 
 #define VFIO_DRIVER "vfio-pci"
@@ -42,18 +45,15 @@ static int real_write(void *userdata, const char *path, const char *data, unsign
 static int real_modprobe(void *userdata, const char *modprobe, const char *module,
                          unsigned timeout_ms, char *msg, size_t msgsize)
 {
-        return sysfs_modprobe(modprobe, module, timeout_ms, msg, msgsize);
+        return modules_load(modprobe, module, timeout_ms, msg, msgsize);
 }
 
 static const struct bind_ops real_ops = { .write = real_write, .modprobe = real_modprobe };
 
-void bind_env_init(struct bind_env *env)
+void bind_env_init(struct bind_env *env, const struct host_roots *roots)
 {
         *env = (struct bind_env) {
-                .sysfs_root = "/sys",
-                .dev_root = "/dev",
-                .proc_root = "/proc",
-                .run_dir = JOURNAL_DEFAULT_RUN_DIR,
+                .roots = roots,
                 .modprobe = "/sbin/modprobe",
                 .pci_ids = NULL,
                 .wait_timeout_ms = 5000,
@@ -71,8 +71,8 @@ static const struct bind_ops *env_ops(const struct bind_env *env)
 
 static int env_check(const struct bind_env *env, struct vl_error *e)
 {
-        if (!env || !env->sysfs_root || !env->dev_root || !env->proc_root || !env->run_dir ||
-            !env->modprobe)
+        if (!env || !env->roots || !env->roots->sysfs || !env->roots->dev || !env->roots->proc ||
+            !env->roots->run || !env->modprobe)
                 return vl_error_set(e, EINVAL, "bind: incomplete environment (a root is NULL)");
         return 0;
 }
@@ -88,22 +88,6 @@ const char *bind_action_to_string(enum bind_action a)
                 return "skip-bridge";
         }
         return NULL;
-}
-
-/* Append to an already filled error message (cut if it does not fit). */
-static void _printf_(2, 3) error_append(struct vl_error *e, const char *fmt, ...)
-{
-        size_t n;
-        va_list ap;
-
-        if (!e)
-                return;
-        n = strlen(e->msg);
-        if (n >= sizeof(e->msg) - 1)
-                return;
-        va_start(ap, fmt);
-        (void) vsnprintf(e->msg + n, sizeof(e->msg) - n, fmt, ap);
-        va_end(ap);
 }
 
 static const char *seconds(unsigned ms, char buf[static 16])
@@ -170,7 +154,7 @@ static int plan_checks_usage(const struct bind_env *env, const struct profile *p
                                             "Boot the host on another GPU, or set \"allow_boot_vga\": true to take it "
                                             "anyway (the host loses that display)",
                                             label);
-                r = pci_device_has_framebuffer(env->sysfs_root, env->proc_root, &d->dev, what, sizeof(what),
+                r = pci_device_has_framebuffer(env->roots->sysfs, env->roots->proc, &d->dev, what, sizeof(what),
                                                &unknown);
                 if (r < 0)
                         return vl_error_set(e, -r, "%s: cannot check for a host framebuffer: %s", addr, strerror(-r));
@@ -187,9 +171,9 @@ static int plan_checks_usage(const struct bind_env *env, const struct profile *p
                         vl_warn(&plan->warnings,
                                 "%s: cannot tell whether it holds the firmware framebuffer (%s/iomem hides "
                                 "addresses from non-root), ignoring",
-                                addr, env->proc_root);
+                                addr, env->roots->proc);
 
-                r = pci_device_openers(env->sysfs_root, env->dev_root, env->proc_root, &d->dev, who,
+                r = pci_device_openers(env->roots->sysfs, env->roots->dev, env->roots->proc, &d->dev, who,
                                        ELEMENTSOF(who), &n);
                 if (r < 0)
                         return vl_error_set(e, -r, "%s: cannot list the processes using it: %s", addr, strerror(-r));
@@ -198,7 +182,7 @@ static int plan_checks_usage(const struct bind_env *env, const struct profile *p
                 for (size_t k = 0; k < n && k < ELEMENTSOF(who) && off < sizeof(list); k++) {
                         int w = snprintf(list + off, sizeof(list) - off, "%spid %d (%s) has %s/%s open",
                                          k ? ", " : "", (int) who[k].pid, who[k].comm[0] ? who[k].comm : "?",
-                                         env->dev_root, who[k].node);
+                                         env->roots->dev, who[k].node);
                         if (w > 0)
                                 off += (size_t) w;
                 }
@@ -221,7 +205,7 @@ static int plan_check_journals(const struct bind_env *env, struct bind_plan *pla
         size_t n = 0;
         int r;
 
-        r = journal_list(env->run_dir, env->proc_root, &list, &n, e);
+        r = journal_list(env->roots, &list, &n, e);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
@@ -244,7 +228,7 @@ static int plan_check_journals(const struct bind_env *env, struct bind_plan *pla
                         return vl_error_set(e, EBADMSG,
                                             "cannot tell which devices VM \"%s\" holds: %s. If no run of \"%s\" "
                                             "is active, inspect and remove %s/%s",
-                                            l->name, msg, l->name, env->run_dir, l->name);
+                                            l->name, msg, l->name, env->roots->run, l->name);
                 }
                 /* Our own run, planning a live attach: only its devices
                  * must not be planned twice (the overlap check below). */
@@ -304,7 +288,7 @@ static int plan_new(const struct bind_env *env, const struct profile *p, const b
         r = env_check(env, e);
         if (r < 0)
                 return r;
-        if (!journal_name_valid(p->name))
+        if (!profile_name_valid(p->name))
                 return vl_error_set(e, EINVAL, "\"%s\" is not a valid VM name", p->name);
         plan = calloc(1, sizeof(*plan));
         if (!plan)
@@ -314,24 +298,24 @@ static int plan_new(const struct bind_env *env, const struct profile *p, const b
 
         if (p->n_hostdevs == 0)
                 goto done;
-        if (!pci_iommu_enabled(env->sysfs_root))
+        if (!pci_iommu_enabled(env->roots->sysfs))
                 return vl_error_set(e, ENODEV,
                                     "the IOMMU is off (%s/kernel/iommu_groups is empty): enable VT-d / AMD-Vi "
                                     "in the firmware and boot with intel_iommu=on (Intel) or amd_iommu=on (AMD)",
-                                    env->sysfs_root);
+                                    env->roots->sysfs);
         /* Checked here, before any device moves: otherwise the only sign is
          * QEMU's "Failed to set iommu for container: Operation not
          * permitted" after the devices were already taken from the host. */
-        if (pci_irq_remapping(env->proc_root) == 0 && !pci_vfio_unsafe_interrupts(env->sysfs_root))
+        if (pci_irq_remapping(env->roots->proc) == 0 && !pci_vfio_unsafe_interrupts(env->roots->sysfs))
                 return vl_error_set(e, EPERM,
                                     "interrupt remapping is off (no IR- interrupt chips in %s/interrupts), and "
                                     "VFIO refuses devices without it: enable it (firmware: VT-d / AMD-Vi with "
                                     "interrupt remapping; no intremap=off or nointremap on the kernel command line), "
                                     "or accept the risk with the module option "
                                     "vfio_iommu_type1 allow_unsafe_interrupts=1",
-                                    env->proc_root);
+                                    env->roots->proc);
         /* Names are a nicety: without libpci or pci.ids the plan still works. */
-        if (pci_ctx_new(env->sysfs_root, env->pci_ids, &names, &ignored) < 0)
+        if (pci_ctx_new(env->roots->sysfs, env->pci_ids, &names, &ignored) < 0)
                 names = NULL;
 
         for (unsigned i = 0; i < p->n_hostdevs; i++) {
@@ -340,7 +324,7 @@ static int plan_new(const struct bind_env *env, const struct profile *p, const b
                 if (only && !only[i])
                         continue;
                 pci_addr_format(&p->hostdevs[i].host, a);
-                r = pci_device_read(env->sysfs_root, &p->hostdevs[i].host, &d, e);
+                r = pci_device_read(env->roots->sysfs, &p->hostdevs[i].host, &d, e);
                 if (r == -ENOENT)
                         return vl_error_set(e, ENODEV,
                                             "hostdevs[%u]: there is no PCI device %s on this host: fix the address "
@@ -377,10 +361,10 @@ static int plan_new(const struct bind_env *env, const struct profile *p, const b
 
         for (unsigned g = 0; g < plan->n_groups; g++) {
                 size_t n = 0;
-                r = pci_group_members(env->sysfs_root, plan->groups[g], members, ELEMENTSOF(members), &n, e);
+                r = pci_group_members(env->roots->sysfs, plan->groups[g], members, ELEMENTSOF(members), &n, e);
                 if (r == -ENOENT)
                         return vl_error_set(e, ENODEV, "IOMMU group %d has no %s/kernel/iommu_groups/%d/devices",
-                                            plan->groups[g], env->sysfs_root, plan->groups[g]);
+                                            plan->groups[g], env->roots->sysfs, plan->groups[g]);
                 if (r < 0)
                         return r;
                 for (size_t m = 0; m < n; m++) {
@@ -391,7 +375,7 @@ static int plan_new(const struct bind_env *env, const struct profile *p, const b
                                                     JOURNAL_DEVICES_MAX);
                         pd = &plan->devices[plan->n_devices];
                         memset(pd, 0, sizeof(*pd));
-                        r = pci_device_read(env->sysfs_root, &members[m], &pd->dev, e);
+                        r = pci_device_read(env->roots->sysfs, &members[m], &pd->dev, e);
                         if (r == -ENOENT)
                                 continue; /* removed since the group was listed */
                         if (r < 0)
@@ -516,14 +500,14 @@ static int dev_attr(char *buf, size_t size, const struct bind_env *env, const st
 {
         char name[PCI_ADDR_STRLEN];
 
-        return sysfs_join(buf, size, env->sysfs_root, "bus/pci/devices/%s/%s", pci_addr_format(a, name), attr);
+        return fs_join(buf, size, env->roots->sysfs, "bus/pci/devices/%s/%s", pci_addr_format(a, name), attr);
 }
 
 static void current_driver(const struct bind_env *env, const struct pci_addr *a, char *buf, size_t size)
 {
         char path[PATH_MAX];
 
-        if (dev_attr(path, sizeof(path), env, a, "driver") < 0 || sysfs_read_link_name(path, buf, size) < 0)
+        if (dev_attr(path, sizeof(path), env, a, "driver") < 0 || fs_read_link_name(path, buf, size) < 0)
                 buf[0] = '\0';
 }
 
@@ -531,7 +515,7 @@ static void current_override(const struct bind_env *env, const struct pci_addr *
 {
         char path[PATH_MAX];
 
-        if (dev_attr(path, sizeof(path), env, a, "driver_override") < 0 || sysfs_read(path, buf, size) < 0 ||
+        if (dev_attr(path, sizeof(path), env, a, "driver_override") < 0 || fs_read(path, buf, size) < 0 ||
             strcmp(buf, "(null)") == 0)
                 buf[0] = '\0';
 }
@@ -555,7 +539,7 @@ static int write_attr(const struct bind_env *env, const struct pci_addr *a, cons
                                     addr, step, shown, path, seconds(env->write_timeout_ms, t));
         if (r < 0)
                 return vl_error_set(e, -r, "%s: %s: writing \"%s\" to %s: the kernel answered %s", addr, step, shown,
-                                    path, sysfs_errno_str(r, err, sizeof(err)));
+                                    path, vl_strerror_name(r, err, sizeof(err)));
         return 0;
 }
 
@@ -564,28 +548,28 @@ static int write_attr(const struct bind_env *env, const struct pci_addr *a, cons
 static int wait_driver(const struct bind_env *env, const struct pci_addr *a, const char *want, char *now,
                        size_t nowsize)
 {
-        uint64_t deadline = sysfs_now_ms() + env->wait_timeout_ms;
+        uint64_t deadline = clock_ms() + env->wait_timeout_ms;
 
         for (;;) {
                 current_driver(env, a, now, nowsize);
                 if (strcmp(now, want) == 0)
                         return 0;
-                if (sysfs_now_ms() >= deadline)
+                if (clock_ms() >= deadline)
                         return -ETIMEDOUT;
-                sysfs_sleep_ms(env->poll_interval_ms);
+                clock_sleep_ms(env->poll_interval_ms);
         }
 }
 
 static int wait_exists(const struct bind_env *env, const char *path)
 {
-        uint64_t deadline = sysfs_now_ms() + env->wait_timeout_ms;
+        uint64_t deadline = clock_ms() + env->wait_timeout_ms;
 
         for (;;) {
-                if (sysfs_exists(path))
+                if (fs_exists(path))
                         return 0;
-                if (sysfs_now_ms() >= deadline)
+                if (clock_ms() >= deadline)
                         return -ETIMEDOUT;
-                sysfs_sleep_ms(env->poll_interval_ms);
+                clock_sleep_ms(env->poll_interval_ms);
         }
 }
 
@@ -599,10 +583,10 @@ static int ensure_driver(const struct bind_env *env, const char *driver, const c
         const char *mod = module && module[0] ? module : driver;
         int r;
 
-        r = sysfs_join(path, sizeof(path), env->sysfs_root, "bus/pci/drivers/%s", driver);
+        r = fs_join(path, sizeof(path), env->roots->sysfs, "bus/pci/drivers/%s", driver);
         if (r < 0)
                 return vl_error_set(e, -r, "sysfs path too long");
-        if (sysfs_exists(path))
+        if (fs_exists(path))
                 return 0;
         r = ops->modprobe(ops->userdata, env->modprobe, mod, env->modprobe_timeout_ms, msg, sizeof(msg));
         if (r < 0)
@@ -618,7 +602,7 @@ static int journal_step(const struct bind_env *env, struct journal *j, struct jo
                         enum journal_step step, struct vl_error *e)
 {
         d->step = step;
-        return journal_save(env->run_dir, j, e);
+        return journal_save(env->roots, j, e);
 }
 
 static int apply_device(const struct bind_env *env, struct journal *j, struct journal_device *d,
@@ -644,7 +628,7 @@ static int apply_device(const struct bind_env *env, struct journal *j, struct jo
                 if (r < 0)
                         return r;
                 (void) snprintf(step, sizeof(step), "unbind from \"%s\"", cur);
-                r = sysfs_join(path, sizeof(path), env->sysfs_root, "bus/pci/drivers/%s/unbind", cur);
+                r = fs_join(path, sizeof(path), env->roots->sysfs, "bus/pci/drivers/%s/unbind", cur);
                 if (r >= 0)
                         r = write_attr(env, &d->addr, step, path, addr, e);
                 if (r < 0)
@@ -655,7 +639,7 @@ static int apply_device(const struct bind_env *env, struct journal *j, struct jo
         if (r < 0)
                 return r;
         if (strcmp(cur, VFIO_DRIVER) != 0) {
-                r = sysfs_join(path, sizeof(path), env->sysfs_root, "bus/pci/drivers_probe");
+                r = fs_join(path, sizeof(path), env->roots->sysfs, "bus/pci/drivers_probe");
                 if (r >= 0)
                         r = write_attr(env, &d->addr, "probe (drivers_probe)", path, addr, e);
                 if (r < 0)
@@ -676,7 +660,7 @@ static int apply_group(const struct bind_env *env, struct journal *j, struct jou
         struct stat st;
         int r;
 
-        r = sysfs_join(path, sizeof(path), env->dev_root, "vfio/%d", g->group);
+        r = fs_join(path, sizeof(path), env->roots->dev, "vfio/%d", g->group);
         if (r < 0)
                 return vl_error_set(e, -r, "path too long");
         if (wait_exists(env, path) < 0)
@@ -687,16 +671,16 @@ static int apply_group(const struct bind_env *env, struct journal *j, struct jou
         if (uid == (uid_t) -1 && gid == (gid_t) -1)
                 return 0;
         if (lstat(path, &st) < 0)
-                return vl_error_set(e, errno, "IOMMU group %d: cannot stat %s: %s", g->group, path, strerror(errno));
+                return vl_error_set(e, errno, "IOMMU group %d: cannot stat '%s': %s", g->group, path, strerror(errno));
         g->uid = st.st_uid;
         g->gid = st.st_gid;
         g->mode = st.st_mode & 07777;
         g->chowned = true;
-        r = journal_save(env->run_dir, j, e);
+        r = journal_save(env->roots, j, e);
         if (r < 0)
                 return r;
         if (fchownat(AT_FDCWD, path, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-                return vl_error_set(e, errno, "IOMMU group %d: cannot chown %s to %d:%d: %s", g->group, path,
+                return vl_error_set(e, errno, "IOMMU group %d: cannot chown '%s' to %d:%d: %s", g->group, path,
                                     (int) uid, (int) gid, strerror(errno));
         return 0;
 }
@@ -714,7 +698,7 @@ static int undo_device(const struct bind_env *env, const struct journal_device *
                 return vl_error_set(e, -r, "path too long");
         /* Hot-unplugged since: nothing left to give back. If it comes back,
          * the kernel probes it afresh (its override went with it). */
-        if (!sysfs_exists(path))
+        if (!fs_exists(path))
                 return 0;
 
         current_driver(env, &d->addr, cur, sizeof(cur));
@@ -735,7 +719,7 @@ static int undo_device(const struct bind_env *env, const struct journal_device *
         /* 2. Off vfio-pci. A driver we did not put there is not ours to
          * remove: report it. */
         if (strcmp(cur, VFIO_DRIVER) == 0) {
-                r = sysfs_join(path, sizeof(path), env->sysfs_root, "bus/pci/drivers/%s/unbind", VFIO_DRIVER);
+                r = fs_join(path, sizeof(path), env->roots->sysfs, "bus/pci/drivers/%s/unbind", VFIO_DRIVER);
                 if (r >= 0)
                         r = write_attr(env, &d->addr, "unbind from \"vfio-pci\"", path, addr, e);
                 if (r < 0)
@@ -758,7 +742,7 @@ static int undo_device(const struct bind_env *env, const struct journal_device *
                 /* Loading the module may have probed the device already. */
                 current_driver(env, &d->addr, cur, sizeof(cur));
                 if (!cur[0]) {
-                        r = sysfs_join(path, sizeof(path), env->sysfs_root, "bus/pci/drivers/%s/bind",
+                        r = fs_join(path, sizeof(path), env->roots->sysfs, "bus/pci/drivers/%s/bind",
                                        d->orig_driver);
                         if (r >= 0)
                                 r = write_attr(env, &d->addr, step, path, addr, e);
@@ -790,22 +774,22 @@ static int undo_group(const struct bind_env *env, const struct journal_group *g,
         struct stat st;
         int r;
 
-        r = sysfs_join(path, sizeof(path), env->dev_root, "vfio/%d", g->group);
+        r = fs_join(path, sizeof(path), env->roots->dev, "vfio/%d", g->group);
         if (r < 0)
                 return vl_error_set(e, -r, "path too long");
         if (lstat(path, &st) < 0) {
                 if (errno == ENOENT)
                         return 0; /* the node went with the group's last vfio-pci device */
-                return vl_error_set(e, errno, "IOMMU group %d: cannot stat %s: %s", g->group, path, strerror(errno));
+                return vl_error_set(e, errno, "IOMMU group %d: cannot stat '%s': %s", g->group, path, strerror(errno));
         }
         if (S_ISLNK(st.st_mode))
                 return vl_error_set(e, EPERM, "IOMMU group %d: %s is a symlink, leaving it", g->group, path);
         if ((st.st_uid != g->uid || st.st_gid != g->gid) &&
             fchownat(AT_FDCWD, path, g->uid, g->gid, AT_SYMLINK_NOFOLLOW) < 0)
-                return vl_error_set(e, errno, "IOMMU group %d: cannot give %s back to %u:%u: %s", g->group, path,
+                return vl_error_set(e, errno, "IOMMU group %d: cannot give '%s' back to %u:%u: %s", g->group, path,
                                     g->uid, g->gid, strerror(errno));
         if ((st.st_mode & 07777) != g->mode && fchmodat(AT_FDCWD, path, g->mode, 0) < 0)
-                return vl_error_set(e, errno, "IOMMU group %d: cannot restore the mode of %s: %s", g->group, path,
+                return vl_error_set(e, errno, "IOMMU group %d: cannot restore the mode of '%s': %s", g->group, path,
                                     strerror(errno));
         return 0;
 }
@@ -820,19 +804,19 @@ static bool group_selected(int group, const int *groups, unsigned n_groups)
         return false;
 }
 
-/* Undo what j records for the IOMMU groups listed (groups NULL: all of
- * them), newest first, dropping what is back from j and saving it as it
- * goes; what belongs to other groups stays as it is. The journal file is
- * deleted when nothing is left. */
-static int undo_groups(const struct bind_env *env, struct journal *j, const int *groups, unsigned n_groups,
-                       struct vl_error *e)
+int bind_undo(const struct bind_env *env, struct journal *j, const int *groups, unsigned n_groups,
+              struct vl_error *e)
 {
         struct vl_error first = {}, ignored;
         char left[256] = "";
         size_t off = 0;
         unsigned kept = 0;
+        bool changed = false;
         int ret = 0, r;
 
+        r = env_check(env, e);
+        if (r < 0)
+                return r;
         for (unsigned i = j->n_groups; i-- > 0;) {
                 struct journal_group *g = &j->groups[i];
                 if (!g->chowned || !group_selected(g->group, groups, n_groups))
@@ -844,7 +828,8 @@ static int undo_groups(const struct bind_env *env, struct journal *j, const int 
                         continue;
                 }
                 g->chowned = false;
-                (void) journal_save(env->run_dir, j, &ignored);
+                changed = true;
+                (void) journal_save(env->roots, j, &ignored);
         }
 
         for (unsigned i = j->n_devices; i-- > 0;) {
@@ -870,7 +855,8 @@ static int undo_groups(const struct bind_env *env, struct journal *j, const int 
                  * only retries what remains. */
                 d->step = JOURNAL_STEP_PLANNED;
                 d->managed = false;
-                (void) journal_save(env->run_dir, j, &ignored);
+                changed = true;
+                (void) journal_save(env->roots, j, &ignored);
         }
         /* Compact: keep the devices still to give back, those of groups
          * not undone, and their groups. */
@@ -888,19 +874,15 @@ static int undo_groups(const struct bind_env *env, struct journal *j, const int 
         }
         j->n_groups = kept;
 
-        if (ret == 0) {
-                if (j->n_devices == 0 && j->n_entries == 0)
-                        r = journal_remove(env->run_dir, j->name, e);
-                else
-                        r = journal_save(env->run_dir, j, e);
+        if (!changed && ret == 0)
+                return 0;
+        r = changed ? journal_save(env->roots, j, ret < 0 ? &ignored : e) : 0;
+        if (ret == 0)
                 return r;
-        }
-        r = journal_save(env->run_dir, j, &ignored);
         if (e) {
                 *e = first;
-                error_append(e, "; not given back: %s; %s: run `vfio-launch recover %s` when the cause is fixed",
-                             left[0] ? left : "the owner of /dev/vfio nodes",
-                             r < 0 ? "the journal could not be saved either" : "the journal is kept", j->name);
+                vl_error_append(e, "; not given back: %s%s", left[0] ? left : "the owner of /dev/vfio nodes",
+                                r < 0 ? " (the journal could not be saved either)" : "");
         }
         return ret;
 }
@@ -929,7 +911,7 @@ int bind_apply(const struct bind_env *env, const struct bind_plan *plan, uid_t u
                 struct pci_device now;
                 char a[PCI_ADDR_STRLEN];
                 pci_addr_format(&pd->dev.addr, a);
-                r = pci_device_read(env->sysfs_root, &pd->dev.addr, &now, e);
+                r = pci_device_read(env->roots->sysfs, &pd->dev.addr, &now, e);
                 if (r == -ENOENT)
                         return vl_error_set(e, ESTALE, "%s is gone since the plan was made: plan again", a);
                 if (r < 0)
@@ -944,7 +926,7 @@ int bind_apply(const struct bind_env *env, const struct bind_plan *plan, uid_t u
 
         /* Journal first. A journal of this VM from the network code of this
          * same process (entries only) is extended; any other is refused. */
-        r = journal_load(env->run_dir, plan->name, j, e);
+        r = journal_load(env->roots, plan->name, j, e);
         if (r == 0) {
                 if (j->launcher_pid != getpid() || ((j->n_devices > 0 || j->n_groups > 0) && !plan->extend))
                         return vl_error_set(e, EEXIST,
@@ -952,7 +934,7 @@ int bind_apply(const struct bind_env *env, const struct bind_plan *plan, uid_t u
                                             "active or did not finish; see `vfio-launch recover`",
                                             plan->name, (int) j->launcher_pid);
         } else if (r == -ENOENT)
-                journal_init(j, plan->name, env->proc_root);
+                journal_init(j, plan->name, env->roots);
         else
                 return r;
         n_before = j->n_devices;
@@ -978,8 +960,8 @@ int bind_apply(const struct bind_env *env, const struct bind_plan *plan, uid_t u
         first_group = j->n_groups;
         for (unsigned g = 0; g < plan->n_groups; g++)
                 j->groups[j->n_groups++] = (struct journal_group) { .group = plan->groups[g] };
-        r = j->n_entries > 0 || j->n_devices > n_before ? journal_save(env->run_dir, j, e)
-                                                        : journal_create(env->run_dir, j, e);
+        r = j->n_entries > 0 || j->n_devices > n_before ? journal_save(env->roots, j, e)
+                                                        : journal_create(env->roots, j, e);
         if (r < 0)
                 return r;
 
@@ -995,50 +977,13 @@ int bind_apply(const struct bind_env *env, const struct bind_plan *plan, uid_t u
 
         /* Only what this plan moved: a live attach must not take the
          * running guest's other devices with it. */
-        u = undo_groups(env, j, plan->groups, plan->n_groups, &ue);
+        u = bind_undo(env, j, plan->groups, plan->n_groups, &ue);
+        if (u >= 0 && journal_empty(j))
+                u = journal_remove(env->roots, j->name, &ue);
         if (u >= 0)
-                error_append(e, "; every change was rolled back");
+                vl_error_append(e, "; every change was rolled back");
         else
-                error_append(e, "; ROLLBACK INCOMPLETE: %s", ue.msg);
+                vl_error_append(e, "; ROLLBACK INCOMPLETE: %s; run `vfio-launch recover %s` when the cause is fixed",
+                                ue.msg, j->name);
         return r;
-}
-
-int bind_undo_journal(const struct bind_env *env, const char *name, struct vl_error *e)
-{
-        _cleanup_free_ struct journal *j = NULL;
-        int r;
-
-        r = env_check(env, e);
-        if (r < 0)
-                return r;
-        j = malloc(sizeof(*j));
-        if (!j)
-                return vl_error_set(e, ENOMEM, "out of memory");
-        r = journal_load_for_undo(env->run_dir, env->proc_root, name, j, e);
-        if (r <= 0)
-                return r;
-        return undo_groups(env, j, NULL, 0, e);
-}
-
-int bind_give_back_groups(const struct bind_env *env, const char *name, const int *groups, unsigned n_groups,
-                          struct vl_error *e)
-{
-        _cleanup_free_ struct journal *j = NULL;
-        int r;
-
-        r = env_check(env, e);
-        if (r < 0)
-                return r;
-        if (!groups || n_groups == 0)
-                return vl_error_set(e, EINVAL, "bind: no IOMMU group to give back");
-        j = malloc(sizeof(*j));
-        if (!j)
-                return vl_error_set(e, ENOMEM, "out of memory");
-        r = journal_load(env->run_dir, name, j, e);
-        if (r < 0)
-                return r;
-        if (j->launcher_pid != getpid())
-                return vl_error_set(e, EPERM, "the journal of \"%s\" belongs to launcher pid %d, not to this process",
-                                    name, (int) j->launcher_pid);
-        return undo_groups(env, j, groups, n_groups, e);
 }

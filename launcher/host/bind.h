@@ -13,12 +13,14 @@
  *                        for the vfio-pci link; then /dev/vfio/GROUP is
  *                        chowned to the run-as user. Any failure rolls back
  *                        everything done so far before returning.
- *   bind_undo_journal()  gives everything in a VM's journal back, in reverse:
- *                        /dev/vfio/GROUP owner, driver_override, unbind from
- *                        vfio-pci, bind to the RECORDED original driver
- *                        (loading its module if needed), bounded verify.
- *                        Used at the end of a run, after a failed apply, and
- *                        by `recover` after a crash. Idempotent.
+ *   bind_undo()          gives the devices of a loaded journal back, in
+ *                        reverse: /dev/vfio/GROUP owner, driver_override,
+ *                        unbind from vfio-pci, bind to the RECORDED original
+ *                        driver (loading its module if needed), bounded
+ *                        verify. Called by host_undo() (host/undo.h) — at the
+ *                        end of a run, by `recover` after a crash, by
+ *                        `unbind` and for a live detach — and by
+ *                        bind_apply() to roll back. Idempotent.
  *
  * Every path is built from struct bind_env's roots; the installed binary
  * uses bind_env_init()'s defaults and nothing reads the environment.
@@ -39,6 +41,7 @@
 #include <sys/types.h>
 
 #include "base/error.h"
+#include "base/roots.h"
 #include "host/journal.h"
 #include "host/pci.h"
 #include "profile/profile.h"
@@ -56,10 +59,7 @@ struct bind_ops {
 };
 
 struct bind_env {
-        const char *sysfs_root;       /* "/sys" */
-        const char *dev_root;         /* "/dev" */
-        const char *proc_root;        /* "/proc" */
-        const char *run_dir;          /* JOURNAL_DEFAULT_RUN_DIR */
+        const struct host_roots *roots; /* sysfs, dev and proc to read and write; run for journals */
         const char *modprobe;         /* "/sbin/modprobe" */
         const char *pci_ids;          /* NULL = libpci's default pci.ids */
         unsigned wait_timeout_ms;     /* bound on each wait for a link / node: 5000 */
@@ -69,8 +69,9 @@ struct bind_env {
         const struct bind_ops *ops;   /* NULL = the real writes and modprobe */
 };
 
-/* The installed binary's settings (the values in the comments above). */
-void bind_env_init(struct bind_env *env);
+/* The installed binary's settings (the values in the comments above) on
+ * roots, which must outlive env. */
+void bind_env_init(struct bind_env *env, const struct host_roots *roots);
 
 enum bind_action {
         BIND_ACTION_MOVE = 0,    /* host driver (or none) -> vfio-pci, back after the run */
@@ -137,7 +138,7 @@ char *bind_plan_format(const struct bind_plan *p);
  * directory is missing, move every MOVE device (each step journalled before
  * it is done), wait for /dev/vfio/GROUP of every group, then chown it to
  * uid:gid (both -1: left as is). A plan with no device does nothing.
- * Returns 0 (the journal stays until bind_undo_journal()), or a negative
+ * Returns 0 (the journal stays until host_undo()), or a negative
  * errno with e saying which device, which step and what the kernel answered,
  * after everything done was rolled back (the message says whether the
  * rollback was complete; if not, the journal is kept for `recover`):
@@ -149,24 +150,14 @@ char *bind_plan_format(const struct bind_plan *p);
 int bind_apply(const struct bind_env *env, const struct bind_plan *plan, uid_t uid, gid_t gid,
                struct vl_error *e);
 
-/* Give back everything RUN_DIR/NAME/state.json records (see the top of this
- * file). Devices that are back are dropped from the journal as they
- * return; the journal is deleted when no device is left and no other
- * module's entry remains. A device that no longer exists (hot-unplugged)
- * counts as given back. Returns 0 (also when there is no journal: running
- * it twice is harmless); -EBUSY when the VM's launcher (another process) or
- * its QEMU is still alive; -EBADMSG for a corrupt journal; or the first
- * device's error, with e naming every device left behind (the journal is kept
- * with what remains). */
-int bind_undo_journal(const struct bind_env *env, const char *name, struct vl_error *e);
-
-/* Give back the devices of the listed IOMMU groups only (a live detach:
- * QEMU runs on with the others), as bind_undo_journal() does, and drop them
- * from the journal, which stays for the rest. Only the journal's own
- * launcher may do it (-EPERM otherwise): the caller has made sure QEMU has
- * let go of those groups. Returns 0 or the first device's error (e names
- * the devices left behind; they stay in the journal). */
-int bind_give_back_groups(const struct bind_env *env, const char *name, const int *groups, unsigned n_groups,
-                          struct vl_error *e);
+/* Give back the devices j records — all of them (groups NULL), or those of
+ * the listed IOMMU groups only (a live detach: QEMU runs on with the
+ * others) — see the top of this file. Each device that is back is dropped
+ * from j and j is saved, so that a later `recover` retries only what remains;
+ * deleting the file once journal_empty(j) is the caller's. A device that no
+ * longer exists (hot-unplugged) counts as given back. Returns 0, or the first
+ * device's error with e naming every device left behind (they stay in j). */
+int bind_undo(const struct bind_env *env, struct journal *j, const int *groups, unsigned n_groups,
+              struct vl_error *e);
 
 const char *bind_action_to_string(enum bind_action a);

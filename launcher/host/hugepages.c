@@ -16,6 +16,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "host/hugepages.h"
 #include "host/journal.h"
 #include "host/sysfs.h"
@@ -23,14 +24,9 @@
 #define POOL_DIR "kernel/mm/hugepages/hugepages-%" PRIu64 "kB"
 #define WRITE_TIMEOUT_MS 30000
 
-void hugepages_env_init(struct hugepages_env *env, const struct bind_env *roots)
+void hugepages_env_init(struct hugepages_env *env, const struct host_roots *roots)
 {
-        *env = (struct hugepages_env) {
-                .sysfs_root = roots ? roots->sysfs_root : "/sys",
-                .proc_root = roots ? roots->proc_root : "/proc",
-                .run_dir = roots ? roots->run_dir : JOURNAL_DEFAULT_RUN_DIR,
-                .write_timeout_ms = WRITE_TIMEOUT_MS,
-        };
+        *env = (struct hugepages_env) { .roots = roots, .write_timeout_ms = WRITE_TIMEOUT_MS };
 }
 
 uint64_t hugepages_available(const struct hugepages_pool *pool)
@@ -68,12 +64,12 @@ static int read_count(const char *sysfs_root, uint64_t page_kib, const char *fil
         unsigned long long v;
         int r;
 
-        r = sysfs_join(path, sizeof(path), sysfs_root, POOL_DIR "/%s", page_kib, file);
+        r = fs_join(path, sizeof(path), sysfs_root, POOL_DIR "/%s", page_kib, file);
         if (r < 0)
                 return vl_error_set(e, -r, "sysfs path too long");
-        r = sysfs_read(path, buf, sizeof(buf));
+        r = fs_read(path, buf, sizeof(buf));
         if (r < 0)
-                return vl_error_set(e, -r, "cannot read %s: %s", path, sysfs_errno_str(r, errbuf, sizeof(errbuf)));
+                return vl_error_set(e, -r, "cannot read '%s': %s", path, vl_strerror_name(r, errbuf, sizeof(errbuf)));
         errno = 0;
         v = strtoull(buf, &end, 10);
         if (buf[0] < '0' || buf[0] > '9' || *end != '\0' || errno != 0)
@@ -89,10 +85,10 @@ int hugepages_read_pool(const char *sysfs_root, uint64_t page_kib, struct hugepa
         char path[4096], sb[32];
         int r;
 
-        r = sysfs_join(path, sizeof(path), sysfs_root, POOL_DIR, page_kib);
+        r = fs_join(path, sizeof(path), sysfs_root, POOL_DIR, page_kib);
         if (r < 0)
                 return vl_error_set(e, -r, "sysfs path too long");
-        if (!sysfs_exists(path))
+        if (!fs_exists(path))
                 return vl_error_set(e, EOPNOTSUPP,
                                     "this kernel has no %s hugepages (no %s)%s", size_name(page_kib, sb, sizeof(sb)),
                                     path,
@@ -187,7 +183,7 @@ int hugepages_check_mount(const char *path, uint64_t page_kib, uint64_t needed, 
                                                "%s does not exist: mount hugetlbfs there (mkdir -p %s && mount -t "
                                                "hugetlbfs -o pagesize=%s hugetlbfs %s)",
                                                path, path, size_name(page_kib, sb, sizeof(sb)), path);
-                return vl_error_set_at(e, r, source, 0, 0, "$.hugepages.path", "cannot look at %s: %s", path,
+                return vl_error_set_at(e, r, source, 0, 0, "$.hugepages.path", "cannot look at '%s': %s", path,
                                        strerror(r));
         }
         if (!S_ISDIR(st.st_mode))
@@ -207,7 +203,7 @@ static int check_foreign_journal(const struct hugepages_env *env, const char *na
 
         if (!j)
                 return vl_error_set(e, ENOMEM, "out of memory");
-        r = journal_load(env->run_dir, name, j, e);
+        r = journal_load(env->roots, name, j, e);
         if (r == -ENOENT || r == -EACCES)
                 return 0; /* none; or not root (print): a run, as root, sees it */
         if (r < 0)
@@ -234,7 +230,7 @@ int hugepages_plan(const struct hugepages_env *env, const struct profile *p,
                 return vl_error_set(e, EINVAL, "the profile asks for no hugepages");
         plan.needed = p->memory_mib * 1024 / plan.page_kib;
         if ((r = hugepages_check_mount(h->path, plan.page_kib, plan.needed, p->source, e)) < 0 ||
-            (r = hugepages_read_pool(env->sysfs_root, plan.page_kib, &plan.pool, e)) < 0)
+            (r = hugepages_read_pool(env->roots->sysfs, plan.page_kib, &plan.pool, e)) < 0)
                 return r;
         if (hugepages_vm_dir(h->path, p->name, plan.dir, sizeof(plan.dir)) < 0)
                 return vl_error_set(e, ENAMETOOLONG, "the VM's hugepages folder path is too long");
@@ -251,7 +247,7 @@ int hugepages_plan(const struct hugepages_env *env, const struct profile *p,
                 uint64_t missing = plan.needed - plan.available;
 
                 if (!h->reserve) {
-                        (void) sysfs_join(pool_dir, sizeof(pool_dir), env->sysfs_root, POOL_DIR, plan.page_kib);
+                        (void) fs_join(pool_dir, sizeof(pool_dir), env->roots->sysfs, POOL_DIR, plan.page_kib);
                         return vl_error_set_at(
                                 e, ENOMEM, p->source, 0, 0, "$.hugepages",
                                 "the guest needs %" PRIu64 " free %s hugepages (%" PRIu64 " MiB), the host has %" PRIu64
@@ -276,15 +272,15 @@ static int write_nr(const struct hugepages_env *env, uint64_t page_kib, uint64_t
         char path[4096], data[32], errbuf[64];
         int r;
 
-        r = sysfs_join(path, sizeof(path), env->sysfs_root, POOL_DIR "/nr_hugepages", page_kib);
+        r = fs_join(path, sizeof(path), env->roots->sysfs, POOL_DIR "/nr_hugepages", page_kib);
         if (r < 0)
                 return vl_error_set(e, -r, "sysfs path too long");
         (void) snprintf(data, sizeof(data), "%" PRIu64, nr);
         r = env->write ? env->write(env->userdata, path, data, env->write_timeout_ms)
                        : sysfs_write_bounded(path, data, env->write_timeout_ms);
         if (r < 0)
-                return vl_error_set(e, -r, "cannot write %s to %s: %s", data, path,
-                                    sysfs_errno_str(r, errbuf, sizeof(errbuf)));
+                return vl_error_set(e, -r, "cannot write %s to '%s': %s", data, path,
+                                    vl_strerror_name(r, errbuf, sizeof(errbuf)));
         return 0;
 }
 
@@ -300,14 +296,14 @@ static int give_back(const struct hugepages_env *env, uint64_t page_kib, uint64_
 
         if (added == 0)
                 return 0;
-        if ((r = hugepages_read_pool(env->sysfs_root, page_kib, &pool, e)) < 0)
+        if ((r = hugepages_read_pool(env->roots->sysfs, page_kib, &pool, e)) < 0)
                 return r;
         want = pool.nr > added ? pool.nr - added : 0;
         if ((r = write_nr(env, page_kib, want, e)) < 0)
                 return r;
         /* Pages still mapped (or promised) cannot go at once: the kernel
          * makes them surplus pages and frees them when they are released. */
-        if (hugepages_read_pool(env->sysfs_root, page_kib, &after, NULL) >= 0 && after.nr > want)
+        if (hugepages_read_pool(env->roots->sysfs, page_kib, &after, NULL) >= 0 && after.nr > want)
                 vl_warn(w, "%" PRIu64 " of the %s hugepages this run added are still in use: the kernel frees "
                            "them when they are released (nr_hugepages %" PRIu64 ", asked for %" PRIu64 ")",
                         after.nr - want, size_name(page_kib, sb, sizeof(sb)), after.nr, want);
@@ -318,7 +314,7 @@ static int remove_dir(const char *dir, struct vl_error *e)
 {
         if (rmdir(dir) < 0 && errno != ENOENT)
                 return vl_error_set(e, errno,
-                                    "cannot remove %s: %s (QEMU unlinks its file there at once: whatever is left "
+                                    "cannot remove '%s': %s (QEMU unlinks its file there at once: whatever is left "
                                     "is not ours; remove it, then `vfio-launch recover`)",
                                     dir, strerror(errno));
         return 0;
@@ -337,9 +333,9 @@ static int make_dir(const struct hugepages_plan *plan, const char *path, const c
 
         parent = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (parent < 0)
-                return vl_error_set(e, errno, "cannot open %s: %s", path, strerror(errno));
+                return vl_error_set(e, errno, "cannot open '%s': %s", path, strerror(errno));
         if (fstatfs(parent, &sfs) < 0)
-                return vl_error_set(e, errno, "cannot look at %s: %s", path, strerror(errno));
+                return vl_error_set(e, errno, "cannot look at '%s': %s", path, strerror(errno));
         r = check_statfs(&sfs, path, plan->page_kib, 0, NULL, e);
         if (r < 0)
                 return r;
@@ -348,14 +344,14 @@ static int make_dir(const struct hugepages_plan *plan, const char *path, const c
                 if (r == EEXIST)
                         return vl_error_set(e, r, "%s appeared since the plan: another run of \"%s\"?", plan->dir,
                                             name);
-                return vl_error_set(e, r, "cannot create %s: %s", plan->dir, strerror(r));
+                return vl_error_set(e, r, "cannot create '%s': %s", plan->dir, strerror(r));
         }
         *ret_made = true;
         fd = openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
-                return vl_error_set(e, errno, "cannot open %s: %s", plan->dir, strerror(errno));
+                return vl_error_set(e, errno, "cannot open '%s': %s", plan->dir, strerror(errno));
         if (fchown(fd, uid, gid) < 0)
-                return vl_error_set(e, errno, "cannot hand %s to uid %d: %s", plan->dir, (int) uid,
+                return vl_error_set(e, errno, "cannot hand '%s' to uid %d: %s", plan->dir, (int) uid,
                                     strerror(errno));
         return 0;
 }
@@ -365,13 +361,14 @@ int hugepages_setup(const struct hugepages_env *env, const struct profile *p,
 {
         struct hugepages_pool now, got;
         struct vl_error ue = {};
-        char id[JOURNAL_ID_MAX], data[JOURNAL_DATA_MAX], sb[32];
+        struct journal_entry x = { .kind = JOURNAL_HUGEPAGES };
+        char sb[32];
         uint64_t avail, added = 0;
         bool made = false;
         int r, u = 0;
 
         /* Again, now: another run may have taken pages since the plan. */
-        r = hugepages_read_pool(env->sysfs_root, plan->page_kib, &now, e);
+        r = hugepages_read_pool(env->roots->sysfs, plan->page_kib, &now, e);
         if (r < 0)
                 return r;
         avail = hugepages_available(&now);
@@ -383,17 +380,14 @@ int hugepages_setup(const struct hugepages_env *env, const struct profile *p,
                                             avail, size_name(plan->page_kib, sb, sizeof(sb)), plan->needed);
                 added = plan->needed - avail;
         }
-        if ((r = check_foreign_journal(env, p->name, e)) < 0)
-                return r;
 
-        /* Journal first: the pages and the folder are recorded before they
+        /* Journal first (journal_add_entry() refuses a journal of another
+         * run, active or dead): the pages and the folder are recorded before they
          * exist, so `recover` can undo a run that died in between. */
-        (void) snprintf(id, sizeof(id), "hugepages-%" PRIu64 "kB", plan->page_kib);
-        r = xsnprintf(data, sizeof(data), "page_kib=%" PRIu64 " before=%" PRIu64 " added=%" PRIu64 " dir=%s",
-                      plan->page_kib, now.nr, added, plan->dir);
-        if (r < 0)
+        x.hugepages = (struct journal_hugepages) { .page_kib = plan->page_kib, .before = now.nr, .added = added };
+        if (xsnprintf(x.hugepages.dir, sizeof(x.hugepages.dir), "%s", plan->dir) < 0)
                 return vl_error_set(e, ENAMETOOLONG, "%s is too long for the journal", plan->dir);
-        r = journal_add_entry(env->run_dir, env->proc_root, p->name, HUGEPAGES_JOURNAL_KIND, id, data, e);
+        r = journal_add_entry(env->roots, p->name, &x, e);
         if (r < 0)
                 return r;
 
@@ -404,7 +398,7 @@ int hugepages_setup(const struct hugepages_env *env, const struct profile *p,
                 r = write_nr(env, plan->page_kib, now.nr + added, e);
                 /* Accepted, refused or timed out: what the pool holds now is
                  * what there is to keep or to give back. */
-                rr = hugepages_read_pool(env->sysfs_root, plan->page_kib, &got, r < 0 ? NULL : e);
+                rr = hugepages_read_pool(env->roots->sysfs, plan->page_kib, &got, r < 0 ? NULL : e);
                 if (rr < 0) {
                         if (r >= 0)
                                 r = rr; /* unknown: the full count is given back */
@@ -438,7 +432,7 @@ int hugepages_setup(const struct hugepages_env *env, const struct profile *p,
         if (u >= 0)
                 u = give_back(env, plan->page_kib, added, &ue, NULL);
         if (u >= 0)
-                u = journal_remove_entry(env->run_dir, p->name, HUGEPAGES_JOURNAL_KIND, id, &ue);
+                u = journal_remove_entry(env->roots, p->name, &x, &ue);
         if (u < 0)
                 vl_error_prefix(e, "NOT all given back (%s; run `vfio-launch recover %s`)", ue.msg, p->name);
         return r;
@@ -446,52 +440,15 @@ int hugepages_setup(const struct hugepages_env *env, const struct profile *p,
 
 /* ---- undo ------------------------------------------------------------------------------------- */
 
-struct entry_data {
-        uint64_t page_kib, before, added;
-        const char *dir;
-};
-
-static int parse_entry(const struct journal_entry *x, struct entry_data *ret)
+int hugepages_undo_entry(const struct hugepages_env *env, const struct journal_entry *x, struct vl_error *e,
+                         struct vl_warnings *w)
 {
-        unsigned long long page_kib, before, added;
-        int n = -1;
+        int r;
 
-        if (sscanf(x->data, "page_kib=%llu before=%llu added=%llu dir=%n", &page_kib, &before, &added, &n) != 3 ||
-            n < 0 || x->data[n] != '/')
-                return -EBADMSG;
-        *ret = (struct entry_data) { .page_kib = page_kib, .before = before, .added = added, .dir = x->data + n };
-        return 0;
-}
-
-int hugepages_undo(const struct hugepages_env *env, const char *name, struct vl_error *e,
-                   struct vl_warnings *w)
-{
-        _cleanup_free_ struct journal *j = malloc(sizeof(*j));
-        int r, first = 0;
-
-        if (!j)
-                return vl_error_set(e, ENOMEM, "out of memory");
-        r = journal_load_for_undo(env->run_dir, env->proc_root, name, j, e);
-        if (r <= 0)
-                return r;
-        for (unsigned i = 0; i < j->n_entries; i++) {
-                const struct journal_entry *x = &j->entries[i];
-                struct vl_error re = {};
-                struct entry_data d;
-
-                if (strcmp(x->kind, HUGEPAGES_JOURNAL_KIND) != 0)
-                        continue;
-                if (parse_entry(x, &d) < 0)
-                        r = vl_error_set(&re, EBADMSG, "journal entry %s \"%s\" of \"%s\" cannot be read: \"%s\"",
-                                         x->kind, x->id, name, x->data);
-                else if ((r = remove_dir(d.dir, &re)) >= 0 &&
-                         (r = give_back(env, d.page_kib, d.added, &re, w)) >= 0)
-                        r = journal_remove_entry(env->run_dir, name, x->kind, x->id, &re);
-                if (r < 0 && first == 0) {
-                        first = r;
-                        if (e)
-                                *e = re;
-                }
-        }
-        return first;
+        if (x->kind != JOURNAL_HUGEPAGES)
+                return vl_error_set(e, EINVAL, "not a hugepages entry");
+        r = remove_dir(x->hugepages.dir, e);
+        if (r >= 0)
+                r = give_back(env, x->hugepages.page_kib, x->hugepages.added, e, w);
+        return r;
 }

@@ -13,7 +13,7 @@
  *                      resv_hugepages (free pages already promised to
  *                      mappings). Not enough: refused, unless the profile says
  *                      "reserve"; then the plan names the pages to add.
- *   hugepages_setup()  the journal entry FIRST (kind "hugepages"), then raise
+ *   hugepages_setup()  the journal entry FIRST (JOURNAL_HUGEPAGES), then raise
  *                      nr_hugepages by the missing pages and read it back (the
  *                      kernel gives what it finds contiguous, maybe less: then
  *                      the pages go back and the run is refused), then create
@@ -21,10 +21,10 @@
  *                      QEMU's user (QEMU, unprivileged, creates and at once
  *                      unlinks its backing file there; libvirt does the same
  *                      with /dev/hugepages/libvirt/qemu/ID-NAME).
- *   hugepages_undo()   for each "hugepages" entry of a VM's journal: remove
- *                      the folder, give back the pages the run added, drop the
- *                      entry. At the end of every run, after a failed setup,
- *                      and by `recover` after the launcher died.
+ *   hugepages_undo_entry()  for one such entry: remove the folder, give
+ *                      back the pages the run added. host_undo()'s handler
+ *                      (the end of every run, `recover` after the launcher
+ *                      died) and the rollback of a failed setup.
  *
  * Giving back = nr_hugepages minus the pages this run added, not a write of
  * the value found before: two VMs that reserve in turn and stop in the other
@@ -41,17 +41,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "host/bind.h"
+#include "base/roots.h"
+#include "host/journal.h"
 #include "base/error.h"
 #include "profile/profile.h"
 
-#define HUGEPAGES_JOURNAL_KIND "hugepages"
 #define HUGEPAGES_DIR_PREFIX "vfio-launch-" /* PATH/vfio-launch-NAME */
 
 struct hugepages_env {
-        const char *sysfs_root;    /* "/sys" */
-        const char *proc_root;     /* "/proc" */
-        const char *run_dir;       /* JOURNAL_DEFAULT_RUN_DIR */
+        const struct host_roots *roots; /* sysfs for the pool; run and proc for the journal */
         unsigned write_timeout_ms; /* bound on one nr_hugepages write: 30000 (the
                                       kernel compacts memory to find pages) */
         /* How nr_hugepages is written: NULL = sysfs_write_bounded(). Tests
@@ -60,10 +58,9 @@ struct hugepages_env {
         void *userdata;
 };
 
-/* The installed binary's settings (the values in the comments above), with
- * the sysfs, proc and run roots of roots (the run's bind environment, so
- * both modules see the same host); roots NULL: the installed defaults. */
-void hugepages_env_init(struct hugepages_env *env, const struct bind_env *roots);
+/* The installed binary's settings (the values in the comments above) on
+ * roots, which must outlive env. */
+void hugepages_env_init(struct hugepages_env *env, const struct host_roots *roots);
 
 /* One pool (one page size), as SYSFS/kernel/mm/hugepages/hugepages-NkB says. */
 struct hugepages_pool {
@@ -129,11 +126,11 @@ int hugepages_plan(const struct hugepages_env *env, const struct profile *p,
 int hugepages_setup(const struct hugepages_env *env, const struct profile *p,
                     const struct hugepages_plan *plan, uid_t uid, gid_t gid, struct vl_error *e);
 
-/* Undo every "hugepages" entry of RUN_DIR/NAME/state.json (see the top) and
- * drop it; the journal goes when nothing else is left in it. 0, also when
- * there is no journal; -EBUSY while the run's launcher (another process) or
- * its QEMU is alive; else the first failure (the entry is kept for
- * `recover`). Pages the kernel cannot free yet because something still maps
- * them (it frees them when released) are a warning in w (may be NULL). */
-int hugepages_undo(const struct hugepages_env *env, const char *name, struct vl_error *e,
-                   struct vl_warnings *w);
+/* Undo one JOURNAL_HUGEPAGES entry (see the top): remove the VM's folder
+ * (already gone is fine), then take the pages the run added out of the pool
+ * again. host_undo()'s handler, and the rollback of a failed setup. 0 or
+ * -errno with e filled. Pages the kernel cannot free yet because something
+ * still maps them (it frees them when released) are a warning in w (may be
+ * NULL). */
+int hugepages_undo_entry(const struct hugepages_env *env, const struct journal_entry *x, struct vl_error *e,
+                         struct vl_warnings *w);

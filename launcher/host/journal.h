@@ -1,13 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * journal: the crash-safe record of every host change a run makes, so that
- * `vfio-launch recover` can give the host back after the launcher died.
+ * the run's own end, `vfio-launch recover` after the launcher died, `unbind`
+ * and a live detach all give the host back the same way (host/undo.h).
  *
- * One file per VM: RUN_DIR/NAME/state.json (RUN_DIR defaults to
- * /run/vfio-launch; the directory RUN_DIR/NAME is 0700, owned by the
- * launcher's euid). It is written BEFORE each host change, atomically: a temp
- * file in the same directory, fsync, rename over state.json, fsync of the
- * directory — a reader sees the old or the new content, never a mix.
+ * One file per VM: RUN/NAME/state.json (RUN = roots->run, /run/vfio-launch;
+ * the directory RUN/NAME is 0700, owned by the launcher's euid). It is
+ * written BEFORE each host change, atomically: a temp file in the same
+ * directory, fsync, rename over state.json, fsync of the directory — a reader
+ * sees the old or the new content, never a mix.
+ *
+ * What it holds: the PCI devices moved to vfio-pci (with the step each one
+ * reached) and the /dev/vfio/GROUP nodes handed to QEMU's user, both owned
+ * by bind.c; and a list of typed entries, one per other host change, each of
+ * a kind in enum journal_kind. A kind is a struct here, a row of JSON keys in
+ * journal.c and an undo handler in undo.c (docs/design.md says how to add
+ * one).
  *
  * struct journal is plain data (no pointers: copy with '='); the functions
  * below move it to and from disk. JSON through jansson, loaded strictly:
@@ -20,24 +28,23 @@
  */
 #pragma once
 
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "base/error.h"
 #include "base/pci_addr.h"
+#include "base/roots.h"
 #include "profile/profile.h"
 
-#define JOURNAL_DEFAULT_RUN_DIR "/run/vfio-launch"
 #define JOURNAL_FILE_NAME "state.json"
 #define JOURNAL_FILE_MAX (256u * 1024u) /* bytes a loaded journal may have */
 #define JOURNAL_DEVICES_MAX 64
 #define JOURNAL_GROUPS_MAX 32
 #define JOURNAL_ENTRIES_MAX 32
 #define JOURNAL_DRIVER_MAX 64   /* incl. NUL, = PCI_DRIVER_MAX */
-#define JOURNAL_KIND_MAX 32     /* incl. NUL */
-#define JOURNAL_ID_MAX 64       /* incl. NUL */
-#define JOURNAL_DATA_MAX 256    /* incl. NUL */
+#define JOURNAL_PATH_MAX PROFILE_PATH_MAX
 
 /* How far the apply got with one device. Each step is recorded BEFORE the
  * write it names, so a step means "this write may have happened". */
@@ -69,12 +76,35 @@ struct journal_group {
         uint32_t mode;        /* permission bits (07777) */
 };
 
-/* Another host change of the run (a macvtap link, a tap...), for the
- * module that made it to undo. Free-form strings. */
+/* The other host changes a run makes, one kind each. The JSON spelling of a
+ * kind and of its fields is journal.c's table; the undo is undo.c's. */
+enum journal_kind {
+        JOURNAL_MACVTAP = 0, /* a macvtap link on a lower device (net.c) */
+        JOURNAL_TAP,         /* a tap link enslaved to a bridge (net.c) */
+        JOURNAL_HUGEPAGES,   /* pages added to a hugepage pool and the VM's folder (hugepages.c) */
+        _JOURNAL_KIND_MAX,
+};
+
+/* JOURNAL_MACVTAP, JOURNAL_TAP */
+struct journal_link {
+        char name[IFNAMSIZ]; /* the link this run created: deleted */
+        char peer[IFNAMSIZ]; /* macvtap: its lower device; tap: its bridge (for people) */
+};
+
+/* JOURNAL_HUGEPAGES */
+struct journal_hugepages {
+        uint64_t page_kib;         /* the pool: 2048 or 1048576 */
+        uint64_t before;           /* nr_hugepages before the run (for people) */
+        uint64_t added;            /* pages this run added to the pool: taken out again */
+        char dir[JOURNAL_PATH_MAX]; /* the VM's folder in the mount: removed */
+};
+
 struct journal_entry {
-        char kind[JOURNAL_KIND_MAX];  /* non-empty: "macvtap", "tap", ... */
-        char id[JOURNAL_ID_MAX];      /* what: "macvtap0" */
-        char data[JOURNAL_DATA_MAX];  /* anything else the owner needs */
+        enum journal_kind kind;
+        union {
+                struct journal_link link;
+                struct journal_hugepages hugepages;
+        };
 };
 
 struct journal {
@@ -88,83 +118,96 @@ struct journal {
         unsigned n_groups;
         struct journal_group groups[JOURNAL_GROUPS_MAX];
         unsigned n_entries;
-        struct journal_entry entries[JOURNAL_ENTRIES_MAX];
+        struct journal_entry entries[JOURNAL_ENTRIES_MAX]; /* in the order the changes were made */
 };
 
 /* A fresh journal for VM `name`, owned by this process (getpid() and its
- * start time read from PROC_ROOT/PID/stat; 0 when unreadable). */
-void journal_init(struct journal *j, const char *name, const char *proc_root);
+ * start time read from PROC/PID/stat; 0 when unreadable). */
+void journal_init(struct journal *j, const char *name, const struct host_roots *roots);
 
-/* Whether name is usable as a directory name: 1..63 of [A-Za-z0-9_.-], not
- * starting with '.' or '-' (the profile name rule). */
-bool journal_name_valid(const char *name);
-
-/* "RUN_DIR/NAME/state.json" into buf. 0 or -ENAMETOOLONG / -EINVAL (name). */
+/* "RUN/NAME/state.json" into buf. 0 or -ENAMETOOLONG / -EINVAL (name). */
 int journal_path(char *buf, size_t size, const char *run_dir, const char *name);
 
-/* Write j atomically to RUN_DIR/j->name/state.json, creating RUN_DIR (0755)
- * and RUN_DIR/NAME (0700) when missing. Refuses a RUN_DIR/NAME that is a
- * symlink, not a directory, or owned by another user (-EPERM).
- * journal_create() also refuses (-EEXIST) when a state.json is already there.
- * Returns 0 or -errno, e filled. */
-int journal_create(const char *run_dir, const struct journal *j, struct vl_error *e);
-int journal_save(const char *run_dir, const struct journal *j, struct vl_error *e);
+/* Write j atomically to RUN/j->name/state.json, creating RUN (0755) and
+ * RUN/NAME (0700) when missing. Refuses a RUN/NAME that is a symlink, not a
+ * directory, or owned by another user (-EPERM). journal_create() also
+ * refuses (-EEXIST) when a state.json is already there. Returns 0 or -errno,
+ * e filled. */
+int journal_create(const struct host_roots *roots, const struct journal *j, struct vl_error *e);
+int journal_save(const struct host_roots *roots, const struct journal *j, struct vl_error *e);
 
-/* Load RUN_DIR/NAME/state.json into *ret. Returns 0; -ENOENT (e filled)
- * when there is none; -EBADMSG (e names the file, line:column and what is
- * wrong) when it is not a valid journal; -EFBIG over JOURNAL_FILE_MAX;
- * other -errno. */
-int journal_load(const char *run_dir, const char *name, struct journal *ret, struct vl_error *e);
+/* Load RUN/NAME/state.json into *ret. Returns 0; -ENOENT (e filled) when
+ * there is none; -EBADMSG (e names the file, line:column and what is wrong)
+ * when it is not a valid journal; -EFBIG over JOURNAL_FILE_MAX; other
+ * -errno. */
+int journal_load(const struct host_roots *roots, const char *name, struct journal *ret,
+                 struct vl_error *e);
 
-/* Delete RUN_DIR/NAME/state.json and the RUN_DIR/NAME directory (if empty).
+/* Delete RUN/NAME/state.json and the RUN/NAME directory (if empty).
  * Returns 0, also when there was nothing to delete; -errno otherwise. */
-int journal_remove(const char *run_dir, const char *name, struct vl_error *e);
+int journal_remove(const struct host_roots *roots, const char *name, struct vl_error *e);
+
+/* Whether nothing is left to give back: no device, no entry. */
+bool journal_empty(const struct journal *j);
 
 /* Load NAME's journal to undo what it records: 1 and *ret when there is one,
  * 0 when there is none (nothing to undo), -EBUSY (e says which) while the
  * run's launcher — another process than this one — or its QEMU is alive:
  * they still use what the journal records. Other errors as journal_load(). */
-int journal_load_for_undo(const char *run_dir, const char *proc_root, const char *name,
-                          struct journal *ret, struct vl_error *e);
+int journal_load_for_undo(const struct host_roots *roots, const char *name, struct journal *ret,
+                          struct vl_error *e);
 
-/* Whether process pid is alive: PROC_ROOT/PID exists, is not a zombie, and
+/* Whether process pid is alive: PROC/PID exists, is not a zombie, and
  * (when start != 0) started at `start` (guards against PID reuse). */
 bool journal_pid_alive(const char *proc_root, pid_t pid, uint64_t start);
 
-/* Start time of pid (PROC_ROOT/PID/stat field 22). 0 or -errno. */
+/* Start time of pid (PROC/PID/stat field 22). 0 or -errno. */
 int journal_process_start(const char *proc_root, pid_t pid, uint64_t *ret);
 
 /* One journal found by journal_list(). */
 struct journal_listing {
-        char name[256];           /* the directory name under RUN_DIR */
+        char name[256];           /* the directory name under RUN */
         int load_error;           /* 0, or the -errno of journal_load() */
         struct vl_error error;    /* its message when load_error != 0 */
         bool alive;               /* the launcher is alive (only when loaded) */
         struct journal journal;   /* valid when load_error == 0 */
 };
 
-/* Every RUN_DIR/ * /state.json, sorted by name; corrupt ones are listed with
- * their error, not skipped. A missing RUN_DIR is an empty list. *ret is owned
+/* Every RUN/ * /state.json, sorted by name; corrupt ones are listed with
+ * their error, not skipped. A missing RUN is an empty list. *ret is owned
  * by the caller (free()). Returns 0, -ENOMEM, -E2BIG (more than 256 VMs), or
- * -errno when RUN_DIR cannot be read. */
-int journal_list(const char *run_dir, const char *proc_root, struct journal_listing **ret,
-                 size_t *ret_n, struct vl_error *e);
+ * -errno when RUN cannot be read. */
+int journal_list(const struct host_roots *roots, struct journal_listing **ret, size_t *ret_n,
+                 struct vl_error *e);
 
 /* The device entry for addr, or NULL. */
 struct journal_device *journal_find_device(struct journal *j, const struct pci_addr *addr);
 
-/* Load-modify-save helpers for the supervisor and the network code.
- * journal_set_qemu(): records QEMU's PID (and its start time from PROC_ROOT)
- * in an existing journal. journal_add_entry(): appends an entry, creating
- * the journal (owned by this process) when there is none; -ENOSPC when
- * full. journal_remove_entry(): drops the first entry with that kind and id
- * (0 also when absent); a journal left with no device and no entry is
- * deleted. All return 0 or -errno with e filled. */
-int journal_set_qemu(const char *run_dir, const char *proc_root, const char *name, pid_t pid,
-                     struct vl_error *e);
-int journal_add_entry(const char *run_dir, const char *proc_root, const char *name,
-                      const char *kind, const char *id, const char *data, struct vl_error *e);
-int journal_remove_entry(const char *run_dir, const char *name, const char *kind, const char *id,
+/* Load-modify-save helpers for the supervisor and the modules that make
+ * host changes. journal_set_qemu(): records QEMU's PID (and its start time
+ * from PROC) in an existing journal. journal_add_entry(): appends x — BEFORE
+ * the change it records is made — creating the journal (owned by this
+ * process) when there is none; -EEXIST when the journal there belongs to
+ * another process (a run that is active or did not finish: recover it, do
+ * not extend it); -ENOSPC when full; -EINVAL when x does not pass the checks
+ * a loaded entry must. journal_remove_entry(): drops the entry equal to x
+ * (0 also when absent), for a change that was rolled back by the module
+ * that made it; a journal left empty is deleted. All return 0 or -errno with
+ * e filled. */
+int journal_set_qemu(const struct host_roots *roots, const char *name, pid_t pid, struct vl_error *e);
+int journal_add_entry(const struct host_roots *roots, const char *name, const struct journal_entry *x,
+                      struct vl_error *e);
+int journal_remove_entry(const struct host_roots *roots, const char *name, const struct journal_entry *x,
                          struct vl_error *e);
+
+/* Drop entries[i] from j (in memory). */
+void journal_drop_entry(struct journal *j, unsigned i);
+
+/* "macvtap", "tap", "hugepages"; NULL for an unknown kind. */
+const char *journal_kind_to_string(enum journal_kind k);
+
+/* What an entry is, for messages: "macvtap \"vl-win10-0\"",
+ * "hugepages (2048 kB pages, 32 added, /dev/hugepages/vfio-launch-win10)". */
+void journal_entry_describe(const struct journal_entry *x, char *buf, size_t size);
 
 const char *journal_step_to_string(enum journal_step s);

@@ -22,17 +22,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "host/journal.h"
 #include "host/net.h"
-#include "host/sysfs.h"
 
 /* libmnl's MNL_SOCKET_BUFFER_SIZE is computed with sysconf() at run time,
  * which -Wvla rejects as an array size; 8 KiB is its upper value and far
  * more than one request or ack (with extended-ack text) needs. */
 #define NET_NL_BUF 8192
 
-#define KIND_MACVTAP "macvtap"
-#define KIND_TAP "tap"
 
 struct nl {
         struct mnl_socket *sock;
@@ -131,7 +129,7 @@ static int link_create_macvtap(struct nl *nl, const char *ifname, int lower, con
          * address to the tap, so it must be the one QEMU gives the guest. */
         mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
         info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-        mnl_attr_put_strz(nlh, IFLA_INFO_KIND, KIND_MACVTAP);
+        mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "macvtap"); /* the kernel's rtnl_link_ops name */
         data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
         mnl_attr_put_u32(nlh, IFLA_MACVLAN_MODE, macvlan_mode(mode));
         mnl_attr_nest_end(nlh, data);
@@ -187,10 +185,10 @@ static int check_ifname(const char *sysfs_root, const char *source, unsigned i, 
             strcmp(ifname, "..") == 0)
                 return vl_error_set_at(e, EINVAL, source, 0, 0, jp, "\"%s\" is not a network device name",
                                        ifname);
-        r = sysfs_join(path, sizeof(path), sysfs_root, "class/net/%s", ifname);
+        r = fs_join(path, sizeof(path), sysfs_root, "class/net/%s", ifname);
         if (r < 0)
                 return vl_error_set_at(e, -r, source, 0, 0, jp, "sysfs path too long");
-        if (!sysfs_exists(path))
+        if (!fs_exists(path))
                 return vl_error_set_at(e, ENODEV, source, 0, 0, jp,
                                        "network device \"%s\" does not exist (no %s): name an existing %s "
                                        "(see `ip link`)%s",
@@ -198,10 +196,10 @@ static int check_ifname(const char *sysfs_root, const char *source, unsigned i, 
                                        bridge ? " or create it first" : "");
         if (!bridge)
                 return 0;
-        r = sysfs_join(path, sizeof(path), sysfs_root, "class/net/%s/bridge", ifname);
+        r = fs_join(path, sizeof(path), sysfs_root, "class/net/%s/bridge", ifname);
         if (r < 0)
                 return vl_error_set_at(e, -r, source, 0, 0, jp, "sysfs path too long");
-        if (!sysfs_exists(path))
+        if (!fs_exists(path))
                 return vl_error_set_at(e, ENODEV, source, 0, 0, jp,
                                        "network device \"%s\" is not a bridge (no %s): name an existing bridge "
                                        "(see `ip -d link show type bridge`), or use backend \"macvtap\" "
@@ -244,7 +242,7 @@ void net_close_fds(int *fds, unsigned n)
  * unlinked at once: the open fd is all QEMU needs. A run dir on a nodev
  * mount (systemd mounts /run nodev) cannot hold a usable node: then it is
  * made in DEV under a name of its own, never over an existing node. */
-static int open_macvtap(const struct net_env *env, const char *vm, const char *ifname, int ifindex,
+static int open_macvtap(const struct host_roots *roots, const char *vm, const char *ifname, int ifindex,
                         struct vl_error *e)
 {
         char path[4096], num[32];
@@ -254,9 +252,9 @@ static int open_macvtap(const struct net_env *env, const char *vm, const char *i
         dev_t devnum;
         int fd, r;
 
-        r = sysfs_join(path, sizeof(path), env->sysfs_root, "class/net/%s/macvtap/tap%d/dev", ifname, ifindex);
+        r = fs_join(path, sizeof(path), roots->sysfs, "class/net/%s/macvtap/tap%d/dev", ifname, ifindex);
         if (r >= 0)
-                r = sysfs_read(path, num, sizeof(num));
+                r = fs_read(path, num, sizeof(num));
         if (r < 0)
                 return vl_error_set(e, -r, "cannot read the device number of macvtap \"%s\" (%s): %s", ifname,
                                     path, strerror(-r));
@@ -264,33 +262,33 @@ static int open_macvtap(const struct net_env *env, const char *vm, const char *i
                 return vl_error_set(e, EINVAL, "%s: \"%s\" is not MAJOR:MINOR", path, num);
         devnum = makedev(maj, min);
 
-        r = sysfs_join(path, sizeof(path), env->dev_root, "tap%d", ifindex);
+        r = fs_join(path, sizeof(path), roots->dev, "tap%d", ifindex);
         if (r < 0)
                 return vl_error_set(e, -r, "path too long");
         if (stat(path, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == devnum) {
                 fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
                 if (fd < 0)
-                        return vl_error_set(e, errno, "cannot open %s for macvtap \"%s\": %s", path, ifname,
+                        return vl_error_set(e, errno, "cannot open '%s' for macvtap \"%s\": %s", path, ifname,
                                             strerror(errno));
                 return fd;
         }
 
-        r = sysfs_join(path, sizeof(path), env->run_dir, "%s", vm);
+        r = fs_join(path, sizeof(path), roots->run, "%s", vm);
         if (r >= 0 && statvfs(path, &sv) == 0 && (sv.f_flag & ST_NODEV))
-                r = sysfs_join(path, sizeof(path), env->dev_root, ".vl-%s-tap%d", vm, ifindex);
+                r = fs_join(path, sizeof(path), roots->dev, ".vl-%s-tap%d", vm, ifindex);
         else if (r >= 0)
-                r = sysfs_join(path, sizeof(path), env->run_dir, "%s/tap%d", vm, ifindex);
+                r = fs_join(path, sizeof(path), roots->run, "%s/tap%d", vm, ifindex);
         if (r < 0)
                 return vl_error_set(e, -r, "path too long");
         (void) unlink(path); /* a node left by a killed run */
         if (mknod(path, S_IFCHR | 0600, devnum) < 0)
-                return vl_error_set(e, errno, "cannot create %s (%u:%u) for macvtap \"%s\": %s", path, maj, min,
+                return vl_error_set(e, errno, "cannot create '%s' (%u:%u) for macvtap \"%s\": %s", path, maj, min,
                                     ifname, strerror(errno));
         fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
         r = -errno;
         (void) unlink(path);
         if (fd < 0)
-                return vl_error_set(e, -r, "cannot open %s for macvtap \"%s\": %s", path, ifname, strerror(-r));
+                return vl_error_set(e, -r, "cannot open '%s' for macvtap \"%s\": %s", path, ifname, strerror(-r));
         return fd;
 }
 
@@ -298,19 +296,19 @@ static int open_macvtap(const struct net_env *env, const char *vm, const char *i
  * TUNSETPERSIST): QEMU's copy keeps it, and it vanishes with QEMU even if
  * this process is killed. IFF_VNET_HDR stays off: qemu_argv does not pass
  * vnet_hdr=on, and QEMU probes the fd's flags itself. */
-static int open_tap(const struct net_env *env, const char *ifname, struct vl_error *e)
+static int open_tap(const struct host_roots *roots, const char *ifname, struct vl_error *e)
 {
         _cleanup_close_ int fd = -EBADF;
         struct ifreq ifr = {};
         char path[4096];
         int r;
 
-        r = sysfs_join(path, sizeof(path), env->dev_root, "net/tun");
+        r = fs_join(path, sizeof(path), roots->dev, "net/tun");
         if (r < 0)
                 return vl_error_set(e, -r, "path too long");
         fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
-                return vl_error_set(e, errno, "cannot open %s: %s (is the tun module loaded?)", path,
+                return vl_error_set(e, errno, "cannot open '%s': %s (is the tun module loaded?)", path,
                                     strerror(errno));
         ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
         snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
@@ -319,18 +317,22 @@ static int open_tap(const struct net_env *env, const char *ifname, struct vl_err
         return TAKE_FD(fd);
 }
 
-static int setup_one(const struct net_env *env, struct nl *nl, const struct profile *p, unsigned i,
-                     int *ret_fd, struct vl_error *e)
+/* NIC i: its journal entry goes to *ret_x once it is journaled (before the
+ * link exists); kind _JOURNAL_KIND_MAX while nothing was. */
+static int setup_one(const struct host_roots *roots, struct nl *nl, const struct profile *p, unsigned i,
+                     int *ret_fd, struct journal_entry *ret_x, struct vl_error *e)
 {
         const struct profile_nic *n = &p->nics[i];
         const bool mv = n->backend == NIC_MACVTAP;
-        const char *kind = mv ? KIND_MACVTAP : KIND_TAP;
         const char *other = mv ? n->dev : n->bridge;
         _cleanup_close_ int fd = -EBADF;
-        char ifname[IFNAMSIZ], data[JOURNAL_DATA_MAX];
+        struct journal_entry x = { .kind = mv ? JOURNAL_MACVTAP : JOURNAL_TAP };
+        char *ifname = x.link.name;
         int other_index, ifindex, r;
 
-        net_link_name(p->name, i, ifname, sizeof(ifname));
+        ret_x->kind = _JOURNAL_KIND_MAX;
+        net_link_name(p->name, i, ifname, sizeof(x.link.name));
+        (void) snprintf(x.link.peer, sizeof(x.link.peer), "%s", other);
         other_index = (int) if_nametoindex(other);
         if (other_index == 0)
                 return vl_error_set(e, ENODEV, "$.nics[%u].%s: network device \"%s\" is gone", i,
@@ -342,10 +344,10 @@ static int setup_one(const struct net_env *env, struct nl *nl, const struct prof
                                     "a network link \"%s\" exists already: another run of \"%s\"? If it is a "
                                     "leftover: `ip link delete %s`",
                                     ifname, p->name, ifname);
-        snprintf(data, sizeof(data), "%s=%s", mv ? "lower" : "bridge", other);
-        r = journal_add_entry(env->run_dir, env->proc_root, p->name, kind, ifname, data, e);
+        r = journal_add_entry(roots, p->name, &x, e);
         if (r < 0)
                 return r;
+        *ret_x = x;
 
         if (mv) {
                 r = link_create_macvtap(nl, ifname, other_index, n->mac, n->mode);
@@ -353,13 +355,15 @@ static int setup_one(const struct net_env *env, struct nl *nl, const struct prof
                         vl_error_set(e, -r, "$.nics[%u]: cannot create macvtap \"%s\" on \"%s\": %s", i, ifname,
                                      other, strerror(-r));
                         /* Not made: the entry goes, and EEXIST means it is someone else's. */
-                        (void) journal_remove_entry(env->run_dir, p->name, kind, ifname, NULL);
+                        (void) journal_remove_entry(roots, p->name, &x, NULL);
+                        ret_x->kind = _JOURNAL_KIND_MAX;
                         return r;
                 }
         } else {
-                fd = open_tap(env, ifname, e);
+                fd = open_tap(roots, ifname, e);
                 if (fd < 0) {
-                        (void) journal_remove_entry(env->run_dir, p->name, kind, ifname, NULL);
+                        (void) journal_remove_entry(roots, p->name, &x, NULL);
+                        ret_x->kind = _JOURNAL_KIND_MAX;
                         return fd;
                 }
         }
@@ -371,7 +375,7 @@ static int setup_one(const struct net_env *env, struct nl *nl, const struct prof
                 return vl_error_set(e, -r, "$.nics[%u]: cannot set %s up%s%s: %s", i, ifname,
                                     mv ? "" : " on bridge ", mv ? "" : other, strerror(-r));
         if (mv) {
-                fd = open_macvtap(env, p->name, ifname, ifindex, e);
+                fd = open_macvtap(roots, p->name, ifname, ifindex, e);
                 if (fd < 0)
                         return fd;
         }
@@ -379,37 +383,22 @@ static int setup_one(const struct net_env *env, struct nl *nl, const struct prof
         return 0;
 }
 
-int net_setup(const struct net_env *env, const struct profile *p, int ret_fds[PROFILE_NICS_MAX],
-              unsigned *ret_n, struct vl_error *e)
+int net_setup(const struct host_roots *roots, const struct profile *p, int ret_fds[PROFILE_NICS_MAX],
+              struct vl_error *e)
 {
-        _cleanup_free_ struct journal *j = NULL;
+        struct journal_entry made[PROFILE_NICS_MAX];
         struct nl nl = {};
         int fds[PROFILE_NICS_MAX];
         unsigned n = 0;
-        struct vl_error ue = {};
         int r = 0;
 
+        for (unsigned i = 0; i < PROFILE_NICS_MAX; i++)
+                fds[i] = ret_fds[i] = -1;
         for (unsigned i = 0; i < p->n_nics; i++)
                 if (p->nics[i].backend != NIC_USER)
                         n++;
-        if (n == 0) {
-                *ret_n = 0;
+        if (n == 0)
                 return 0;
-        }
-
-        /* Entries go into this run's journal only: one left by a dead run
-         * must be recovered first, not extended. */
-        j = malloc(sizeof(*j));
-        if (!j)
-                return vl_error_set(e, ENOMEM, "out of memory");
-        r = journal_load(env->run_dir, p->name, j, e);
-        if (r == 0 && j->launcher_pid != getpid())
-                return vl_error_set(e, EEXIST,
-                                    "a journal of \"%s\" already exists (launcher pid %d): another run is active "
-                                    "or did not finish; see `vfio-launch recover`",
-                                    p->name, (int) j->launcher_pid);
-        if (r < 0 && r != -ENOENT)
-                return r;
 
         r = nl_open(&nl);
         if (r < 0)
@@ -418,79 +407,66 @@ int net_setup(const struct net_env *env, const struct profile *p, int ret_fds[PR
         for (unsigned i = 0; i < p->n_nics && r >= 0; i++) {
                 if (p->nics[i].backend == NIC_USER)
                         continue;
-                fds[n] = -1;
-                r = setup_one(env, &nl, p, i, &fds[n], e);
+                r = setup_one(roots, &nl, p, i, &fds[i], &made[n], e);
                 if (r >= 0)
                         n++;
         }
         nl_close(&nl);
         if (r >= 0) {
-                memcpy(ret_fds, fds, n * sizeof(fds[0]));
-                *ret_n = n;
+                memcpy(ret_fds, fds, sizeof(fds));
                 return 0;
         }
-        net_close_fds(fds, n);
-        if (net_undo(env, p->name, &ue) < 0)
-                vl_error_prefix(e, "links NOT all deleted (%s; run `vfio-launch recover %s`)", ue.msg,
-                                p->name);
+        net_close_fds(fds, PROFILE_NICS_MAX);
+        /* The one that failed was journaled too, and may exist half made. */
+        if (n < PROFILE_NICS_MAX && made[n].kind != _JOURNAL_KIND_MAX)
+                n++;
+        while (n-- > 0) {
+                struct vl_error ue = {};
+                int u = net_undo_link(roots, &made[n], &ue);
+                if (u >= 0)
+                        u = journal_remove_entry(roots, p->name, &made[n], &ue);
+                if (u < 0) {
+                        vl_error_prefix(e, "links NOT all deleted (%s; run `vfio-launch recover %s`)", ue.msg,
+                                        p->name);
+                        break;
+                }
+        }
         return r;
 }
 
 /* Whether sysfs says ifname exists but is not of our kind (then it is not
  * ours to delete). A link sysfs does not show is deleted by name anyway:
  * the kernel answers ENODEV if it is really gone. */
-static bool foreign_link(const char *sysfs_root, const char *kind, const char *ifname)
+static bool foreign_link(const char *sysfs_root, enum journal_kind kind, const char *ifname)
 {
         char path[4096];
 
-        if (sysfs_join(path, sizeof(path), sysfs_root, "class/net/%s", ifname) < 0 || !sysfs_exists(path))
+        if (fs_join(path, sizeof(path), sysfs_root, "class/net/%s", ifname) < 0 || !fs_exists(path))
                 return false;
-        if (sysfs_join(path, sizeof(path), sysfs_root, "class/net/%s/%s", ifname,
-                       strcmp(kind, KIND_MACVTAP) == 0 ? "macvtap" : "tun_flags") < 0)
+        if (fs_join(path, sizeof(path), sysfs_root, "class/net/%s/%s", ifname,
+                       kind == JOURNAL_MACVTAP ? "macvtap" : "tun_flags") < 0)
                 return false;
-        return !sysfs_exists(path);
+        return !fs_exists(path);
 }
 
-int net_undo(const struct net_env *env, const char *name, struct vl_error *e)
+int net_undo_link(const struct host_roots *roots, const struct journal_entry *x, struct vl_error *e)
 {
-        _cleanup_free_ struct journal *j = NULL;
         struct nl nl = {};
-        int r, first = 0;
+        int r;
 
-        j = malloc(sizeof(*j));
-        if (!j)
-                return vl_error_set(e, ENOMEM, "out of memory");
-        r = journal_load_for_undo(env->run_dir, env->proc_root, name, j, e);
-        if (r <= 0)
-                return r;
-
-        for (unsigned i = 0; i < j->n_entries; i++) {
-                const struct journal_entry *x = &j->entries[i];
-                struct vl_error re = {};
-
-                if (strcmp(x->kind, KIND_MACVTAP) != 0 && strcmp(x->kind, KIND_TAP) != 0)
-                        continue;
-                if (!nl.sock) {
-                        r = nl_open(&nl);
-                        if (r < 0)
-                                return vl_error_set(e, -r, "cannot open a netlink socket: %s", strerror(-r));
-                }
-                if (foreign_link(env->sysfs_root, x->kind, x->id))
-                        r = 0; /* its name was reused by something else: leave it */
-                else
-                        r = link_delete(&nl, x->id);
-                if (r == -ENODEV)
-                        r = 0; /* gone already: a tap goes with its last fd */
-                if (r >= 0)
-                        r = journal_remove_entry(env->run_dir, name, x->kind, x->id, &re);
-                else
-                        vl_error_set(&re, -r, "cannot delete %s \"%s\": %s", x->kind, x->id, strerror(-r));
-                if (r < 0 && first == 0) {
-                        first = r;
-                        if (e)
-                                *e = re;
-                }
-        }
+        if (x->kind != JOURNAL_MACVTAP && x->kind != JOURNAL_TAP)
+                return vl_error_set(e, EINVAL, "not a network link entry");
+        if (foreign_link(roots->sysfs, x->kind, x->link.name))
+                return 0; /* its name was reused by something else: leave it */
+        r = nl_open(&nl);
+        if (r < 0)
+                return vl_error_set(e, -r, "cannot open a netlink socket: %s", strerror(-r));
+        r = link_delete(&nl, x->link.name);
         nl_close(&nl);
-        return first;
+        if (r == -ENODEV)
+                return 0; /* gone already: a tap goes with its last fd */
+        if (r < 0)
+                return vl_error_set(e, -r, "cannot delete %s \"%s\": %s", journal_kind_to_string(x->kind),
+                                    x->link.name, strerror(-r));
+        return 0;
 }

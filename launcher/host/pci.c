@@ -17,8 +17,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/fs.h"
 #include "host/pci.h"
-#include "host/sysfs.h"
 
 static void closedirp(DIR **d)
 {
@@ -49,7 +49,7 @@ static int dev_path(char *buf, size_t size, const char *sysfs_root, const struct
 {
         char name[PCI_ADDR_STRLEN];
 
-        return sysfs_join(buf, size, sysfs_root, "bus/pci/devices/%s%s%s", pci_addr_format(a, name),
+        return fs_join(buf, size, sysfs_root, "bus/pci/devices/%s%s%s", pci_addr_format(a, name),
                           attr[0] ? "/" : "", attr);
 }
 
@@ -65,16 +65,16 @@ int pci_device_read(const char *sysfs_root, const struct pci_addr *a, struct pci
         r = dev_path(path, sizeof(path), sysfs_root, a, "");
         if (r < 0)
                 return vl_error_set(e, -r, "%s: path too long", name);
-        if (!sysfs_exists(path))
+        if (!fs_exists(path))
                 return -ENOENT;
 
         static const char *const ids[] = { "vendor", "device", "class" };
         for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
                 r = dev_path(path, sizeof(path), sysfs_root, a, ids[i]);
                 if (r >= 0)
-                        r = sysfs_read_hex(path, &v);
+                        r = fs_read_hex(path, &v);
                 if (r < 0)
-                        return vl_error_set(e, EIO, "cannot read %s: %s", path, strerror(-r));
+                        return vl_error_set(e, EIO, "cannot read '%s': %s", path, strerror(-r));
                 if (i == 0)
                         d.vendor_id = (uint16_t) v;
                 else if (i == 1)
@@ -85,19 +85,19 @@ int pci_device_read(const char *sysfs_root, const struct pci_addr *a, struct pci
         d.bridge = (d.class_code >> 8) == PCI_BRIDGE_CLASS;
 
         if (dev_path(path, sizeof(path), sysfs_root, a, "driver") >= 0 &&
-            sysfs_read_link_name(path, d.driver, sizeof(d.driver)) < 0)
+            fs_read_link_name(path, d.driver, sizeof(d.driver)) < 0)
                 d.driver[0] = '\0';
         if (d.driver[0] && dev_path(path, sizeof(path), sysfs_root, a, "driver/module") >= 0 &&
-            sysfs_read_link_name(path, d.driver_module, sizeof(d.driver_module)) < 0)
+            fs_read_link_name(path, d.driver_module, sizeof(d.driver_module)) < 0)
                 d.driver_module[0] = '\0';
         if (dev_path(path, sizeof(path), sysfs_root, a, "driver_override") >= 0 &&
-            sysfs_read(path, d.driver_override, sizeof(d.driver_override)) >= 0) {
+            fs_read(path, d.driver_override, sizeof(d.driver_override)) >= 0) {
                 if (strcmp(d.driver_override, "(null)") == 0)
                         d.driver_override[0] = '\0';
         } else
                 d.driver_override[0] = '\0';
         if (dev_path(path, sizeof(path), sysfs_root, a, "iommu_group") >= 0 &&
-            sysfs_read_link_name(path, buf, sizeof(buf)) >= 0) {
+            fs_read_link_name(path, buf, sizeof(buf)) >= 0) {
                 char *end;
                 long g;
                 errno = 0;
@@ -107,7 +107,7 @@ int pci_device_read(const char *sysfs_root, const struct pci_addr *a, struct pci
                 d.iommu_group = (int) g;
         }
         if (dev_path(path, sizeof(path), sysfs_root, a, "boot_vga") >= 0 &&
-            sysfs_read(path, buf, sizeof(buf)) >= 0)
+            fs_read(path, buf, sizeof(buf)) >= 0)
                 d.boot_vga = strcmp(buf, "1") == 0;
 
         *ret = d;
@@ -173,7 +173,7 @@ int pci_ctx_new(const char *sysfs_root, const char *ids_file, struct pci_ctx **r
         jmp_buf jb;
         int r;
 
-        r = sysfs_join(path, sizeof(path), sysfs_root, "bus/pci");
+        r = fs_join(path, sizeof(path), sysfs_root, "bus/pci");
         if (r < 0)
                 return vl_error_set(e, -r, "sysfs root \"%s\" is too long", sysfs_root);
         c = calloc(1, sizeof(*c));
@@ -310,9 +310,9 @@ bool pci_iommu_enabled(const char *sysfs_root)
 {
         char path[PATH_MAX];
 
-        if (sysfs_join(path, sizeof(path), sysfs_root, "class/iommu") >= 0 && dir_has_entries(path))
+        if (fs_join(path, sizeof(path), sysfs_root, "class/iommu") >= 0 && dir_has_entries(path))
                 return true;
-        return sysfs_join(path, sizeof(path), sysfs_root, "kernel/iommu_groups") >= 0 &&
+        return fs_join(path, sizeof(path), sysfs_root, "kernel/iommu_groups") >= 0 &&
                dir_has_entries(path);
 }
 
@@ -322,7 +322,7 @@ int pci_irq_remapping(const char *proc_root)
         char path[PATH_MAX], line[1024];
         bool chips = false;
 
-        if (sysfs_join(path, sizeof(path), proc_root, "interrupts") < 0)
+        if (fs_join(path, sizeof(path), proc_root, "interrupts") < 0)
                 return -ENAMETOOLONG;
         f = fopen(path, "re");
         if (!f)
@@ -340,7 +340,7 @@ bool pci_vfio_unsafe_interrupts(const char *sysfs_root)
         char path[PATH_MAX], buf[8] = "";
         _cleanup_fclose_ FILE *f = NULL;
 
-        if (sysfs_join(path, sizeof(path), sysfs_root,
+        if (fs_join(path, sizeof(path), sysfs_root,
                        "module/vfio_iommu_type1/parameters/allow_unsafe_interrupts") < 0)
                 return false;
         f = fopen(path, "re");
@@ -356,13 +356,13 @@ int pci_group_members(const char *sysfs_root, int group, struct pci_addr *ret, s
         size_t n = 0;
         int r;
 
-        r = sysfs_join(path, sizeof(path), sysfs_root, "kernel/iommu_groups/%d/devices", group);
+        r = fs_join(path, sizeof(path), sysfs_root, "kernel/iommu_groups/%d/devices", group);
         if (r < 0)
                 return vl_error_set(e, -r, "sysfs root too long");
         d = opendir(path);
         if (!d)
                 return errno == ENOENT ? -ENOENT
-                                       : vl_error_set(e, errno, "cannot list %s: %s", path, strerror(errno));
+                                       : vl_error_set(e, errno, "cannot list '%s': %s", path, strerror(errno));
         while ((de = readdir(d))) {
                 struct pci_addr a;
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -388,7 +388,7 @@ int pci_device_bars(const char *sysfs_root, const struct pci_addr *a, struct pci
         r = dev_path(path, sizeof(path), sysfs_root, a, "resource");
         if (r < 0)
                 return r;
-        r = sysfs_read(path, buf, sizeof(buf));
+        r = fs_read(path, buf, sizeof(buf));
         if (r < 0)
                 return r;
         for (char *line = buf, *next; line && *line; line = next) {
@@ -440,7 +440,7 @@ int pci_device_has_framebuffer(const char *sysfs_root, const char *proc_root,
 
         /* A framebuffer device node bound to this PCI device (fbcon on a
          * native driver). */
-        r = sysfs_join(path, sizeof(path), sysfs_root, "class/graphics");
+        r = fs_join(path, sizeof(path), sysfs_root, "class/graphics");
         if (r < 0)
                 return r;
         dir = opendir(path);
@@ -448,9 +448,9 @@ int pci_device_has_framebuffer(const char *sysfs_root, const char *proc_root,
                 char link[PATH_MAX], target[64];
                 if (strncmp(de->d_name, "fb", 2) != 0)
                         continue;
-                if (sysfs_join(link, sizeof(link), sysfs_root, "class/graphics/%s/device", de->d_name) < 0)
+                if (fs_join(link, sizeof(link), sysfs_root, "class/graphics/%s/device", de->d_name) < 0)
                         continue;
-                if (sysfs_read_link_name(link, target, sizeof(target)) >= 0 && strcmp(target, name) == 0) {
+                if (fs_read_link_name(link, target, sizeof(target)) >= 0 && strcmp(target, name) == 0) {
                         (void) snprintf(what, whatsize, "framebuffer %s", de->d_name);
                         return 1;
                 }
@@ -460,7 +460,7 @@ int pci_device_has_framebuffer(const char *sysfs_root, const char *proc_root,
         if (r < 0 || nbars == 0)
                 return 0; /* no resource file, no BARs: nothing to overlap */
 
-        r = sysfs_join(path, sizeof(path), proc_root, "iomem");
+        r = fs_join(path, sizeof(path), proc_root, "iomem");
         if (r < 0)
                 return r;
         f = fopen(path, "re");
@@ -534,13 +534,13 @@ static size_t device_nodes(const char *sysfs_root, const char *dev_root, const c
         }
         /* udev's by-path links: pci-0000:03:00.0-card -> ../card0 */
         (void) snprintf(prefix, sizeof(prefix), "pci-%s-", name);
-        if (sysfs_join(path, sizeof(path), dev_root, "dri/by-path") >= 0 && (dir = opendir(path))) {
+        if (fs_join(path, sizeof(path), dev_root, "dri/by-path") >= 0 && (dir = opendir(path))) {
                 while ((de = readdir(dir))) {
                         char link[PATH_MAX], target[48];
                         if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
                                 continue;
-                        if (sysfs_join(link, sizeof(link), dev_root, "dri/by-path/%s", de->d_name) >= 0 &&
-                            sysfs_read_link_name(link, target, sizeof(target)) >= 0 &&
+                        if (fs_join(link, sizeof(link), dev_root, "dri/by-path/%s", de->d_name) >= 0 &&
+                            fs_read_link_name(link, target, sizeof(target)) >= 0 &&
                             snprintf(node, sizeof(node), "dri/%s", target) < 64)
                                 add_node(nodes, &n, node);
                 }
@@ -549,8 +549,8 @@ static size_t device_nodes(const char *sysfs_root, const char *dev_root, const c
         if (strcmp(d->driver, "nvidia") == 0) {
                 char info[2048];
                 const char *m = NULL;
-                if (sysfs_join(path, sizeof(path), proc_root, "driver/nvidia/gpus/%s/information", name) >= 0 &&
-                    sysfs_read(path, info, sizeof(info)) >= 0)
+                if (fs_join(path, sizeof(path), proc_root, "driver/nvidia/gpus/%s/information", name) >= 0 &&
+                    fs_read(path, info, sizeof(info)) >= 0)
                         m = strstr(info, "Device Minor:");
                 if (m) {
                         unsigned minor;
@@ -558,7 +558,7 @@ static size_t device_nodes(const char *sysfs_root, const char *dev_root, const c
                                 (void) snprintf(node, sizeof(node), "nvidia%u", minor);
                                 add_node(nodes, &n, node);
                         }
-                } else if (sysfs_join(path, sizeof(path), dev_root, "%s", "") >= 0 && (dir = opendir(path))) {
+                } else if (fs_join(path, sizeof(path), dev_root, "%s", "") >= 0 && (dir = opendir(path))) {
                         while ((de = readdir(dir)))
                                 if (strncmp(de->d_name, "nvidia", 6) == 0 && all_digits(de->d_name + 6))
                                         add_node(nodes, &n, de->d_name);
@@ -591,7 +591,7 @@ int pci_device_openers(const char *sysfs_root, const char *dev_root, const char 
         if (nn == 0)
                 return 0;
         for (size_t i = 0; i < nn; i++)
-                if (sysfs_join(full[i], sizeof(full[i]), dev_root, "%s", nodes[i]) < 0)
+                if (fs_join(full[i], sizeof(full[i]), dev_root, "%s", nodes[i]) < 0)
                         full[i][0] = '\0';
 
         proc = opendir(proc_root);
@@ -602,7 +602,7 @@ int pci_device_openers(const char *sysfs_root, const char *dev_root, const char 
                 struct dirent *fe;
                 if (!all_digits(de->d_name))
                         continue;
-                if (sysfs_join(path, sizeof(path), proc_root, "%s/fd", de->d_name) < 0)
+                if (fs_join(path, sizeof(path), proc_root, "%s/fd", de->d_name) < 0)
                         continue;
                 fds = opendir(path);
                 if (!fds)
@@ -613,7 +613,7 @@ int pci_device_openers(const char *sysfs_root, const char *dev_root, const char 
                         size_t hit = nn;
                         if (!all_digits(fe->d_name))
                                 continue;
-                        if (sysfs_join(link, sizeof(link), proc_root, "%s/fd/%s", de->d_name, fe->d_name) < 0)
+                        if (fs_join(link, sizeof(link), proc_root, "%s/fd/%s", de->d_name, fe->d_name) < 0)
                                 continue;
                         k = readlink(link, target, sizeof(target) - 1);
                         if (k <= 0)
@@ -629,8 +629,8 @@ int pci_device_openers(const char *sysfs_root, const char *dev_root, const char 
                                 memset(o, 0, sizeof(*o));
                                 o->pid = (pid_t) strtol(de->d_name, NULL, 10);
                                 (void) snprintf(o->node, sizeof(o->node), "%s", nodes[hit]);
-                                if (sysfs_join(path, sizeof(path), proc_root, "%s/comm", de->d_name) < 0 ||
-                                    sysfs_read(path, o->comm, sizeof(o->comm)) < 0)
+                                if (fs_join(path, sizeof(path), proc_root, "%s/comm", de->d_name) < 0 ||
+                                    fs_read(path, o->comm, sizeof(o->comm)) < 0)
                                         o->comm[0] = '\0';
                         }
                         found++;

@@ -26,9 +26,9 @@ int rundir_lock(const char *run_dir, const char *name, pid_t *ret_holder, struct
             rundir_path(path, sizeof(path), run_dir, name, RUNDIR_LOCK_FILE) < 0)
                 return vl_error_set(e, ENAMETOOLONG, "run directory path too long");
         if (mkdir(run_dir, 0755) < 0 && errno != EEXIST)
-                return vl_error_set(e, errno, "cannot create %s: %s", run_dir, strerror(errno));
+                return vl_error_set(e, errno, "cannot create '%s': %s", run_dir, strerror(errno));
         if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-                return vl_error_set(e, errno, "cannot create %s: %s", dir, strerror(errno));
+                return vl_error_set(e, errno, "cannot create '%s': %s", dir, strerror(errno));
         /* Never follow a planted symlink or use a directory someone else owns. */
         if (lstat(dir, &st) < 0)
                 return vl_error_set(e, errno, "%s: %s", dir, strerror(errno));
@@ -38,14 +38,14 @@ int rundir_lock(const char *run_dir, const char *name, pid_t *ret_holder, struct
 
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
-                return vl_error_set(e, errno, "cannot open %s: %s", path, strerror(errno));
+                return vl_error_set(e, errno, "cannot open '%s': %s", path, strerror(errno));
         if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
                 int r = errno;
                 n = (int) pread(fd, pidbuf, sizeof(pidbuf) - 1, 0);
                 pidbuf[n > 0 ? n : 0] = '\0';
                 close(fd);
                 if (r != EWOULDBLOCK)
-                        return vl_error_set(e, r, "cannot lock %s: %s", path, strerror(r));
+                        return vl_error_set(e, r, "cannot lock '%s': %s", path, strerror(r));
                 *ret_holder = (pid_t) atoi(pidbuf);
                 return vl_error_set(e, EBUSY, "VM \"%s\" is already running (vfio-launch pid %d)",
                                     name, (int) *ret_holder);
@@ -54,7 +54,7 @@ int rundir_lock(const char *run_dir, const char *name, pid_t *ret_holder, struct
         if (ftruncate(fd, 0) < 0 || pwrite(fd, pidbuf, (size_t) n, 0) != n) {
                 int r = errno;
                 close(fd);
-                return vl_error_set(e, r, "cannot write %s: %s", path, strerror(r));
+                return vl_error_set(e, r, "cannot write '%s': %s", path, strerror(r));
         }
         return fd;
 }

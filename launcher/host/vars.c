@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "base/macro.h"
 #include "host/vars.h"
 
@@ -20,42 +21,24 @@ int vars_default_path(const char *state_dir, const char *name, char *ret, size_t
         return xsnprintf(ret, size, "%s/%s/%s_VARS.fd", state_dir, name, name);
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = write(fd, buf, len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                buf += n;
-                len -= (size_t) n;
-        }
-        return 0;
-}
-
 static int copy_fd(int in, int out, uint64_t size)
 {
         char buf[64 * 1024];
         uint64_t done = 0;
 
         for (;;) {
-                ssize_t n = read(in, buf, sizeof(buf));
+                ssize_t n = fs_read_full(in, buf, sizeof(buf));
                 int r;
 
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
+                if (n < 0)
+                        return (int) n;
                 if (n == 0)
                         break;
                 done += (uint64_t) n;
                 /* The template grew while we read it: not a firmware image. */
                 if (done > VARS_TEMPLATE_MAX)
                         return -EFBIG;
-                r = write_all(out, buf, (size_t) n);
+                r = fs_write_full(out, buf, (size_t) n);
                 if (r < 0)
                         return r;
         }

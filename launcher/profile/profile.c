@@ -45,46 +45,6 @@ void profile_init(struct profile *p, const char *name)
         p->powerdown_repeat_s = 1;
 }
 
-/* ---- enums --------------------------------------------------------------- */
-
-static const char *const sound_backend_names[] = {
-        [AUDIO_NONE] = "none",         [AUDIO_ALSA] = "alsa",   [AUDIO_PA] = "pa",
-        [AUDIO_PIPEWIRE] = "pipewire", [AUDIO_SPICE] = "spice", [AUDIO_WAV] = "wav",
-};
-
-static const char *const macvtap_mode_names[] = {
-        [MACVTAP_BRIDGE] = "bridge",
-        [MACVTAP_VEPA] = "vepa",
-        [MACVTAP_PRIVATE] = "private",
-        [MACVTAP_PASSTHRU] = "passthru",
-};
-
-const char *sound_backend_to_string(enum sound_backend b)
-{
-        return (unsigned) b < ELEMENTSOF(sound_backend_names) ? sound_backend_names[b] : NULL;
-}
-
-int sound_backend_from_string(const char *s)
-{
-        for (size_t i = 0; s && i < ELEMENTSOF(sound_backend_names); i++)
-                if (strcmp(s, sound_backend_names[i]) == 0)
-                        return (int) i;
-        return -EINVAL;
-}
-
-const char *macvtap_mode_to_string(enum macvtap_mode m)
-{
-        return (unsigned) m < ELEMENTSOF(macvtap_mode_names) ? macvtap_mode_names[m] : NULL;
-}
-
-int macvtap_mode_from_string(const char *s)
-{
-        for (size_t i = 0; s && i < ELEMENTSOF(macvtap_mode_names); i++)
-                if (strcmp(s, macvtap_mode_names[i]) == 0)
-                        return (int) i;
-        return -EINVAL;
-}
-
 uint64_t profile_hugepage_kib(enum hugepage_size s)
 {
         switch (s) {
@@ -94,17 +54,6 @@ uint64_t profile_hugepage_kib(enum hugepage_size s)
                 return 1024 * 1024;
         }
         return 0;
-}
-
-const char *profile_hugepage_size_to_string(enum hugepage_size s)
-{
-        switch (s) {
-        case HUGEPAGE_2M:
-                return "2M";
-        case HUGEPAGE_1G:
-                return "1G";
-        }
-        return NULL;
 }
 
 /* ---- small parsers --------------------------------------------------------- */
@@ -232,7 +181,7 @@ static bool all_name_chars(const char *s)
         return true;
 }
 
-static bool valid_vm_name(const char *s)
+bool profile_name_valid(const char *s)
 {
         size_t n = strnlen(s, PROFILE_NAME_MAX);
 
@@ -245,8 +194,7 @@ static bool valid_qemu_id(const char *s)
         return ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')) && all_name_chars(s);
 }
 
-/* The kernel's dev_valid_name(), plus no ',' (it would end a QEMU option). */
-static bool valid_ifname(const char *s)
+bool profile_ifname_valid(const char *s)
 {
         size_t n = strlen(s);
 
@@ -357,12 +305,35 @@ static int validate_cpu(const struct profile *p, struct vl_error *e)
         return 0;
 }
 
-static void hostdev_id(const struct profile *p, unsigned i, char *buf, size_t size)
+const char *profile_device_id(const struct profile *p, enum profile_device_kind kind, unsigned i,
+                              char buf[static PROFILE_STR_MAX])
 {
-        if (p->hostdevs[i].id[0])
-                copy_str(buf, size, p->hostdevs[i].id);
+        static const char *const prefix[] = {
+                [PROFILE_DEVICE_HOSTDEV] = "hostdev",
+                [PROFILE_DEVICE_DISK] = "disk",
+                [PROFILE_DEVICE_NIC] = "net",
+        };
+        const char *id = kind == PROFILE_DEVICE_HOSTDEV ? p->hostdevs[i].id
+                         : kind == PROFILE_DEVICE_DISK  ? p->disks[i].id
+                                                        : p->nics[i].id;
+
+        if (id[0])
+                copy_str(buf, PROFILE_STR_MAX, id);
         else
-                (void) snprintf(buf, size, "hostdev%u", i);
+                (void) snprintf(buf, PROFILE_STR_MAX, "%s%u", prefix[kind], i);
+        return buf;
+}
+
+/* The ids the command line gives its own devices. */
+static bool id_reserved(const char *id)
+{
+        static const char *const own[] = { PROFILE_ID_VIDEO, PROFILE_ID_SOUND, PROFILE_ID_SOUND_CODEC,
+                                           PROFILE_ID_BALLOON };
+
+        for (size_t i = 0; i < ELEMENTSOF(own); i++)
+                if (strcmp(id, own[i]) == 0)
+                        return true;
+        return strncmp(id, "pci.", 4) == 0;
 }
 
 /* The function-0 hostdev of the host slot of hostdevs[i], or -1. */
@@ -506,7 +477,7 @@ static int validate_hostdevs(const struct profile *p, struct vl_error *e, struct
         return 0;
 }
 
-static void nic_mac(const struct profile *p, unsigned i, uint8_t mac[6])
+void profile_nic_mac(const struct profile *p, unsigned i, uint8_t mac[6])
 {
         if (p->nics[i].mac_set)
                 memcpy(mac, p->nics[i].mac, 6);
@@ -541,18 +512,18 @@ static int validate_nics(const struct profile *p, struct vl_error *e)
                                     "backend \"tap\" needs bridge (an existing bridge, e.g. \"br0\")");
                 if (n->backend != NIC_TAP && n->bridge[0])
                         return FAIL(NIC_PATH(".bridge"), "bridge is only used with backend \"tap\"");
-                if (n->dev[0] && !valid_ifname(n->dev))
+                if (n->dev[0] && !profile_ifname_valid(n->dev))
                         return FAIL(NIC_PATH(".dev"), "\"%s\" is not a network device name", n->dev);
-                if (n->bridge[0] && !valid_ifname(n->bridge))
+                if (n->bridge[0] && !profile_ifname_valid(n->bridge))
                         return FAIL(NIC_PATH(".bridge"), "\"%s\" is not a network device name",
                                     n->bridge);
                 if (n->mac_set && ((n->mac[0] & 1) || !(n->mac[0] | n->mac[1] | n->mac[2] |
                                                         n->mac[3] | n->mac[4] | n->mac[5])))
                         return FAIL(NIC_PATH(".mac"), "not a unicast station address");
-                nic_mac(p, i, mac);
+                profile_nic_mac(p, i, mac);
                 for (unsigned k = 0; k < i; k++) {
                         uint8_t other[6];
-                        nic_mac(p, k, other);
+                        profile_nic_mac(p, k, other);
                         if (memcmp(mac, other, 6) == 0)
                                 return FAIL(NIC_PATH(".mac"),
                                             "%02x:%02x:%02x:%02x:%02x:%02x is already the MAC of "
@@ -594,30 +565,30 @@ static int validate_disks(const struct profile *p, struct vl_error *e)
         return 0;
 }
 
-/* Device ids share QEMU's one namespace: unique across every kind. */
+/* Device ids share QEMU's one namespace: unique across every kind, and
+ * none of the command line's own. */
 static int validate_ids(const struct profile *p, struct vl_error *e)
 {
         enum { MAXDEV = PROFILE_HOSTDEVS_MAX + PROFILE_DISKS_MAX + PROFILE_NICS_MAX };
+        static const struct {
+                enum profile_device_kind kind;
+                const char *array;
+        } kinds[] = {
+                { PROFILE_DEVICE_HOSTDEV, "hostdevs" },
+                { PROFILE_DEVICE_DISK, "disks" },
+                { PROFILE_DEVICE_NIC, "nics" },
+        };
         char ids[MAXDEV][PROFILE_STR_MAX], paths[MAXDEV][32], path[48];
         unsigned n = 0;
 
-        for (unsigned i = 0; i < p->n_hostdevs; i++, n++) {
-                hostdev_id(p, i, ids[n], sizeof(ids[n]));
-                (void) snprintf(paths[n], sizeof(paths[n]), "$.hostdevs[%u]", i);
-        }
-        for (unsigned i = 0; i < p->n_disks; i++, n++) {
-                if (p->disks[i].id[0])
-                        copy_str(ids[n], sizeof(ids[n]), p->disks[i].id);
-                else
-                        (void) snprintf(ids[n], sizeof(ids[n]), "disk%u", i);
-                (void) snprintf(paths[n], sizeof(paths[n]), "$.disks[%u]", i);
-        }
-        for (unsigned i = 0; i < p->n_nics; i++, n++) {
-                if (p->nics[i].id[0])
-                        copy_str(ids[n], sizeof(ids[n]), p->nics[i].id);
-                else
-                        (void) snprintf(ids[n], sizeof(ids[n]), "net%u", i);
-                (void) snprintf(paths[n], sizeof(paths[n]), "$.nics[%u]", i);
+        for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
+                unsigned count = kinds[k].kind == PROFILE_DEVICE_HOSTDEV ? p->n_hostdevs
+                                 : kinds[k].kind == PROFILE_DEVICE_DISK  ? p->n_disks
+                                                                         : p->n_nics;
+                for (unsigned i = 0; i < count && n < MAXDEV; i++, n++) {
+                        profile_device_id(p, kinds[k].kind, i, ids[n]);
+                        (void) snprintf(paths[n], sizeof(paths[n]), "$.%s[%u]", kinds[k].array, i);
+                }
         }
         for (unsigned i = 0; i < n; i++) {
                 (void) snprintf(path, sizeof(path), "%s.id", paths[i]);
@@ -625,6 +596,12 @@ static int validate_ids(const struct profile *p, struct vl_error *e)
                         return FAIL(path,
                                     "\"%s\" is not a device id (a letter, then letters, digits, _ . -)",
                                     ids[i]);
+                if (id_reserved(ids[i]))
+                        return FAIL(path,
+                                    "\"%s\" is the id of a device vfio-launch adds itself (%s, %s, %s, %s, "
+                                    "pci.N)",
+                                    ids[i], PROFILE_ID_VIDEO, PROFILE_ID_SOUND, PROFILE_ID_SOUND_CODEC,
+                                    PROFILE_ID_BALLOON);
                 for (unsigned k = 0; k < i; k++)
                         if (strcmp(ids[i], ids[k]) == 0)
                                 return FAIL(path, "id \"%s\" is already used by %s", ids[i],
@@ -639,7 +616,7 @@ static int validate_sound(const struct profile *p, struct vl_error *e, struct vl
         bool alsa_set = s->alsa_dac_buffer_frames || s->alsa_dac_period_frames || s->alsa_dev[0];
         bool pa_set = s->pa_samples || s->pa_server[0];
 
-        if (!sound_backend_to_string(s->backend))
+        if (!profile_sound_backend_name(s->backend))
                 return FAIL("$.sound.backend", "unknown backend %d", (int) s->backend);
         if (s->model == SOUND_NONE) {
                 if (s->backend != AUDIO_NONE || alsa_set || pa_set || s->timer_period_hz ||
@@ -692,7 +669,7 @@ static int validate_hugepages(const struct profile *p, struct vl_error *e)
                 return FAIL("$.hugepages.size",
                             "memory %llu MiB is not a whole number of %s pages (expected a multiple "
                             "of %llu MiB)",
-                            (unsigned long long) p->memory_mib, profile_hugepage_size_to_string(h->size),
+                            (unsigned long long) p->memory_mib, profile_hugepage_size_name(h->size),
                             (unsigned long long) page_mib);
         return 0;
 }
@@ -730,7 +707,7 @@ int profile_validate(const struct profile *p, struct vl_error *e, struct vl_warn
         const struct profile_firmware *fw = &p->firmware;
         int r;
 
-        if (!valid_vm_name(p->name))
+        if (!profile_name_valid(p->name))
                 return FAIL("$.name",
                             "\"%s\" is not a valid name (1..63 characters of A-Z a-z 0-9 _ . -, not "
                             "starting with . or -)",

@@ -283,17 +283,55 @@ void profile_init(struct profile *p, const char *name);
  * May add warnings (w may be NULL). */
 int profile_validate(const struct profile *p, struct vl_error *e, struct vl_warnings *w);
 
-/* Enum <-> string, for the loader, the builder and printing. NULL / -EINVAL on
- * an unknown value. */
-const char *sound_backend_to_string(enum sound_backend b);
-int sound_backend_from_string(const char *s);
-const char *macvtap_mode_to_string(enum macvtap_mode m);
-int macvtap_mode_from_string(const char *s);
+/* Device ids: one namespace in QEMU for every device, so one rule here.
+ * A device's id is its "id" in the profile, or "KINDi" by its index
+ * ("hostdev0", "disk1", "net0"). The command line names its own devices
+ * with the ids below and "pci.N" (the root ports); a profile may not. */
+enum profile_device_kind {
+        PROFILE_DEVICE_HOSTDEV,
+        PROFILE_DEVICE_DISK,
+        PROFILE_DEVICE_NIC,
+};
 
-/* A hugepage size in KiB (2048, 1048576) and as the profile spells it
- * ("2M", "1G"); 0 / NULL for an unknown value. */
+#define PROFILE_ID_VIDEO "video0"
+#define PROFILE_ID_SOUND "sound0"
+#define PROFILE_ID_SOUND_CODEC "sound0-codec0"
+#define PROFILE_ID_BALLOON "balloon0"
+
+/* The id of device i of kind (explicit or default), in buf; returns buf. */
+const char *profile_device_id(const struct profile *p, enum profile_device_kind kind, unsigned i,
+                              char buf[static PROFILE_STR_MAX]);
+
+/* The VM name rule, for every place a name becomes a file or folder name
+ * (RUN/NAME, NAME_VARS.fd, NAME.log): 1..63 of [A-Za-z0-9_.-], not starting
+ * with '.' or '-'. */
+bool profile_name_valid(const char *name);
+
+/* A network interface name as the kernel's dev_valid_name() accepts it, and
+ * without ',' (it would end a QEMU option): 1..15 bytes, no '/', ':',
+ * white space or control characters, not "." or "..". */
+bool profile_ifname_valid(const char *name);
+
+/* How profiles spell each enum (profile_names.c): the one table of each,
+ * used by the loader, the printers and messages. NULL past the last value;
+ * "" is a default chosen by leaving the key out. */
+const char *profile_accel_name(unsigned v);
+const char *profile_pci_hotplug_name(unsigned v);
+const char *profile_firmware_name(unsigned v);
+const char *profile_hugepage_size_name(unsigned v);
+const char *profile_disk_format_name(unsigned v);
+const char *profile_disk_bus_name(unsigned v);
+const char *profile_disk_cache_name(unsigned v);
+const char *profile_nic_backend_name(unsigned v);
+const char *profile_macvtap_mode_name(unsigned v);
+const char *profile_sound_model_name(unsigned v);
+const char *profile_sound_backend_name(unsigned v);
+const char *profile_display_type_name(unsigned v);
+const char *profile_image_compression_name(unsigned v);
+const char *profile_video_name(unsigned v);
+
+/* A hugepage size in KiB (2048, 1048576); 0 for an unknown value. */
 uint64_t profile_hugepage_kib(enum hugepage_size s);
-const char *profile_hugepage_size_to_string(enum hugepage_size s);
 
 /* "8G", "8192M", "8388608K", "1T", plain number = MiB. Binary units.
  * Returns 0, -EINVAL (not a size), -EDOM (K not a whole MiB), -ERANGE
@@ -303,6 +341,9 @@ int profile_parse_memory_mib(const char *s, uint64_t *ret_mib);
 /* "52:54:00:7a:90:b9"; either case; no multicast (bit 0 of byte 0).
  * Returns 0, -EINVAL (not a MAC), -EADDRNOTAVAIL (multicast or all zero). */
 int profile_parse_mac(const char *s, uint8_t ret[6]);
+
+/* NIC i's MAC: the profile's, else profile_derive_mac()'s. */
+void profile_nic_mac(const struct profile *p, unsigned i, uint8_t ret[6]);
 
 /* A stable locally administered MAC 52:54:00:xx:xx:xx derived from the VM name
  * and the NIC index (same name, same MAC, every run). */

@@ -29,11 +29,6 @@
 
 #include "profile/profile_json_read.h"
 
-/* ---- enum spellings ------------------------------------------------------------------ */
-
-NAME_TABLE(accel_name, [ACCEL_KVM] = "kvm", [ACCEL_TCG] = "tcg")
-NAME_TABLE(pci_hotplug_name, [PCI_HOTPLUG_NATIVE] = "native", [PCI_HOTPLUG_ACPI] = "acpi")
-
 /* ---- top level ---------------------------------------------------------------------- */
 
 /* root[key] as an array of at most max elements, each handed to fn. */
@@ -83,7 +78,7 @@ static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
             (r = pj_opt_string(c, root, "$schema", schema, sizeof(schema))) < 0 ||
             (r = pj_opt_string(c, root, "name", p->name, sizeof(p->name))) < 0 ||
             (r = pj_opt_string(c, root, "machine", p->machine, sizeof(p->machine))) < 0 ||
-            (r = pj_opt_enum(c, root, "accel", accel_name, &accel)) < 0 ||
+            (r = pj_opt_enum(c, root, "accel", profile_accel_name, &accel)) < 0 ||
             (r = pj_opt_string(c, root, "user", p->user, sizeof(p->user))) < 0 ||
             (r = pj_opt_bool(c, root, "allow_root", &p->allow_root)) < 0 ||
             (r = profile_json_parse_memory(c, root, p)) < 0 ||
@@ -106,7 +101,7 @@ static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
             (r = pj_opt_bool(c, root, "balloon", &p->balloon)) < 0 ||
             (r = pj_opt_unsigned(c, root, "shutdown_timeout", 1, 3600, &p->shutdown_timeout_s)) < 0 ||
             (r = pj_opt_unsigned(c, root, "powerdown_repeat", 0, 60, &p->powerdown_repeat_s)) < 0 ||
-            (r = pj_opt_enum(c, root, "pci_hotplug", pci_hotplug_name, &hotplug)) < 0)
+            (r = pj_opt_enum(c, root, "pci_hotplug", profile_pci_hotplug_name, &hotplug)) < 0)
                 return r;
         p->accel = (enum accel_type) accel;
         p->pci_hotplug = (enum pci_hotplug_mode) hotplug;

@@ -12,33 +12,6 @@
 
 #include "profile/profile_json_read.h"
 
-/* ---- enum spellings ------------------------------------------------------------------ */
-
-NAME_TABLE(disk_format_name, [DISK_QCOW2] = "qcow2", [DISK_RAW] = "raw")
-NAME_TABLE(disk_bus_name, [DISK_BUS_SATA] = "sata", [DISK_BUS_VIRTIO] = "virtio",
-           [DISK_BUS_NVME] = "nvme")
-NAME_TABLE(disk_cache_name, [DISK_CACHE_DEFAULT] = "", [DISK_CACHE_NONE] = "none",
-           [DISK_CACHE_WRITEBACK] = "writeback", [DISK_CACHE_UNSAFE] = "unsafe")
-NAME_TABLE(nic_backend_name, [NIC_USER] = "user", [NIC_MACVTAP] = "macvtap", [NIC_TAP] = "tap")
-NAME_TABLE(sound_model_name, [SOUND_NONE] = "none", [SOUND_AC97] = "ac97", [SOUND_ICH9] = "ich9",
-           [SOUND_ICH6] = "ich6")
-NAME_TABLE(display_type_name, [DISPLAY_NONE] = "none", [DISPLAY_SPICE] = "spice")
-NAME_TABLE(compression_name, [SPICE_COMPRESSION_DEFAULT] = "", [SPICE_COMPRESSION_OFF] = "off",
-           [SPICE_COMPRESSION_AUTO_GLZ] = "auto_glz", [SPICE_COMPRESSION_AUTO_LZ] = "auto_lz",
-           [SPICE_COMPRESSION_QUIC] = "quic", [SPICE_COMPRESSION_GLZ] = "glz",
-           [SPICE_COMPRESSION_LZ] = "lz")
-NAME_TABLE(video_name, "none", "qxl", "virtio", "std")
-
-static const char *backend_name(unsigned i)
-{
-        return sound_backend_to_string((enum sound_backend) i);
-}
-
-static const char *macvtap_name(unsigned i)
-{
-        return macvtap_mode_to_string((enum macvtap_mode) i);
-}
-
 /* ---- hostdevs ----------------------------------------------------------------------- */
 
 static int parse_guest(struct ctx *c, json_t *dev, struct profile_guest_addr *g)
@@ -153,9 +126,9 @@ int profile_json_disk_element(struct ctx *c, json_t *o, unsigned i, void *ud)
                 return pj_type_error(c, o, "an object");
         if ((r = pj_check_keys(c, o, keys)) < 0 || (r = pj_require(c, o, "path")) < 0 ||
             (r = pj_opt_path(c, o, "path", d->path)) < 0 ||
-            (r = pj_opt_enum(c, o, "format", disk_format_name, &fmt)) < 0 ||
-            (r = pj_opt_enum(c, o, "bus", disk_bus_name, &bus)) < 0 ||
-            (r = pj_opt_enum(c, o, "cache", disk_cache_name, &cache)) < 0 ||
+            (r = pj_opt_enum(c, o, "format", profile_disk_format_name, &fmt)) < 0 ||
+            (r = pj_opt_enum(c, o, "bus", profile_disk_bus_name, &bus)) < 0 ||
+            (r = pj_opt_enum(c, o, "cache", profile_disk_cache_name, &cache)) < 0 ||
             (got_ro = pj_opt_bool(c, o, "readonly", &d->readonly)) < 0 ||
             (r = pj_opt_bool(c, o, "cdrom", &d->cdrom)) < 0 ||
             (r = pj_opt_string(c, o, "id", d->id, sizeof(d->id))) < 0)
@@ -212,9 +185,9 @@ int profile_json_nic_element(struct ctx *c, json_t *o, unsigned i, void *ud)
                 return pj_type_error(c, o, "an object");
         if ((r = pj_check_keys(c, o, keys)) < 0 ||
             (r = pj_opt_string(c, o, "model", n->model, sizeof(n->model))) < 0 ||
-            (r = pj_opt_enum(c, o, "backend", nic_backend_name, &backend)) < 0 ||
+            (r = pj_opt_enum(c, o, "backend", profile_nic_backend_name, &backend)) < 0 ||
             (r = pj_opt_string(c, o, "dev", n->dev, sizeof(n->dev))) < 0 ||
-            (got_mode = pj_opt_enum(c, o, "mode", macvtap_name, &mode)) < 0 ||
+            (got_mode = pj_opt_enum(c, o, "mode", profile_macvtap_mode_name, &mode)) < 0 ||
             (r = pj_opt_string(c, o, "bridge", n->bridge, sizeof(n->bridge))) < 0 ||
             (r = pj_opt_string(c, o, "id", n->id, sizeof(n->id))) < 0)
                 return r < 0 ? r : -EINVAL;
@@ -303,7 +276,7 @@ static int parse_sound_env(struct ctx *c, json_t *sound, struct profile_sound *s
                 if (strcmp(key, "QEMU_AUDIO_DRV") == 0) {
                         int b;
                         SEEN(backend);
-                        if ((r = pj_check_enum(c, v, backend_name, &b)) < 0)
+                        if ((r = pj_check_enum(c, v, profile_sound_backend_name, &b)) < 0)
                                 return r;
                         s->backend = (enum sound_backend) b;
                 } else if (strcmp(key, "QEMU_AUDIO_TIMER_PERIOD") == 0) {
@@ -364,9 +337,9 @@ int profile_json_parse_sound(struct ctx *c, json_t *root, struct profile_sound *
         if (!o)
                 return r;
         if ((r = pj_check_keys(c, o, keys)) < 0 || (r = pj_require(c, o, "model")) < 0 ||
-            (r = pj_opt_enum(c, o, "model", sound_model_name, &model)) < 0)
+            (r = pj_opt_enum(c, o, "model", profile_sound_model_name, &model)) < 0)
                 return r;
-        MARK(backend, "$.sound.backend", pj_opt_enum(c, o, "backend", backend_name, &backend));
+        MARK(backend, "$.sound.backend", pj_opt_enum(c, o, "backend", profile_sound_backend_name, &backend));
         s->backend = (enum sound_backend) backend;
         MARK(timer, "$.sound.timer_period_hz",
              pj_opt_u32(c, o, "timer_period_hz", 1, 1000000, &s->timer_period_hz));
@@ -417,7 +390,7 @@ int profile_json_parse_display(struct ctx *c, json_t *root, struct profile_displ
 
         if (!o)
                 return r;
-        if ((r = pj_check_keys(c, o, keys)) < 0 || (r = pj_opt_enum(c, o, "type", display_type_name, &type)) < 0)
+        if ((r = pj_check_keys(c, o, keys)) < 0 || (r = pj_opt_enum(c, o, "type", profile_display_type_name, &type)) < 0)
                 return r;
         d->type = (enum display_type) type;
         if (d->type == DISPLAY_NONE) {
@@ -444,14 +417,14 @@ int profile_json_parse_display(struct ctx *c, json_t *root, struct profile_displ
                 pj_leave(c, k);
         }
         if ((r = pj_opt_string(c, o, "listen", d->listen, sizeof(d->listen))) < 0 ||
-            (r = pj_opt_enum(c, o, "image_compression", compression_name, &comp)) < 0 ||
+            (r = pj_opt_enum(c, o, "image_compression", profile_image_compression_name, &comp)) < 0 ||
             (r = pj_opt_bool(c, o, "gl", &d->gl)) < 0 ||
             (r = pj_opt_path(c, o, "rendernode", d->rendernode)) < 0 ||
             (r = pj_opt_path(c, o, "password_file", d->password_file)) < 0 ||
-            (r = pj_opt_enum(c, o, "video", video_name, &video)) < 0)
+            (r = pj_opt_enum(c, o, "video", profile_video_name, &video)) < 0)
                 return r;
         d->image_compression = (enum spice_compression) comp;
-        strcpy(d->video, video == 0 ? "" : video_name((unsigned) video));
+        strcpy(d->video, video == 0 ? "" : profile_video_name((unsigned) video));
         pj_leave(c, m);
         return 0;
 }

@@ -12,11 +12,6 @@
 
 #include "profile/profile_json_read.h"
 
-/* ---- enum spellings ------------------------------------------------------------------ */
-
-NAME_TABLE(firmware_name, [FIRMWARE_UEFI] = "uefi", [FIRMWARE_BIOS] = "bios")
-NAME_TABLE(hugepage_size_name, [HUGEPAGE_2M] = "2M", [HUGEPAGE_1G] = "1G")
-
 /* ---- sections ----------------------------------------------------------------------- */
 
 int profile_json_parse_memory(struct ctx *c, json_t *root, struct profile *p)
@@ -66,7 +61,7 @@ int profile_json_parse_hugepages(struct ctx *c, json_t *root, struct profile_hug
         if (!o)
                 return r;
         if ((r = pj_check_keys(c, o, keys)) < 0 ||
-            (r = pj_opt_enum(c, o, "size", hugepage_size_name, &size)) < 0 ||
+            (r = pj_opt_enum(c, o, "size", profile_hugepage_size_name, &size)) < 0 ||
             (got_path = pj_opt_path(c, o, "path", path)) < 0 ||
             (r = pj_opt_bool(c, o, "reserve", &h->reserve)) < 0 ||
             (r = pj_opt_bool(c, o, "prealloc", &h->prealloc)) < 0)
@@ -101,7 +96,7 @@ int profile_json_parse_firmware(struct ctx *c, json_t *root, struct profile_firm
 
         if (!o)
                 return r;
-        if ((r = pj_check_keys(c, o, keys)) < 0 || (r = pj_opt_enum(c, o, "type", firmware_name, &t)) < 0 ||
+        if ((r = pj_check_keys(c, o, keys)) < 0 || (r = pj_opt_enum(c, o, "type", profile_firmware_name, &t)) < 0 ||
             (r = pj_opt_bool(c, o, "secure_boot", &fw->secure_boot)) < 0 ||
             (r = pj_opt_path(c, o, "code", fw->code)) < 0 ||
             (r = pj_opt_path(c, o, "vars_template", fw->vars_template)) < 0 ||

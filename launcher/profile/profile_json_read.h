@@ -104,15 +104,6 @@ int pj_opt_string(struct ctx *c, json_t *obj, const char *key, char *buf, size_t
 int pj_opt_path(struct ctx *c, json_t *obj, const char *key, char buf[static PROFILE_PATH_MAX]);
 int pj_opt_enum(struct ctx *c, json_t *obj, const char *key, enum_name_fn name_of, int *ret);
 
-/* ---- enum spellings ------------------------------------------------------------------ */
-
-#define NAME_TABLE(fn, ...)                                                                  \
-        static const char *fn(unsigned i)                                                    \
-        {                                                                                    \
-                static const char *const names[] = { __VA_ARGS__ };                          \
-                return i < ELEMENTSOF(names) ? names[i] : NULL;                              \
-        }
-
 /* ---- sections ------------------------------------------------------------------------ */
 
 /* profile_json_machine.c */

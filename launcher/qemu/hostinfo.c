@@ -21,6 +21,8 @@
 
 #include <jansson.h>
 
+#include "base/exec.h"
+#include "base/fs.h"
 #include "qemu/hostinfo.h"
 #include "base/macro.h"
 
@@ -141,100 +143,23 @@ int hostinfo_find_qemu(const char *explicit_path, const char *path_env, char *re
                             QEMU_BINARY, path_env);
 }
 
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Read what the child writes until EOF, the buffer is full, or the deadline. */
-static int read_bounded(int fd, char *buf, size_t size, size_t *ret_len)
-{
-        int64_t deadline = now_ms() + PROBE_TIMEOUT_MS;
-        size_t len = 0;
-
-        for (;;) {
-                struct pollfd pfd = { .fd = fd, .events = POLLIN };
-                int64_t left = deadline - now_ms();
-                ssize_t n;
-                int r;
-
-                if (left <= 0)
-                        return -ETIMEDOUT;
-                r = poll(&pfd, 1, (int) left);
-                if (r < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (r == 0)
-                        return -ETIMEDOUT;
-                if (len + 1 >= size)
-                        break; /* enough: the version is on the first line */
-                n = read(fd, buf + len, size - 1 - len);
-                if (n < 0) {
-                        if (errno == EINTR || errno == EAGAIN)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        buf[len] = '\0';
-        *ret_len = len;
-        return 0;
-}
-
 int hostinfo_probe_qemu(const char *qemu_path, struct hostinfo *ret, struct vl_error *e)
 {
+        /* An empty environment: -version must not depend on the caller's. */
+        char *const argv[] = { (char *) qemu_path, (char *) "-version", NULL };
+        char *const envp[] = { NULL };
         char out[HOSTINFO_VERSION_OUTPUT_MAX];
-        _cleanup_close_ int rfd = -EBADF;
         struct qemu_version v;
-        int pipefd[2], status = 0, r;
-        size_t len = 0;
-        pid_t pid;
+        int status = 0, r;
 
         if (strlen(qemu_path) >= sizeof(ret->qemu_path))
-                return vl_error_set(e, ENAMETOOLONG, "QEMU path \"%s\" is too long", qemu_path);
-        if (pipe2(pipefd, O_CLOEXEC) < 0)
-                return vl_error_set(e, errno, "pipe: %s", strerror(errno));
-        pid = fork();
-        if (pid < 0) {
-                r = errno;
-                (void) close(pipefd[0]);
-                (void) close(pipefd[1]);
-                return vl_error_set(e, r, "fork: %s", strerror(r));
-        }
-        if (pid == 0) {
-                /* Child: only async-signal-safe calls until exec. An empty
-                 * environment: -version must not depend on the caller's. */
-                char *const argv[] = { (char *) qemu_path, (char *) "-version", NULL };
-                char *const envp[] = { NULL };
-                int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-                if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 ||
-                    dup2(pipefd[1], STDOUT_FILENO) < 0 || dup2(devnull, STDERR_FILENO) < 0)
-                        _exit(127);
-                execve(qemu_path, argv, envp);
-                _exit(127);
-        }
-        (void) close(pipefd[1]);
-        rfd = pipefd[0];
-
-        r = read_bounded(rfd, out, sizeof(out), &len);
-        if (r < 0)
-                (void) kill(pid, SIGKILL);
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        break;
+                return vl_error_set(e, ENAMETOOLONG, "QEMU path '%s' is too long", qemu_path);
+        r = exec_bounded(qemu_path, argv, envp, EXEC_CAPTURE_STDOUT, PROBE_TIMEOUT_MS, out, sizeof(out), &status);
         if (r == -ETIMEDOUT)
                 return vl_error_set(e, ETIMEDOUT, "\"%s -version\" did not finish in %d s",
                                     qemu_path, PROBE_TIMEOUT_MS / 1000);
         if (r < 0)
-                return vl_error_set(e, -r, "reading \"%s -version\": %s", qemu_path, strerror(-r));
+                return vl_error_set(e, -r, "running \"%s -version\": %s", qemu_path, strerror(-r));
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
                 return vl_error_set(e, EIO, "\"%s -version\" failed (%s %d)", qemu_path,
                                     WIFEXITED(status) ? "exit status" : "signal",
@@ -596,7 +521,8 @@ static int read_descriptor(const char *path, char *buf, size_t size, size_t *ret
 {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         struct stat st;
-        size_t len = 0;
+        size_t len;
+        ssize_t n;
 
         if (fd < 0)
                 return -errno;
@@ -606,17 +532,10 @@ static int read_descriptor(const char *path, char *buf, size_t size, size_t *ret
                 return -EINVAL;
         if ((uint64_t) st.st_size >= size)
                 return -EFBIG;
-        while (len < size - 1) {
-                ssize_t n = read(fd, buf + len, size - 1 - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
+        n = fs_read_full(fd, buf, size - 1);
+        if (n < 0)
+                return (int) n;
+        len = (size_t) n;
         buf[len] = '\0';
         *ret_len = len;
         return 0;

@@ -22,7 +22,6 @@
 #include "qemu/qemu_builder.h"
 
 #define QEMU_ENV_PATH "/usr/local/bin:/usr/bin:/bin"
-#define QEMU_ID_MAX 127
 #define RAM_BACKEND_ID "pc.ram"  /* libvirt's id for the machine's RAM backend */
 
 /* ---- helpers -------------------------------------------------------------------------- */
@@ -30,10 +29,50 @@
 void qemu_runtime_init(struct qemu_runtime *rt)
 {
         memset(rt, 0, sizeof(*rt));
-        rt->qmp_fd = -1;
-        rt->qmp_user_fd = -1;
-        for (size_t i = 0; i < ELEMENTSOF(rt->nic_fds); i++)
-                rt->nic_fds[i] = -1;
+        rt->fds.qmp = rt->fds.qmp_user = -1;
+        for (size_t i = 0; i < ELEMENTSOF(rt->fds.nic); i++)
+                rt->fds.nic[i] = -1;
+}
+
+void qemu_fd_layout_init(struct qemu_fd_layout *l, const struct profile *p, bool qmp_user)
+{
+        int fd = QEMU_FD_FIRST;
+
+        l->qmp = fd++;
+        l->qmp_user = qmp_user ? fd++ : -1;
+        for (unsigned i = 0; i < ELEMENTSOF(l->nic); i++)
+                l->nic[i] = i < p->n_nics && p->nics[i].backend != NIC_USER ? fd++ : -1;
+        l->n = (unsigned) (fd - QEMU_FD_FIRST);
+}
+
+static int place(const struct qemu_fd_layout *l, int number, int fd, int out[QEMU_FDS_MAX])
+{
+        if (number < 0)
+                return 0;
+        if (fd < 0 || number < QEMU_FD_FIRST || number >= QEMU_FD_FIRST + (int) l->n)
+                return -EBADF;
+        out[number - QEMU_FD_FIRST] = fd;
+        return 0;
+}
+
+int qemu_fd_layout_place(const struct qemu_fd_layout *l, int qmp, int qmp_user,
+                         const int nic_fds[PROFILE_NICS_MAX], int out[QEMU_FDS_MAX])
+{
+        int r;
+
+        if (l->n > QEMU_FDS_MAX)
+                return -EBADF;
+        for (unsigned i = 0; i < l->n; i++)
+                out[i] = -1;
+        r = place(l, l->qmp, qmp, out);
+        if (r >= 0)
+                r = place(l, l->qmp_user, qmp_user, out);
+        for (unsigned i = 0; r >= 0 && i < PROFILE_NICS_MAX; i++)
+                r = place(l, l->nic[i], nic_fds[i], out);
+        for (unsigned i = 0; r >= 0 && i < l->n; i++)
+                if (out[i] < 0)
+                        r = -EBADF; /* a number no fd was given for */
+        return r < 0 ? r : (int) l->n;
 }
 
 void qemu_cmd_free(struct qemu_cmd *c)
@@ -65,48 +104,6 @@ int qemu_argv_escape(char *buf, size_t size, const char *s)
         }
         buf[len] = '\0';
         return 0;
-}
-
-/* QEMU's id_wellformed(): a letter, then letters, digits, '-', '.', '_'. */
-static bool id_wellformed(const char *id)
-{
-        if (!((id[0] >= 'A' && id[0] <= 'Z') || (id[0] >= 'a' && id[0] <= 'z')))
-                return false;
-        for (const char *p = id + 1; *p; p++)
-                if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-                      (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_'))
-                        return false;
-        return strlen(id) <= QEMU_ID_MAX;
-}
-
-int qemu_argv_claim_id(struct builder *b, const char *id, const char *path, struct vl_error *e)
-{
-        if (!id_wellformed(id))
-                return vl_error_set_at(e, EINVAL, NULL, 0, 0, path,
-                                       "\"%s\" is not a valid QEMU id (a letter, then letters, "
-                                       "digits, '-', '.', '_')",
-                                       id);
-        /* pci.N are the root ports' ids. */
-        if (strncmp(id, "pci.", 4) == 0)
-                return vl_error_set_at(e, EINVAL, NULL, 0, 0, path,
-                                       "device id \"%s\": ids starting with \"pci.\" name the "
-                                       "root ports", id);
-        for (size_t i = 0; i < b->n_ids; i++)
-                if (strcmp(b->ids[i], id) == 0)
-                        return vl_error_set_at(e, EINVAL, NULL, 0, 0, path,
-                                               "device id \"%s\" is used twice", id);
-        if (b->n_ids < ELEMENTSOF(b->ids))
-                (void) snprintf(b->ids[b->n_ids++], sizeof(b->ids[0]), "%s", id);
-        return 0;
-}
-
-const char *qemu_argv_device_id(const char *id, const char *prefix, unsigned i,
-                                char buf[static 24])
-{
-        if (id[0])
-                return id;
-        (void) snprintf(buf, 24, "%s%u", prefix, i);
-        return buf;
 }
 
 /* ---- sections ------------------------------------------------------------------------- */
@@ -266,14 +263,10 @@ static int emit_smp_mem(struct builder *b, const struct profile *p, const struct
         qa_opt_kv(b, &o, "size", "%lluM", (unsigned long long) p->memory_mib);
         qa_arg_opt(b, "-m", &o);
         if (hp->enabled) {
-                uint64_t page_mib = profile_hugepage_kib(hp->size) / 1024;
-
+                /* Whole pages: profile_validate(). */
                 if (!rt->mem_path[0])
                         return vl_error_set_at(e, EINVAL, NULL, 0, 0, "$.hugepages",
                                                "no folder in the hugetlbfs mount for QEMU's mem-path");
-                if (page_mib == 0 || p->memory_mib % page_mib != 0)
-                        return vl_error_set_at(e, EINVAL, NULL, 0, 0, "$.hugepages.size",
-                                               "memory is not a whole number of pages");
                 /* The machine's RAM as a backend of its own (-machine
                  * memory-backend=, as libvirt does since QEMU 5.0): a file
                  * QEMU creates and unlinks in the VM's folder of the
@@ -302,7 +295,7 @@ static int emit_smp_mem(struct builder *b, const struct profile *p, const struct
 static int build(struct builder *b, const struct profile *p, const struct hostinfo *h,
                  const struct qemu_runtime *rt, struct vl_error *e, struct vl_warnings *w)
 {
-        char machine[PROFILE_STR_MAX];
+        const char *machine = rt->machine;
         bool uefi = p->firmware.type == FIRMWARE_UEFI;
         bool smm = uefi && (p->firmware.secure_boot || rt->firmware.requires_smm);
         bool x_vga = false;
@@ -317,27 +310,20 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
                                     HOSTINFO_QEMU_MIN_MAJOR, HOSTINFO_QEMU_MIN_MINOR);
         if (!h->qemu_path[0])
                 return vl_error_set(e, EINVAL, "no QEMU binary path");
-        if (!p->name[0])
-                return vl_error_set_at(e, EINVAL, NULL, 0, 0, "$.name", "the VM has no name");
-        if (p->firmware.secure_boot && !uefi)
-                return vl_error_set_at(e, EINVAL, NULL, 0, 0, "$.firmware.secure_boot",
-                                       "Secure Boot needs UEFI firmware");
-        if (rt->qmp_fd < 0)
-                return vl_error_set(e, EINVAL, "no QMP socket file descriptor");
-        r = hostinfo_machine_resolve(p->machine[0] ? p->machine : "q35", &h->version, machine,
-                                     sizeof(machine), NULL, 0, e, w);
+        /* The profile's rules have one owner; a profile built in code (not
+         * loaded) gets them here. Warnings were the loader's to give. */
+        r = profile_validate(p, e, NULL);
         if (r < 0)
                 return r;
+        if (rt->fds.qmp < QEMU_FD_FIRST)
+                return vl_error_set(e, EINVAL, "no QMP socket file descriptor");
+        if (!rt->machine[0])
+                return vl_error_set(e, EINVAL, "no machine type (launch_prepare() resolves it)");
         for (unsigned i = 0; i < p->n_hostdevs; i++)
                 x_vga = x_vga || p->hostdevs[i].x_vga;
         r = qemu_argv_plan_layout(p, &l, e);
         if (r < 0)
                 return r;
-        /* The builder's own device ids, so a profile id cannot shadow them. */
-        strcpy(b->ids[b->n_ids++], "video0");
-        strcpy(b->ids[b->n_ids++], "sound0");
-        strcpy(b->ids[b->n_ids++], "sound0-codec0");
-        strcpy(b->ids[b->n_ids++], "balloon0");
 
         qa_arg(b, h->qemu_path);
         qa_opt_begin(b, &o, NULL);
@@ -412,11 +398,11 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
         qa_arg(b, "none");
         /* libvirt's monitor wiring: the socket is already listening, so
          * there is no race waiting for QEMU to create it. */
-        emit_monitor(b, "charmonitor", rt->qmp_fd);
+        emit_monitor(b, "charmonitor", rt->fds.qmp);
         /* The supervisor keeps its monitor to itself; tools (`vfio-launch
          * status` names it, qmp-shell, tests) get this one. */
-        if (rt->qmp_user_fd >= 0)
-                emit_monitor(b, "charqmp", rt->qmp_user_fd);
+        if (rt->fds.qmp_user >= 0)
+                emit_monitor(b, "charqmp", rt->fds.qmp_user);
 
         qemu_argv_emit_root_ports(b, &l);
         r = qemu_argv_emit_disks(b, p, &l, e);
@@ -441,7 +427,7 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
                 /* With VFIO the balloon cannot return RAM (pinned), it only
                  * reports guest memory statistics. */
                 qa_opt_begin(b, &o, "virtio-balloon-pci");
-                qa_opt_kv(b, &o, "id", "balloon0");
+                qa_opt_kv(b, &o, "id", PROFILE_ID_BALLOON);
                 qa_opt_port_addr(b, &o, l.balloon_bus, 0);
                 qa_arg_opt(b, "-device", &o);
         }

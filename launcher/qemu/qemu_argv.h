@@ -20,12 +20,37 @@
 #include "qemu/hostinfo.h"
 #include "profile/profile.h"
 
+#define QEMU_FD_FIRST 3 /* the first fd QEMU inherits: after stdin, stdout and stderr */
+#define QEMU_FDS_MAX (2 + PROFILE_NICS_MAX)
+
+/* The fds QEMU inherits, each with the number it has in QEMU's process.
+ * Built once per run (qemu_fd_layout_init()), then used both by the
+ * builder, which writes the numbers into the command line, and by the
+ * launcher, which puts every fd in its place (qemu_fd_layout_place()) for
+ * the sandbox to move there — so the two can never disagree. */
+struct qemu_fd_layout {
+        int qmp;                   /* the supervisor's QMP listener: its private monitor */
+        int qmp_user;              /* a second QMP listener for tools and people (QEMU
+                                      serves one client per monitor); -1 = none */
+        int nic[PROFILE_NICS_MAX]; /* each tap/macvtap NIC's fd by NIC index; -1 for "user" */
+        unsigned n;                /* QEMU_FD_FIRST .. QEMU_FD_FIRST + n - 1 are used */
+};
+
+/* The layout for p: the QMP listener(s) first, then one per tap/macvtap NIC
+ * in profile order. Pure. */
+void qemu_fd_layout_init(struct qemu_fd_layout *l, const struct profile *p, bool qmp_user);
+
+/* Put the run's open fds in layout order: out[i] is the fd QEMU sees as
+ * QEMU_FD_FIRST + i. nic_fds is by NIC index (-1 for "user" NICs). Pure.
+ * Returns l->n, or -EBADF when an fd the layout needs is missing (< 0). */
+int qemu_fd_layout_place(const struct qemu_fd_layout *l, int qmp, int qmp_user,
+                         const int nic_fds[PROFILE_NICS_MAX], int out[QEMU_FDS_MAX]);
+
 /* What the launcher decides at run time, handed to the builder. */
 struct qemu_runtime {
-        int qmp_fd;          /* listening QMP socket as numbered in QEMU's process (>= 3):
-                                the supervisor's own, private monitor */
-        int qmp_user_fd;     /* a second listening QMP socket for tools and people
-                                (QEMU serves one client per monitor); -1 = none */
+        char machine[PROFILE_STR_MAX]; /* the machine type to run, as resolved for this
+                                          QEMU (hostinfo_machine_resolve()) */
+        struct qemu_fd_layout fds;
         unsigned spice_port; /* the port chosen when display.port is 0 (autoport) */
         int nic_fds[PROFILE_NICS_MAX]; /* tap / macvtap fd per NIC index; -1 for "user" NICs */
         struct {

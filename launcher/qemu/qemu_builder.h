@@ -34,9 +34,6 @@ struct builder {
         struct qemu_cmd *cmd;
         size_t cap_argv, cap_env;
         bool oom;
-        /* device ids handed out, to refuse duplicates QEMU would reject late */
-        char ids[PROFILE_HOSTDEVS_MAX + PROFILE_DISKS_MAX + PROFILE_NICS_MAX + 8][PROFILE_STR_MAX];
-        size_t n_ids;
 };
 
 /* Append len bytes of s as they are. */
@@ -70,16 +67,6 @@ void qa_arg_opt(struct builder *b, const char *name, struct opt *o);
 /* Push "key=value" to the environment. */
 void qa_env(struct builder *b, const char *key, const char *value);
 
-/* ---- device ids (qemu_argv.c) --------------------------------------------------------- */
-
-/* Register a device id: -EINVAL if malformed or already used (by the
- * profile or by one of the builder's own ids). */
-int qemu_argv_claim_id(struct builder *b, const char *id, const char *path, struct vl_error *e);
-
-/* The profile's id, or PREFIXn as the loader would default it. */
-const char *qemu_argv_device_id(const char *id, const char *prefix, unsigned i,
-                                char buf[static 24]);
-
 /* ---- PCIe layout (qemu_layout.c) ------------------------------------------------------ */
 
 enum port_user { PORT_FREE = 0, PORT_HOSTDEV, PORT_DEVICE };
@@ -102,7 +89,7 @@ int qemu_argv_plan_layout(const struct profile *p, struct layout *l, struct vl_e
 /* A pcie-root-port for each of pci.1 .. pci.n_ports. */
 void qemu_argv_emit_root_ports(struct builder *b, const struct layout *l);
 
-/* A vfio-pci device per hostdev, behind its port; claims the ids. */
+/* A vfio-pci device per hostdev, behind its port. */
 int qemu_argv_emit_hostdevs(struct builder *b, const struct profile *p, const struct layout *l,
                             struct vl_error *e);
 

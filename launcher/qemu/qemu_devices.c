@@ -18,31 +18,33 @@
 #define PCIE0_VIDEO_ADDR "0x1"   /* where libvirt puts the primary video on q35 */
 #define PCIE0_SOUND_ADDR "0x1b"  /* ICH9 HD audio's slot on real q35 boards */
 
+/* What both nodes of a disk (file and format) carry, then the option. */
+static void blockdev_end(struct builder *b, struct opt *o, const char *cache_direct, const char *cache_noflush,
+                         bool ro)
+{
+        if (cache_direct) {
+                qa_opt_kv(b, o, "cache.direct", "%s", cache_direct);
+                qa_opt_kv(b, o, "cache.no-flush", "%s", cache_noflush);
+        }
+        if (ro)
+                qa_opt_kv(b, o, "read-only", "on");
+        qa_arg_opt(b, "-blockdev", o);
+}
+
 int qemu_argv_emit_disks(struct builder *b, const struct profile *p, const struct layout *l,
                          struct vl_error *e)
 {
         unsigned sata = 0;
         char path[64];
-        int r;
 
         for (unsigned i = 0; i < p->n_disks; i++) {
                 const struct profile_disk *d = &p->disks[i];
-                char def_id[24], stor[32], fmt[32];
-                const char *id = qemu_argv_device_id(d->id, "disk", i, def_id);
+                char id[PROFILE_STR_MAX], stor[32], fmt[32];
                 bool ro = d->readonly || d->cdrom;
                 const char *cache_direct = NULL, *cache_noflush = NULL;
                 struct opt o;
 
-                (void) snprintf(path, sizeof(path), "$.disks[%u]", i);
-                if (!d->path[0] || d->path[0] != '/')
-                        return vl_error_set_at(e, EINVAL, NULL, 0, 0, path,
-                                               "disk path \"%s\" is not absolute", d->path);
-                r = qemu_argv_claim_id(b, id, path, e);
-                if (r < 0)
-                        return r;
-                if (d->cdrom && d->bus != DISK_BUS_SATA)
-                        return vl_error_set_at(e, EINVAL, NULL, 0, 0, path,
-                                               "a cdrom must be on the SATA bus");
+                profile_device_id(p, PROFILE_DEVICE_DISK, i, id);
                 /* Node names are ours (index based): QEMU limits them to 31
                  * characters, which user ids may exceed. */
                 (void) snprintf(stor, sizeof(stor), "disk%u-storage", i);
@@ -68,25 +70,13 @@ int qemu_argv_emit_disks(struct builder *b, const struct profile *p, const struc
                 qa_opt_kv(b, &o, "driver", "file");
                 qa_opt_kv_esc(b, &o, "filename", d->path);
                 qa_opt_kv(b, &o, "node-name", "%s", stor);
-                if (cache_direct) {
-                        qa_opt_kv(b, &o, "cache.direct", "%s", cache_direct);
-                        qa_opt_kv(b, &o, "cache.no-flush", "%s", cache_noflush);
-                }
-                if (ro)
-                        qa_opt_kv(b, &o, "read-only", "on");
-                qa_arg_opt(b, "-blockdev", &o);
+                blockdev_end(b, &o, cache_direct, cache_noflush, ro);
 
                 qa_opt_begin(b, &o, NULL);
                 qa_opt_kv(b, &o, "driver", "%s", d->format == DISK_RAW ? "raw" : "qcow2");
                 qa_opt_kv(b, &o, "file", "%s", stor);
                 qa_opt_kv(b, &o, "node-name", "%s", fmt);
-                if (cache_direct) {
-                        qa_opt_kv(b, &o, "cache.direct", "%s", cache_direct);
-                        qa_opt_kv(b, &o, "cache.no-flush", "%s", cache_noflush);
-                }
-                if (ro)
-                        qa_opt_kv(b, &o, "read-only", "on");
-                qa_arg_opt(b, "-blockdev", &o);
+                blockdev_end(b, &o, cache_direct, cache_noflush, ro);
 
                 switch (d->bus) {
                 case DISK_BUS_SATA:
@@ -128,34 +118,18 @@ int qemu_argv_emit_disks(struct builder *b, const struct profile *p, const struc
 int qemu_argv_emit_nics(struct builder *b, const struct profile *p, const struct qemu_runtime *rt,
                         const struct layout *l, struct vl_error *e)
 {
-        static const char *const models[] = { "e1000e", "virtio-net-pci", "rtl8139", "e1000" };
         char path[64];
-        int r;
 
         for (unsigned i = 0; i < p->n_nics; i++) {
                 const struct profile_nic *n = &p->nics[i];
                 const char *model = n->model[0] ? n->model : "e1000e";
-                char def_id[24], mac_s[18];
-                const char *id = qemu_argv_device_id(n->id, "net", i, def_id);
+                char id[PROFILE_STR_MAX], mac_s[18];
                 uint8_t mac[6];
-                bool known = false;
                 struct opt o;
 
                 (void) snprintf(path, sizeof(path), "$.nics[%u]", i);
-                r = qemu_argv_claim_id(b, id, path, e);
-                if (r < 0)
-                        return r;
-                for (size_t k = 0; k < ELEMENTSOF(models); k++)
-                        known = known || strcmp(model, models[k]) == 0;
-                if (!known)
-                        return vl_error_set_at(e, EINVAL, NULL, 0, 0, path,
-                                               "NIC model \"%s\" is not one of e1000e, "
-                                               "virtio-net-pci, rtl8139, e1000",
-                                               model);
-                if (n->mac_set)
-                        memcpy(mac, n->mac, sizeof(mac));
-                else
-                        profile_derive_mac(p->name, i, mac);
+                profile_device_id(p, PROFILE_DEVICE_NIC, i, id);
+                profile_nic_mac(p, i, mac);
                 (void) snprintf(mac_s, sizeof(mac_s), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
                                 mac[1], mac[2], mac[3], mac[4], mac[5]);
 
@@ -170,14 +144,14 @@ int qemu_argv_emit_nics(struct builder *b, const struct profile *p, const struct
                 case NIC_TAP:
                         /* The launcher creates the link and passes the open
                          * tap: no helper, no script (spawn=deny forbids them). */
-                        if (rt->nic_fds[i] < 0) {
+                        if (rt->fds.nic[i] < 0) {
                                 free(o.buf);
                                 return vl_error_set_at(e, EINVAL, NULL, 0, 0, path,
                                                        "no tap file descriptor for this NIC");
                         }
                         qa_opt_raw(b, &o, "tap", 3);
                         o.first = false;
-                        qa_opt_kv(b, &o, "fd", "%d", rt->nic_fds[i]);
+                        qa_opt_kv(b, &o, "fd", "%d", rt->fds.nic[i]);
                         break;
                 default:
                         free(o.buf);
@@ -219,7 +193,7 @@ int qemu_argv_emit_video(struct builder *b, const struct profile *p, bool x_vga,
                                        "an emulated VGA and a hostdev with x_vga both claim the "
                                        "legacy VGA ranges");
         qa_opt_begin(b, &o, dev);
-        qa_opt_kv(b, &o, "id", "video0");
+        qa_opt_kv(b, &o, "id", PROFILE_ID_VIDEO);
         qa_opt_kv(b, &o, "bus", "pcie.0");
         qa_opt_kv(b, &o, "addr", PCIE0_VIDEO_ADDR);
         qa_arg_opt(b, "-device", &o);
@@ -271,7 +245,7 @@ int qemu_argv_emit_sound(struct builder *b, const struct profile *p, const struc
         switch (s->model) {
         case SOUND_AC97:
                 qa_opt_begin(b, &o, "AC97");
-                qa_opt_kv(b, &o, "id", "sound0");
+                qa_opt_kv(b, &o, "id", PROFILE_ID_SOUND);
                 qa_opt_kv(b, &o, "audiodev", "snd0");
                 qa_opt_kv(b, &o, "bus", "pcie.0");
                 qa_opt_kv(b, &o, "addr", PCIE0_SOUND_ADDR);
@@ -280,14 +254,14 @@ int qemu_argv_emit_sound(struct builder *b, const struct profile *p, const struc
         case SOUND_ICH9:
         case SOUND_ICH6:
                 qa_opt_begin(b, &o, s->model == SOUND_ICH9 ? "ich9-intel-hda" : "intel-hda");
-                qa_opt_kv(b, &o, "id", "sound0");
+                qa_opt_kv(b, &o, "id", PROFILE_ID_SOUND);
                 qa_opt_kv(b, &o, "bus", "pcie.0");
                 qa_opt_kv(b, &o, "addr", PCIE0_SOUND_ADDR);
                 qa_arg_opt(b, "-device", &o);
                 /* The HDA controller has no audio of its own: the codec
                  * carries the audiodev (libvirt: hda-duplex, cad=0). */
                 qa_opt_begin(b, &o, "hda-duplex");
-                qa_opt_kv(b, &o, "id", "sound0-codec0");
+                qa_opt_kv(b, &o, "id", PROFILE_ID_SOUND_CODEC);
                 qa_opt_kv(b, &o, "bus", "sound0.0");
                 qa_opt_kv(b, &o, "cad", "0");
                 qa_opt_kv(b, &o, "audiodev", "snd0");

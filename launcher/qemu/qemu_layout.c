@@ -181,19 +181,11 @@ void qemu_argv_emit_root_ports(struct builder *b, const struct layout *l)
         }
 }
 
-static int hostdev_props(const struct profile *p, const struct layout *l, unsigned i,
-                         struct qemu_hostdev *ret, struct vl_error *e)
+static void hostdev_props(const struct profile *p, const struct layout *l, unsigned i,
+                          struct qemu_hostdev *ret)
 {
         const struct profile_hostdev *h = &p->hostdevs[i];
-        char def_id[24], path[64];
 
-        /* x-vga maps the legacy VGA ranges for a BIOS (SeaBIOS) boot; OVMF
-         * drives the GPU through its GOP ROM instead. */
-        if (h->x_vga && p->firmware.type != FIRMWARE_BIOS) {
-                (void) snprintf(path, sizeof(path), "$.hostdevs[%u]", i);
-                return vl_error_set_at(e, EINVAL, NULL, 0, 0, path,
-                                       "x_vga is only for BIOS (SeaBIOS) boot; with UEFI leave it off");
-        }
         *ret = (struct qemu_hostdev) {
                 .bus = l->hd_bus[i],
                 .function = l->hd_fn[i],
@@ -201,11 +193,9 @@ static int hostdev_props(const struct profile *p, const struct layout *l, unsign
                 .rombar = h->rombar == ROMBAR_ON ? 1 : h->rombar == ROMBAR_OFF ? 0 : -1,
                 .x_vga = h->x_vga,
         };
-        (void) snprintf(ret->id, sizeof(ret->id), "%s",
-                        qemu_argv_device_id(h->id, "hostdev", i, def_id));
+        profile_device_id(p, PROFILE_DEVICE_HOSTDEV, i, ret->id);
         pci_addr_format(&h->host, ret->host);
         (void) snprintf(ret->romfile, sizeof(ret->romfile), "%s", h->romfile);
-        return 0;
 }
 
 int qemu_hostdev_layout(const struct profile *p, struct qemu_hostdev ret[static PROFILE_HOSTDEVS_MAX],
@@ -217,31 +207,19 @@ int qemu_hostdev_layout(const struct profile *p, struct qemu_hostdev ret[static 
         r = qemu_argv_plan_layout(p, &l, e);
         if (r < 0)
                 return r;
-        for (unsigned i = 0; i < p->n_hostdevs; i++) {
-                r = hostdev_props(p, &l, i, &ret[i], e);
-                if (r < 0)
-                        return r;
-        }
+        for (unsigned i = 0; i < p->n_hostdevs; i++)
+                hostdev_props(p, &l, i, &ret[i]);
         return 0;
 }
 
 int qemu_argv_emit_hostdevs(struct builder *b, const struct profile *p, const struct layout *l,
                             struct vl_error *e)
 {
-        char path[64];
-        int r;
-
         for (unsigned i = 0; i < p->n_hostdevs; i++) {
                 struct qemu_hostdev hd;
                 struct opt o;
 
-                (void) snprintf(path, sizeof(path), "$.hostdevs[%u]", i);
-                r = hostdev_props(p, l, i, &hd, e);
-                if (r < 0)
-                        return r;
-                r = qemu_argv_claim_id(b, hd.id, path, e);
-                if (r < 0)
-                        return r;
+                hostdev_props(p, l, i, &hd);
                 qa_opt_begin(b, &o, "vfio-pci");
                 qa_opt_kv(b, &o, "host", "%s", hd.host);
                 qa_opt_kv_esc(b, &o, "id", hd.id);

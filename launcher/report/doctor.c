@@ -15,17 +15,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "report/doctor.h"
+#include "base/fs.h"
 #include "host/hugepages.h"
 #include "host/pci.h"
-#include "host/sysfs.h"
+#include "report/doctor.h"
 
 #define CMDLINE_MAX 4096
 
-void doctor_env_init(struct doctor_env *env)
+void doctor_env_init(struct doctor_env *env, const struct host_roots *roots)
 {
         *env = (struct doctor_env) { .memlock_limit = UINT64_MAX };
-        bind_env_init(&env->bind);
+        host_env_init(&env->hostenv, roots);
 }
 
 const char *doctor_status_to_string(enum doctor_status s)
@@ -121,7 +121,7 @@ static void read_cpuinfo(const char *proc_root, struct cpu_facts *ret)
         bool flags = false;
 
         memset(ret, 0, sizeof(*ret));
-        if (sysfs_join(path, sizeof(path), proc_root, "cpuinfo") < 0 || !(f = fopen(path, "re")))
+        if (fs_join(path, sizeof(path), proc_root, "cpuinfo") < 0 || !(f = fopen(path, "re")))
                 return;
         ret->read = true;
         /* The first CPU is enough: a host does not mix vendors. A "flags"
@@ -206,16 +206,16 @@ static void check_cpu(const struct doctor_env *env, const struct profile *p,
 
         if (!cpu->read)
                 add(rep, "cpu-virt", DOCTOR_WARN, "CPU virtualization", "check that /proc is mounted",
-                    "%s/cpuinfo cannot be read", env->bind.proc_root);
+                    "%s/cpuinfo cannot be read", env->hostenv.roots->proc);
         else if (cpu->vmx || cpu->svm)
                 add(rep, "cpu-virt", DOCTOR_OK, "CPU virtualization", NULL, "%s flag in %s/cpuinfo (%s)",
-                    cpu->vmx ? "vmx" : "svm", env->bind.proc_root, cpu->vendor[0] ? cpu->vendor : "vendor unknown");
+                    cpu->vmx ? "vmx" : "svm", env->hostenv.roots->proc, cpu->vendor[0] ? cpu->vendor : "vendor unknown");
         else
                 add(rep, "cpu-virt", bad, "CPU virtualization",
                     "enable VT-x (Intel) or SVM / AMD-V (AMD) in the firmware setup",
-                    "no vmx or svm flag in %s/cpuinfo", env->bind.proc_root);
+                    "no vmx or svm flag in %s/cpuinfo", env->hostenv.roots->proc);
 
-        if (sysfs_join(path, sizeof(path), env->bind.dev_root, "kvm") < 0 || stat(path, &st) < 0)
+        if (fs_join(path, sizeof(path), env->hostenv.roots->dev, "kvm") < 0 || stat(path, &st) < 0)
                 add(rep, "kvm", bad, "/dev/kvm",
                     "load kvm_intel or kvm_amd (modprobe kvm_intel), after enabling virtualization in the firmware",
                     "%s does not exist", path);
@@ -238,14 +238,14 @@ static void iommu_evidence(const char *sysfs_root, char *buf, size_t size)
         unsigned groups = 0, units = 0;
 
         buf[0] = '\0';
-        if (sysfs_join(path, sizeof(path), sysfs_root, "class/iommu") >= 0 && (d = opendir(path))) {
+        if (fs_join(path, sizeof(path), sysfs_root, "class/iommu") >= 0 && (d = opendir(path))) {
                 while ((de = readdir(d)))
                         if (de->d_name[0] != '.') {
                                 appendf(buf, size, "%s%s", units++ ? " " : "", de->d_name);
                         }
                 closedir(d);
         }
-        if (sysfs_join(path, sizeof(path), sysfs_root, "kernel/iommu_groups") >= 0 && (d = opendir(path))) {
+        if (fs_join(path, sizeof(path), sysfs_root, "kernel/iommu_groups") >= 0 && (d = opendir(path))) {
                 while ((de = readdir(d)))
                         groups += de->d_name[0] != '.';
                 closedir(d);
@@ -256,7 +256,7 @@ static void iommu_evidence(const char *sysfs_root, char *buf, size_t size)
 static void check_iommu(const struct doctor_env *env, const struct cpu_facts *cpu, bool iommu_on,
                         struct doctor_report *rep)
 {
-        const char *sys = env->bind.sysfs_root;
+        const char *sys = env->hostenv.roots->sysfs;
         char ev[320];
         int r;
 
@@ -270,10 +270,10 @@ static void check_iommu(const struct doctor_env *env, const struct cpu_facts *cp
                             : "enable VT-d in the firmware setup and boot with intel_iommu=on",
                     "off: %s", ev);
 
-        r = pci_irq_remapping(env->bind.proc_root);
+        r = pci_irq_remapping(env->hostenv.roots->proc);
         if (r == 1)
                 add(rep, "irq-remapping", DOCTOR_OK, "Interrupt remapping", NULL,
-                    "on: IR-* interrupt chips in %s/interrupts", env->bind.proc_root);
+                    "on: IR-* interrupt chips in %s/interrupts", env->hostenv.roots->proc);
         else if (r == 0 && pci_vfio_unsafe_interrupts(sys))
                 add(rep, "irq-remapping", DOCTOR_WARN, "Interrupt remapping",
                     "enable interrupt remapping (VT-d / AMD-Vi with x2APIC) in the firmware; the override lets a guest inject host interrupts",
@@ -284,10 +284,10 @@ static void check_iommu(const struct doctor_env *env, const struct cpu_facts *cp
                     "vfio_iommu_type1.allow_unsafe_interrupts=1 on the kernel command line (unsafe)",
                     "off: no IR-IO-APIC / IR-PCI-MSI chips in %s/interrupts; vfio refuses devices "
                     "(QEMU: \"Failed to set iommu for container: Operation not permitted\")",
-                    env->bind.proc_root);
+                    env->hostenv.roots->proc);
         else
                 add(rep, "irq-remapping", DOCTOR_WARN, "Interrupt remapping", "check dmesg for \"remapping\"",
-                    "cannot tell from %s/interrupts (%s)", env->bind.proc_root,
+                    "cannot tell from '%s/interrupts' (%s)", env->hostenv.roots->proc,
                     r == -ENODATA ? "no IO-APIC or MSI chips listed" : strerror(-r));
 }
 
@@ -303,11 +303,11 @@ static void check_cmdline(const struct doctor_env *env, const struct profile *p,
         int r;
 
         if (!file) {
-                if (sysfs_join(path, sizeof(path), env->bind.proc_root, "cmdline") < 0)
+                if (fs_join(path, sizeof(path), env->hostenv.roots->proc, "cmdline") < 0)
                         return;
                 file = path;
         }
-        r = sysfs_read(file, cmdline, sizeof(cmdline));
+        r = fs_read(file, cmdline, sizeof(cmdline));
         if (r < 0) {
                 add(rep, "cmdline", DOCTOR_WARN, "Kernel command line", "check that /proc is mounted",
                     "%s cannot be read: %s", file, strerror(-r));
@@ -352,7 +352,7 @@ static void check_cmdline(const struct doctor_env *env, const struct profile *p,
                 struct pci_device d;
                 uint16_t ven = p->hostdevs[i].vendor, dev = p->hostdevs[i].device;
                 if (!p->hostdevs[i].ids_set) {
-                        if (pci_device_read(env->bind.sysfs_root, &p->hostdevs[i].host, &d, NULL) < 0)
+                        if (pci_device_read(env->hostenv.roots->sysfs, &p->hostdevs[i].host, &d, NULL) < 0)
                                 continue;
                         ven = d.vendor_id;
                         dev = d.device_id;
@@ -403,19 +403,19 @@ static void check_modules(const struct doctor_env *env, struct doctor_report *re
         char path[PATH_MAX], have[128] = "", missing[128] = "";
 
         for (size_t i = 0; i < ELEMENTSOF(mods); i++) {
-                bool there = sysfs_join(path, sizeof(path), env->bind.sysfs_root, "module/%s", mods[i]) >= 0 &&
-                             sysfs_exists(path) > 0;
+                bool there = fs_join(path, sizeof(path), env->hostenv.roots->sysfs, "module/%s", mods[i]) >= 0 &&
+                             fs_exists(path) > 0;
                 /* A built-in vfio-pci has no module dir but has its driver dir. */
                 if (!there && strcmp(mods[i], "vfio_pci") == 0)
-                        there = sysfs_join(path, sizeof(path), env->bind.sysfs_root, "bus/pci/drivers/vfio-pci") >= 0 &&
-                                sysfs_exists(path) > 0;
+                        there = fs_join(path, sizeof(path), env->hostenv.roots->sysfs, "bus/pci/drivers/vfio-pci") >= 0 &&
+                                fs_exists(path) > 0;
                 appendf(there ? have : missing, 128, "%s%s", (there ? have : missing)[0] ? " " : "", mods[i]);
         }
         if (missing[0])
                 add(rep, "vfio-modules", DOCTOR_WARN, "vfio modules",
                     "modprobe vfio-pci (vfio-launch loads it at start; to load at boot list vfio, vfio_iommu_type1, "
                     "vfio_pci in /etc/modules)",
-                    "not loaded: %s (%s/module)%s%s", missing, env->bind.sysfs_root, have[0] ? "; loaded: " : "", have);
+                    "not loaded: %s (%s/module)%s%s", missing, env->hostenv.roots->sysfs, have[0] ? "; loaded: " : "", have);
         else
                 add(rep, "vfio-modules", DOCTOR_OK, "vfio modules", NULL, "loaded: %s", have);
 }
@@ -424,7 +424,7 @@ static void check_modules(const struct doctor_env *env, struct doctor_report *re
 
 static void check_hostdevs(const struct doctor_env *env, const struct profile *p, struct doctor_report *rep)
 {
-        const char *sys = env->bind.sysfs_root;
+        const char *sys = env->hostenv.roots->sysfs;
 
         for (unsigned i = 0; i < p->n_hostdevs; i++) {
                 const struct profile_hostdev *h = &p->hostdevs[i];
@@ -481,7 +481,7 @@ static void check_group_viable(const struct doctor_env *env, const struct profil
 
         /* The planner's refusal is what a run would say: its message
          * carries the reason and the fix already. */
-        if (bind_plan_new(&env->bind, p, &plan, &e) < 0) {
+        if (bind_plan_new(&env->hostenv.bind, p, &plan, &e) < 0) {
                 add(rep, "group-viable", DOCTOR_FAIL, "IOMMU groups viable", "as the evidence says (a run refuses)",
                     "%s", e.msg);
                 return;
@@ -511,10 +511,10 @@ static void check_boot_vga(const struct doctor_env *env, const struct profile *p
                 bool unknown = false;
                 int fb;
 
-                if (pci_device_read(env->bind.sysfs_root, &p->hostdevs[i].host, &d, NULL) < 0)
+                if (pci_device_read(env->hostenv.roots->sysfs, &p->hostdevs[i].host, &d, NULL) < 0)
                         continue;
                 pci_addr_format(&d.addr, a);
-                fb = pci_device_has_framebuffer(env->bind.sysfs_root, env->bind.proc_root, &d, what,
+                fb = pci_device_has_framebuffer(env->hostenv.roots->sysfs, env->hostenv.roots->proc, &d, what,
                                                 sizeof(what), &unknown);
                 unknown_any = unknown_any || unknown;
                 if (d.boot_vga) {
@@ -550,9 +550,9 @@ static void check_in_use(const struct doctor_env *env, const struct profile *p, 
                 size_t n = 0;
                 char a[PCI_ADDR_STRLEN];
 
-                if (pci_device_read(env->bind.sysfs_root, &p->hostdevs[i].host, &d, NULL) < 0)
+                if (pci_device_read(env->hostenv.roots->sysfs, &p->hostdevs[i].host, &d, NULL) < 0)
                         continue;
-                if (pci_device_openers(env->bind.sysfs_root, env->bind.dev_root, env->bind.proc_root, &d, o,
+                if (pci_device_openers(env->hostenv.roots->sysfs, env->hostenv.roots->dev, env->hostenv.roots->proc, &d, o,
                                        ELEMENTSOF(o), &n) < 0)
                         continue;
                 pci_addr_format(&d.addr, a);
@@ -634,7 +634,7 @@ static int meminfo_kib(const char *proc_root, const char *key, uint64_t *ret)
         char path[PATH_MAX], line[256];
         size_t n = strlen(key);
 
-        if (sysfs_join(path, sizeof(path), proc_root, "meminfo") < 0)
+        if (fs_join(path, sizeof(path), proc_root, "meminfo") < 0)
                 return -ENAMETOOLONG;
         f = fopen(path, "re");
         if (!f)
@@ -651,18 +651,16 @@ static int meminfo_kib(const char *proc_root, const char *key, uint64_t *ret)
 
 static void check_memory(const struct doctor_env *env, const struct profile *p, struct doctor_report *rep)
 {
-        const char *proc = env->bind.proc_root;
+        const char *proc = env->hostenv.roots->proc;
         uint64_t avail = 0, total = 0, hp_total = 0, hp_free = 0, hp_size = 0, need;
 
         if (p && p->hugepages.enabled) {
                 /* What a run checks before it changes anything (read only). */
-                struct hugepages_env henv;
                 struct hugepages_plan plan;
                 struct vl_error e = {};
-                const char *size = profile_hugepage_size_to_string(p->hugepages.size);
+                const char *size = profile_hugepage_size_name(p->hugepages.size);
 
-                hugepages_env_init(&henv, &env->bind);
-                if (hugepages_plan(&henv, p, &plan, &e) < 0)
+                if (hugepages_plan(&env->hostenv.hugepages, p, &plan, &e) < 0)
                         add(rep, "hugepages", DOCTOR_FAIL, "Hugepages", "see the evidence", "%s%s%s", e.path,
                             e.path[0] ? ": " : "", e.msg);
                 else if (plan.missing)
@@ -769,15 +767,15 @@ static void check_nics(const struct doctor_env *env, const struct profile *p, st
 
                 (void) snprintf(id, sizeof(id), "nic:%s", n->id[0] ? n->id : "?");
                 if (n->backend == NIC_MACVTAP) {
-                        there = sysfs_join(path, sizeof(path), env->bind.sysfs_root, "class/net/%s", n->dev) >= 0 &&
-                                sysfs_exists(path) > 0;
+                        there = fs_join(path, sizeof(path), env->hostenv.roots->sysfs, "class/net/%s", n->dev) >= 0 &&
+                                fs_exists(path) > 0;
                         add(rep, id, there ? DOCTOR_OK : DOCTOR_FAIL, "macvtap lower device",
                             "fix nics[].dev in the profile (ip link)", "%s %s", path,
                             there ? "exists" : "does not exist");
                 } else if (n->backend == NIC_TAP) {
-                        there = sysfs_join(path, sizeof(path), env->bind.sysfs_root, "class/net/%s/bridge",
+                        there = fs_join(path, sizeof(path), env->hostenv.roots->sysfs, "class/net/%s/bridge",
                                            n->bridge) >= 0 &&
-                                sysfs_exists(path) > 0;
+                                fs_exists(path) > 0;
                         add(rep, id, there ? DOCTOR_OK : DOCTOR_FAIL, "tap bridge",
                             "create the bridge (ip link add NAME type bridge) or fix nics[].bridge",
                             "%s %s", path, there ? "exists" : "does not exist: no such bridge");
@@ -791,8 +789,8 @@ int doctor_run(const struct doctor_env *env, const struct profile *p, struct doc
         bool iommu_on, boot_vga = false;
 
         memset(ret, 0, sizeof(*ret));
-        read_cpuinfo(env->bind.proc_root, &cpu);
-        iommu_on = pci_iommu_enabled(env->bind.sysfs_root);
+        read_cpuinfo(env->hostenv.roots->proc, &cpu);
+        iommu_on = pci_iommu_enabled(env->hostenv.roots->sysfs);
 
         check_cpu(env, p, &cpu, ret);
         check_iommu(env, &cpu, iommu_on, ret);

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "host/bind.h"
+#include "host/undo.h"
 #include "base/error.h"
 #include "qemu/hostinfo.h"
 #include "profile/profile.h"
@@ -46,7 +46,7 @@ struct doctor_report {
 };
 
 struct doctor_env {
-        struct bind_env bind;         /* sysfs/dev/proc roots, run dir, pci.ids (bind_env_init) */
+        struct host_env hostenv;      /* roots, and the bind/hugepages settings the plans use */
         const char *cmdline_path;     /* NULL = PROC_ROOT/cmdline */
         uid_t euid;                   /* of the caller: root gets RLIMIT_MEMLOCK raised by the launcher */
         uint64_t memlock_limit;       /* RLIMIT_MEMLOCK soft limit, bytes; UINT64_MAX = unlimited */
@@ -57,9 +57,10 @@ struct doctor_env {
         const char *user_error;
 };
 
-/* The host's defaults (bind_env_init, the real /proc/cmdline), euid and
- * memlock of nobody in particular (0 / unlimited): the caller sets them. */
-void doctor_env_init(struct doctor_env *env);
+/* The installed settings on roots (which must outlive env; host_env_init),
+ * the real PROC/cmdline, euid and memlock of nobody in particular (0 /
+ * unlimited): the caller sets them. */
+void doctor_env_init(struct doctor_env *env, const struct host_roots *roots);
 
 /* Run every check; with p (may be NULL) also the profile's. Fills ret and
  * returns 0, or -ENOMEM. A check that cannot read its input reports that as

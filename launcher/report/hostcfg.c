@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "report/hostcfg.h"
-#include "host/sysfs.h"
 
 #define PCI_VENDOR_NVIDIA 0x10deu
 #define PCI_VENDOR_AMD 0x1002u
@@ -55,7 +55,7 @@ static int read_cpu_vendor(const char *proc_root, enum hostcfg_cpu *ret, struct 
         char path[PROFILE_PATH_MAX], line[CPUINFO_LINE_MAX];
         int r;
 
-        r = sysfs_join(path, sizeof(path), proc_root, "cpuinfo");
+        r = fs_join(path, sizeof(path), proc_root, "cpuinfo");
         if (r < 0)
                 return vl_error_set(e, -r, "%s: path too long", proc_root);
         f = fopen(path, "re");
@@ -108,10 +108,10 @@ static int read_attr(const char *sysfs_root, const char *dev, const char *attr, 
         char path[PROFILE_PATH_MAX];
         int r;
 
-        r = sysfs_join(path, sizeof(path), sysfs_root, "bus/pci/devices/%s/%s", dev, attr);
+        r = fs_join(path, sizeof(path), sysfs_root, "bus/pci/devices/%s/%s", dev, attr);
         if (r < 0)
                 return vl_error_set(e, -r, "%s: path too long", sysfs_root);
-        r = sysfs_read_hex(path, ret);
+        r = fs_read_hex(path, ret);
         if (r < 0)
                 return vl_error_set(e, -r, "%s: %s", path, strerror(-r));
         return 0;
@@ -311,7 +311,7 @@ static int check_one(const char *root, const char *rel, const struct hostcfg *h,
         ssize_t n;
         int r;
 
-        r = sysfs_join(path, sizeof(path), root, "%s", rel);
+        r = fs_join(path, sizeof(path), root, "%s", rel);
         if (r < 0)
                 return vl_error_set(e, -r, "%s: path too long", root);
         fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -360,7 +360,7 @@ static int make_parents(const char *root, const char *rel, struct vl_error *e)
         size_t base;
         int r;
 
-        r = sysfs_join(path, sizeof(path), root, "%s", rel);
+        r = fs_join(path, sizeof(path), root, "%s", rel);
         if (r < 0)
                 return vl_error_set(e, -r, "%s: path too long", root);
         base = strlen(path) - strlen(rel);
@@ -384,7 +384,7 @@ static int write_one(const char *root, const char *rel, const char *data, struct
         r = make_parents(root, rel, e);
         if (r < 0)
                 return r;
-        r = sysfs_join(path, sizeof(path), root, "%s", rel);
+        r = fs_join(path, sizeof(path), root, "%s", rel);
         if (r >= 0)
                 r = xsnprintf(tmp, sizeof(tmp), "%s.tmp", path);
         if (r < 0)

@@ -21,18 +21,18 @@
 #define QMP_COMMAND_TIMEOUT_MS 10000u
 #define ATTACH_ROLLBACK_TIMEOUT_MS 2000u
 
-int hotplug_init(struct hotplug *h, const struct profile *p, const struct bind_env *env, uid_t uid,
+int hotplug_init(struct hotplug *h, const struct profile *p, const struct host_env *host, uid_t uid,
                  gid_t gid, struct vl_error *e)
 {
         int r;
 
-        *h = (struct hotplug) { .p = p, .env = env, .uid = uid, .gid = gid };
+        *h = (struct hotplug) { .p = p, .host = host, .uid = uid, .gid = gid };
         r = qemu_hostdev_layout(p, h->hd, e);
         if (r < 0)
                 return r;
         for (unsigned i = 0; i < p->n_hostdevs; i++) {
                 struct pci_device d;
-                r = pci_device_read(env->sysfs_root, &p->hostdevs[i].host, &d, e);
+                r = pci_device_read(host->roots->sysfs, &p->hostdevs[i].host, &d, e);
                 if (r < 0)
                         return r == -ENOENT ? vl_error_set(e, ENODEV, "%s is gone", h->hd[i].host) : r;
                 h->group[i] = d.iommu_group;
@@ -136,14 +136,14 @@ static bool all_deleted(void *data)
  * device QEMU has finalized has closed its device fd, but the group node
  * closes with the last device of the group, and a host driver cannot bind
  * while it is open. */
-static bool qemu_holds_groups(const struct bind_env *env, pid_t pid, const int *groups, unsigned n)
+static bool qemu_holds_groups(const struct host_roots *roots, pid_t pid, const int *groups, unsigned n)
 {
         char dir[PATH_MAX], target[PATH_MAX], want[64];
         DIR *d;
         struct dirent *de;
         bool found = false;
 
-        (void) snprintf(dir, sizeof(dir), "%s/%d/fd", env->proc_root, (int) pid);
+        (void) snprintf(dir, sizeof(dir), "%s/%d/fd", roots->proc, (int) pid);
         d = opendir(dir);
         if (!d)
                 return false; /* gone */
@@ -171,7 +171,7 @@ static int wait_released(const struct hotplug *h, pid_t pid, const int *groups, 
         const struct timespec step = { .tv_nsec = 20 * 1000 * 1000 };
 
         for (unsigned waited = 0; waited < HOTPLUG_RELEASE_TIMEOUT_MS; waited += 20) {
-                if (!qemu_holds_groups(h->env, pid, groups, n))
+                if (!qemu_holds_groups(h->host->roots, pid, groups, n))
                         return 0;
                 (void) nanosleep(&step, NULL);
         }
@@ -196,7 +196,7 @@ static int finish_detach(struct hotplug *h, struct sup *s, const bool *set, char
                           names, HOTPLUG_RELEASE_TIMEOUT_MS / 1000);
                 return -EBUSY;
         }
-        r = bind_give_back_groups(h->env, h->p->name, groups, n, &e);
+        r = host_undo_groups(h->host, h->p->name, groups, n, &e);
         if (r < 0) {
                 reply_set(msg, size, "error: %s left the guest, but giving them back failed: %s", names, e.msg);
                 return r;
@@ -209,7 +209,7 @@ static int finish_detach(struct hotplug *h, struct sup *s, const bool *set, char
                         continue;
                 h->state[i] = HOTPLUG_DETACHED;
                 if (off < sizeof(drivers) &&
-                    pci_device_read(h->env->sysfs_root, &h->p->hostdevs[i].host, &d, &ignored) == 0) {
+                    pci_device_read(h->host->roots->sysfs, &h->p->hostdevs[i].host, &d, &ignored) == 0) {
                         w = snprintf(drivers + off, sizeof(drivers) - off, "%s%s", off ? ", " : "",
                                      d.driver[0] ? d.driver : "no driver");
                         if (w > 0)
@@ -352,7 +352,7 @@ static void attach_rollback(struct hotplug *h, struct sup *s, const bool *set, c
                                 h->state[i] = HOTPLUG_DETACHING; /* the guest may still let go */
                 return;
         }
-        (void) bind_give_back_groups(h->env, h->p->name, groups, n, &ignored);
+        (void) host_undo_groups(h->host, h->p->name, groups, n, &ignored);
 }
 
 static int attach(struct hotplug *h, struct sup *s, const char *arg, char *reply, size_t size)
@@ -369,14 +369,14 @@ static int attach(struct hotplug *h, struct sup *s, const char *arg, char *reply
 
         /* The same checks as at start: group viable, not in use, not
          * another VM's; then vfio-pci and the group node for QEMU's user. */
-        r = bind_plan_new_subset(h->env, h->p, set, &plan, &e);
+        r = bind_plan_new_subset(&h->host->bind, h->p, set, &plan, &e);
         if (r >= 0)
-                r = bind_apply(h->env, plan, h->uid, h->gid, &e);
+                r = bind_apply(&h->host->bind, plan, h->uid, h->gid, &e);
         if (r < 0)
                 return reply_set(reply, size, "error: %s: %s; nothing was changed", names, e.msg);
         /* The journal may have been created afresh (the detach emptied it):
          * recover must know which QEMU to wait for. */
-        (void) journal_set_qemu(h->env->run_dir, h->env->proc_root, h->p->name, sup_qemu_pid(s), &e);
+        (void) journal_set_qemu(h->host->roots, h->p->name, sup_qemu_pid(s), &e);
 
         /* Per slot: the other functions first, function 0 last. */
         for (int pass = 0; pass < 2; pass++)

@@ -10,7 +10,7 @@
  *           DEVICE_DELETED of every device — QEMU sends it only once the
  *           guest has released the slot —, a bounded wait for QEMU to close
  *           /dev/vfio/GROUP, then the devices go back to their recorded host
- *           drivers (bind_give_back_groups()). A guest that does not answer
+ *           drivers (host_undo_groups()). A guest that does not answer
  *           in time keeps the devices: the request stays pending, and the
  *           give-back happens when the guest lets go (on_idle) or when the
  *           VM stops.
@@ -32,8 +32,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "host/bind.h"
 #include "base/error.h"
+#include "host/undo.h"
 #include "profile/profile.h"
 #include "qemu/qemu_argv.h"
 
@@ -50,7 +50,7 @@ enum hotplug_state {
 
 struct hotplug {
         const struct profile *p;
-        const struct bind_env *env;
+        const struct host_env *host;
         uid_t uid;
         gid_t gid;
         struct qemu_hostdev hd[PROFILE_HOSTDEVS_MAX];
@@ -63,7 +63,7 @@ struct hotplug {
 
 /* Set h up for the run of p (its hostdevs are on vfio-pci, all attached).
  * Reads each hostdev's IOMMU group. 0 or -errno with e filled. */
-int hotplug_init(struct hotplug *h, const struct profile *p, const struct bind_env *env, uid_t uid,
+int hotplug_init(struct hotplug *h, const struct profile *p, const struct host_env *host, uid_t uid,
                  gid_t gid, struct vl_error *e);
 
 /* The supervisor's hotplug hook: request is "detach TIMEOUT_MS DEVICE" or

@@ -187,7 +187,7 @@ int pin_apply(const struct profile *p, struct qmp *q, pid_t qemu_pid, const char
                         return vl_error_set(e, ENAMETOOLONG, "proc root too long");
                 d = opendir(path);
                 if (!d)
-                        return vl_error_set(e, errno, "cannot list %s: %s", path, strerror(errno));
+                        return vl_error_set(e, errno, "cannot list '%s': %s", path, strerror(errno));
                 /* Threads QEMU starts later inherit from the thread that
                  * starts them: the main loop and its workers, all here. */
                 while ((de = readdir(d))) {

@@ -16,6 +16,7 @@
 #include <linux/capability.h>
 #include <seccomp.h>
 
+#include "base/fs.h"
 #include "run/sandbox.h"
 
 #ifndef PR_CAP_AMBIENT
@@ -225,22 +226,13 @@ void sandbox_report_write(int fd, const struct vl_error *e)
 int sandbox_report_read(int fd, struct sandbox_report *ret)
 {
         struct sandbox_report rep;
-        size_t got = 0;
+        ssize_t got = fs_read_full(fd, &rep, sizeof(rep));
 
-        while (got < sizeof(rep)) {
-                ssize_t n = read(fd, (char *) &rep + got, sizeof(rep) - got);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                got += (size_t) n;
-        }
+        if (got < 0)
+                return (int) got;
         if (got == 0)
                 return 0;
-        if (got != sizeof(rep))
+        if ((size_t) got != sizeof(rep))
                 return -EPROTO;
         rep.msg[sizeof(rep.msg) - 1] = '\0';
         *ret = rep;

@@ -54,7 +54,7 @@ int spawn_sandboxed(const char *path, char *const argv[], char *const envp[],
 
                 if (sandbox_enter(c, &ce) == 0) {
                         execve(path, argv, envp);
-                        vl_error_set(&ce, errno, "cannot execute %s: %s", path, strerror(errno));
+                        vl_error_set(&ce, errno, "cannot execute '%s': %s", path, strerror(errno));
                 }
                 sandbox_report_write(errfd, &ce);
                 _exit(127);

@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+#include "base/unixsock.h"
 #include "qmp.h"
 #include "run/spawn.h"
 #include "run/supervisor.h"
@@ -64,12 +66,15 @@ struct sup {
         int wstatus;
 };
 
-static uint64_t now_ms(void)
+_printf_(2, 0) static void vsay(struct sup *s, const char *fmt, va_list ap)
 {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+        if (s->tick_shown) { /* end the countdown line first */
+                fputc('\n', stderr);
+                s->tick_shown = false;
+        }
+        fprintf(stderr, "vfio-launch: %s: ", s->c->name);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
 }
 
 static void say(struct sup *s, const char *fmt, ...) _printf_(2, 3);
@@ -77,15 +82,18 @@ static void say(struct sup *s, const char *fmt, ...)
 {
         va_list ap;
 
-        if (s->tick_shown) { /* end the countdown line first */
-                fputc('\n', stderr);
-                s->tick_shown = false;
-        }
-        fprintf(stderr, "vfio-launch: %s: ", s->c->name);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        vsay(s, fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
+}
+
+void sup_log(struct sup *s, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsay(s, fmt, ap);
+        va_end(ap);
 }
 
 const char *sup_outcome_to_string(enum sup_outcome o)
@@ -147,7 +155,7 @@ static void send_fire_and_forget(struct sup *s, const char *command)
 
 static void enter_stage(struct sup *s, enum stage st)
 {
-        uint64_t now = now_ms();
+        uint64_t now = clock_ms();
 
         s->stage = st;
         s->next_press = 0;
@@ -210,7 +218,7 @@ static void request_stop(struct sup *s, bool force)
 
 static void handle_deadlines(struct sup *s)
 {
-        uint64_t now = now_ms();
+        uint64_t now = clock_ms();
 
         if (s->next_press && now >= s->next_press && s->stage == STAGE_POWERDOWN) {
                 send_fire_and_forget(s, "system_powerdown");
@@ -250,7 +258,7 @@ static void handle_deadlines(struct sup *s)
 
 static int next_timeout(const struct sup *s, uint64_t extra_deadline)
 {
-        uint64_t now = now_ms(), t = UINT64_MAX;
+        uint64_t now = clock_ms(), t = UINT64_MAX;
 
         if (s->deadline)
                 t = s->deadline;
@@ -292,27 +300,6 @@ static void handle_signal(struct sup *s)
 }
 
 /* ---- control socket ---------------------------------------------------- */
-
-static int control_listen(const char *path, struct vl_error *e)
-{
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        int fd;
-
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return vl_error_set(e, ENAMETOOLONG, "control socket path too long: %s", path);
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return vl_error_set(e, errno, "socket: %s", strerror(errno));
-        (void) unlink(path); /* stale: the per-VM lock says nobody else owns it */
-        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
-            listen(fd, CONTROL_CLIENTS_MAX) < 0) {
-                int r = errno;
-                close(fd);
-                return vl_error_set(e, r, "cannot listen on %s: %s", path, strerror(r));
-        }
-        return fd;
-}
 
 static const char *stage_name(const struct sup *s)
 {
@@ -415,19 +402,15 @@ static void control_client(struct sup *s, int i)
 int sup_control_request(const char *path, const char *command, char *buf, size_t size,
                         int timeout_ms)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        struct pollfd pfd;
         _cleanup_close_ int fd = -EBADF;
+        struct pollfd pfd;
         ssize_t n;
 
-        if (strlen(path) >= sizeof(sa.sun_path) || size == 0 || strlen(command) >= SUP_CONTROL_MSG_MAX)
+        if (size == 0 || strlen(command) >= SUP_CONTROL_MSG_MAX)
                 return -EINVAL;
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        fd = unix_connect(path, SOCK_SEQPACKET);
         if (fd < 0)
-                return -errno;
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-                return -errno;
+                return fd;
         if (send(fd, command, strlen(command), MSG_NOSIGNAL) < 0)
                 return -errno;
         pfd = (struct pollfd) { .fd = fd, .events = POLLIN };
@@ -502,7 +485,7 @@ static int wait_reply(struct sup *s, uint64_t id, uint64_t deadline, json_t **re
                         return -ECHILD;
                 if (s->stop_requested)
                         return -EINTR;
-                if (now_ms() >= deadline)
+                if (clock_ms() >= deadline)
                         return -ETIMEDOUT;
         }
 }
@@ -518,15 +501,15 @@ static int qmp_broken(struct sup *s, int r)
 
         if (r >= 0 || r == -EREMOTEIO || r == -ECHILD || r == -EINTR || r == -ETIMEDOUT)
                 return r;
-        grace = now_ms() + s->c->quit_timeout_ms;
-        while (!s->exited && (t = turn(s, grace)) == 0 && now_ms() < grace && !s->stop_requested)
+        grace = clock_ms() + s->c->quit_timeout_ms;
+        while (!s->exited && (t = turn(s, grace)) == 0 && clock_ms() < grace && !s->stop_requested)
                 ;
         return s->exited ? -ECHILD : r;
 }
 
 static int start_up(struct sup *s, struct vl_error *e)
 {
-        uint64_t deadline = now_ms() + s->c->start_timeout_ms, id;
+        uint64_t deadline = clock_ms() + s->c->start_timeout_ms, id;
         json_t *status = NULL;
         const char *st;
         int r;
@@ -542,12 +525,12 @@ static int start_up(struct sup *s, struct vl_error *e)
                         return -EINTR;
                 if (s->qmp_dead) {
                         /* Closed before the greeting: QEMU is exiting. */
-                        while ((r = turn(s, now_ms() + s->c->quit_timeout_ms)) == 0 &&
+                        while ((r = turn(s, clock_ms() + s->c->quit_timeout_ms)) == 0 &&
                                !s->stop_requested)
                                 ;
                         return r > 0 ? -ECHILD : vl_error_set(e, ECONNRESET, "QEMU closed QMP before its greeting");
                 }
-                if (now_ms() >= deadline)
+                if (clock_ms() >= deadline)
                         return vl_error_set(e, ETIMEDOUT, "no QMP greeting within %u ms",
                                             s->c->start_timeout_ms);
         }
@@ -606,7 +589,7 @@ int sup_execute(struct sup *s, const char *command, json_t *arguments, unsigned 
         r = qmp_send(s->q, command, arguments, &id);
         if (r < 0)
                 return vl_error_set(e, -r, "%s: %s", command, strerror(-r));
-        r = wait_reply(s, id, now_ms() + timeout_ms, ret, e);
+        r = wait_reply(s, id, clock_ms() + timeout_ms, ret, e);
         if (r == -EREMOTEIO)
                 return r;
         if (r < 0) {
@@ -619,7 +602,7 @@ int sup_execute(struct sup *s, const char *command, json_t *arguments, unsigned 
 
 int sup_wait(struct sup *s, bool (*done)(void *data), void *data, unsigned timeout_ms)
 {
-        uint64_t deadline = now_ms() + timeout_ms;
+        uint64_t deadline = clock_ms() + timeout_ms;
 
         for (;;) {
                 int r;
@@ -630,7 +613,7 @@ int sup_wait(struct sup *s, bool (*done)(void *data), void *data, unsigned timeo
                         return -ECHILD;
                 if (s->stop_requested)
                         return -EINTR;
-                if (now_ms() >= deadline)
+                if (clock_ms() >= deadline)
                         return -ETIMEDOUT;
                 r = turn(s, deadline);
                 if (r < 0)
@@ -643,40 +626,17 @@ pid_t sup_qemu_pid(const struct sup *s)
         return s->pid;
 }
 
-static int qmp_listen(const char *path, struct vl_error *e)
+int sup_qmp_open(const char *path, int *ret_listener, int *ret_client, struct vl_error *e)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        _cleanup_close_ int l = -EBADF;
-
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return vl_error_set(e, ENAMETOOLONG, "QMP socket path too long: %s", path);
-        strcpy(sa.sun_path, path);
-        l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (l < 0)
-                return vl_error_set(e, errno, "socket: %s", strerror(errno));
-        (void) unlink(path);
-        if (bind(l, (struct sockaddr *) &sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
-            listen(l, 1) < 0)
-                return vl_error_set(e, errno, "cannot listen on %s: %s", path, strerror(errno));
-        return TAKE_FD(l);
-}
-
-static int qmp_listen_and_connect(const char *path, int *ret_listener, int *ret_client,
-                                  struct vl_error *e)
-{
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int l = -EBADF, c = -EBADF;
 
-        l = qmp_listen(path, e);
+        l = unix_listen(path, SOCK_STREAM, 1, e);
         if (l < 0)
                 return l;
-        strcpy(sa.sun_path, path); /* length checked by qmp_listen() */
-        c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (c < 0)
-                return vl_error_set(e, errno, "socket: %s", strerror(errno));
         /* Completes at once: the connection waits in the backlog for QEMU. */
-        if (connect(c, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-                return vl_error_set(e, errno, "cannot connect to %s: %s", path, strerror(errno));
+        c = unix_connect(path, SOCK_STREAM | SOCK_NONBLOCK);
+        if (c < 0)
+                return vl_error_set(e, -c, "cannot connect to '%s': %s", path, strerror(-c));
         /* Ours alone: a second client would wait in the backlog forever
          * (QEMU serves one per monitor) and could race us for the first. */
         (void) unlink(path);
@@ -704,15 +664,21 @@ static void fill_result(struct sup *s)
                 res->outcome = SUP_QEMU_FAILED;
 }
 
+static void close_clients(struct sup *s)
+{
+        for (int i = 0; i < CONTROL_CLIENTS_MAX; i++)
+                closep(&s->clients[i]);
+}
+
 int sup_run(const struct sup_config *c, struct sup_result *ret, struct vl_error *e)
 {
-        struct sup s = {
-                .c = c, .res = ret, .pid = -1, .pidfd = -1, .sigfd = -1, .ctl_fd = -1,
-                .tty = isatty(STDERR_FILENO) == 1,
+        _cleanup_(close_clients) struct sup s = {
+                .c = c, .res = ret, .pid = -1, .tty = isatty(STDERR_FILENO) == 1,
         };
-        struct sandbox_config sb = c->sandbox;
+        _cleanup_close_ int client = c->qmp_client, pidfd = -EBADF, sigfd = -EBADF, ctl_fd = -EBADF;
+        _cleanup_(qmp_freep) struct qmp *q = NULL;
         sigset_t mask, old;
-        int listener = -1, user_listener = -1, client = -1, r;
+        int r;
 
         memset(ret, 0, sizeof(*ret));
         ret->outcome = SUP_START_FAILED;
@@ -726,63 +692,37 @@ int sup_run(const struct sup_config *c, struct sup_result *ret, struct vl_error 
         sigaddset(&mask, SIGHUP);
         if (sigprocmask(SIG_BLOCK, &mask, &old) < 0)
                 return vl_error_set(e, errno, "sigprocmask: %s", strerror(errno));
-        s.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-        if (s.sigfd < 0) {
+        s.sigfd = sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (sigfd < 0) {
                 r = vl_error_set(e, errno, "signalfd: %s", strerror(errno));
                 goto out;
         }
+        s.ctl_fd = -1;
         if (c->control_path) {
-                s.ctl_fd = control_listen(c->control_path, e);
-                if (s.ctl_fd < 0) {
-                        r = s.ctl_fd;
+                s.ctl_fd = ctl_fd = unix_listen(c->control_path, SOCK_SEQPACKET | SOCK_NONBLOCK,
+                                                CONTROL_CLIENTS_MAX, e);
+                if (ctl_fd < 0) {
+                        r = ctl_fd;
                         goto out;
                 }
         }
-        r = qmp_listen_and_connect(c->qmp_path, &listener, &client, e);
-        if (r < 0)
-                goto out;
-        r = qmp_new_fd(client, NULL, &s.q);
-        client = -1; /* consumed either way */
+        r = qmp_new_fd(TAKE_FD(client), NULL, &q);
         if (r < 0) {
                 vl_error_set(e, -r, "QMP client: %s", strerror(-r));
                 goto out;
         }
-        (void) qmp_set_event_callback(s.q, on_event, &s);
+        s.q = q;
+        (void) qmp_set_event_callback(q, on_event, &s);
 
-        if (c->user_qmp_path) {
-                user_listener = qmp_listen(c->user_qmp_path, e);
-                if (user_listener < 0) {
-                        r = user_listener;
-                        goto out;
-                }
-        }
-        {
-                unsigned lead = user_listener >= 0 ? 2 : 1;
-                if (sb.n_fds + lead > SANDBOX_FDS_MAX) {
-                        r = vl_error_set(e, EINVAL, "too many fds for QEMU");
-                        goto out;
-                }
-                memmove(sb.fds + lead, sb.fds, sb.n_fds * sizeof(sb.fds[0]));
-                sb.fds[0] = listener;
-                if (user_listener >= 0)
-                        sb.fds[1] = user_listener;
-                sb.n_fds += lead;
-        }
-        r = spawn_sandboxed(c->qemu_path, c->argv, c->envp, &sb, &s.pid, &s.pidfd, e);
-        /* QEMU has its own copies of the listeners now. */
-        close(listener);
-        listener = -1;
-        if (user_listener >= 0) {
-                close(user_listener);
-                user_listener = -1;
-        }
+        r = spawn_sandboxed(c->qemu_path, c->argv, c->envp, &c->sandbox, &s.pid, &pidfd, e);
+        s.pidfd = pidfd;
         if (r < 0) {
                 vl_error_prefix(e, "cannot start QEMU");
                 goto out;
         }
         ret->qemu_pid = s.pid;
         if (c->on_started)
-                c->on_started(c->userdata, s.pid);
+                c->on_started(c->userdata, &s, s.pid);
 
         r = start_up(&s, e);
         if (r == -ECHILD || (r < 0 && s.exited)) {
@@ -826,27 +766,8 @@ out:
                 (void) signal_qemu(&s, SIGKILL);
                 (void) waitpid(s.pid, NULL, 0);
         }
-        qmp_free(s.q);
-        if (listener >= 0)
-                close(listener);
-        if (user_listener >= 0)
-                close(user_listener);
-        if (c->user_qmp_path)
-                (void) unlink(c->user_qmp_path);
-        if (client >= 0)
-                close(client);
-        for (int i = 0; i < CONTROL_CLIENTS_MAX; i++)
-                if (s.clients[i] >= 0)
-                        close(s.clients[i]);
-        if (s.ctl_fd >= 0) {
-                close(s.ctl_fd);
+        if (ctl_fd >= 0)
                 (void) unlink(c->control_path);
-        }
-        (void) unlink(c->qmp_path);
-        if (s.pidfd >= 0)
-                close(s.pidfd);
-        if (s.sigfd >= 0)
-                close(s.sigfd);
         (void) sigprocmask(SIG_SETMASK, &old, NULL);
         return r;
 }

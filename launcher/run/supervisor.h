@@ -39,13 +39,15 @@ enum sup_outcome {
 struct sup_config {
         const char *name;             /* VM name, for messages */
         const char *qemu_path;
-        char *const *argv;            /* QMP fds in argv: 3 = the supervisor's, 4 = the
-                                         tools' (when user_qmp_path is set) */
+        char *const *argv;
         char *const *envp;
-        struct sandbox_config sandbox;/* sup_run puts the QMP listeners first (fds 3, 4) */
-        const char *qmp_path;         /* the supervisor's own QMP socket: bound, connected
-                                         to, then unlinked so that nobody else can */
-        const char *user_qmp_path;    /* a second QMP socket for tools (0600); NULL = none */
+        /* Its fds are QEMU's, in the order the argv numbers them (fds[i]
+         * becomes QEMU_FD_FIRST + i: see struct qemu_fd_layout); the caller
+         * keeps them and closes them after sup_run() returns. */
+        struct sandbox_config sandbox;
+        int qmp_client;               /* our end of the private QMP socket (sup_qmp_open());
+                                         sup_run() takes it: closed on return either way */
+        const char *user_qmp_path;    /* the tools' QMP socket, for `status`; NULL = none */
         const char *control_path;     /* control socket path; NULL = none */
         unsigned shutdown_timeout_s;  /* guest ACPI shutdown allowance */
         unsigned powerdown_repeat_ms; /* 0 = press once */
@@ -56,7 +58,7 @@ struct sup_config {
         int (*before_cont)(void *userdata, struct qmp *q, pid_t qemu_pid, struct vl_error *e);
         void *userdata;
         /* Called once QEMU runs (its pid known), e.g. to record it in the journal. */
-        void (*on_started)(void *userdata, pid_t qemu_pid);
+        void (*on_started)(void *userdata, struct sup *s, pid_t qemu_pid);
         /* Live hot-plug, asked for through the control socket ("detach ARGS",
          * "attach ARGS"; NULL = refused). Called from the loop while the VM
          * runs, one request at a time; may use sup_execute() and sup_wait(),
@@ -106,6 +108,17 @@ int sup_wait(struct sup *s, bool (*done)(void *data), void *data, unsigned timeo
 
 /* QEMU's pid (-1 before it was started). */
 pid_t sup_qemu_pid(const struct sup *s);
+
+/* For hooks: a line in the VM's output, "vfio-launch: NAME: MSG". */
+void sup_log(struct sup *s, const char *fmt, ...) _printf_(2, 3);
+
+/* The supervisor's private QMP socket, libvirt's way: a listener at path
+ * for QEMU to inherit (`-chardev socket,fd=N,server=on,wait=off`), and our
+ * own connection to it, made now — it waits in the backlog until QEMU
+ * accepts it, so nothing polls for a socket file, and a QEMU that dies in
+ * start-up resets it. path is unlinked at once: nobody else can connect.
+ * 0 with both fds (O_CLOEXEC, the client non-blocking), or -errno. */
+int sup_qmp_open(const char *path, int *ret_listener, int *ret_client, struct vl_error *e);
 
 /* Client side of the control socket: send one command ("status", "stop",
  * "stop-force", "detach TIMEOUT_MS DEVICE", "attach DEVICE"; at most
