@@ -316,7 +316,10 @@ int launch_supervise(struct launch *l, const struct qemu_cmd *cmd, const char *r
                 return vl_error_set(e, EBADF, "an fd the command line names is not open");
         }
         c.sandbox.n_fds = (unsigned) r;
-        l->qmp_client = -1; /* sup_run() takes it */
+        /* sup_run() takes them all. */
+        l->qmp_client = l->qmp_listener = l->qmp_user_listener = -1;
+        for (unsigned i = 0; i < PROFILE_NICS_MAX; i++)
+                l->nic_fds[i] = -1;
         return sup_run(&c, ret, e);
 }
 
@@ -347,10 +350,9 @@ void launch_done(struct launch *l)
         net_close_fds(l->nic_fds, PROFILE_NICS_MAX);
         l->qmp_listener = safe_close(l->qmp_listener);
         l->qmp_client = safe_close(l->qmp_client);
-        if (l->qmp_user_listener >= 0) {
-                l->qmp_user_listener = safe_close(l->qmp_user_listener);
+        l->qmp_user_listener = safe_close(l->qmp_user_listener);
+        if (l->qmp_user_path[0])
                 (void) unlink(l->qmp_user_path);
-        }
         l->log_fd = safe_close(l->log_fd);
         bind_plan_free(TAKE_PTR(l->plan));
         if (l->lock >= 0)

@@ -121,6 +121,15 @@ static int signal_qemu(struct sup *s, int sig)
         return 0;
 }
 
+/* Whatever is left of QEMU's process group (the sandbox made QEMU a
+ * session and group leader). Only while QEMU is not reaped: until then its
+ * PID, which is the group's id, cannot name anything else. */
+static void kill_group(struct sup *s)
+{
+        if (kill(-s->pid, SIGKILL) < 0 && errno != ESRCH)
+                say(s, "cannot signal QEMU's process group %d: %s, ignoring", (int) s->pid, strerror(errno));
+}
+
 static void on_event(struct qmp *q, const struct qmp_event *ev, void *userdata)
 {
         struct sup *s = userdata;
@@ -192,6 +201,7 @@ static void enter_stage(struct sup *s, enum stage st)
         case STAGE_KILL:
                 say(s, "sending SIGKILL to QEMU (pid %d)", (int) s->pid);
                 (void) signal_qemu(s, SIGKILL);
+                kill_group(s);
                 s->deadline = 0; /* SIGKILL cannot be refused */
                 break;
         }
@@ -275,10 +285,15 @@ static int next_timeout(const struct sup *s, uint64_t extra_deadline)
 
 static void reap(struct sup *s)
 {
+        siginfo_t si = {};
         int st;
 
         if (s->exited)
                 return;
+        /* Exited but not reaped yet (WNOWAIT): its group goes first. */
+        if (waitid(P_PID, (id_t) s->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid != s->pid)
+                return;
+        kill_group(s);
         if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
                 s->exited = true;
                 s->wstatus = st;
@@ -524,11 +539,16 @@ static int start_up(struct sup *s, struct vl_error *e)
                 if (s->stop_requested)
                         return -EINTR;
                 if (s->qmp_dead) {
-                        /* Closed before the greeting: QEMU is exiting. */
-                        while ((r = turn(s, clock_ms() + s->c->quit_timeout_ms)) == 0 &&
-                               !s->stop_requested)
+                        /* Closed before the greeting: QEMU is most likely
+                         * exiting. Give it quit_timeout to do so — and no
+                         * more: one that lives on without its monitor is
+                         * stopped by the caller's ladder. */
+                        uint64_t grace = clock_ms() + s->c->quit_timeout_ms;
+                        while ((r = turn(s, grace)) == 0 && !s->stop_requested && clock_ms() < grace)
                                 ;
-                        return r > 0 ? -ECHILD : vl_error_set(e, ECONNRESET, "QEMU closed QMP before its greeting");
+                        if (r > 0)
+                                return -ECHILD;
+                        return vl_error_set(e, ECONNRESET, "QEMU closed QMP before its greeting");
                 }
                 if (clock_ms() >= deadline)
                         return vl_error_set(e, ETIMEDOUT, "no QMP greeting within %u ms",
@@ -664,6 +684,12 @@ static void fill_result(struct sup *s)
                 res->outcome = SUP_QEMU_FAILED;
 }
 
+static void close_fds(const struct sup_config *c)
+{
+        for (unsigned i = 0; i < c->sandbox.n_fds; i++)
+                (void) safe_close(c->sandbox.fds[i]);
+}
+
 static void close_clients(struct sup *s)
 {
         for (int i = 0; i < CONTROL_CLIENTS_MAX; i++)
@@ -716,6 +742,10 @@ int sup_run(const struct sup_config *c, struct sup_result *ret, struct vl_error 
 
         r = spawn_sandboxed(c->qemu_path, c->argv, c->envp, &c->sandbox, &s.pid, &pidfd, e);
         s.pidfd = pidfd;
+        /* QEMU has its own copies now. Ours would keep its listeners open:
+         * a QEMU that dies before accepting must reset our queued QMP
+         * connection, and a tap must go with QEMU's last fd. */
+        close_fds(c);
         if (r < 0) {
                 vl_error_prefix(e, "cannot start QEMU");
                 goto out;
@@ -754,6 +784,7 @@ int sup_run(const struct sup_config *c, struct sup_result *ret, struct vl_error 
         if (r < 0) {
                 /* poll itself failed: never leave QEMU behind unsupervised. */
                 (void) signal_qemu(&s, SIGKILL);
+                kill_group(&s);
                 (void) waitpid(s.pid, &s.wstatus, 0);
                 s.exited = true;
         }
@@ -762,8 +793,11 @@ int sup_run(const struct sup_config *c, struct sup_result *ret, struct vl_error 
                 fputc('\n', stderr);
         r = 0;
 out:
+        if (s.pid <= 0)
+                close_fds(c); /* never spawned: they are still ours to close */
         if (s.pid > 0 && !s.exited) {
                 (void) signal_qemu(&s, SIGKILL);
+                kill_group(&s);
                 (void) waitpid(s.pid, NULL, 0);
         }
         if (ctl_fd >= 0)

@@ -42,8 +42,8 @@ struct sup_config {
         char *const *argv;
         char *const *envp;
         /* Its fds are QEMU's, in the order the argv numbers them (fds[i]
-         * becomes QEMU_FD_FIRST + i: see struct qemu_fd_layout); the caller
-         * keeps them and closes them after sup_run() returns. */
+         * becomes QEMU_FD_FIRST + i: see struct qemu_fd_layout). sup_run()
+         * takes them: closed as soon as QEMU has its copies, or on failure. */
         struct sandbox_config sandbox;
         int qmp_client;               /* our end of the private QMP socket (sup_qmp_open());
                                          sup_run() takes it: closed on return either way */

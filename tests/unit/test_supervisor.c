@@ -31,7 +31,6 @@
 static char dir[64];
 static char qmp_path[128], ctl_path[128];
 static char proc_status[8192];
-static int listener = -1; /* QEMU's end of the private QMP socket; ours is the config's */
 
 static int setup(void **state)
 {
@@ -46,7 +45,6 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-        listener = safe_close(listener);
         unlink(qmp_path);
         unlink(ctl_path);
         rmdir(dir);
@@ -55,14 +53,13 @@ static int teardown(void **state)
 
 /* A configuration with a fresh private QMP socket, as the launcher makes
  * it: the listener at fd 3 in QEMU (QEMU_ARGV says so), our end in the
- * config. */
+ * config; sup_run() takes both. */
 static void config(struct sup_config *c, char *const *argv)
 {
         static char *const envp[] = { (char *) "PATH=/usr/bin:/bin", NULL };
         struct vl_error e = {};
-        int client = -1;
+        int client = -1, listener = -1;
 
-        listener = safe_close(listener);
         if (sup_qmp_open(qmp_path, &listener, &client, &e) < 0)
                 fail_msg("sup_qmp_open: %s", e.msg);
         *c = (struct sup_config) {
@@ -219,6 +216,80 @@ static void test_qemu_killed(void **state)
                 assert_int_equal(r, -ECHILD);
         }
         assert_int_equal(res.term_signal, SIGKILL);
+}
+
+/* A "QEMU" that closes its monitor before the greeting and lives on: the
+ * start-up ends within its bounds (no greeting, then quit_timeout), and the
+ * process is stopped by the ladder. Before, the loop waited for it forever.
+ * The alarm makes a hang fail the test instead of ctest's timeout. */
+static void test_monitor_closed_qemu_alive(void **state)
+{
+        char *const argv[] = { (char *) "sh", (char *) "-c", (char *) "exec 3<&-; exec sleep 120", NULL };
+        struct sup_config c;
+        struct sup_result res;
+        struct vl_error e = {};
+
+        config(&c, argv);
+        c.qemu_path = "/bin/sh";
+        c.quit_timeout_ms = 500;
+        alarm(60);
+        assert_true(sup_run(&c, &res, &e) < 0);
+        alarm(0);
+        assert_int_equal(res.outcome, SUP_START_FAILED);
+        assert_non_null(strstr(e.msg, "closed QMP before its greeting"));
+        /* It did not exit by itself: the ladder ended it. */
+        assert_true(res.term_signal == SIGTERM || res.term_signal == SIGKILL);
+}
+
+/* Whether pid ends within 5 s: no longer in /proc, or a zombie (killed,
+ * waiting for its new parent to reap it). */
+static bool gone(pid_t pid)
+{
+        for (int i = 0; i < 250; i++) {
+                char path[64], stat[512] = "";
+                FILE *f;
+
+                snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+                f = fopen(path, "re");
+                if (!f)
+                        return true;
+                if (!fgets(stat, sizeof(stat), f))
+                        stat[0] = '\0';
+                fclose(f);
+                if (strstr(stat, ") Z "))
+                        return true;
+                usleep(20000);
+        }
+        return false;
+}
+
+/* When QEMU is gone, so is its process group: a child it left behind
+ * (here one that ignores SIGTERM) does not outlive the run. */
+static void test_process_group_killed(void **state)
+{
+        char *const argv[] = { (char *) "sh", (char *) "-c",
+                               (char *) "exec 3<&-; trap '' TERM; sleep 120 & echo $!; exec sleep 120", NULL };
+        struct sup_config c;
+        struct sup_result res;
+        struct vl_error e = {};
+        char buf[32] = "";
+        int p[2];
+        pid_t left;
+
+        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+        config(&c, argv);
+        c.qemu_path = "/bin/sh";
+        c.quit_timeout_ms = 500;
+        c.sandbox.stdout_fd = p[1];
+        alarm(60);
+        assert_true(sup_run(&c, &res, &e) < 0);
+        alarm(0);
+        close(p[1]);
+        assert_true(read(p[0], buf, sizeof(buf) - 1) > 0);
+        close(p[0]);
+        left = (pid_t) atoi(buf);
+        assert_true(left > 1);
+        assert_true(gone(left));
 }
 
 static void test_bad_device(void **state)
@@ -462,6 +533,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_sandboxed_and_stopped_by_control, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_qemu_killed, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_monitor_closed_qemu_alive, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_process_group_killed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bad_device, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sigterm_during_startup, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_control_status, setup, teardown),
