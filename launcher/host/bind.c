@@ -225,10 +225,20 @@ static int plan_check_journals(const struct bind_env *env, struct bind_plan *pla
                 }
                 if (l->load_error < 0) {
                         vl_error_format(&l->error, msg, sizeof(msg));
-                        return vl_error_set(e, EBADMSG,
-                                            "cannot tell which devices VM \"%s\" holds: %s. If no run of \"%s\" "
-                                            "is active, inspect and remove %s/%s",
-                                            l->name, msg, l->name, env->roots->run, l->name);
+                        /* Ours: what it holds must be given back first. */
+                        if (strcmp(l->name, plan->name) == 0)
+                                return vl_error_set(e, EBADMSG,
+                                                    "cannot tell what an earlier run of \"%s\" holds: %s. If no "
+                                                    "run of \"%s\" is active, inspect and remove %s/%s",
+                                                    l->name, msg, l->name, env->roots->run, l->name);
+                        /* Another VM's broken journal is that VM's problem:
+                         * a device it still uses is open by its QEMU, which
+                         * the in-use check below sees. */
+                        vl_warn(&plan->warnings,
+                                "cannot tell which devices VM \"%s\" holds (%s): only the processes using "
+                                "them are checked, ignoring",
+                                l->name, msg);
+                        continue;
                 }
                 /* Our own run, planning a live attach: only its devices
                  * must not be planned twice (the overlap check below). */

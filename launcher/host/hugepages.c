@@ -41,7 +41,7 @@ int hugepages_vm_dir(const char *path, const char *name, char *buf, size_t size)
         while (n > 1 && path[n - 1] == '/')
                 n--;
         return xsnprintf(buf, size, "%.*s%s%s%s", (int) n, path, n == 1 && path[0] == '/' ? "" : "/",
-                         HUGEPAGES_DIR_PREFIX, name);
+                         JOURNAL_HUGEPAGES_DIR_PREFIX, name);
 }
 
 /* "2M" / "1G" for messages; the sysfs name for other sizes. */

@@ -46,7 +46,6 @@
 #include "base/error.h"
 #include "profile/profile.h"
 
-#define HUGEPAGES_DIR_PREFIX "vfio-launch-" /* PATH/vfio-launch-NAME */
 
 struct hugepages_env {
         const struct host_roots *roots; /* sysfs for the pool; run and proc for the journal */

@@ -158,6 +158,21 @@ static int entry_check(const struct journal_entry *x, const char *vm, char *why,
                         return -EINVAL;
                 }
         }
+        /* What an undo removes must be what a run of this VM made. */
+        if (x->kind == JOURNAL_HUGEPAGES) {
+                const char *base = strrchr(x->hugepages.dir, '/') + 1;
+                if (strncmp(base, JOURNAL_HUGEPAGES_DIR_PREFIX, strlen(JOURNAL_HUGEPAGES_DIR_PREFIX)) != 0 ||
+                    strcmp(base + strlen(JOURNAL_HUGEPAGES_DIR_PREFIX), vm) != 0) {
+                        (void) snprintf(why, size, "hugepages of VM \"%s\": \"dir\" is not its folder (%s%s)", vm,
+                                        JOURNAL_HUGEPAGES_DIR_PREFIX, vm);
+                        return -EINVAL;
+                }
+                if (x->hugepages.page_kib != 2048 && x->hugepages.page_kib != 1024 * 1024) {
+                        (void) snprintf(why, size, "hugepages of VM \"%s\": \"page_kib\" is not 2048 or 1048576",
+                                        vm);
+                        return -EINVAL;
+                }
+        }
         return 0;
 }
 
@@ -539,8 +554,10 @@ static int journal_from_json(json_t *root, const char *path, const char *want_na
                 if (json_unpack_ex(v, &jerr, JSON_STRICT, "{s:i, s:b, s:I, s:I, s:I}", "group", &group,
                                    "chowned", &chowned, "uid", &uid, "gid", &gid, "mode", &mode) < 0)
                         return BAD("groups[%zu]: %s", i, jerr.text);
+                /* A mode the launcher could have seen on a /dev/vfio node: no
+                 * set-id or sticky bit is ever given back. */
                 if (group < 0 || uid < 0 || uid >= UINT32_MAX || gid < 0 || gid >= UINT32_MAX || mode < 0 ||
-                    mode > 07777)
+                    mode > 0777)
                         return BAD("groups[%zu]: a value is out of range", i);
                 *g = (struct journal_group) { .group = group, .chowned = chowned, .uid = (uint32_t) uid,
                                               .gid = (uint32_t) gid, .mode = (uint32_t) mode };
@@ -680,7 +697,8 @@ int journal_load(const struct host_roots *roots, const char *name, struct journa
                 return vl_error_set(e, ENOENT, "no journal for \"%s\" in %s", name, run_dir);
         if (r < 0)
                 return r;
-        fd = openat(dfd, JOURNAL_FILE_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        /* O_NONBLOCK: a FIFO planted there must not hang root. */
+        fd = openat(dfd, JOURNAL_FILE_NAME, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0) {
                 if (errno == ENOENT)
                         return vl_error_set(e, ENOENT, "no journal for \"%s\" in %s", name, run_dir);

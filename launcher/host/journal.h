@@ -73,7 +73,7 @@ struct journal_group {
         int group;
         bool chowned;         /* a chown may have happened: restore uid/gid/mode */
         uint32_t uid, gid;
-        uint32_t mode;        /* permission bits (07777) */
+        uint32_t mode;        /* permission bits (0777) */
 };
 
 /* The other host changes a run makes, one kind each. The JSON spelling of a
@@ -90,6 +90,8 @@ struct journal_link {
         char name[IFNAMSIZ]; /* the link this run created: deleted */
         char peer[IFNAMSIZ]; /* macvtap: its lower device; tap: its bridge (for people) */
 };
+
+#define JOURNAL_HUGEPAGES_DIR_PREFIX "vfio-launch-" /* the VM's folder: MOUNT/vfio-launch-NAME */
 
 /* JOURNAL_HUGEPAGES */
 struct journal_hugepages {

@@ -51,8 +51,9 @@ static void sample(struct journal *j, const char *name, const struct host_roots 
         j->entries[0] = (struct journal_entry) { .kind = JOURNAL_MACVTAP,
                                                  .link = { .name = "vl-win10-0", .peer = "usb0" } };
         j->entries[1] = (struct journal_entry) { .kind = JOURNAL_HUGEPAGES,
-                                                 .hugepages = { .page_kib = 2048, .before = 3, .added = 29,
-                                                                .dir = "/dev/hugepages/vfio-launch-win10" } };
+                                                 .hugepages = { .page_kib = 2048, .before = 3, .added = 29 } };
+        snprintf(j->entries[1].hugepages.dir, sizeof(j->entries[1].hugepages.dir), "/dev/hugepages/vfio-launch-%s",
+                 name);
         j->qemu_pid = 4321;
         j->qemu_start = 99;
 }
@@ -283,10 +284,45 @@ static void test_corrupt(void **state)
                    ENTRIES_HEAD "[{\"kind\": \"hugepages\", \"page_kib\": 2048, \"before\": 0, \"added\": 1, "
                                 "\"dir\": \"relative\"}]}",
                    EBADMSG, "\"dir\" is not a valid absolute path");
+        /* What a run of this VM could have made: its own folder, a real
+         * page size. */
+        expect_bad(fs,
+                   ENTRIES_HEAD "[{\"kind\": \"hugepages\", \"page_kib\": 2048, \"before\": 0, \"added\": 1, "
+                                "\"dir\": \"/etc\"}]}",
+                   EBADMSG, "\"dir\" is not its folder (vfio-launch-bad)");
+        expect_bad(fs,
+                   ENTRIES_HEAD "[{\"kind\": \"hugepages\", \"page_kib\": 2048, \"before\": 0, \"added\": 1, "
+                                "\"dir\": \"/dev/hugepages/vfio-launch-other\"}]}",
+                   EBADMSG, "\"dir\" is not its folder");
+        expect_bad(fs,
+                   ENTRIES_HEAD "[{\"kind\": \"hugepages\", \"page_kib\": 4, \"before\": 0, \"added\": 1, "
+                                "\"dir\": \"/dev/hugepages/vfio-launch-bad\"}]}",
+                   EBADMSG, "\"page_kib\" is not 2048 or 1048576");
+        /* Modes given back are a device node's: no set-id or sticky bit. */
+        expect_bad(fs,
+                   "{\"version\": 2, \"name\": \"bad\", \"launcher_pid\": 5, \"launcher_start\": 0, "
+                   "\"qemu_pid\": 0, \"qemu_start\": 0, \"devices\": [], \"entries\": [], \"groups\": "
+                   "[{\"group\": 4, \"chowned\": true, \"uid\": 0, \"gid\": 0, \"mode\": 3583}]}",
+                   EBADMSG, "groups[0]: a value is out of range");
         expect_bad(fs,
                    ENTRIES_HEAD "[{\"kind\": \"hugepages\", \"page_kib\": 2048, \"before\": 0, \"added\": -1, "
                                 "\"dir\": \"/dev/hugepages/vfio-launch-bad\"}]}",
                    EBADMSG, "entries[0].added: expected a number >= 0");
+
+        /* A FIFO where the journal should be: refused at once, not read
+         * (a blocking open would hang recover until someone writes). */
+        {
+                char fifo[4096], buf[1024];
+                snprintf(fifo, sizeof(fifo), "%s/bad/state.json", fakesys_run(fs));
+                assert_int_equal(unlink(fifo), 0);
+                assert_int_equal(mkfifo(fifo, 0600), 0);
+                alarm(10);
+                assert_int_equal(journal_load(fakesys_roots(fs), "bad", k, &e), -EBADMSG);
+                alarm(0);
+                vl_error_format(&e, buf, sizeof(buf));
+                assert_non_null(strstr(buf, "not a regular file"));
+                assert_int_equal(unlink(fifo), 0);
+        }
 
         /* Too big: refused before parsing. */
         char *big = malloc(JOURNAL_FILE_MAX + 10);

@@ -111,10 +111,10 @@ static int setup(void **state)
         assert_int_equal(pci_addr_parse(AUDIO, &f->p.hostdevs[f->p.n_hostdevs++].host), 0);
         pool(f, 2048);
         pool(f, 1048576);
-        snprintf(f->dir2m, sizeof(f->dir2m), "%s/hp2m-vfio-launch-win10", fakesys_top(fs));
-        snprintf(f->dir1g, sizeof(f->dir1g), "%s/hp1g-vfio-launch-win10", fakesys_top(fs));
-        assert_int_equal(mkdir(f->dir2m, 0700), 0);
-        assert_int_equal(mkdir(f->dir1g, 0700), 0);
+        snprintf(f->dir2m, sizeof(f->dir2m), "%s/hp2m/vfio-launch-win10", fakesys_top(fs));
+        snprintf(f->dir1g, sizeof(f->dir1g), "%s/hp1g/vfio-launch-win10", fakesys_top(fs));
+        assert_int_equal(mkdir_p(f->dir2m), 0);
+        assert_int_equal(mkdir_p(f->dir1g), 0);
 
         /* The run: the plan (read only), pages (2M, then 1G), the devices. */
         assert_int_equal(bind_plan_new(&f->host.bind, &f->p, &plan, &e), 0);
