@@ -3,6 +3,9 @@
  * The per-VM run directory RUN_DIR/NAME (0700, root's) and the lock that
  * makes one instance per VM name: an flock on RUN_DIR/NAME/lock holding the
  * owner's PID, released by the kernel when the owner dies (no stale locks).
+ * The owner unlinks the file before it unlocks; a lock taken on a file that
+ * is no longer at the path is dropped and taken again on the new one, so
+ * two instances can never both hold the name.
  * The journal (journal.h) and the QMP and control sockets live beside it.
  */
 #pragma once
@@ -23,6 +26,10 @@ int rundir_path(char *buf, size_t size, const char *run_dir, const char *name, c
  * Returns the lock fd (>= 0, O_CLOEXEC), -EBUSY with *ret_holder set (0 if
  * unknown) when another process holds it, or -errno; fills e. */
 int rundir_lock(const char *run_dir, const char *name, pid_t *ret_holder, struct vl_error *e);
+
+/* Tests only: called between opening the lock file and locking it, to
+ * interleave another instance's unlock there. NULL in the program. */
+extern void (*rundir_lock_test_hook)(void);
 
 /* Remove the lock file and the directory if empty, then close the fd. */
 void rundir_unlock(const char *run_dir, const char *name, int fd);
