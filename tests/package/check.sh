@@ -21,8 +21,8 @@
 #     for both pages, systemd-analyze verify of the three installed units
 #     (templates through an instance), the bash completion, dpkg --verify.
 #  4. A VM's UEFI variables (/var/lib/vfio-launch/win10/win10_VARS.fd), an
-#     empty VM folder, a QEMU log and the QEMU version cache are made, then
-#     apt-get purge -y vfio-launch. The listing after the purge must equal
+#     empty VM folder and a QEMU log are made (print has made the QEMU
+#     version cache), then apt-get purge -y vfio-launch. The listing after the purge must equal
 #     the one before the install but for the kept VARS file and its folders:
 #     the package's files, folders, logs, cache and systemd state are gone,
 #     the user's VARS stay (unchanged).
@@ -154,7 +154,8 @@ check "the polkit policy names /usr/bin/vfio-launch" \
 
 step "apt-get purge -y vfio-launch"
 # What a VM's runs leave: its UEFI variables (kept: the VM's data), an
-# empty VM folder, QEMU's log and the QEMU version cache (all removed).
+# empty VM folder, QEMU's log and the QEMU version cache (removed; print
+# made the cache, or a stand-in is made here).
 mkdir -p /var/lib/vfio-launch/win10 /var/lib/vfio-launch/gone /var/log/vfio-launch /var/cache/vfio-launch
 head -c 65536 /dev/urandom >/var/lib/vfio-launch/win10/win10_VARS.fd
 cp /var/lib/vfio-launch/win10/win10_VARS.fd "$tmp/vars"
