@@ -22,10 +22,11 @@
 #     (templates through an instance), the bash completion, dpkg --verify.
 #  4. A VM's UEFI variables (/var/lib/vfio-launch/win10/win10_VARS.fd), an
 #     empty VM folder and a QEMU log are made (print has made the QEMU
-#     version cache), then apt-get purge -y vfio-launch. The listing after the purge must equal
-#     the one before the install but for the kept VARS file and its folders:
-#     the package's files, folders, logs, cache and systemd state are gone,
-#     the user's VARS stay (unchanged).
+#     version cache), then apt-get purge -y vfio-launch. The listing after
+#     the purge must equal the one before the install but for the kept VARS
+#     file and its folders (apt's, dpkg's and man-db's records aside): the
+#     package's files, folders, logs, cache and systemd state are gone, the
+#     user's VARS stay, unchanged.
 #
 # Exit status: 0 every check passed; 1 a check failed (each failure is a
 # "FAIL:" line); 2 usage, or the tools of step 1 could not be installed.
