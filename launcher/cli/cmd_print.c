@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "cli/cli_prepare.h"
 #include "host/hugepages.h"
+#include "host/net.h"
 
 static void help(void)
 {
@@ -87,6 +88,23 @@ static void print_memory(const struct cli_prepared *c)
                        (unsigned long long) plan.missing);
 }
 
+/* The host links a run would create, by the names `ip link` will show. */
+static void print_network(const struct cli_prepared *c)
+{
+        for (unsigned i = 0; i < c->p->n_nics; i++) {
+                const struct profile_nic *n = &c->p->nics[i];
+                char link[IFNAMSIZ];
+
+                if (n->backend == NIC_USER || net_link_name(c->p->name, i, link, sizeof(link)) < 0)
+                        continue;
+                if (n->backend == NIC_MACVTAP)
+                        printf("# nics[%u]: macvtap %s on %s, mode %s\n", i, link, n->dev,
+                               profile_macvtap_mode_name(n->mode));
+                else
+                        printf("# nics[%u]: tap %s on bridge %s\n", i, link, n->bridge);
+        }
+}
+
 int cmd_print(int argc, char **argv)
 {
         static const struct cli_option options[] = { { "args-only", 'a', false }, {} };
@@ -143,6 +161,7 @@ int cmd_print(int argc, char **argv)
                        c.rt.spice_port, c.p->display.port ? "" : " (autoport: free right now)");
 
         print_memory(&c);
+        print_network(&c);
         print_plan(&c);
 
         printf("\n# environment\n");

@@ -58,6 +58,7 @@ enum field_type {
         FIELD_IFNAME, /* char[IFNAMSIZ], profile_ifname_valid() */
         FIELD_PATH,   /* char[JOURNAL_PATH_MAX], absolute, no "." or ".." component */
         FIELD_U64,
+        FIELD_MAC,    /* char[18]: "" or "xx:xx:xx:xx:xx:xx", lowercase */
 };
 
 struct field {
@@ -79,10 +80,14 @@ struct kind_info {
 static const struct field macvtap_fields[] = {
         FIELD("name", FIELD_IFNAME, link.name),
         FIELD("lower", FIELD_IFNAME, link.peer),
+        FIELD("ifindex", FIELD_U64, link.ifindex),
+        FIELD("mac", FIELD_MAC, link.mac),
 };
 static const struct field tap_fields[] = {
         FIELD("name", FIELD_IFNAME, link.name),
         FIELD("bridge", FIELD_IFNAME, link.peer),
+        FIELD("ifindex", FIELD_U64, link.ifindex),
+        FIELD("mac", FIELD_MAC, link.mac),
 };
 static const struct field hugepages_fields[] = {
         FIELD("page_kib", FIELD_U64, hugepages.page_kib),
@@ -108,6 +113,16 @@ static int kind_from_string(const char *s)
                 if (kinds[i].name && strcmp(s, kinds[i].name) == 0)
                         return (int) i;
         return -EINVAL;
+}
+
+static bool mac_valid(const char *s)
+{
+        if (!s[0])
+                return true;
+        for (int i = 0; i < 17; i++)
+                if (i % 3 == 2 ? s[i] != ':' : !strchr("0123456789abcdef", s[i]) || !s[i])
+                        return false;
+        return s[17] == '\0';
 }
 
 static bool path_valid(const char *s, size_t size)
@@ -152,13 +167,22 @@ static int entry_check(const struct journal_entry *x, const char *vm, char *why,
                         ok = strnlen(str, f->size) < f->size && profile_ifname_valid(str);
                 else if (f->type == FIELD_PATH)
                         ok = path_valid(str, f->size);
+                else if (f->type == FIELD_MAC)
+                        ok = mac_valid(str);
                 if (!ok) {
                         (void) snprintf(why, size, "%s of VM \"%s\": \"%s\" is not a valid %s", k->name, vm,
-                                        f->key, f->type == FIELD_PATH ? "absolute path" : "interface name");
+                                        f->key,
+                                        f->type == FIELD_PATH  ? "absolute path"
+                                        : f->type == FIELD_MAC ? "MAC address"
+                                                               : "interface name");
                         return -EINVAL;
                 }
         }
         /* What an undo removes must be what a run of this VM made. */
+        if ((x->kind == JOURNAL_MACVTAP || x->kind == JOURNAL_TAP) && x->link.ifindex > INT32_MAX) {
+                (void) snprintf(why, size, "%s of VM \"%s\": \"ifindex\" is out of range", k->name, vm);
+                return -EINVAL;
+        }
         if (x->kind == JOURNAL_HUGEPAGES) {
                 const char *base = strrchr(x->hugepages.dir, '/') + 1;
                 if (strncmp(base, JOURNAL_HUGEPAGES_DIR_PREFIX, strlen(JOURNAL_HUGEPAGES_DIR_PREFIX)) != 0 ||
@@ -869,7 +893,8 @@ static bool entry_equal(const struct journal_entry *a, const struct journal_entr
         switch (a->kind) {
         case JOURNAL_MACVTAP:
         case JOURNAL_TAP:
-                return strcmp(a->link.name, b->link.name) == 0 && strcmp(a->link.peer, b->link.peer) == 0;
+                return strcmp(a->link.name, b->link.name) == 0 && strcmp(a->link.peer, b->link.peer) == 0 &&
+                       a->link.ifindex == b->link.ifindex && strcmp(a->link.mac, b->link.mac) == 0;
         case JOURNAL_HUGEPAGES:
                 return a->hugepages.page_kib == b->hugepages.page_kib && a->hugepages.before == b->hugepages.before &&
                        a->hugepages.added == b->hugepages.added && strcmp(a->hugepages.dir, b->hugepages.dir) == 0;
@@ -908,6 +933,28 @@ int journal_remove_entry(const struct host_roots *roots, const char *name, const
         if (journal_empty(j))
                 return journal_remove(roots, name, e);
         return journal_save(roots, j, e);
+}
+
+int journal_update_entry(const struct host_roots *roots, const char *name, const struct journal_entry *old,
+                         const struct journal_entry *new, struct vl_error *e)
+{
+        _cleanup_free_ struct journal *j = malloc(sizeof(*j));
+        char what[JOURNAL_PATH_MAX + 64];
+        int r;
+
+        if (!j)
+                return vl_error_set(e, ENOMEM, "out of memory");
+        if (entry_check(new, name, what, sizeof(what)) < 0)
+                return vl_error_set(e, EINVAL, "journal entry: %s", what);
+        r = journal_load(roots, name, j, e);
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < j->n_entries; i++)
+                if (entry_equal(&j->entries[i], old)) {
+                        j->entries[i] = *new;
+                        return journal_save(roots, j, e);
+                }
+        return vl_error_set(e, ENOENT, "the journal of \"%s\" has no such entry", name);
 }
 
 bool journal_empty(const struct journal *j)

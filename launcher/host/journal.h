@@ -85,10 +85,14 @@ enum journal_kind {
         _JOURNAL_KIND_MAX,
 };
 
-/* JOURNAL_MACVTAP, JOURNAL_TAP */
+/* JOURNAL_MACVTAP, JOURNAL_TAP. A link is deleted only when the link of
+ * that name is of that kind and has the ifindex and MAC recorded: a name can
+ * be taken again by another VM's link, or anyone's, after a crash. */
 struct journal_link {
-        char name[IFNAMSIZ]; /* the link this run created: deleted */
+        char name[IFNAMSIZ]; /* the link this run created */
         char peer[IFNAMSIZ]; /* macvtap: its lower device; tap: its bridge (for people) */
+        uint64_t ifindex;    /* once created; 0 = not known yet */
+        char mac[18];        /* its address ("52:54:00:..."); "" = not known yet */
 };
 
 #define JOURNAL_HUGEPAGES_DIR_PREFIX "vfio-launch-" /* the VM's folder: MOUNT/vfio-launch-NAME */
@@ -201,6 +205,10 @@ int journal_add_entry(const struct host_roots *roots, const char *name, const st
                       struct vl_error *e);
 int journal_remove_entry(const struct host_roots *roots, const char *name, const struct journal_entry *x,
                          struct vl_error *e);
+/* Replace the entry equal to old with new (what became known once the
+ * change was made: a link's ifindex). -ENOENT when old is not there. */
+int journal_update_entry(const struct host_roots *roots, const char *name, const struct journal_entry *old,
+                         const struct journal_entry *new, struct vl_error *e);
 
 /* Drop entries[i] from j (in memory). */
 void journal_drop_entry(struct journal *j, unsigned i);

@@ -151,26 +151,89 @@ static int link_up(struct nl *nl, int ifindex, int master)
         return nl_talk(nl, nlh);
 }
 
-static int link_delete(struct nl *nl, const char *ifname)
+/* Delete by index: what was checked is what goes, whatever took the name
+ * since. */
+static int link_delete(struct nl *nl, int ifindex)
 {
         char buf[NET_NL_BUF];
-        struct nlmsghdr *nlh = link_msg(buf, RTM_DELLINK, 0, 0, NULL);
+        struct nlmsghdr *nlh = link_msg(buf, RTM_DELLINK, 0, ifindex, NULL);
 
-        mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
         return nl_talk(nl, nlh);
+}
+
+/* A link as the kernel reports it. */
+struct link_info {
+        int ifindex;
+        char mac[18];  /* "52:54:00:..."; "" when it has none */
+        char kind[32]; /* rtnl_link_ops name: "macvtap", "tun", "veth"...; "" for none */
+};
+
+static int link_info_attr(const struct nlattr *a, void *data)
+{
+        struct link_info *li = data;
+
+        if (mnl_attr_get_type(a) == IFLA_ADDRESS && mnl_attr_get_payload_len(a) == 6) {
+                const uint8_t *m = mnl_attr_get_payload(a);
+                (void) snprintf(li->mac, sizeof(li->mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
+                                m[4], m[5]);
+        } else if (mnl_attr_get_type(a) == IFLA_LINKINFO) {
+                const struct nlattr *in;
+                mnl_attr_for_each_nested(in, a)
+                        if (mnl_attr_get_type(in) == IFLA_INFO_KIND && mnl_attr_validate(in, MNL_TYPE_STRING) >= 0)
+                                (void) snprintf(li->kind, sizeof(li->kind), "%s", mnl_attr_get_str(in));
+        }
+        return MNL_CB_OK;
+}
+
+static int link_info_msg(const struct nlmsghdr *nlh, void *data)
+{
+        const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+        struct link_info *li = data;
+
+        li->ifindex = ifm->ifi_index;
+        return mnl_attr_parse(nlh, sizeof(*ifm), link_info_attr, data);
+}
+
+/* The link named ifname: 0 with *ret filled; -ENODEV when there is none;
+ * other -errno. */
+static int link_get(struct nl *nl, const char *ifname, struct link_info *ret)
+{
+        char buf[NET_NL_BUF];
+        struct nlmsghdr *nlh = link_msg(buf, RTM_GETLINK, NLM_F_REQUEST, 0, NULL);
+        ssize_t n;
+        int r;
+
+        *ret = (struct link_info) {};
+        mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+        nlh->nlmsg_seq = ++nl->seq;
+        if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+                return -errno;
+        n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+        if (n < 0)
+                return -errno;
+        r = mnl_cb_run(buf, (size_t) n, nl->seq, nl->portid, link_info_msg, ret);
+        if (r < 0)
+                return errno > 0 ? -errno : -EIO;
+        return ret->ifindex > 0 ? 0 : -ENODEV;
 }
 
 int net_link_name(const char *name, unsigned index, char *buf, size_t size)
 {
-        char idx[16];
-        int keep;
+        uint32_t h = 2166136261u; /* FNV-1a */
+        int keep, n;
 
-        if (size < IFNAMSIZ)
+        if (size < IFNAMSIZ || index >= PROFILE_NICS_MAX)
                 return -EINVAL;
-        snprintf(idx, sizeof(idx), "%u", index);
-        /* IFNAMSIZ-1 chars: "vl-" + name cut to fit + "-" + index. */
-        keep = IFNAMSIZ - 1 - 3 - 1 - (int) strlen(idx);
-        snprintf(buf, size, "vl-%.*s-%s", keep > 0 ? keep : 0, name, idx);
+        n = snprintf(buf, size, "vl-%s-%u", name, index);
+        if (n > 0 && n < IFNAMSIZ)
+                return 0; /* the whole name: unique, as VM names are */
+        /* Cut, two VMs could share a name ("vl-secaud-lon-0" for both
+         * "secaud-long-a" and "secaud-long-b"): the cut name carries a hash
+         * of the whole one, after a '+' that no VM name has. */
+        for (const char *c = name; *c; c++)
+                h = (h ^ (uint8_t) *c) * 16777619u;
+        keep = IFNAMSIZ - 1 - (int) strlen("vl-+XXXXXX-0");
+        (void) snprintf(buf, size, "vl-%.*s+%06x-%u", keep, name, (unsigned) (h & 0xffffff), index);
         return 0;
 }
 
@@ -326,13 +389,19 @@ static int setup_one(const struct host_roots *roots, struct nl *nl, const struct
         const bool mv = n->backend == NIC_MACVTAP;
         const char *other = mv ? n->dev : n->bridge;
         _cleanup_close_ int fd = -EBADF;
-        struct journal_entry x = { .kind = mv ? JOURNAL_MACVTAP : JOURNAL_TAP };
+        struct journal_entry x = { .kind = mv ? JOURNAL_MACVTAP : JOURNAL_TAP }, made;
+        struct link_info li;
         char *ifname = x.link.name;
         int other_index, ifindex, r;
 
         ret_x->kind = _JOURNAL_KIND_MAX;
         net_link_name(p->name, i, ifname, sizeof(x.link.name));
         (void) snprintf(x.link.peer, sizeof(x.link.peer), "%s", other);
+        /* A macvtap gets the guest's MAC, known now; a tap's the kernel
+         * chooses: recorded once the link exists. */
+        if (mv)
+                (void) snprintf(x.link.mac, sizeof(x.link.mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0],
+                                n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
         other_index = (int) if_nametoindex(other);
         if (other_index == 0)
                 return vl_error_set(e, ENODEV, "$.nics[%u].%s: network device \"%s\" is gone", i,
@@ -367,9 +436,18 @@ static int setup_one(const struct host_roots *roots, struct nl *nl, const struct
                         return fd;
                 }
         }
-        ifindex = (int) if_nametoindex(ifname);
-        if (ifindex == 0)
-                return vl_error_set(e, errno ? errno : ENODEV, "the new link \"%s\" is not there", ifname);
+        r = link_get(nl, ifname, &li);
+        if (r < 0)
+                return vl_error_set(e, -r, "the new link \"%s\" is not there: %s", ifname, strerror(-r));
+        ifindex = li.ifindex;
+        /* Which link is ours, for the undo. */
+        made = x;
+        made.link.ifindex = (uint64_t) li.ifindex;
+        (void) snprintf(made.link.mac, sizeof(made.link.mac), "%s", li.mac);
+        r = journal_update_entry(roots, p->name, &x, &made, e);
+        if (r < 0)
+                return r;
+        *ret_x = made;
         r = link_up(nl, ifindex, mv ? 0 : other_index);
         if (r < 0)
                 return vl_error_set(e, -r, "$.nics[%u]: cannot set %s up%s%s: %s", i, ifname,
@@ -434,37 +512,28 @@ int net_setup(const struct host_roots *roots, const struct profile *p, int ret_f
         return r;
 }
 
-/* Whether sysfs says ifname exists but is not of our kind (then it is not
- * ours to delete). A link sysfs does not show is deleted by name anyway:
- * the kernel answers ENODEV if it is really gone. */
-static bool foreign_link(const char *sysfs_root, enum journal_kind kind, const char *ifname)
-{
-        char path[4096];
-
-        if (fs_join(path, sizeof(path), sysfs_root, "class/net/%s", ifname) < 0 || !fs_exists(path))
-                return false;
-        if (fs_join(path, sizeof(path), sysfs_root, "class/net/%s/%s", ifname,
-                       kind == JOURNAL_MACVTAP ? "macvtap" : "tun_flags") < 0)
-                return false;
-        return !fs_exists(path);
-}
-
 int net_undo_link(const struct host_roots *roots, const struct journal_entry *x, struct vl_error *e)
 {
+        const char *want = x->kind == JOURNAL_MACVTAP ? "macvtap" : "tun";
+        struct link_info li;
         struct nl nl = {};
         int r;
 
         if (x->kind != JOURNAL_MACVTAP && x->kind != JOURNAL_TAP)
                 return vl_error_set(e, EINVAL, "not a network link entry");
-        if (foreign_link(roots->sysfs, x->kind, x->link.name))
-                return 0; /* its name was reused by something else: leave it */
         r = nl_open(&nl);
         if (r < 0)
                 return vl_error_set(e, -r, "cannot open a netlink socket: %s", strerror(-r));
-        r = link_delete(&nl, x->link.name);
+        r = link_get(&nl, x->link.name, &li);
+        /* Ours only if all that is known of it matches: the name may have
+         * been taken since by another VM's link, or anyone's. A tap goes
+         * with QEMU's last fd: gone is the usual case. */
+        if (r >= 0 && strcmp(li.kind, want) == 0 && (!x->link.ifindex || x->link.ifindex == (uint64_t) li.ifindex) &&
+            (!x->link.mac[0] || strcmp(x->link.mac, li.mac) == 0))
+                r = link_delete(&nl, li.ifindex);
         nl_close(&nl);
         if (r == -ENODEV)
-                return 0; /* gone already: a tap goes with its last fd */
+                return 0;
         if (r < 0)
                 return vl_error_set(e, -r, "cannot delete %s \"%s\": %s", journal_kind_to_string(x->kind),
                                     x->link.name, strerror(-r));

@@ -27,9 +27,10 @@
 #include "host/journal.h"
 #include "profile/profile.h"
 
-/* The host link name of NIC index of VM name: "vl-NAME-INDEX", NAME cut so
- * that the whole fits IFNAMSIZ-1 (the index is never cut). buf must hold
- * IFNAMSIZ bytes. Returns 0 or -EINVAL (size too small). */
+/* The host link name of NIC index of VM name: "vl-NAME-INDEX" when it fits
+ * IFNAMSIZ-1, else "vl-" + the start of NAME + "+" + six hex digits of a
+ * hash of the whole NAME + "-INDEX": two VMs never share one. buf must hold
+ * IFNAMSIZ bytes. Returns 0 or -EINVAL (size too small, index too big). */
 int net_link_name(const char *name, unsigned index, char *buf, size_t size);
 
 /* Whether the profile's host network devices exist under SYSFS/class/net:
@@ -47,9 +48,10 @@ int net_check(const struct profile *p, const char *sysfs_root, struct vl_error *
 int net_setup(const struct host_roots *roots, const struct profile *p, int ret_fds[PROFILE_NICS_MAX],
               struct vl_error *e);
 
-/* Delete the link of x (a JOURNAL_MACVTAP or JOURNAL_TAP entry). 0 also
- * when it is gone already, or when sysfs shows a link of that name of
- * another kind (its name was reused: not ours). -errno with e filled. */
+/* Delete the link of x (a JOURNAL_MACVTAP or JOURNAL_TAP entry), by its
+ * index, when the link of that name is of that kind and has the ifindex and
+ * MAC recorded. 0 also when it is gone already, or when it is not ours (the
+ * name was taken since). -errno with e filled. */
 int net_undo_link(const struct host_roots *roots, const struct journal_entry *x, struct vl_error *e);
 
 /* Close fds[0..n-1] (those >= 0) and set them to -1. */

@@ -7,7 +7,8 @@
 # `info network`), the link gone after the run or after `recover`.
 #
 #   net.sh -b BUILD_DIR CASE
-#   CASE: macvtap tap missing-dev kill-recover no-devtmpfs nodev-rundir
+#   CASE: macvtap tap missing-dev kill-recover reused-name no-devtmpfs
+#         nodev-rundir
 #
 # Only the test's own namespace is touched: its lower device is a veth pair
 # named dummy0/dummy0p (a dummy when CONFIG_DUMMY is there would do; this
@@ -69,8 +70,6 @@ nsx ip link add dummy0 type veth peer name dummy0p || { echo "FAIL: cannot creat
 nsx ip link set dummy0 up && nsx ip link set dummy0p up
 nsx ip link add br0 type bridge && nsx ip link set br0 up || { echo "FAIL: cannot create br0"; exit 1; }
 
-# The launcher cuts the VM name so that "vl-NAME-0" fits IFNAMSIZ-1 = 15.
-LINK=vl-${NAME:0:$((15 - 3 - 2))}-0
 MAC=52:54:00:12:34:56
 
 profile() { # profile NIC_JSON
@@ -86,6 +85,8 @@ profile() { # profile NIC_JSON
   "shutdown_timeout": 5
 }
 JSON
+        # The link's name as the launcher chooses it (`print` says).
+        LINK=$("$VL" print "$T/$NAME.json" 2>/dev/null | sed -n 's/^# nics\[0\]: [a-z]* \([^ ]*\) on .*/\1/p')
 }
 MACVTAP_NIC="{ \"model\": \"e1000\", \"mac\": \"$MAC\", \"backend\": \"macvtap\", \"dev\": \"dummy0\", \"mode\": \"bridge\" }"
 TAP_NIC="{ \"model\": \"e1000\", \"mac\": \"$MAC\", \"backend\": \"tap\", \"bridge\": \"br0\" }"
@@ -244,6 +245,35 @@ kill-recover)
                 check "recover exits 0 (got $RC)" [ "$RC" = 0 ]
                 check "recover deleted the link" link_gone
                 check "the journal is gone" journal_gone
+        else
+                fail "the VM did not reach running"
+                sed 's/^/    /' "$T/out"
+        fi
+        ;;
+reused-name)
+        # After a crash, the journal's link name was taken by a link that is
+        # not the run's (another VM's, anyone's): recover must leave it.
+        profile "$MACVTAP_NIC"
+        check "print names the link ($LINK)" [ -n "$LINK" ]
+        start
+        if wait_running; then
+                kill -9 "$LPID"
+                wait_exit
+                sleep 1
+                check "the link outlived the killed launcher" link_exists
+                check "the journal records its ifindex and MAC" \
+                        grep -q "\"mac\": \"$MAC\"" "/run/vfio-launch/$NAME/state.json"
+                nsx ip link del "$LINK"
+                nsx ip link add "$LINK" link dummy0 type macvtap mode bridge
+                nsx ip link set "$LINK" address 52:54:00:99:99:99
+                nsx "$VL" recover "$NAME" >"$T/rec" 2>&1; RC=$?
+                sed 's/^/    /' "$T/rec"
+                check "recover exits 0 (got $RC)" [ "$RC" = 0 ]
+                check "the other link of that name is still there" link_exists
+                check "it is the other one (52:54:00:99:99:99)" \
+                        grep -q "link/ether 52:54:00:99:99:99 " <<<"$(nsx ip link show "$LINK")"
+                check "the journal is gone" journal_gone
+                nsx ip link del "$LINK"
         else
                 fail "the VM did not reach running"
                 sed 's/^/    /' "$T/out"

@@ -137,17 +137,27 @@ static void check_bad_name(void **state)
 
 static void link_names(void **state)
 {
-        char buf[IFNAMSIZ], small[8];
+        char buf[IFNAMSIZ], other[IFNAMSIZ], small[8];
         (void) state;
 
         assert_int_equal(net_link_name("win10", 0, buf, sizeof(buf)), 0);
         assert_string_equal(buf, "vl-win10-0");
-        assert_int_equal(net_link_name("a-very-long-vm-name-indeed", 7, buf, sizeof(buf)), 0);
-        assert_string_equal(buf, "vl-a-very-lon-7");
-        assert_int_equal(net_link_name("a-very-long-vm-name-indeed", 12, buf, sizeof(buf)), 0);
-        assert_string_equal(buf, "vl-a-very-lo-12"); /* the index survives the cut */
+        assert_int_equal(net_link_name("abcdefghij", 7, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "vl-abcdefghij-7"); /* 15: still whole */
+        /* Cut: the start of the name, a hash of all of it, the index. Two
+         * long names with the same start get two links (recover of one once
+         * deleted the other's). */
+        assert_int_equal(net_link_name("secaud-long-a", 0, buf, sizeof(buf)), 0);
+        assert_int_equal(net_link_name("secaud-long-b", 0, other, sizeof(other)), 0);
         assert_int_equal(strlen(buf), IFNAMSIZ - 1);
+        assert_memory_equal(buf, "vl-sec+", 7);
+        assert_string_equal(buf + 13, "-0");
+        assert_string_not_equal(buf, other);
+        assert_int_equal(net_link_name("secaud-long-a", 7, other, sizeof(other)), 0);
+        assert_memory_equal(buf, other, 13); /* one VM: one hash, the index tells its NICs apart */
+        assert_string_equal(other + 13, "-7");
         assert_int_equal(net_link_name("win10", 0, small, sizeof(small)), -EINVAL);
+        assert_int_equal(net_link_name("win10", PROFILE_NICS_MAX, buf, sizeof(buf)), -EINVAL);
 }
 
 /* This host's roots, with proc from elsewhere when a test needs a live pid 1. */

@@ -269,12 +269,14 @@ static void test_corrupt(void **state)
                    "entries[0]: unknown kind \"usb\"");
         expect_bad(fs, ENTRIES_HEAD "[{\"name\": \"vl-x-0\"}]}", EBADMSG, "entries[0]: not an object with a \"kind\"");
         expect_bad(fs, ENTRIES_HEAD "[{\"kind\": \"tap\", \"name\": \"vl-x-0\"}]}", EBADMSG,
-                   "a tap entry has exactly the keys \"kind\", \"name\", \"bridge\"");
+                   "a tap entry has exactly the keys \"kind\", \"name\", \"bridge\", \"ifindex\", \"mac\"");
         expect_bad(fs, ENTRIES_HEAD "[{\"kind\": \"tap\", \"name\": \"vl-x-0\", \"lower\": \"br0\"}]}", EBADMSG,
                    "a tap entry has exactly the keys");
-        expect_bad(fs, ENTRIES_HEAD "[{\"kind\": \"macvtap\", \"name\": \"../x\", \"lower\": \"eth0\"}]}",
+        expect_bad(fs, ENTRIES_HEAD "[{\"kind\": \"macvtap\", \"name\": \"../x\", \"lower\": \"eth0\", "
+                                "\"ifindex\": 0, \"mac\": \"\"}]}",
                    EBADMSG, "\"name\" is not a valid interface name");
-        expect_bad(fs, ENTRIES_HEAD "[{\"kind\": \"macvtap\", \"name\": \"a-name-far-too-long\", \"lower\": \"eth0\"}]}",
+        expect_bad(fs, ENTRIES_HEAD "[{\"kind\": \"macvtap\", \"name\": \"a-name-far-too-long\", \"lower\": \"eth0\", "
+                                "\"ifindex\": 0, \"mac\": \"\"}]}",
                    EBADMSG, "entries[0].name: expected a string of at most 15 bytes");
         expect_bad(fs,
                    ENTRIES_HEAD "[{\"kind\": \"hugepages\", \"page_kib\": 2048, \"before\": 0, \"added\": 1, "
@@ -284,6 +286,14 @@ static void test_corrupt(void **state)
                    ENTRIES_HEAD "[{\"kind\": \"hugepages\", \"page_kib\": 2048, \"before\": 0, \"added\": 1, "
                                 "\"dir\": \"relative\"}]}",
                    EBADMSG, "\"dir\" is not a valid absolute path");
+        expect_bad(fs,
+                   ENTRIES_HEAD "[{\"kind\": \"tap\", \"name\": \"vl-x-0\", \"bridge\": \"br0\", \"ifindex\": 7, "
+                                "\"mac\": \"52:54:00:AB:CD:EF\"}]}",
+                   EBADMSG, "\"mac\" is not a valid MAC address");
+        expect_bad(fs,
+                   ENTRIES_HEAD "[{\"kind\": \"tap\", \"name\": \"vl-x-0\", \"bridge\": \"br0\", "
+                                "\"ifindex\": 4294967296, \"mac\": \"\"}]}",
+                   EBADMSG, "\"ifindex\" is out of range");
         /* What a run of this VM could have made: its own folder, a real
          * page size. */
         expect_bad(fs,
