@@ -23,6 +23,11 @@ static int parse_uid(const char *s, uid_t *ret)
         return 0;
 }
 
+bool runas_shared_account(uid_t uid, const char *name)
+{
+        return uid == RUNAS_NOBODY_UID || strcmp(name, "nobody") == 0 || strcmp(name, "nfsnobody") == 0;
+}
+
 int runas_resolve(const struct profile *p, uid_t caller, const char *sudo_uid,
                   const char *pkexec_uid, struct runas *ret, struct vl_error *e,
                   struct vl_warnings *w)
@@ -64,6 +69,21 @@ int runas_resolve(const struct profile *p, uid_t caller, const char *sudo_uid,
                                             via);
                 vl_warn(w, "QEMU runs as root (\"allow_root\": true): a compromised guest "
                            "escaping QEMU owns the host");
+        }
+        /* With devices, QEMU holds /dev/vfio fds: any process of the same
+         * account may ptrace it, or take them with pidfd_getfd(). nobody is
+         * that account for unrelated services. */
+        if (p->n_hostdevs > 0 && runas_shared_account(pw->pw_uid, pw->pw_name)) {
+                if (!p->allow_shared_user)
+                        return vl_error_set(e, EPERM,
+                                            "QEMU would run as \"%s\", an account other services share, with the "
+                                            "VM's devices; give the VM an account of its own (useradd --system "
+                                            "--no-create-home --shell /usr/sbin/nologin --groups kvm vfio-%s) and set "
+                                            "\"user\", or set \"allow_shared_user\": true",
+                                            pw->pw_name, p->name);
+                vl_warn(w, "QEMU runs as \"%s\" with the VM's devices (\"allow_shared_user\": true): every "
+                           "process of that account can reach them",
+                        pw->pw_name);
         }
         if (snprintf(r.name, sizeof(r.name), "%s", pw->pw_name) >= (int) sizeof(r.name) ||
             snprintf(r.home, sizeof(r.home), "%s", pw->pw_dir) >= (int) sizeof(r.home))

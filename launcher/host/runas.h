@@ -27,8 +27,15 @@ struct runas {
         gid_t groups[RUNAS_GROUPS_MAX];       /* supplementary groups incl. the primary */
 };
 
+#define RUNAS_NOBODY_UID 65534 /* the kernel's overflow uid: nobody on Debian */
+
+/* Whether uid/name is an account unrelated services share (nobody). */
+bool runas_shared_account(uid_t uid, const char *name);
+
 /* Returns 0, or -ESRCH (unknown user), -EPERM (would be root without
- * allow_root), -EINVAL (a malformed SUDO_UID/PKEXEC_UID); fills e. */
+ * allow_root, or a shared account like nobody for a VM with hostdevs
+ * without allow_shared_user), -EINVAL (a malformed SUDO_UID/PKEXEC_UID);
+ * fills e. */
 int runas_resolve(const struct profile *p, uid_t caller, const char *sudo_uid,
                   const char *pkexec_uid, struct runas *ret, struct vl_error *e,
                   struct vl_warnings *w);

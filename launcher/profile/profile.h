@@ -247,6 +247,7 @@ struct profile {
         enum pci_hotplug_mode pci_hotplug; /* default native */
         char user[PROFILE_STR_MAX];        /* run-as user; "" = the user behind sudo/pkexec */
         bool allow_root;                   /* run QEMU as root if user resolves to root (warned) */
+        bool allow_shared_user;            /* with hostdevs, run QEMU as a shared account like nobody (warned) */
         uint64_t memory_mib;
         struct profile_hugepages hugepages;
         struct profile_firmware firmware;

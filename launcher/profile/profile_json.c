@@ -65,7 +65,7 @@ static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
 {
         static const char *const keys[] = {
                 "$schema",  "name",     "machine",      "accel",          "user",
-                "allow_root",
+                "allow_root", "allow_shared_user",
                 "memory",   "hugepages", "firmware", "boot",         "cpu",          "hostdevs",       "allow_detach",
                 "allow_boot_vga", "allow_in_use", "disks", "nics",        "sound",
                 "display",  "balloon",  "shutdown_timeout", "powerdown_repeat", "pci_hotplug",
@@ -81,6 +81,7 @@ static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
             (r = pj_opt_enum(c, root, "accel", profile_accel_name, &accel)) < 0 ||
             (r = pj_opt_string(c, root, "user", p->user, sizeof(p->user))) < 0 ||
             (r = pj_opt_bool(c, root, "allow_root", &p->allow_root)) < 0 ||
+            (r = pj_opt_bool(c, root, "allow_shared_user", &p->allow_shared_user)) < 0 ||
             (r = profile_json_parse_memory(c, root, p)) < 0 ||
             (r = profile_json_parse_hugepages(c, root, &p->hugepages)) < 0 ||
             (r = profile_json_parse_firmware(c, root, &p->firmware)) < 0 ||
