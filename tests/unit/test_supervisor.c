@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "vl_test.h"
 
 #include "qmp.h"
 #include "supervisor.h"
@@ -155,7 +156,7 @@ static void test_sandboxed_and_stopped_by_control(void **state)
         int st;
 
         if (access(QEMU, X_OK) < 0)
-                skip();
+                vl_skip(QEMU " not installed");
         config(&c, argv);
         c.before_cont = read_status;
         helper = later(300, "stop", 0);
@@ -196,7 +197,7 @@ static void test_qemu_killed(void **state)
         int r;
 
         if (access(QEMU, X_OK) < 0)
-                skip();
+                vl_skip(QEMU " not installed");
         config(&c, argv);
         c.before_cont = kill_qemu;
         r = sup_run(&c, &res, &e);
@@ -218,7 +219,7 @@ static void test_bad_device(void **state)
         struct vl_error e = {};
 
         if (access(QEMU, X_OK) < 0)
-                skip();
+                vl_skip(QEMU " not installed");
         config(&c, argv);
         assert_int_equal(sup_run(&c, &res, &e), -ECHILD);
         assert_int_equal(res.outcome, SUP_START_FAILED);
@@ -238,7 +239,7 @@ static void test_sigterm_during_startup(void **state)
         int r;
 
         if (access(QEMU, X_OK) < 0)
-                skip();
+                vl_skip(QEMU " not installed");
         config(&c, argv);
         c.before_cont = NULL;
         /* Blocked before the killer starts: a signal that arrives before
@@ -266,7 +267,7 @@ static void test_control_status(void **state)
         int st;
 
         if (access(QEMU, X_OK) < 0)
-                skip();
+                vl_skip(QEMU " not installed");
         config(&c, argv);
         helper = later(300, "status", 0);
         stopper = later(800, "stop-force", 0);
@@ -365,7 +366,7 @@ static void test_control_hotplug(void **state)
         int st;
 
         if (access(QEMU, X_OK) < 0)
-                skip();
+                vl_skip(QEMU " not installed");
         config(&c, argv);
         c.hotplug = hook;
         c.status_extra = count_status;
@@ -397,7 +398,7 @@ static void test_control_hotplug_unavailable(void **state)
         int st;
 
         if (access(QEMU, X_OK) < 0)
-                skip();
+                vl_skip(QEMU " not installed");
         config(&c, argv);
         detach = later_expect(300, AT_ONCE, "detach 1000 gpu", "error: live detach and attach are not available");
         stopper = later_expect(900, AT_ONCE, "stop-force", "ok");
@@ -425,7 +426,7 @@ static void presses(unsigned repeat_ms, unsigned want)
         pid_t helper;
 
         if (access(QEMU, X_OK) < 0)
-                skip();
+                vl_skip(QEMU " not installed");
         config(&c, argv);
         c.shutdown_timeout_s = 2;
         c.powerdown_repeat_ms = repeat_ms;
@@ -459,5 +460,5 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_powerdown_pressed_twice, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_powerdown_pressed_once, setup, teardown),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return vl_run_tests(tests, NULL, NULL);
 }
