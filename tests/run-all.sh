@@ -20,7 +20,7 @@ jobs=$(nproc)
 failed=()
 skip_lists=()
 
-step() { printf '\n==== %s\n' "$*"; }
+step() { printf '\n==== %s (at %d s)\n' "$*" "$SECONDS"; }
 ctest_in() { # ctest_in BUILD_DIR ARGS...: ctest there; its skips go to BUILD_DIR/skips.txt
         local build=$1 rc
         shift
