@@ -95,10 +95,11 @@ build_base() {
         t0=$(now)
         rm -rf --one-file-system "$new"
         say "debootstrap --variant=minbase $SUITE into $new (cache was $([ -d "$BASE" ] && echo stale || echo empty))"
-        # In a mount namespace of its own: the /proc and /sys debootstrap
-        # mounts in the target go away with it, even if it is killed.
-        if ! setpriv --pdeathsig KILL unshare --mount --propagation private \
-                env PATH=/usr/sbin:/usr/bin:/sbin:/bin debootstrap --variant=minbase \
+        # In a mount and PID namespace of its own: the /proc and /sys
+        # debootstrap mounts in the target, and its processes, go away with
+        # it, even if it or this script is killed.
+        if ! setpriv --pdeathsig KILL unshare --mount --propagation private --pid --fork \
+                --kill-child env PATH=/usr/sbin:/usr/bin:/sbin:/bin debootstrap --variant=minbase \
                 --keyring="$KEYRING" "$SUITE" "$new" "$MIRROR" > "$CACHE/debootstrap.log" 2>&1; then
                 tail -20 "$CACHE/debootstrap.log" >&2
                 rm -rf --one-file-system "$new"
@@ -177,20 +178,40 @@ cmd_run() {
         flock -x 8
         # shellcheck disable=SC2064 # $run and $keep are fixed from here on
         trap "finish '$run' $keep" EXIT
-        trap 'exit 130' INT
+        trap 'stop 1' HUP
+        trap 'stop 2' INT
+        trap 'stop 15' TERM
         say "run in $run: HEAD $commit, $*"
 
-        # setpriv --pdeathsig: if this script dies, unshare is killed, and
-        # --kill-child takes the namespace's first process, and with it
-        # every process and mount of the namespace, along.
+        # In the background, waited for: a signal to this script is handled
+        # at once (stop), not when the command ends. setpriv --pdeathsig: if
+        # this script dies, however, unshare is killed; --kill-child then
+        # kills the namespace's first process, and with it every process
+        # and mount of the namespace. env --default-signal: bash starts a
+        # background command with SIGINT and SIGQUIT ignored, which the
+        # whole suite would inherit. <&0: and with stdin on /dev/null.
         rc=0
         PRISTINE_RUN=$run PRISTINE_BASE=$BASE PRISTINE_REPO=$top PRISTINE_COMMIT=$commit \
         PRISTINE_BINDS=$(printf '%s\n' ${binds[@]+"${binds[@]}"}) \
         PRISTINE_MIRROR=$MIRROR PRISTINE_SECURITY=$SECURITY \
-                setpriv --pdeathsig KILL unshare --mount --propagation private --pid --fork \
-                --kill-child -- "$self" __inside "$@" || rc=$?
+                env --default-signal=INT,QUIT setpriv --pdeathsig KILL \
+                unshare --mount --propagation private --pid --fork --kill-child -- \
+                "$self" __inside "$@" <&0 &
+        child=$!
+        wait "$child" || rc=$?
+        child=
         say "exit status $rc after $(($(now) - t0)) s"
         return "$rc"
+}
+
+child=
+stop() { # trap of `run` on SIGHUP/INT/TERM: end the namespace, then exit (and finish)
+        say "signal $1: ending the run"
+        if [ -n "$child" ]; then
+                kill -KILL "$child" 2>/dev/null || true
+                wait "$child" 2>/dev/null || true
+        fi
+        exit $((128 + $1))
 }
 
 finish() { # trap on exit of `run`: the namespace is gone; the run's folder goes too
@@ -269,18 +290,37 @@ EOF
         env -i "${envs[@]}" "$@" 8>&- 9>&-
 }
 
+step=
+stop_step() { # trap of `ci` on SIGHUP/INT/TERM: the running step ends its run first
+        say "signal $1: ending the CI run"
+        if [ -n "$step" ]; then
+                kill -TERM "$step" 2>/dev/null || true
+                wait "$step" 2>/dev/null || true
+        fi
+        exit $((128 + $1))
+}
+
 cmd_ci() {
         local failed=() t0
         t0=$(now)
-        ci_step() { # ci_step NAME RUN-ARGS...: one step in a fresh root
-                local name=$1 t
+        trap 'stop_step 1' HUP
+        trap 'stop_step 2' INT
+        trap 'stop_step 15' TERM
+        ci_step() { # ci_step NAME RUN-ARGS...: one `run`, in a fresh root of its own
+                local name=$1 t rc=0
                 shift
                 t=$(now)
                 echo "==== pristine ci: $name"
-                if (cmd_run "$@"); then
+                # A process of its own (its traps and cleanup are its own),
+                # ended with SIGTERM if this one is stopped or dies.
+                env --default-signal=INT,QUIT setpriv --pdeathsig TERM "$self" run "$@" <&0 &
+                step=$!
+                wait "$step" || rc=$?
+                step=
+                if [ "$rc" = 0 ]; then
                         echo "pristine ci: $name: passed in $(($(now) - t)) s"
                 else
-                        echo "pristine ci: $name: FAILED after $(($(now) - t)) s"
+                        echo "pristine ci: $name: FAILED (exit status $rc) after $(($(now) - t)) s"
                         failed+=("$name")
                 fi
         }
