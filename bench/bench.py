@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""vfio-launch performance benchmark (issues 4 and 6): the launcher against plain QEMU
+"""vfio-launch performance benchmark: the launcher against plain QEMU
 with the same command line, side by side, in one run. See bench/README.md.
 
   bench/bench.py [-b BUILD_DIR] [-n REPS] [--part all|launch|pinning] [--pin-reps N]
@@ -14,7 +14,7 @@ Part "launch" reports (medians over REPS, after one unmeasured warm-up of each):
         exit (the host restored by then), both seen through pidfds;
   (iii) the supervisor's memory: VmRSS / VmHWM of the vfio-launch process
         while the VM runs.
-Part "pinning" (issue 6): the same VM with 2 vCPUs, unpinned against pinned
+Part "pinning" (CPU pinning): the same VM with 2 vCPUs, unpinned against pinned
 (cpu.pin one host CPU per vCPU, cpu.emulator_pin), alternating: exec -> the
 running line (pinning is applied before `cont`, so its cost is in there), the
 guest's boot, and a fixed CPU-bound job on every vCPU (guest-init's
@@ -46,7 +46,7 @@ LOG_DIR = "/var/log/vfio-launch"
 TARGET_LAUNCH_OVERHEAD = 0.05   # <= 5 % over plain QEMU
 TARGET_EXIT_MS = 20.0           # vfio-launch exits within 20 ms of QEMU
 TARGET_RSS_KIB = 4096           # supervisor RSS under 4 MiB
-LIBVIRT_RSS_MIB = 45            # libvirtd + virtlogd (shared/FACTS.md)
+LIBVIRT_RSS_MIB = 45            # libvirtd + virtlogd (docs/facts.md#F-libvirt-rss)
 
 
 def now_ms():
@@ -308,7 +308,7 @@ def spread(rs, key):
     return f"[{vals[0]:.1f} .. {vals[-1]:.1f}]" if vals else ""
 
 
-# ---- part "pinning" (issue 6): 2 vCPUs, unpinned against pinned -------------
+# ---- part "pinning": 2 vCPUs, unpinned against pinned ----------------------
 
 PIN_REPS = 4            # default repetitions of this part (the whole bench ~3 min)
 WORK_ITERS = 200000     # vl.work=: awk loop iterations per vCPU (~1 s each, TCG, idle host)
@@ -540,7 +540,7 @@ def part_pinning(vl, kernel, initrd, tmp, reps, work, emu_pin, warmup=True):
                                    disk_name=f"disk-{side}.img")
         disks[side] = os.path.join(tmp, f"disk-{side}.img")
     la0 = os.getloadavg()
-    print(f"part pinning (issue 6): {reps} repetitions "
+    print(f"part pinning: {reps} repetitions "
           f"{'+ 1 warm-up ' if warmup else '(no warm-up: part launch just ran the same guest) '}"
           f"of each side, alternating (ABBA), medians [min .. max]; ms")
     print(f"  the VM: 2 vCPUs (cores 2), TCG, 128 MiB, direct kernel boot; pinned: cpu.pin {json.dumps(pins)}, "

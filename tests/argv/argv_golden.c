@@ -26,11 +26,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hostinfo.h"
-#include "launch.h"
-#include "profile_json.h"
-#include "qemu_argv.h"
-#include "vars.h"
+#include "qemu/hostinfo.h"
+#include "run/launch.h"
+#include "profile/profile_json.h"
+#include "qemu/qemu_argv.h"
+#include "host/vars.h"
 
 #define FILE_MAX (1024 * 1024)
 

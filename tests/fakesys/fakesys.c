@@ -13,8 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "fakesys.h"
-#include "sysfs.h"
+#include "host/sysfs.h"
 
 #define MAX_DEVICES 64
 #define MAX_DRIVERS 32
@@ -53,6 +54,7 @@ struct fakesys {
         unsigned writes, modprobes;
         long released_owner[MAX_GROUPS];
         struct bind_ops ops;
+        struct host_roots roots; /* sys, dev, proc, run above */
 };
 
 static _Noreturn _printf_(1, 2) void die(const char *fmt, ...)
@@ -160,7 +162,7 @@ static void read_driver(const struct fakesys *fs, const char *addr, char *buf, s
         char path[PATH_MAX];
 
         pathf(path, sizeof(path), "%s/bus/pci/devices/%s/driver", fs->sys, addr);
-        if (sysfs_read_link_name(path, buf, size) < 0)
+        if (fs_read_link_name(path, buf, size) < 0)
                 buf[0] = '\0';
 }
 
@@ -169,7 +171,7 @@ static void read_override(const struct fakesys *fs, const char *addr, char *buf,
         char path[PATH_MAX];
 
         pathf(path, sizeof(path), "%s/bus/pci/devices/%s/driver_override", fs->sys, addr);
-        if (sysfs_read(path, buf, size) < 0 || strcmp(buf, "(null)") == 0)
+        if (fs_read(path, buf, size) < 0 || strcmp(buf, "(null)") == 0)
                 buf[0] = '\0';
 }
 
@@ -473,13 +475,15 @@ const char *fakesys_dev(const struct fakesys *fs) { return fs->dev; }
 const char *fakesys_proc(const struct fakesys *fs) { return fs->proc; }
 const char *fakesys_run(const struct fakesys *fs) { return fs->run; }
 
+const struct host_roots *fakesys_roots(struct fakesys *fs)
+{
+        fs->roots = (struct host_roots) { .sysfs = fs->sys, .dev = fs->dev, .proc = fs->proc, .run = fs->run };
+        return &fs->roots;
+}
+
 void fakesys_env(struct fakesys *fs, struct bind_env *env)
 {
-        bind_env_init(env);
-        env->sysfs_root = fs->sys;
-        env->dev_root = fs->dev;
-        env->proc_root = fs->proc;
-        env->run_dir = fs->run;
+        bind_env_init(env, fakesys_roots(fs));
         env->modprobe = "/nonexistent/modprobe"; /* the model answers instead */
         env->pci_ids = fs->ids;
         env->wait_timeout_ms = 300;
@@ -487,6 +491,12 @@ void fakesys_env(struct fakesys *fs, struct bind_env *env)
         env->modprobe_timeout_ms = 300;
         env->poll_interval_ms = 2;
         env->ops = &fs->ops;
+}
+
+void fakesys_host_env(struct fakesys *fs, struct host_env *h)
+{
+        host_env_init(h, fakesys_roots(fs));
+        fakesys_env(fs, &h->bind);
 }
 
 void fakesys_iommu_on(struct fakesys *fs)

@@ -31,7 +31,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "bind.h"
+#include "base/roots.h"
+#include "host/bind.h"
+#include "host/undo.h"
 
 struct fakesys;
 
@@ -46,9 +48,16 @@ const char *fakesys_dev(const struct fakesys *fs);  /* TOP/dev */
 const char *fakesys_proc(const struct fakesys *fs); /* TOP/proc */
 const char *fakesys_run(const struct fakesys *fs);  /* TOP/run (not created) */
 
+/* This host's roots (sys, dev, proc, run), owned by fs. */
+const struct host_roots *fakesys_roots(struct fakesys *fs);
+
 /* bind_env for this host: its roots, a tiny pci.ids (10de:11c0, 10de:0e0b,
  * 8086:…), the model as ops, and short bounds (300 ms waits and writes). */
 void fakesys_env(struct fakesys *fs, struct bind_env *env);
+
+/* host_env for this host: fakesys_env() as its bind settings, the other
+ * modules' installed settings on its roots. */
+void fakesys_host_env(struct fakesys *fs, struct host_env *h);
 
 /* --- building the host --------------------------------------------------- */
 

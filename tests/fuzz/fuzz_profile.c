@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "profile_json.h"
+#include "profile/profile_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

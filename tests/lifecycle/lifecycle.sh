@@ -368,7 +368,7 @@ case_sandbox() {
         check "no QEMU left" no_qemu
 }
 
-# pinning (issue 6): two vCPUs pinned crosswise (vCPU 0 -> CPU 1, vCPU 1 ->
+# pinning (the CPU pinning feature): two vCPUs pinned crosswise (vCPU 0 -> CPU 1, vCPU 1 ->
 # CPU 0) at SCHED_FIFO 1, QEMU's other threads on CPU 0, read back from /proc/PID/task/*/
 # (thread names from -name debug-threads=on: "CPU N/TCG"); a pin on a CPU
 # that is not online is refused before anything starts.
@@ -415,7 +415,7 @@ case_pinning() {
         check "no run directory left" no_run_dir
 }
 
-# hugepages (issue 6): refusals before anything changes. A mem-path folder
+# hugepages (the hugepages feature): refusals before anything changes. A mem-path folder
 # that is not hugetlbfs (QEMU would silently put the RAM in an ordinary file)
 # is refused naming what it is; on a real hugetlbfs mount — made in a mount
 # namespace of the launcher's own (unshare -m), so no one else sees it — too

@@ -15,8 +15,9 @@
 #include <cmocka.h>
 
 #include "fakesys.h"
-#include "journal.h"
-#include "net.h"
+#include "host/journal.h"
+#include "host/net.h"
+#include "host/undo.h"
 
 struct ctx {
         struct fakesys *fs;
@@ -149,31 +150,39 @@ static void link_names(void **state)
         assert_int_equal(net_link_name("win10", 0, small, sizeof(small)), -EINVAL);
 }
 
-static struct net_env env_of(struct ctx *c, const char *proc)
+/* This host's roots, with proc from elsewhere when a test needs a live pid 1. */
+static struct host_roots roots_of(struct ctx *c, const char *proc)
 {
-        return (struct net_env) { .sysfs_root = fakesys_sys(c->fs), .dev_root = fakesys_dev(c->fs),
-                                  .proc_root = proc, .run_dir = fakesys_run(c->fs) };
+        struct host_roots r = *fakesys_roots(c->fs);
+
+        r.proc = proc;
+        return r;
+}
+
+static void assert_no_fds(const int *fds)
+{
+        for (unsigned i = 0; i < PROFILE_NICS_MAX; i++)
+                assert_int_equal(fds[i], -1);
 }
 
 /* A journal another launcher left: net_setup refuses before any link. */
 static void setup_refuses_foreign_journal(void **state)
 {
         struct ctx *c = *state;
-        struct net_env env = env_of(c, fakesys_proc(c->fs));
+        struct host_roots roots = roots_of(c, fakesys_proc(c->fs));
         struct journal *j = malloc(sizeof(*j));
         struct vl_error e = {};
         int fds[PROFILE_NICS_MAX];
-        unsigned n = 99;
 
         assert_non_null(j);
-        journal_init(j, "win10", fakesys_proc(c->fs));
+        journal_init(j, "win10", &roots);
         j->launcher_pid = getpid() + 1;
-        assert_int_equal(journal_create(env.run_dir, j, &e), 0);
+        assert_int_equal(journal_create(&roots, j, &e), 0);
         add_nic(&c->p, NIC_MACVTAP, "eth0", "");
-        assert_int_equal(net_setup(&env, &c->p, fds, &n, &e), -EEXIST);
+        assert_int_equal(net_setup(&roots, &c->p, fds, &e), -EEXIST);
         assert_non_null(strstr(e.msg, "vfio-launch recover"));
-        assert_int_equal(n, 99);
-        assert_int_equal(journal_load(env.run_dir, "win10", j, &e), 0);
+        assert_no_fds(fds);
+        assert_int_equal(journal_load(&roots, "win10", j, &e), 0);
         assert_int_equal(j->n_entries, 0);
         free(j);
 }
@@ -181,35 +190,36 @@ static void setup_refuses_foreign_journal(void **state)
 static void setup_without_host_nics(void **state)
 {
         struct ctx *c = *state;
-        struct net_env env = env_of(c, fakesys_proc(c->fs));
+        struct host_roots roots = roots_of(c, fakesys_proc(c->fs));
         struct vl_error e = {};
         int fds[PROFILE_NICS_MAX];
-        unsigned n = 99;
 
         add_nic(&c->p, NIC_USER, "", "");
-        assert_int_equal(net_setup(&env, &c->p, fds, &n, &e), 0);
-        assert_int_equal(n, 0);
+        assert_int_equal(net_setup(&roots, &c->p, fds, &e), 0);
+        assert_no_fds(fds);
 }
 
 /* undo: nothing to do without a journal; a live launcher's links stay. */
 static void undo_refuses_live_run(void **state)
 {
         struct ctx *c = *state;
-        struct net_env env = env_of(c, "/proc"); /* pid 1 is alive there */
+        struct host_roots roots = roots_of(c, "/proc"); /* pid 1 is alive there */
+        const struct journal_entry x = { .kind = JOURNAL_MACVTAP, .link = { .name = "vl-win10-0", .peer = "eth0" } };
         struct journal *j = malloc(sizeof(*j));
+        struct host_env h;
         struct vl_error e = {};
 
         assert_non_null(j);
-        assert_int_equal(net_undo(&env, "win10", &e), 0);
-        assert_int_equal(journal_add_entry(env.run_dir, "/proc", "win10", "macvtap", "vl-win10-0",
-                                           "lower=eth0", &e), 0);
-        assert_int_equal(journal_load(env.run_dir, "win10", j, &e), 0);
+        host_env_init(&h, &roots);
+        assert_int_equal(host_undo(&h, "win10", &e, NULL), 0);
+        assert_int_equal(journal_add_entry(&roots, "win10", &x, &e), 0);
+        assert_int_equal(journal_load(&roots, "win10", j, &e), 0);
         j->launcher_pid = 1;
         j->launcher_start = 0;
-        assert_int_equal(journal_save(env.run_dir, j, &e), 0);
-        assert_int_equal(net_undo(&env, "win10", &e), -EBUSY);
+        assert_int_equal(journal_save(&roots, j, &e), 0);
+        assert_int_equal(host_undo(&h, "win10", &e, NULL), -EBUSY);
         assert_non_null(strstr(e.msg, "still running"));
-        assert_int_equal(journal_load(env.run_dir, "win10", j, &e), 0);
+        assert_int_equal(journal_load(&roots, "win10", j, &e), 0);
         assert_int_equal(j->n_entries, 1);
         free(j);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * audio: the legacy-variable table, checked against the figures QEMU's
- * audio/audio_legacy.c produces (FACTS.md "Audio").
+ * audio/audio_legacy.c produces (docs/facts.md#F-audio-legacy-mapping).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -11,13 +11,14 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "audio.h"
+#include "qemu/audio.h"
 
 static const struct qemu_version v72 = { 7, 2, 0 }, v81 = { 8, 1, 0 }, v80 = { 8, 0, 4 };
 
 static void test_formula(void **state)
 {
-        /* FACTS.md: 512 frames -> 11610 us; 170 -> 3855 us; 99 Hz -> 10101 us */
+        /* docs/facts.md#F-audio-legacy-mapping: 512 frames -> 11610 us; 170 -> 3855 us;
+         * 99 Hz -> 10101 us (what QEMU 7.2's own -audio-help prints) */
         assert_int_equal(audio_frames_to_usecs(512, 0), 11610);
         assert_int_equal(audio_frames_to_usecs(170, 0), 3855);
         assert_int_equal(audio_hz_to_usecs(99), 10101);
@@ -34,6 +35,8 @@ static void test_formula(void **state)
         assert_int_equal(audio_frames_to_usecs(UINT32_MAX, 1), UINT32_MAX);
 }
 
+/* The reference machine's sound settings (profiles/win10.json; "seed" in the
+ * name means that machine). */
 static void test_alsa_seed(void **state)
 {
         struct profile_sound s = {

@@ -23,9 +23,13 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "bind.h"
+#include "base/clock.h"
+#include "base/fs.h"
 #include "fakesys.h"
-#include "sysfs.h"
+#include "host/bind.h"
+#include "host/modules.h"
+#include "host/sysfs.h"
+#include "host/undo.h"
 
 #define GPU "0000:01:00.0"
 #define AUDIO "0000:01:00.1"
@@ -38,6 +42,27 @@ struct fixture {
         struct profile p;
         char *before;
 };
+
+/* What every way back runs (the end of a run, recover, unbind): host_undo()
+ * with this fixture's bind settings, as they are now. */
+static int undo(struct fixture *f, const char *name, struct vl_error *e)
+{
+        struct host_env h;
+
+        host_env_init(&h, f->env.roots);
+        h.bind = f->env;
+        return host_undo(&h, name, e, NULL);
+}
+
+/* A live detach's way back: the listed groups only. */
+static int undo_groups(struct fixture *f, const char *name, const int *groups, unsigned n, struct vl_error *e)
+{
+        struct host_env h;
+
+        host_env_init(&h, f->env.roots);
+        h.bind = f->env;
+        return host_undo_groups(&h, name, groups, n, e);
+}
 
 static struct pci_addr A(const char *s)
 {
@@ -360,7 +385,7 @@ static void test_refuse_not_viable_then_allow_detach(void **state)
         take_snapshot(f);
         assert_int_equal(bind_apply(&f->env, plan, RUN_UID, RUN_GID, &e), 0);
         assert_string_equal(fakesys_driver_of(f->fs, "0000:01:00.2"), "vfio-pci");
-        assert_int_equal(bind_undo_journal(&f->env, "win10", &e), 0);
+        assert_int_equal(undo(f, "win10", &e), 0);
         assert_string_equal(fakesys_driver_of(f->fs, "0000:01:00.2"), "xhci_hcd");
         assert_false(journal_exists(f, "win10"));
         assert_host_unchanged(f);
@@ -426,7 +451,7 @@ static void write_other_journal(struct fixture *f, const char *name, pid_t pid, 
         struct journal *j = calloc(1, sizeof(*j));
         struct vl_error e = {};
 
-        journal_init(j, name, fakesys_proc(f->fs));
+        journal_init(j, name, fakesys_roots(f->fs));
         j->launcher_pid = pid;
         j->launcher_start = 0;
         j->n_devices = 1;
@@ -435,7 +460,7 @@ static void write_other_journal(struct fixture *f, const char *name, pid_t pid, 
         j->devices[0].managed = true;
         strcpy(j->devices[0].orig_driver, "snd_hda_intel");
         j->devices[0].step = JOURNAL_STEP_ON_VFIO;
-        assert_int_equal(journal_create(fakesys_run(f->fs), j, &e), 0);
+        assert_int_equal(journal_create(fakesys_roots(f->fs), j, &e), 0);
         free(j);
 }
 
@@ -451,19 +476,19 @@ static void test_refuse_claimed(void **state)
         expect_refusal(f, EBUSY, (const char *const[]) { AUDIO, "in use by VM \"other\"", "pid 777", NULL });
         /* The same VM, crashed: its devices may still be on vfio-pci with
          * their real drivers only in that journal. */
-        assert_int_equal(journal_remove(fakesys_run(f->fs), "other", &e), 0);
+        assert_int_equal(journal_remove(fakesys_roots(f->fs), "other", &e), 0);
         write_other_journal(f, "other", 778, AUDIO);
         expect_refusal(f, EBUSY,
                        (const char *const[]) { AUDIO, "unfinished run of VM \"other\"", "vfio-launch recover other",
                                                NULL });
-        assert_int_equal(journal_remove(fakesys_run(f->fs), "other", &e), 0);
+        assert_int_equal(journal_remove(fakesys_roots(f->fs), "other", &e), 0);
         /* This VM's own journal, live or stale. */
         write_other_journal(f, "win10", 777, "0000:07:00.0");
         expect_refusal(f, EBUSY, (const char *const[]) { "\"win10\" is already running", NULL });
-        assert_int_equal(journal_remove(fakesys_run(f->fs), "win10", &e), 0);
+        assert_int_equal(journal_remove(fakesys_roots(f->fs), "win10", &e), 0);
         write_other_journal(f, "win10", 779, "0000:07:00.0");
         expect_refusal(f, EBUSY, (const char *const[]) { "vfio-launch recover win10", NULL });
-        assert_int_equal(journal_remove(fakesys_run(f->fs), "win10", &e), 0);
+        assert_int_equal(journal_remove(fakesys_roots(f->fs), "win10", &e), 0);
         /* A journal nobody can read: its devices are unknown. */
         snprintf(path, sizeof(path), "mkdir -m 700 -p %s/junk && echo '{' > %s/junk/state.json", fakesys_run(f->fs),
                  fakesys_run(f->fs));
@@ -501,7 +526,7 @@ static void test_apply_undo(void **state)
         assert_int_equal(fakesys_modprobes(f->fs), 0); /* vfio-pci was loaded */
 
         /* The journal holds what undo needs. */
-        assert_int_equal(journal_load(fakesys_run(f->fs), "win10", j, &e), 0);
+        assert_int_equal(journal_load(fakesys_roots(f->fs), "win10", j, &e), 0);
         assert_int_equal(j->launcher_pid, getpid());
         assert_int_equal(j->n_devices, 2);
         assert_string_equal(j->devices[0].orig_driver, "nouveau");
@@ -519,7 +544,7 @@ static void test_apply_undo(void **state)
         assert_int_equal(bind_apply(&f->env, plan, RUN_UID, RUN_GID, &e), -ESTALE);
         assert_int_equal(fakesys_writes(f->fs), writes);
 
-        assert_int_equal(bind_undo_journal(&f->env, "win10", &e), 0);
+        assert_int_equal(undo(f, "win10", &e), 0);
         /* /dev/vfio/12 was given back to root before the group left vfio-pci. */
         assert_int_equal(fakesys_vfio_owner_at_release(f->fs, 12), 0);
         assert_false(journal_exists(f, "win10"));
@@ -527,7 +552,7 @@ static void test_apply_undo(void **state)
 
         /* Idempotent: again, nothing written, nothing changed. */
         writes = fakesys_writes(f->fs);
-        assert_int_equal(bind_undo_journal(&f->env, "win10", &e), 0);
+        assert_int_equal(undo(f, "win10", &e), 0);
         assert_int_equal(fakesys_writes(f->fs), writes);
         assert_host_unchanged(f);
         bind_plan_free(plan);
@@ -546,7 +571,7 @@ static void test_apply_loads_vfio(void **state)
         assert_int_equal(bind_apply(&f->env, plan, RUN_UID, RUN_GID, &e), 0);
         assert_int_equal(fakesys_modprobes(f->fs), 1);
         assert_string_equal(fakesys_driver_of(f->fs, GPU), "vfio-pci");
-        assert_int_equal(bind_undo_journal(&f->env, "win10", &e), 0);
+        assert_int_equal(undo(f, "win10", &e), 0);
         /* Like libvirt, the module stays loaded; take it out to compare. */
         fakesys_unload_driver(f->fs, "vfio-pci");
         assert_host_unchanged(f);
@@ -577,7 +602,7 @@ static void test_group_with_bridge_and_keep(void **state)
 
         assert_int_equal(bind_apply(&f->env, plan, RUN_UID, RUN_GID, &e), 0);
         assert_string_equal(fakesys_driver_of(f->fs, "0000:00:1c.0"), "pcieport");
-        assert_int_equal(bind_undo_journal(&f->env, "win10", &e), 0);
+        assert_int_equal(undo(f, "win10", &e), 0);
         assert_string_equal(fakesys_driver_of(f->fs, "0000:01:00.3"), "vfio-pci");
         /* /dev/vfio/12 stays (01:00.3 holds it) and is root's again. */
         snprintf(path, sizeof(path), "%s/vfio/12", fakesys_dev(f->fs));
@@ -608,7 +633,7 @@ static void test_no_original_driver(void **state)
         free(text);
         assert_int_equal(bind_apply(&f->env, plan, RUN_UID, RUN_GID, &e), 0);
         assert_string_equal(fakesys_driver_of(f->fs, AUDIO), "vfio-pci");
-        assert_int_equal(bind_undo_journal(&f->env, "win10", &e), 0);
+        assert_int_equal(undo(f, "win10", &e), 0);
         assert_string_equal(fakesys_driver_of(f->fs, AUDIO), "");
         assert_string_equal(fakesys_driver_of(f->fs, GPU), "nouveau");
         assert_host_unchanged(f);
@@ -627,7 +652,7 @@ static void test_original_override_restored(void **state)
         take_snapshot(f);
         plan = plan_ok(f);
         assert_int_equal(bind_apply(&f->env, plan, RUN_UID, RUN_GID, &e), 0);
-        assert_int_equal(bind_undo_journal(&f->env, "win10", &e), 0);
+        assert_int_equal(undo(f, "win10", &e), 0);
         assert_host_unchanged(f);
         bind_plan_free(plan);
 }
@@ -705,14 +730,14 @@ static void test_fail_probe_never_binds(void **state)
 static void test_fail_write_blocks(void **state)
 {
         struct fixture *f = *state;
-        uint64_t t0 = sysfs_now_ms(), took;
+        uint64_t t0 = clock_ms(), took;
 
         /* A FIFO nobody reads: the real bounded writer hangs in open(). */
         fakesys_hang(f->fs, "bus/pci/drivers/nouveau/unbind");
         apply_expect_rollback(f, ETIMEDOUT,
                               (const char *const[]) { GPU, "unbind from \"nouveau\"", "did not return within 0.3 s",
                                                       NULL });
-        took = sysfs_now_ms() - t0;
+        took = clock_ms() - t0;
         assert_true(took >= 300);
         assert_true(took < 5000);
         assert_string_equal(fakesys_driver_of(f->fs, GPU), "nouveau");
@@ -758,7 +783,7 @@ static void test_rollback_incomplete_then_recover(void **state)
         assert_msg(&e, "ROLLBACK INCOMPLETE");
         assert_msg(&e, GPU);
         assert_true(journal_exists(f, "win10"));
-        assert_int_equal(journal_load(fakesys_run(f->fs), "win10", j, &e), 0);
+        assert_int_equal(journal_load(fakesys_roots(f->fs), "win10", j, &e), 0);
         assert_int_equal(j->n_devices, 1); /* the audio function is back */
         assert_string_equal(pci_addr_format(&j->devices[0].addr, path), GPU);
         assert_string_equal(j->devices[0].orig_driver, "nouveau");
@@ -769,7 +794,7 @@ static void test_rollback_incomplete_then_recover(void **state)
         FILE *x = fopen(path, "we");
         fclose(x);
         chmod(path, 0200);
-        assert_int_equal(bind_undo_journal(&f->env, "win10", &e), 0);
+        assert_int_equal(undo(f, "win10", &e), 0);
         assert_false(journal_exists(f, "win10"));
         assert_host_unchanged(f);
         bind_plan_free(plan);
@@ -792,7 +817,7 @@ static void test_undo_original_module_missing(void **state)
         /* During the run snd_hda_intel was unloaded, and its module is gone. */
         fakesys_unload_driver(f->fs, "snd_hda_intel");
         fakesys_module_missing(f->fs, "snd_hda_intel", true);
-        assert_int_equal(bind_undo_journal(&f->env, "win10", &e), -EIO);
+        assert_int_equal(undo(f, "win10", &e), -EIO);
         assert_msg(&e, AUDIO);
         assert_msg(&e, "Module snd_hda_intel not found");
         assert_msg(&e, "not given back: " AUDIO);
@@ -800,13 +825,13 @@ static void test_undo_original_module_missing(void **state)
         /* The GPU is back; the audio function is off vfio-pci, driverless. */
         assert_string_equal(fakesys_driver_of(f->fs, GPU), "nouveau");
         assert_string_equal(fakesys_driver_of(f->fs, AUDIO), "");
-        assert_int_equal(journal_load(fakesys_run(f->fs), "win10", j, &e), 0);
+        assert_int_equal(journal_load(fakesys_roots(f->fs), "win10", j, &e), 0);
         assert_int_equal(j->n_devices, 1);
         assert_string_equal(pci_addr_format(&j->devices[0].addr, a), AUDIO);
 
         /* The module is installed again: recover completes. */
         fakesys_module_missing(f->fs, "snd_hda_intel", false);
-        assert_int_equal(bind_undo_journal(&f->env, "win10", &e), 0);
+        assert_int_equal(undo(f, "win10", &e), 0);
         assert_false(journal_exists(f, "win10"));
         assert_host_unchanged(f);
         bind_plan_free(plan);
@@ -824,7 +849,7 @@ static void test_undo_device_gone(void **state)
         snprintf(path, sizeof(path), "%s/bus/pci/devices/0000:07:00.0", fakesys_sys(f->fs));
         assert_int_not_equal(access(path, F_OK), 0);
         take_snapshot(f);
-        assert_int_equal(bind_undo_journal(&f->env, "win10", &e), 0);
+        assert_int_equal(undo(f, "win10", &e), 0);
         assert_false(journal_exists(f, "win10"));
         assert_int_equal(fakesys_writes(f->fs), 0);
         assert_host_unchanged(f);
@@ -838,21 +863,21 @@ static void test_undo_refuses_live_owner(void **state)
         fakesys_process(f->fs, 777, "vfio-launch", NULL, 0);
         write_other_journal(f, "other", 777, AUDIO);
         take_snapshot(f);
-        assert_int_equal(bind_undo_journal(&f->env, "other", &e), -EBUSY);
+        assert_int_equal(undo(f, "other", &e), -EBUSY);
         assert_msg(&e, "still running (launcher pid 777)");
         assert_true(journal_exists(f, "other"));
 
         /* Launcher gone, but its QEMU still alive. */
         struct journal *j = calloc(1, sizeof(*j));
-        assert_int_equal(journal_load(fakesys_run(f->fs), "other", j, &e), 0);
+        assert_int_equal(journal_load(fakesys_roots(f->fs), "other", j, &e), 0);
         j->launcher_pid = 778;
         j->qemu_pid = 777;
-        assert_int_equal(journal_save(fakesys_run(f->fs), j, &e), 0);
-        assert_int_equal(bind_undo_journal(&f->env, "other", &e), -EBUSY);
+        assert_int_equal(journal_save(fakesys_roots(f->fs), j, &e), 0);
+        assert_int_equal(undo(f, "other", &e), -EBUSY);
         assert_msg(&e, "QEMU (pid 777)");
         assert_int_equal(fakesys_writes(f->fs), 0);
         free(j);
-        assert_int_equal(journal_remove(fakesys_run(f->fs), "other", &e), 0);
+        assert_int_equal(journal_remove(fakesys_roots(f->fs), "other", &e), 0);
 }
 
 /* --- crash recovery ---------------------------------------------------------------- */
@@ -878,7 +903,7 @@ static void test_crash_at_every_step(void **state)
         assert_int_equal(bind_apply(&f->env, plan, RUN_UID, RUN_GID, &e), 0);
         total = fakesys_writes(f->fs);
         assert_int_equal(total, 9); /* 3 devices x (override, unbind, probe) */
-        assert_int_equal(bind_undo_journal(&f->env, "win10", &e), 0);
+        assert_int_equal(undo(f, "win10", &e), 0);
         assert_host_unchanged(f);
 
         for (unsigned k = 0; k <= 2 * total; k++) {
@@ -904,7 +929,7 @@ static void test_crash_at_every_step(void **state)
                 struct bind_plan *again = NULL;
                 assert_int_equal(bind_plan_new(&f->env, &f->p, &again, &e), -EBUSY);
                 assert_msg(&e, "vfio-launch recover win10");
-                if (bind_undo_journal(&f->env, "win10", &e) < 0)
+                if (undo(f, "win10", &e) < 0)
                         fail_msg("recover after a crash %s write %u: %s", after ? "after" : "before", n, e.msg);
                 assert_false(journal_exists(f, "win10"));
                 char *now = fakesys_snapshot(f->fs);
@@ -929,7 +954,7 @@ static void test_real_write_bounded(void **state)
         fputs("old content that is longer\n", x);
         fclose(x);
         assert_int_equal(sysfs_write_bounded(path, "vfio-pci", 1000), 0);
-        assert_int_equal(sysfs_read(path, buf, sizeof(buf)), 0);
+        assert_int_equal(fs_read(path, buf, sizeof(buf)), 0);
         assert_string_equal(buf, "vfio-pci"); /* truncated as '>' does */
 
         snprintf(path, sizeof(path), "%s/missing/attr", fakesys_top(fs));
@@ -937,10 +962,10 @@ static void test_real_write_bounded(void **state)
 
         snprintf(path, sizeof(path), "%s/fifo", fakesys_top(fs));
         assert_int_equal(mkfifo(path, 0600), 0);
-        t0 = sysfs_now_ms();
+        t0 = clock_ms();
         assert_int_equal(sysfs_write_bounded(path, "0000:01:00.0", 200), -ETIMEDOUT);
-        assert_true(sysfs_now_ms() - t0 >= 200);
-        assert_true(sysfs_now_ms() - t0 < 2000);
+        assert_true(clock_ms() - t0 >= 200);
+        assert_true(clock_ms() - t0 < 2000);
         /* The abandoned child is reaped by the next call. */
         snprintf(path, sizeof(path), "%s/attr", fakesys_top(fs));
         assert_int_equal(sysfs_write_bounded(path, "y", 1000), 0);
@@ -966,38 +991,41 @@ static void test_real_modprobe(void **state)
         snprintf(out, sizeof(out), "%s/args", fakesys_top(fs));
         snprintf(body, sizeof(body), "echo \"$# $1 $PATH\" > %s", out);
         script(prog, body);
-        assert_int_equal(sysfs_modprobe(prog, "vfio-pci", 2000, msg, sizeof(msg)), 0);
-        assert_int_equal(sysfs_read(out, buf, sizeof(buf)), 0);
+        assert_int_equal(modules_load(prog, "vfio-pci", 2000, msg, sizeof(msg)), 0);
+        assert_int_equal(fs_read(out, buf, sizeof(buf)), 0);
         assert_string_equal(buf, "1 vfio-pci /usr/sbin:/usr/bin:/sbin:/bin");
 
         snprintf(prog, sizeof(prog), "%s/modprobe-fail", fakesys_top(fs));
         script(prog, "echo \"modprobe: FATAL: Module $1 not found in directory /lib/modules/x\" >&2\necho more >&2\nexit 1");
-        assert_int_equal(sysfs_modprobe(prog, "nouveau", 2000, msg, sizeof(msg)), -EIO);
+        assert_int_equal(modules_load(prog, "nouveau", 2000, msg, sizeof(msg)), -EIO);
         assert_string_equal(msg, "modprobe: FATAL: Module nouveau not found in directory /lib/modules/x");
 
         snprintf(prog, sizeof(prog), "%s/modprobe-quiet", fakesys_top(fs));
         script(prog, "exit 3");
-        assert_int_equal(sysfs_modprobe(prog, "x", 2000, msg, sizeof(msg)), -EIO);
+        assert_int_equal(modules_load(prog, "x", 2000, msg, sizeof(msg)), -EIO);
         assert_string_equal(msg, "exit status 3");
 
         snprintf(prog, sizeof(prog), "%s/modprobe-hang", fakesys_top(fs));
         script(prog, "exec sleep 10");
-        assert_int_equal(sysfs_modprobe(prog, "x", 200, msg, sizeof(msg)), -ETIMEDOUT);
+        assert_int_equal(modules_load(prog, "x", 200, msg, sizeof(msg)), -ETIMEDOUT);
 
         snprintf(prog, sizeof(prog), "%s/does-not-exist", fakesys_top(fs));
-        assert_int_equal(sysfs_modprobe(prog, "x", 2000, msg, sizeof(msg)), -ENOENT);
+        assert_int_equal(modules_load(prog, "x", 2000, msg, sizeof(msg)), -ENOENT);
         fakesys_free(fs);
 }
 
 static void test_env_defaults(void **state)
 {
+        struct host_roots roots;
         struct bind_env env;
 
-        bind_env_init(&env);
-        assert_string_equal(env.sysfs_root, "/sys");
-        assert_string_equal(env.dev_root, "/dev");
-        assert_string_equal(env.proc_root, "/proc");
-        assert_string_equal(env.run_dir, "/run/vfio-launch");
+        host_roots_init(&roots);
+        bind_env_init(&env, &roots);
+        assert_ptr_equal(env.roots, &roots);
+        assert_string_equal(roots.sysfs, "/sys");
+        assert_string_equal(roots.dev, "/dev");
+        assert_string_equal(roots.proc, "/proc");
+        assert_string_equal(roots.run, "/run/vfio-launch");
         assert_string_equal(env.modprobe, "/sbin/modprobe");
         assert_int_equal(env.wait_timeout_ms, 5000);
         assert_null(env.ops);
@@ -1036,11 +1064,11 @@ static void test_give_back_and_extend(void **state)
         assert_int_equal(bind_plan_new_subset(&f->env, &f->p, only, &sub, &e), -EBUSY);
         assert_msg(&e, "is still assigned to VM \"win10\"");
 
-        assert_int_equal(bind_give_back_groups(&f->env, "win10", &g12, 1, &e), 0);
+        assert_int_equal(undo_groups(f, "win10", &g12, 1, &e), 0);
         assert_string_equal(fakesys_driver_of(f->fs, GPU), "nouveau");
         assert_string_equal(fakesys_driver_of(f->fs, AUDIO), "snd_hda_intel");
         assert_string_equal(fakesys_driver_of(f->fs, "0000:02:00.0"), "vfio-pci");
-        assert_int_equal(journal_load(f->env.run_dir, "win10", &j, &e), 0);
+        assert_int_equal(journal_load(f->env.roots, "win10", &j, &e), 0);
         assert_int_equal(j.n_devices, 1);
         assert_int_equal(j.devices[0].group, 13);
         assert_int_equal(j.n_groups, 1);
@@ -1053,12 +1081,12 @@ static void test_give_back_and_extend(void **state)
         assert_int_equal(bind_apply(&f->env, sub, RUN_UID, RUN_GID, &e), 0);
         bind_plan_free(sub);
         assert_string_equal(fakesys_driver_of(f->fs, GPU), "vfio-pci");
-        assert_int_equal(journal_load(f->env.run_dir, "win10", &j, &e), 0);
+        assert_int_equal(journal_load(f->env.roots, "win10", &j, &e), 0);
         assert_int_equal(j.n_devices, 3);
         assert_int_equal(j.n_groups, 2);
 
         /* The end of the run gives back all of it. */
-        assert_int_equal(bind_undo_journal(&f->env, "win10", &e), 0);
+        assert_int_equal(undo(f, "win10", &e), 0);
         assert_false(journal_exists(f, "win10"));
         assert_host_unchanged(f);
 }
@@ -1075,7 +1103,7 @@ static void test_extend_failure_keeps_others(void **state)
         const int g12 = 12;
 
         start_pair_and_nic(f);
-        assert_int_equal(bind_give_back_groups(&f->env, "win10", &g12, 1, &e), 0);
+        assert_int_equal(undo_groups(f, "win10", &g12, 1, &e), 0);
 
         assert_int_equal(bind_plan_new_subset(&f->env, &f->p, only, &sub, &e), 0);
         /* The audio function refuses its override: the GPU, moved first, must go back. */
@@ -1086,10 +1114,10 @@ static void test_extend_failure_keeps_others(void **state)
         assert_string_equal(fakesys_driver_of(f->fs, GPU), "nouveau");
         assert_string_equal(fakesys_driver_of(f->fs, AUDIO), "snd_hda_intel");
         assert_string_equal(fakesys_driver_of(f->fs, "0000:02:00.0"), "vfio-pci");
-        assert_int_equal(journal_load(f->env.run_dir, "win10", &j, &e), 0);
+        assert_int_equal(journal_load(f->env.roots, "win10", &j, &e), 0);
         assert_int_equal(j.n_devices, 1);
 
-        assert_int_equal(bind_undo_journal(&f->env, "win10", &e), 0);
+        assert_int_equal(undo(f, "win10", &e), 0);
         assert_host_unchanged(f);
 }
 
@@ -1101,9 +1129,9 @@ static void test_give_back_not_owner(void **state)
         const int g12 = 12;
 
         write_other_journal(f, "win10", 1, GPU);
-        assert_int_equal(bind_give_back_groups(&f->env, "win10", &g12, 1, &e), -EPERM);
+        assert_int_equal(undo_groups(f, "win10", &g12, 1, &e), -EPERM);
         assert_msg(&e, "belongs to launcher pid 1");
-        assert_int_equal(bind_give_back_groups(&f->env, "nothere", &g12, 1, &e), -ENOENT);
+        assert_int_equal(undo_groups(f, "nothere", &g12, 1, &e), -ENOENT);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)

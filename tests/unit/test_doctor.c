@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "doctor.h"
+#include "report/doctor.h"
 #include "fakesys.h"
 
 #define GPU "0000:01:00.0"
@@ -107,8 +107,8 @@ static int setup(void **state)
         snprintf(path, sizeof(path), "%s/kvm", fakesys_dev(fs));
         assert_int_equal(symlink("/dev/null", path), 0);
 
-        doctor_env_init(&f->env);
-        fakesys_env(fs, &f->env.bind);
+        doctor_env_init(&f->env, fakesys_roots(fs));
+        fakesys_host_env(fs, &f->env.hostenv);
         f->env.euid = 0;
         assert_int_equal(hostinfo_parse_version("QEMU emulator version 7.2.22 (Debian)", &f->host.version), 0);
         snprintf(f->host.qemu_path, sizeof(f->host.qemu_path), "/usr/bin/qemu-system-x86_64");
@@ -393,7 +393,7 @@ static void test_groups(void **state)
         json_t *root, *g, *d;
         char *s = NULL;
 
-        assert_int_equal(doctor_groups(fakesys_sys(f->fs), f->env.bind.pci_ids, false, &s, &e), 0);
+        assert_int_equal(doctor_groups(fakesys_sys(f->fs), f->env.hostenv.bind.pci_ids, false, &s, &e), 0);
         fprintf(stderr, "%s", s);
         assert_string_equal(
                 s, "IOMMU group 1\n"
@@ -409,7 +409,7 @@ static void test_groups(void **state)
         free(s);
         s = NULL;
 
-        assert_int_equal(doctor_groups(fakesys_sys(f->fs), f->env.bind.pci_ids, true, &s, &e), 0);
+        assert_int_equal(doctor_groups(fakesys_sys(f->fs), f->env.hostenv.bind.pci_ids, true, &s, &e), 0);
         root = json_loads(s, 0, &jerr);
         assert_non_null(root);
         g = json_array_get(json_object_get(root, "groups"), 1);
@@ -430,7 +430,7 @@ static void test_groups(void **state)
                          fakesys_sys(f->fs));
                 assert_int_equal(system(cmd), 0);
         }
-        assert_int_equal(doctor_groups(fakesys_sys(f->fs), f->env.bind.pci_ids, false, &s, &e), -ENODEV);
+        assert_int_equal(doctor_groups(fakesys_sys(f->fs), f->env.hostenv.bind.pci_ids, false, &s, &e), -ENODEV);
         assert_null(s);
         assert_non_null(strstr(e.msg, "IOMMU is off"));
         assert_non_null(strstr(e.msg, "intel_iommu=on"));

@@ -19,8 +19,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "hostinfo.h"
-#include "vars.h"
+#include "qemu/hostinfo.h"
+#include "host/vars.h"
 
 static char tmp[256];
 

@@ -13,11 +13,11 @@
 #include <cmocka.h>
 
 #include "fakesys.h"
-#include "hotplug.h"
+#include "run/hotplug.h"
 
 struct fixture {
         struct fakesys *fs;
-        struct bind_env env;
+        struct host_env env;
         struct profile p;
         struct hotplug h;
 };
@@ -52,7 +52,7 @@ static int setup(void **state)
         fakesys_device(f->fs, "0000:02:00.0", 0x8086, 0x10d3, 0x020000, 13, NULL, "vfio-pci");
         fakesys_device(f->fs, "0000:03:00.0", 0x1912, 0x0014, 0x0c0330, 14, NULL, "vfio-pci");
         fakesys_device(f->fs, "0000:03:00.1", 0x1912, 0x0015, 0x0c0330, 14, NULL, "vfio-pci");
-        fakesys_env(f->fs, &f->env);
+        fakesys_host_env(f->fs, &f->env);
         profile_init(&f->p, "win10");
         hostdev(&f->p, "0000:01:00.0", "gpu", 6, false);
         hostdev(&f->p, "0000:01:00.1", "gpuaudio", 0, true);

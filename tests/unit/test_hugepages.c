@@ -34,8 +34,9 @@
 #include "vl_test.h"
 
 #include "fakesys.h"
-#include "hugepages.h"
-#include "journal.h"
+#include "host/hugepages.h"
+#include "host/undo.h"
+#include "host/journal.h"
 
 #define POOL "kernel/mm/hugepages/hugepages-2048kB"
 
@@ -207,10 +208,7 @@ static int setup(void **state)
         assert_non_null(f);
         f->fs = fakesys_new();
         f->m = (struct model) { .fs = f->fs, .capacity = 1000 };
-        hugepages_env_init(&f->env, NULL);
-        f->env.sysfs_root = fakesys_sys(f->fs);
-        f->env.proc_root = fakesys_proc(f->fs);
-        f->env.run_dir = fakesys_run(f->fs);
+        hugepages_env_init(&f->env, fakesys_roots(f->fs));
         f->env.write = model_write;
         f->env.userdata = &f->m;
         profile_init(&f->p, "hp");
@@ -426,11 +424,22 @@ static void test_plan_leftovers(void **state)
         assert_non_null(strstr(e.msg, "exists already"));
         assert_int_equal(rmdir(dir), 0);
         /* a journal of a dead run of this VM: recover first */
-        journal_init(&j, "hp", fakesys_proc(f->fs));
+        journal_init(&j, "hp", fakesys_roots(f->fs));
         j.launcher_pid = 1234567;
-        assert_int_equal(journal_create(fakesys_run(f->fs), &j, &e), 0);
+        assert_int_equal(journal_create(fakesys_roots(f->fs), &j, &e), 0);
         assert_int_equal(hugepages_plan(&f->env, &f->p, &plan, &e), -EEXIST);
         assert_non_null(strstr(e.msg, "see `vfio-launch recover`"));
+}
+
+/* What every way back runs (the end of a run, recover): host_undo() with
+ * this fixture's hugepages settings (the model pool). */
+static int undo(struct fixture *f, struct vl_error *e, struct vl_warnings *w)
+{
+        struct host_env h;
+
+        host_env_init(&h, f->env.roots);
+        h.hugepages = f->env;
+        return host_undo(&h, "hp", e, w);
 }
 
 /* ---- setup and undo --------------------------------------------------------------------------------- */
@@ -441,7 +450,7 @@ static void entry_of(const struct fixture *f, struct journal_entry *ret)
         struct vl_error e = {};
 
         assert_non_null(j);
-        assert_int_equal(journal_load(fakesys_run(f->fs), "hp", j, &e), 0);
+        assert_int_equal(journal_load(fakesys_roots(f->fs), "hp", j, &e), 0);
         assert_int_equal(j->n_entries, 1);
         *ret = j->entries[0];
         free(j);
@@ -457,7 +466,6 @@ static void test_reserve_and_restore(void **state)
         struct vl_warnings w = {};
         struct vl_error e = {};
         struct stat st;
-        char want[2 * PROFILE_PATH_MAX];
 
         need_mount();
         f->p.hugepages.reserve = true;
@@ -468,24 +476,25 @@ static void test_reserve_and_restore(void **state)
         assert_int_equal(pool_get(f->fs, "nr_hugepages"), 74);
         assert_int_equal(pool_get(f->fs, "free_hugepages"), 64);
         entry_of(f, &x);
-        assert_string_equal(x.kind, "hugepages");
-        assert_string_equal(x.id, "hugepages-2048kB");
-        snprintf(want, sizeof(want), "page_kib=2048 before=30 added=44 dir=%s", plan.dir);
-        assert_string_equal(x.data, want);
+        assert_int_equal(x.kind, JOURNAL_HUGEPAGES);
+        assert_int_equal(x.hugepages.page_kib, 2048);
+        assert_int_equal(x.hugepages.before, 30);
+        assert_int_equal(x.hugepages.added, 44);
+        assert_string_equal(x.hugepages.dir, plan.dir);
         assert_int_equal(stat(plan.dir, &st), 0);
         assert_true(S_ISDIR(st.st_mode));
         assert_int_equal(st.st_mode & 07777, 0700);
         assert_int_equal(st.st_uid, 65534);
         assert_int_equal(st.st_gid, 65534);
 
-        assert_int_equal(hugepages_undo(&f->env, "hp", &e, &w), 0);
+        assert_int_equal(undo(f, &e, &w), 0);
         assert_int_equal(w.n, 0);
         assert_int_equal(pool_get(f->fs, "nr_hugepages"), 30);
         assert_int_equal(pool_get(f->fs, "free_hugepages"), 20);
         assert_false(vm_dir_there(f));
         assert_false(journal_there(f)); /* its only entry gone: deleted */
         /* twice is harmless */
-        assert_int_equal(hugepages_undo(&f->env, "hp", &e, &w), 0);
+        assert_int_equal(undo(f, &e, &w), 0);
         assert_int_equal(pool_get(f->fs, "nr_hugepages"), 30);
 }
 
@@ -505,9 +514,9 @@ static void test_no_reserve_needed(void **state)
         assert_int_equal(hugepages_setup(&f->env, &f->p, &plan, (uid_t) -1, (gid_t) -1, &e), 0);
         assert_int_equal(f->m.writes, 0);
         entry_of(f, &x);
-        assert_non_null(strstr(x.data, "added=0 "));
+        assert_int_equal(x.hugepages.added, 0);
         assert_true(vm_dir_there(f));
-        assert_int_equal(hugepages_undo(&f->env, "hp", &e, NULL), 0);
+        assert_int_equal(undo(f, &e, NULL), 0);
         assert_int_equal(f->m.writes, 0);
         assert_false(vm_dir_there(f));
         assert_false(journal_there(f));
@@ -530,7 +539,7 @@ static void test_restore_keeps_others(void **state)
         assert_int_equal(pool_get(f->fs, "nr_hugepages"), 74);
         pool_path(f->fs, "nr_hugepages", path, sizeof(path));
         assert_int_equal(model_write(&f->m, path, "84", 0), 0); /* the other VM: +10 */
-        assert_int_equal(hugepages_undo(&f->env, "hp", &e, NULL), 0);
+        assert_int_equal(undo(f, &e, NULL), 0);
         assert_int_equal(pool_get(f->fs, "nr_hugepages"), 40);
         assert_int_equal(pool_get(f->fs, "free_hugepages"), 30);
 }
@@ -552,7 +561,7 @@ static void test_restore_in_use_warns(void **state)
         assert_int_equal(hugepages_setup(&f->env, &f->p, &plan, (uid_t) -1, (gid_t) -1, &e), 64);
         assert_int_equal(pool_get(f->fs, "nr_hugepages"), 64);
         pool_set(f->fs, "free_hugepages", 54); /* something maps 10 of them */
-        assert_int_equal(hugepages_undo(&f->env, "hp", &e, &w), 0);
+        assert_int_equal(undo(f, &e, &w), 0);
         assert_int_equal(pool_get(f->fs, "nr_hugepages"), 10);
         assert_int_equal(w.n, 1);
         print_message("%s\n", w.msg[0]);
@@ -649,9 +658,10 @@ static void test_recover_after_crash(void **state)
         assert_int_equal(pool_get(f->fs, "nr_hugepages"), 64);
         assert_true(vm_dir_there(f));
         entry_of(f, &x);
-        assert_non_null(strstr(x.data, "before=2 added=62 "));
+        assert_int_equal(x.hugepages.before, 2);
+        assert_int_equal(x.hugepages.added, 62);
 
-        assert_int_equal(hugepages_undo(&f->env, "hp", &e, NULL), 0);
+        assert_int_equal(undo(f, &e, NULL), 0);
         assert_int_equal(pool_get(f->fs, "nr_hugepages"), 2);
         assert_false(vm_dir_there(f));
         assert_false(journal_there(f));

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "fakesys.h"
-#include "journal.h"
+#include "host/journal.h"
 
 static int setup(void **state)
 {
@@ -30,9 +30,9 @@ static int teardown(void **state)
         return 0;
 }
 
-static void sample(struct journal *j, const char *name, const char *proc)
+static void sample(struct journal *j, const char *name, const struct host_roots *roots)
 {
-        journal_init(j, name, proc);
+        journal_init(j, name, roots);
         j->n_devices = 2;
         assert_int_equal(pci_addr_parse("0000:01:00.0", &j->devices[0].addr), 0);
         j->devices[0].group = 12;
@@ -47,10 +47,12 @@ static void sample(struct journal *j, const char *name, const char *proc)
         j->devices[1].step = JOURNAL_STEP_PLANNED;
         j->n_groups = 1;
         j->groups[0] = (struct journal_group) { .group = 12, .chowned = true, .uid = 0, .gid = 0, .mode = 0600 };
-        j->n_entries = 1;
-        strcpy(j->entries[0].kind, "macvtap");
-        strcpy(j->entries[0].id, "macvtap0");
-        strcpy(j->entries[0].data, "lower=usb0");
+        j->n_entries = 2;
+        j->entries[0] = (struct journal_entry) { .kind = JOURNAL_MACVTAP,
+                                                 .link = { .name = "vl-win10-0", .peer = "usb0" } };
+        j->entries[1] = (struct journal_entry) { .kind = JOURNAL_HUGEPAGES,
+                                                 .hugepages = { .page_kib = 2048, .before = 3, .added = 29,
+                                                                .dir = "/dev/hugepages/vfio-launch-win10" } };
         j->qemu_pid = 4321;
         j->qemu_start = 99;
 }
@@ -78,9 +80,9 @@ static void test_round_trip(void **state)
         char path[4096];
         struct stat st;
 
-        sample(j, "win10", fakesys_proc(fs));
+        sample(j, "win10", fakesys_roots(fs));
         assert_int_equal(j->launcher_pid, getpid());
-        assert_int_equal(journal_create(fakesys_run(fs), j, &e), 0);
+        assert_int_equal(journal_create(fakesys_roots(fs), j, &e), 0);
         snprintf(path, sizeof(path), "%s/win10", fakesys_run(fs));
         assert_int_equal(stat(path, &st), 0);
         assert_int_equal(st.st_mode & 07777, 0700);
@@ -88,7 +90,7 @@ static void test_round_trip(void **state)
         snprintf(path, sizeof(path), "%s/win10/.state.json.tmp", fakesys_run(fs));
         assert_int_not_equal(access(path, F_OK), 0); /* no temp file left */
 
-        assert_int_equal(journal_load(fakesys_run(fs), "win10", k, &e), 0);
+        assert_int_equal(journal_load(fakesys_roots(fs), "win10", k, &e), 0);
         assert_string_equal(k->name, "win10");
         assert_int_equal(k->launcher_pid, getpid());
         assert_int_equal(k->qemu_pid, 4321);
@@ -107,24 +109,31 @@ static void test_round_trip(void **state)
         assert_int_equal(k->n_groups, 1);
         assert_true(k->groups[0].chowned);
         assert_int_equal(k->groups[0].mode, 0600);
-        assert_int_equal(k->n_entries, 1);
-        assert_string_equal(k->entries[0].data, "lower=usb0");
+        assert_int_equal(k->n_entries, 2);
+        assert_int_equal(k->entries[0].kind, JOURNAL_MACVTAP);
+        assert_string_equal(k->entries[0].link.name, "vl-win10-0");
+        assert_string_equal(k->entries[0].link.peer, "usb0");
+        assert_int_equal(k->entries[1].kind, JOURNAL_HUGEPAGES);
+        assert_int_equal(k->entries[1].hugepages.page_kib, 2048);
+        assert_int_equal(k->entries[1].hugepages.before, 3);
+        assert_int_equal(k->entries[1].hugepages.added, 29);
+        assert_string_equal(k->entries[1].hugepages.dir, "/dev/hugepages/vfio-launch-win10");
         assert_non_null(journal_find_device(k, &j->devices[1].addr));
 
         /* create refuses to clobber; save replaces. */
-        assert_int_equal(journal_create(fakesys_run(fs), j, &e), -EEXIST);
+        assert_int_equal(journal_create(fakesys_roots(fs), j, &e), -EEXIST);
         assert_non_null(strstr(e.msg, "already exists"));
         j->devices[0].step = JOURNAL_STEP_ON_VFIO;
-        assert_int_equal(journal_save(fakesys_run(fs), j, &e), 0);
-        assert_int_equal(journal_load(fakesys_run(fs), "win10", k, &e), 0);
+        assert_int_equal(journal_save(fakesys_roots(fs), j, &e), 0);
+        assert_int_equal(journal_load(fakesys_roots(fs), "win10", k, &e), 0);
         assert_int_equal(k->devices[0].step, JOURNAL_STEP_ON_VFIO);
 
         /* remove is idempotent and takes the directory. */
-        assert_int_equal(journal_remove(fakesys_run(fs), "win10", &e), 0);
-        assert_int_equal(journal_remove(fakesys_run(fs), "win10", &e), 0);
+        assert_int_equal(journal_remove(fakesys_roots(fs), "win10", &e), 0);
+        assert_int_equal(journal_remove(fakesys_roots(fs), "win10", &e), 0);
         snprintf(path, sizeof(path), "%s/win10", fakesys_run(fs));
         assert_int_not_equal(access(path, F_OK), 0);
-        assert_int_equal(journal_load(fakesys_run(fs), "win10", k, &e), -ENOENT);
+        assert_int_equal(journal_load(fakesys_roots(fs), "win10", k, &e), -ENOENT);
         free(j);
 }
 
@@ -138,9 +147,10 @@ static void test_atomic_replace(void **state)
         int status;
         pid_t pid;
 
-        sample(j, "atom", fakesys_proc(fs));
+        sample(j, "atom", fakesys_roots(fs));
         j->qemu_pid = 1;
-        assert_int_equal(journal_create(fakesys_run(fs), j, &e), 0);
+        j->n_entries = 1;
+        assert_int_equal(journal_create(fakesys_roots(fs), j, &e), 0);
         pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
@@ -148,7 +158,7 @@ static void test_atomic_replace(void **state)
                 unsigned loads = 0;
                 for (int i = 0; i < 3000; i++) {
                         struct vl_error ce = {};
-                        int r = journal_load(fakesys_run(fs), "atom", k, &ce);
+                        int r = journal_load(fakesys_roots(fs), "atom", k, &ce);
                         if (r < 0) {
                                 fprintf(stderr, "reader: %s\n", ce.msg);
                                 _exit(1);
@@ -164,7 +174,7 @@ static void test_atomic_replace(void **state)
         for (int i = 0; i < 400; i++) {
                 j->qemu_pid = 1 + i % 2;
                 j->n_entries = j->qemu_pid == 1 ? 1 : 0;
-                assert_int_equal(journal_save(fakesys_run(fs), j, &e), 0);
+                assert_int_equal(journal_save(fakesys_roots(fs), j, &e), 0);
         }
         assert_int_equal(waitpid(pid, &status, 0), pid);
         assert_true(WIFEXITED(status));
@@ -177,9 +187,9 @@ static void test_atomic_replace(void **state)
         fputs("{\"version\": 1, \"na", f);
         fclose(f);
         struct journal *k = calloc(1, sizeof(*k));
-        assert_int_equal(journal_load(fakesys_run(fs), "atom", k, &e), 0);
+        assert_int_equal(journal_load(fakesys_roots(fs), "atom", k, &e), 0);
         assert_int_equal(k->qemu_pid, j->qemu_pid);
-        assert_int_equal(journal_save(fakesys_run(fs), j, &e), 0); /* replaces the stale temp */
+        assert_int_equal(journal_save(fakesys_roots(fs), j, &e), 0); /* replaces the stale temp */
         free(k);
         free(j);
 }
@@ -191,7 +201,7 @@ static void expect_bad(struct fakesys *fs, const char *text, int err, const char
         char buf[1024];
 
         write_text(fs, "bad", text);
-        assert_int_equal(journal_load(fakesys_run(fs), "bad", k, &e), -err);
+        assert_int_equal(journal_load(fakesys_roots(fs), "bad", k, &e), -err);
         vl_error_format(&e, buf, sizeof(buf));
         if (!strstr(buf, needle))
                 fail_msg("message \"%s\" lacks \"%s\"", buf, needle);
@@ -199,7 +209,7 @@ static void expect_bad(struct fakesys *fs, const char *text, int err, const char
         free(k);
 }
 
-#define GOOD_HEAD "{\"version\": 1, \"name\": \"bad\", \"launcher_pid\": 5, \"launcher_start\": 0, " \
+#define GOOD_HEAD "{\"version\": 2, \"name\": \"bad\", \"launcher_pid\": 5, \"launcher_start\": 0, " \
                   "\"qemu_pid\": 0, \"qemu_start\": 0, \"groups\": [], \"entries\": [], "
 
 static void test_corrupt(void **state)
@@ -209,21 +219,21 @@ static void test_corrupt(void **state)
         struct vl_error e = {};
 
         expect_bad(fs, "", EBADMSG, "corrupt journal");
-        expect_bad(fs, "{\"version\": 1, \"name\": \"ba", EBADMSG, ":1:");
+        expect_bad(fs, "{\"version\": 2, \"name\": \"ba", EBADMSG, ":1:");
         expect_bad(fs, "[1, 2]", EBADMSG, "not a vfio-launch journal");
         expect_bad(fs, GOOD_HEAD "\"devices\": [], \"extra\": 1}", EBADMSG, "extra");
         expect_bad(fs, GOOD_HEAD "\"devices\": [], \"devices\": []}", EBADMSG, "duplicate");
         expect_bad(fs, GOOD_HEAD "\"devices\": {}}", EBADMSG, "must be arrays");
         expect_bad(fs,
-                   "{\"version\": 2, \"name\": \"bad\", \"launcher_pid\": 5, \"launcher_start\": 0, "
+                   "{\"version\": 1, \"name\": \"bad\", \"launcher_pid\": 5, \"launcher_start\": 0, "
                    "\"qemu_pid\": 0, \"qemu_start\": 0, \"groups\": [], \"entries\": [], \"devices\": []}",
-                   EBADMSG, "version 2");
+                   EBADMSG, "version 1");
         expect_bad(fs,
-                   "{\"version\": 1, \"name\": \"other\", \"launcher_pid\": 5, \"launcher_start\": 0, "
+                   "{\"version\": 2, \"name\": \"other\", \"launcher_pid\": 5, \"launcher_start\": 0, "
                    "\"qemu_pid\": 0, \"qemu_start\": 0, \"groups\": [], \"entries\": [], \"devices\": []}",
                    EBADMSG, "does not match");
         expect_bad(fs,
-                   "{\"version\": 1, \"name\": \"bad\", \"launcher_pid\": -1, \"launcher_start\": 0, "
+                   "{\"version\": 2, \"name\": \"bad\", \"launcher_pid\": -1, \"launcher_start\": 0, "
                    "\"qemu_pid\": 0, \"qemu_start\": 0, \"groups\": [], \"entries\": [], \"devices\": []}",
                    EBADMSG, "out of range");
         /* Driver names end up in sysfs paths: no traversal. */
@@ -250,16 +260,44 @@ static void test_corrupt(void **state)
                              "\"driver\": null, \"module\": null, \"step\": \"probe\"}]}",
                    EBADMSG, "devices[0]");
 
+        /* Typed entries: each kind's keys, exactly; values an undo acts on
+         * as root are checked (a link name, an absolute path, no ".."). */
+#define ENTRIES_HEAD "{\"version\": 2, \"name\": \"bad\", \"launcher_pid\": 5, \"launcher_start\": 0, " \
+                     "\"qemu_pid\": 0, \"qemu_start\": 0, \"groups\": [], \"devices\": [], \"entries\": "
+        expect_bad(fs, ENTRIES_HEAD "[{\"kind\": \"usb\", \"name\": \"x\"}]}", EBADMSG,
+                   "entries[0]: unknown kind \"usb\"");
+        expect_bad(fs, ENTRIES_HEAD "[{\"name\": \"vl-x-0\"}]}", EBADMSG, "entries[0]: not an object with a \"kind\"");
+        expect_bad(fs, ENTRIES_HEAD "[{\"kind\": \"tap\", \"name\": \"vl-x-0\"}]}", EBADMSG,
+                   "a tap entry has exactly the keys \"kind\", \"name\", \"bridge\"");
+        expect_bad(fs, ENTRIES_HEAD "[{\"kind\": \"tap\", \"name\": \"vl-x-0\", \"lower\": \"br0\"}]}", EBADMSG,
+                   "a tap entry has exactly the keys");
+        expect_bad(fs, ENTRIES_HEAD "[{\"kind\": \"macvtap\", \"name\": \"../x\", \"lower\": \"eth0\"}]}",
+                   EBADMSG, "\"name\" is not a valid interface name");
+        expect_bad(fs, ENTRIES_HEAD "[{\"kind\": \"macvtap\", \"name\": \"a-name-far-too-long\", \"lower\": \"eth0\"}]}",
+                   EBADMSG, "entries[0].name: expected a string of at most 15 bytes");
+        expect_bad(fs,
+                   ENTRIES_HEAD "[{\"kind\": \"hugepages\", \"page_kib\": 2048, \"before\": 0, \"added\": 1, "
+                                "\"dir\": \"/dev/hugepages/../../etc\"}]}",
+                   EBADMSG, "\"dir\" is not a valid absolute path");
+        expect_bad(fs,
+                   ENTRIES_HEAD "[{\"kind\": \"hugepages\", \"page_kib\": 2048, \"before\": 0, \"added\": 1, "
+                                "\"dir\": \"relative\"}]}",
+                   EBADMSG, "\"dir\" is not a valid absolute path");
+        expect_bad(fs,
+                   ENTRIES_HEAD "[{\"kind\": \"hugepages\", \"page_kib\": 2048, \"before\": 0, \"added\": -1, "
+                                "\"dir\": \"/dev/hugepages/vfio-launch-bad\"}]}",
+                   EBADMSG, "entries[0].added: expected a number >= 0");
+
         /* Too big: refused before parsing. */
         char *big = malloc(JOURNAL_FILE_MAX + 10);
         memset(big, ' ', JOURNAL_FILE_MAX + 9);
         big[JOURNAL_FILE_MAX + 9] = '\0';
         write_text(fs, "bad", big);
-        assert_int_equal(journal_load(fakesys_run(fs), "bad", k, &e), -EFBIG);
+        assert_int_equal(journal_load(fakesys_roots(fs), "bad", k, &e), -EFBIG);
         free(big);
 
         /* A name that is a path is refused outright. */
-        assert_int_equal(journal_load(fakesys_run(fs), "../etc", k, &e), -EINVAL);
+        assert_int_equal(journal_load(fakesys_roots(fs), "../etc", k, &e), -EINVAL);
         free(k);
 }
 
@@ -270,18 +308,18 @@ static void test_dir_checks(void **state)
         struct vl_error e = {};
         char path[4096];
 
-        sample(j, "linked", fakesys_proc(fs));
+        sample(j, "linked", fakesys_roots(fs));
         mkdir(fakesys_run(fs), 0755);
         snprintf(path, sizeof(path), "%s/linked", fakesys_run(fs));
         assert_int_equal(symlink("/tmp", path), 0);
-        assert_int_equal(journal_create(fakesys_run(fs), j, &e), -EPERM);
+        assert_int_equal(journal_create(fakesys_roots(fs), j, &e), -EPERM);
         assert_non_null(strstr(e.msg, "not a directory"));
 
-        sample(j, "loose", fakesys_proc(fs));
+        sample(j, "loose", fakesys_roots(fs));
         snprintf(path, sizeof(path), "%s/loose", fakesys_run(fs));
         assert_int_equal(mkdir(path, 0777), 0);
         assert_int_equal(chmod(path, 0777), 0);
-        assert_int_equal(journal_create(fakesys_run(fs), j, &e), -EPERM);
+        assert_int_equal(journal_create(fakesys_roots(fs), j, &e), -EPERM);
         free(j);
 }
 
@@ -294,7 +332,7 @@ static void test_liveness_and_list(void **state)
         size_t n = 9;
 
         /* No run dir: an empty list. */
-        assert_int_equal(journal_list(fakesys_run(fs), fakesys_proc(fs), &l, &n, &e), 0);
+        assert_int_equal(journal_list(fakesys_roots(fs), &l, &n, &e), 0);
         assert_int_equal(n, 0);
 
         fakesys_process(fs, 700, "vfio-launch", NULL, 5000);
@@ -318,18 +356,18 @@ static void test_liveness_and_list(void **state)
         fclose(f);
         assert_false(journal_pid_alive(fakesys_proc(fs), 703, 0));
 
-        sample(j, "alive", fakesys_proc(fs));
+        sample(j, "alive", fakesys_roots(fs));
         j->launcher_pid = 700;
         j->launcher_start = 5000;
-        assert_int_equal(journal_create(fakesys_run(fs), j, &e), 0);
-        sample(j, "stale", fakesys_proc(fs));
+        assert_int_equal(journal_create(fakesys_roots(fs), j, &e), 0);
+        sample(j, "stale", fakesys_roots(fs));
         j->launcher_pid = 701;
-        assert_int_equal(journal_create(fakesys_run(fs), j, &e), 0);
+        assert_int_equal(journal_create(fakesys_roots(fs), j, &e), 0);
         write_text(fs, "broken", "{");
         snprintf(path, sizeof(path), "%s/empty-dir", fakesys_run(fs));
         mkdir(path, 0700); /* no state.json: not a journal */
 
-        assert_int_equal(journal_list(fakesys_run(fs), fakesys_proc(fs), &l, &n, &e), 0);
+        assert_int_equal(journal_list(fakesys_roots(fs), &l, &n, &e), 0);
         assert_int_equal(n, 3);
         assert_string_equal(l[0].name, "alive");
         assert_int_equal(l[0].load_error, 0);
@@ -349,47 +387,68 @@ static void test_entries_and_qemu(void **state)
         struct fakesys *fs = *state;
         struct journal *k = calloc(1, sizeof(*k));
         struct vl_error e = {};
+        const struct journal_entry mv = { .kind = JOURNAL_MACVTAP, .link = { .name = "vl-vm-3", .peer = "eth0" } };
+        const struct journal_entry tap = { .kind = JOURNAL_TAP, .link = { .name = "vl-vm-0", .peer = "br0" } };
+        const struct journal_entry other = { .kind = JOURNAL_TAP, .link = { .name = "vl-vm-9", .peer = "br0" } };
+        const struct journal_entry bad = { .kind = JOURNAL_TAP, .link = { .name = "a/b", .peer = "br0" } };
         char path[4096];
 
         /* add_entry creates a journal owned by this process. */
-        assert_int_equal(journal_add_entry(fakesys_run(fs), fakesys_proc(fs), "vm", "macvtap", "macvtap3",
-                                           "lower=eth0", &e), 0);
-        assert_int_equal(journal_add_entry(fakesys_run(fs), fakesys_proc(fs), "vm", "tap", "tap0", "", &e), 0);
-        assert_int_equal(journal_load(fakesys_run(fs), "vm", k, &e), 0);
+        assert_int_equal(journal_add_entry(fakesys_roots(fs), "vm", &mv, &e), 0);
+        assert_int_equal(journal_add_entry(fakesys_roots(fs), "vm", &tap, &e), 0);
+        assert_int_equal(journal_load(fakesys_roots(fs), "vm", k, &e), 0);
         assert_int_equal(k->launcher_pid, getpid());
         assert_int_equal(k->n_entries, 2);
-        assert_int_equal(journal_add_entry(fakesys_run(fs), fakesys_proc(fs), "vm", "", "x", "", &e), -EINVAL);
+        /* What a load would refuse is not written either. */
+        assert_int_equal(journal_add_entry(fakesys_roots(fs), "vm", &bad, &e), -EINVAL);
 
         fakesys_process(fs, 4444, "qemu-system-x86", NULL, 31337);
-        assert_int_equal(journal_set_qemu(fakesys_run(fs), fakesys_proc(fs), "vm", 4444, &e), 0);
-        assert_int_equal(journal_load(fakesys_run(fs), "vm", k, &e), 0);
+        assert_int_equal(journal_set_qemu(fakesys_roots(fs), "vm", 4444, &e), 0);
+        assert_int_equal(journal_load(fakesys_roots(fs), "vm", k, &e), 0);
         assert_int_equal(k->qemu_pid, 4444);
         assert_int_equal(k->qemu_start, 31337);
-        assert_int_equal(journal_set_qemu(fakesys_run(fs), fakesys_proc(fs), "nope", 1, &e), -ENOENT);
+        assert_int_equal(journal_set_qemu(fakesys_roots(fs), "nope", 1, &e), -ENOENT);
 
-        assert_int_equal(journal_remove_entry(fakesys_run(fs), "vm", "macvtap", "macvtap3", &e), 0);
-        assert_int_equal(journal_load(fakesys_run(fs), "vm", k, &e), 0);
+        assert_int_equal(journal_remove_entry(fakesys_roots(fs), "vm", &mv, &e), 0);
+        assert_int_equal(journal_load(fakesys_roots(fs), "vm", k, &e), 0);
         assert_int_equal(k->n_entries, 1);
-        assert_string_equal(k->entries[0].kind, "tap");
-        assert_int_equal(journal_remove_entry(fakesys_run(fs), "vm", "tap", "nope", &e), 0);
+        assert_int_equal(k->entries[0].kind, JOURNAL_TAP);
+        assert_int_equal(journal_remove_entry(fakesys_roots(fs), "vm", &other, &e), 0);
         /* The last entry gone, nothing else in it: the journal goes too. */
-        assert_int_equal(journal_remove_entry(fakesys_run(fs), "vm", "tap", "tap0", &e), 0);
+        assert_int_equal(journal_remove_entry(fakesys_roots(fs), "vm", &tap, &e), 0);
         snprintf(path, sizeof(path), "%s/vm", fakesys_run(fs));
         assert_int_not_equal(access(path, F_OK), 0);
         free(k);
+}
+
+/* A journal of another process (a run active or dead) is not extended:
+ * its entries are `recover`'s. */
+static void test_entry_foreign_journal(void **state)
+{
+        struct fakesys *fs = *state;
+        struct journal *j = calloc(1, sizeof(*j));
+        struct vl_error e = {};
+        const struct journal_entry tap = { .kind = JOURNAL_TAP, .link = { .name = "vl-vm-0", .peer = "br0" } };
+
+        sample(j, "vm", fakesys_roots(fs));
+        j->launcher_pid = 1;
+        assert_int_equal(journal_create(fakesys_roots(fs), j, &e), 0);
+        assert_int_equal(journal_add_entry(fakesys_roots(fs), "vm", &tap, &e), -EEXIST);
+        assert_non_null(strstr(e.msg, "another run is active or did not finish"));
+        free(j);
 }
 
 static void test_names(void **state)
 {
         char buf[64];
 
-        assert_true(journal_name_valid("win10"));
-        assert_true(journal_name_valid("a.b_c-d"));
-        assert_false(journal_name_valid(""));
-        assert_false(journal_name_valid(".hidden"));
-        assert_false(journal_name_valid("-x"));
-        assert_false(journal_name_valid("a/b"));
-        assert_false(journal_name_valid(".."));
+        assert_true(profile_name_valid("win10"));
+        assert_true(profile_name_valid("a.b_c-d"));
+        assert_false(profile_name_valid(""));
+        assert_false(profile_name_valid(".hidden"));
+        assert_false(profile_name_valid("-x"));
+        assert_false(profile_name_valid("a/b"));
+        assert_false(profile_name_valid(".."));
         assert_int_equal(journal_path(buf, sizeof(buf), "/run/vfio-launch", "win10"), 0);
         assert_string_equal(buf, "/run/vfio-launch/win10/state.json");
         assert_int_equal(journal_path(buf, sizeof(buf), "/run/vfio-launch", "../x"), -EINVAL);
@@ -405,6 +464,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_dir_checks, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_liveness_and_list, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_entries_and_qemu, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_entry_foreign_journal, setup, teardown),
                 cmocka_unit_test(test_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "fakesys.h"
-#include "pci.h"
+#include "host/pci.h"
 
 static struct pci_addr A(const char *s)
 {

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "pci_addr.h"
+#include "base/pci_addr.h"
 
 static void test_parse_full(void **state)
 {

@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "cpuset.h"
-#include "pin.h"
+#include "base/cpuset.h"
+#include "run/pin.h"
 
 static char root[64];
 

@@ -20,7 +20,7 @@
 #include <cmocka.h>
 #include "vl_test.h"
 
-#include "spawn.h"
+#include "run/spawn.h"
 
 static char status[8192];
 
@@ -151,7 +151,7 @@ static void test_exec_failure_reported(void **state)
 
         assert_int_equal(spawn_sandboxed("/nonexistent/qemu", argv, envp, &c, &pid, &pidfd, &e),
                          -ENOENT);
-        assert_non_null(strstr(e.msg, "cannot execute /nonexistent/qemu"));
+        assert_non_null(strstr(e.msg, "cannot execute '/nonexistent/qemu'"));
 }
 
 static void test_parent_check(void **state)

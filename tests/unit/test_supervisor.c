@@ -25,13 +25,14 @@
 #include "vl_test.h"
 
 #include "qmp.h"
-#include "supervisor.h"
+#include "run/supervisor.h"
 
 #define QEMU "/usr/bin/qemu-system-x86_64"
 
 static char dir[64];
 static char qmp_path[128], ctl_path[128];
 static char proc_status[8192];
+static int listener = -1; /* QEMU's end of the private QMP socket; ours is the config's */
 
 static int setup(void **state)
 {
@@ -46,16 +47,25 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+        listener = safe_close(listener);
         unlink(qmp_path);
         unlink(ctl_path);
         rmdir(dir);
         return 0;
 }
 
+/* A configuration with a fresh private QMP socket, as the launcher makes
+ * it: the listener at fd 3 in QEMU (QEMU_ARGV says so), our end in the
+ * config. */
 static void config(struct sup_config *c, char *const *argv)
 {
         static char *const envp[] = { (char *) "PATH=/usr/bin:/bin", NULL };
+        struct vl_error e = {};
+        int client = -1;
 
+        listener = safe_close(listener);
+        if (sup_qmp_open(qmp_path, &listener, &client, &e) < 0)
+                fail_msg("sup_qmp_open: %s", e.msg);
         *c = (struct sup_config) {
                 .name = "suptest",
                 .qemu_path = QEMU,
@@ -66,8 +76,9 @@ static void config(struct sup_config *c, char *const *argv)
                         .gid = geteuid() == 0 ? 65534 : getgid(),
                         .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
                         .parent = getpid(), .seccomp = true,
+                        .n_fds = 1, .fds = { listener },
                 },
-                .qmp_path = qmp_path,
+                .qmp_client = client,
                 .control_path = ctl_path,
                 .shutdown_timeout_s = 1,
                 .start_timeout_ms = 20000,

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# bind-unbind (issue 3 h): `vfio-launch bind PROFILE` moves both functions of
+# bind-unbind: `vfio-launch bind PROFILE` moves both functions of
 # the group to vfio-pci; `vfio-launch unbind PROFILE` gives them back to the
 # drivers they had. 1 bind cycle.
 need_vl

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# doctor-noir (issue 5; variant intel-noir or amd-noir): without interrupt
+# doctor-noir (variant intel-noir or amd-noir): without interrupt
 # remapping `vfio-launch doctor PROFILE` reports it as a failure, with the
 # fix, and exits 1. Read-only. 0 bind cycles.
 need_vl

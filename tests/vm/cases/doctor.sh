@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# doctor (issue 5, 1 and 2): in the emulated host `vfio-launch doctor PROFILE`
+# doctor: in the emulated host `vfio-launch doctor PROFILE`
 # reports the IOMMU and interrupt remapping on and the two-function group
 # viable with both functions in the profile; `vfio-launch groups` lists
 # 01:00.0 on e1000e and 01:00.1 on snd_hda_intel in one group. Both are

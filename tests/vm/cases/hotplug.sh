@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# hotplug (issue 6, live detach / attach): `vfio-launch detach NAME DEVICE`
+# hotplug (live detach / attach): `vfio-launch detach NAME DEVICE`
 # takes the GPU pair out of the running nested VM and gives it back to
 # e1000e / snd_hda_intel; `attach` puts it back at its profile address.
 #

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# hugepages (issue 6): guest RAM on hugetlbfs, "reserve": true, with the GPU
+# hugepages: guest RAM on hugetlbfs, "reserve": true, with the GPU
 # pair passed through (VFIO pins the hugepage-backed RAM). L1 boots with an
 # empty 2M pool; the case mounts hugetlbfs where the chroot sees
 # /dev/hugepages (the profile's default path) and unmounts it at the end.
@@ -56,7 +56,9 @@ qpid=$(l2_pids)
 check "QEMU's RAM: a 64 MiB mapping of 2048 kB pages in the VM's folder (smaps of pid $qpid)" hugemap "$qpid"
 check "the VM's folder is nobody's, mode 700 ($(stat -c '%u %a' "$VMDIR" 2>&1))" \
         test "$(stat -c '%u %a' "$VMDIR" 2>/dev/null)" = "65534 700"
-check "the journal records the pages" grep -q 'hugepages-2048kB' "$(journal vmhuge)"
+check "the journal records the pages (a hugepages entry of 2048 kB pages, $add added)" \
+        sh -c 'grep -q "\"kind\": \"hugepages\"" "$1" && grep -q "\"page_kib\": 2048," "$1" &&
+               grep -q "\"added\": $2," "$1"' - "$(journal vmhuge)" "$add"
 qmp "$(qmp_sock vmhuge)" query-memdev > "$VL_CASEDIR/memdev.log" 2>&1
 check "QMP query-memdev: pc.ram, prealloc ($(tr -d '\n' < "$VL_CASEDIR/memdev.log" | cut -c1-160))" \
         sh -c 'grep -q "\"id\": \"pc.ram\"" "$1" && grep -q "\"prealloc\": true" "$1"' sh "$VL_CASEDIR/memdev.log"

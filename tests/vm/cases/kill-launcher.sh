@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# kill-launcher (issue 3 d): kill -9 of vfio-launch itself. QEMU dies with its
+# kill-launcher: kill -9 of vfio-launch itself. QEMU dies with its
 # parent (PDEATHSIG), the devices stay on vfio-pci with the journal kept, and
 # `vfio-launch recover NAME` (then, second round, plain `vfio-launch recover`)
 # gives them back. 2 bind cycles.

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# kill-qemu (issue 3 c): kill -9 of the nested QEMU; the launcher notices,
+# kill-qemu: kill -9 of the nested QEMU; the launcher notices,
 # gives both functions back and exits 4 (QEMU crashed or was killed). 1 cycle.
 need_vl
 VMNAME=vmtest

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# noir (issue 3 f; variant intel-noir or amd-noir): without interrupt
+# noir (variant intel-noir or amd-noir): without interrupt
 # remapping `vfio-launch PROFILE` fails with a clear error that says so, and
 # both functions are back (or were never moved). At most 1 bind cycle.
 need_vl

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# partial-group (issue 3 e): a profile naming only 01:00.0 while 01:00.1 sits
+# partial-group: a profile naming only 01:00.0 while 01:00.1 sits
 # on its host driver in the same IOMMU group: both `vfio-launch PROFILE` and
 # `vfio-launch bind PROFILE` refuse with a message naming 01:00.1, and
 # nothing is changed (no driver bind/unbind, no /dev/vfio node, no QEMU, no

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# rootbus-run (issue 3 g; variant rootbus): the functions sit on pcie.0 and
+# rootbus-run (variant rootbus): the functions sit on pcie.0 and
 # get one IOMMU group each; the launcher binds both groups, the nested QEMU
 # holds both, and a QMP quit gives both back. 1 bind cycle.
 need_vl

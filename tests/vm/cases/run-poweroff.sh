@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# run-poweroff (issue 3 b): the guest powers off (an ACPI S5 request, see
+# run-poweroff: the guest powers off (an ACPI S5 request, see
 # qmp_guest_poweroff in lib.sh; QEMU reports SHUTDOWN guest-shutdown); the
 # launcher ends and both functions are back. 1 bind cycle.
 need_vl

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# run-quit (issue 3 a, b): `vfio-launch PROFILE` binds the whole group, the
+# run-quit: `vfio-launch PROFILE` binds the whole group, the
 # nested QEMU shows both functions (QOM host=), and after a QMP `quit` both
 # are back on e1000e / snd_hda_intel and /dev/vfio/GROUP is gone. 1 cycle.
 need_vl

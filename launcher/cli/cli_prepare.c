@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The read-only preparation shared by `print` and `run` (cli_prepare.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/cli_prepare.h"
+#include "run/launch.h"
+#include "run/pin.h"
+#include "profile/profile_json.h"
+#include "host/vars.h"
+
+int cli_prepare(const char *profile_path, bool dry_run, struct cli_prepared *c)
+{
+        char qemu_path[PROFILE_PATH_MAX];
+        struct vl_error err = {};
+        int r;
+
+        memset(c, 0, sizeof(*c));
+        host_roots_init(&c->roots);
+        host_env_init(&c->hostenv, &c->roots);
+        c->p = calloc(1, sizeof(*c->p));
+        if (!c->p) {
+                cli_log_error("out of memory");
+                return EXIT_FAILURE_RUN;
+        }
+        if (profile_load(profile_path, c->p, &err, &c->warn) < 0) {
+                cli_print_error(&err);
+                return EXIT_INVALID;
+        }
+
+        /* CPU placement against this host's CPUs (read-only). */
+        r = pin_check(c->p, c->roots.sysfs, &err, &c->warn);
+        if (r < 0) {
+                snprintf(err.file, sizeof(err.file), "%s", profile_path);
+                cli_print_error(&err);
+                return EXIT_INVALID;
+        }
+
+        r = hostinfo_find_qemu(NULL, getenv("PATH"), qemu_path, sizeof(qemu_path), &err);
+        if (r >= 0)
+                r = hostinfo_probe_qemu_cached(qemu_path,
+                                               geteuid() == 0 ? HOSTINFO_PROBE_CACHE : NULL,
+                                               &c->host, &err);
+        if (r < 0) {
+                vl_error_prefix(&err, "cannot use QEMU (install qemu-system-x86)");
+                cli_print_error(&err);
+                return EXIT_FAILURE_RUN;
+        }
+
+        r = runas_resolve(c->p, geteuid(), getenv("SUDO_UID"), getenv("PKEXEC_UID"), &c->user,
+                          &err, &c->warn);
+        if (r < 0 && dry_run) {
+                /* Show the rest anyway: the command line does not depend on
+                 * the user, and the reason is what the user needs to see. */
+                vl_warn(&c->warn, "a run would stop here: %s", err.msg);
+                snprintf(c->user.name, sizeof(c->user.name), "(unresolved)");
+                c->user.uid = c->user.gid = (uid_t) -1;
+        } else if (r < 0) {
+                cli_print_error(&err);
+                return r == -EPERM ? EXIT_INVALID : EXIT_FAILURE_RUN;
+        }
+
+        /* Firmware descriptors are looked up as QEMU and libvirt do, with the
+         * run-as user's configuration folder as the most specific one. */
+        r = hostinfo_firmware_dirs_default(NULL, c->user.home, &c->dirs);
+        if (r < 0) {
+                cli_log_error("firmware search path too long");
+                return EXIT_FAILURE_RUN;
+        }
+        qemu_runtime_init(&c->rt);
+        r = launch_prepare(c->p, &c->host, &c->dirs, VARS_STATE_DIR, &c->rt, &c->fc, &err,
+                           &c->warn);
+        if (r < 0) {
+                cli_print_error(&err);
+                return EXIT_FAILURE_RUN;
+        }
+        snprintf(c->rt.home, sizeof(c->rt.home), "%s", c->user.home);
+        snprintf(c->rt.xdg_runtime_dir, sizeof(c->rt.xdg_runtime_dir), "%s",
+                 c->user.xdg_runtime_dir);
+
+        if (c->p->display.type == DISPLAY_SPICE) {
+                const char *listen = c->p->display.listen[0] ? c->p->display.listen : "127.0.0.1";
+                if (c->p->display.port)
+                        c->rt.spice_port = c->p->display.port;
+                else if (launch_pick_port(listen, 5900, &c->rt.spice_port) < 0) {
+                        cli_log_error("no free port for SPICE in 5900..5999 on %s", listen);
+                        return EXIT_FAILURE_RUN;
+                }
+        }
+
+        r = qemu_argv_build(c->p, &c->host, &c->rt, &c->cmd, &err, &c->warn);
+        if (r < 0) {
+                cli_print_error(&err);
+                return r == -ENOMEM ? EXIT_FAILURE_RUN : EXIT_INVALID;
+        }
+        return EXIT_OK;
+}
+
+void cli_prepared_done(struct cli_prepared *c)
+{
+        qemu_cmd_free(c->cmd);
+        c->cmd = NULL;
+        free(c->p);
+        c->p = NULL;
+}
+
+void cli_print_shell_word(const char *s)
+{
+        bool plain = s[0] != '\0';
+
+        for (const char *t = s; *t && plain; t++)
+                plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                               "0123456789_./,=:@%+-", *t) != NULL;
+        if (plain) {
+                fputs(s, stdout);
+                return;
+        }
+        putchar('\'');
+        for (const char *t = s; *t; t++) {
+                if (*t == '\'')
+                        fputs("'\\''", stdout);
+                else
+                        putchar(*t);
+        }
+        putchar('\'');
+}

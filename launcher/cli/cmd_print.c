@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * `vfio-launch print PROFILE`: the dry run. Shows what a run would do — the
+ * firmware and VARS choice, the run-as user, the device plan, the
+ * environment and the QEMU command line (one argument per line, shell-quoted,
+ * ready to paste) — and changes nothing. Needs no root.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host/bind.h"
+#include "cli/cli.h"
+#include "cli/cli_prepare.h"
+#include "host/hugepages.h"
+
+static void help(void)
+{
+        printf("Usage: vfio-launch print [--args-only] PROFILE\n"
+               "\n"
+               "Show what 'vfio-launch PROFILE' would do, without doing it: the firmware\n"
+               "and VARS file, the user QEMU runs as, what happens to each PCI device,\n"
+               "the environment and the QEMU command line. Changes nothing; no root needed.\n"
+               "\n"
+               "  --args-only  print only the command line, one argument per line\n");
+}
+
+/* The devices: what a run would do to each, or why it would refuse. Read
+ * only (sysfs, /proc, the journals). */
+static void print_plan(const struct cli_prepared *c)
+{
+        _cleanup_bind_plan_ struct bind_plan *plan = NULL;
+        _cleanup_free_ char *text = NULL;
+        struct vl_error err = {};
+        char line[1200];
+
+        if (c->p->n_hostdevs == 0) {
+                printf("# devices: none passed through\n");
+                return;
+        }
+        if (bind_plan_new(&c->hostenv.bind, c->p, &plan, &err) < 0) {
+                vl_error_format(&err, line, sizeof(line));
+                printf("# devices: a run would refuse: %s\n", line);
+                return;
+        }
+        cli_print_warnings(&plan->warnings);
+        text = bind_plan_format(plan);
+        if (!text)
+                return;
+        printf("# devices:\n");
+        for (char *l = text, *nl; *l; l = nl) {
+                nl = strchr(l, '\n');
+                nl = nl ? nl + 1 : l + strlen(l);
+                printf("#   %.*s", (int) (nl - l), l);
+        }
+        if (text[0] && text[strlen(text) - 1] != '\n')
+                putchar('\n');
+}
+
+/* Where the guest's RAM comes from and whether a run would get it: the
+ * hugetlbfs mount check and the pool, read only. */
+static void print_memory(const struct cli_prepared *c)
+{
+        const struct profile_hugepages *h = &c->p->hugepages;
+        const char *size = profile_hugepage_size_name(h->size);
+        struct hugepages_plan plan;
+        struct vl_error err = {};
+        char line[1200];
+
+        if (!h->enabled) {
+                printf("# memory: %llu MiB\n", (unsigned long long) c->p->memory_mib);
+                return;
+        }
+        printf("# memory: %llu MiB on %s hugepages in %s (QEMU's mem-path; prealloc %s)\n",
+               (unsigned long long) c->p->memory_mib, size, c->rt.mem_path, h->prealloc ? "on" : "off");
+        if (hugepages_plan(&c->hostenv.hugepages, c->p, &plan, &err) < 0) {
+                vl_error_format(&err, line, sizeof(line));
+                printf("# hugepages: a run would refuse: %s\n", line);
+                return;
+        }
+        printf("# hugepages: %llu needed, %llu available in the %s pool (nr_hugepages %llu)%s",
+               (unsigned long long) plan.needed, (unsigned long long) plan.available, size,
+               (unsigned long long) plan.pool.nr, plan.missing ? "" : "\n");
+        if (plan.missing)
+                printf(": a run would add %llu for itself (reserve) and give them back after\n",
+                       (unsigned long long) plan.missing);
+}
+
+int cmd_print(int argc, char **argv)
+{
+        static const struct cli_option options[] = { { "args-only", 'a', false }, {} };
+        static const struct cli_command cmd = {
+                .name = "print", .help = help, .options = options, .min_operands = 1, .max_operands = 1,
+                .operands = "one PROFILE argument",
+        };
+        struct cli_prepared c;
+        bool args_only = false;
+        int first, r;
+
+        r = cli_parse(&cmd, argc, argv, cli_set_flag, &args_only, &first);
+        if (r != CLI_PARSED)
+                return r;
+        r = cli_prepare(argv[first], true, &c);
+        if (r != EXIT_OK) {
+                cli_prepared_done(&c);
+                return r;
+        }
+        cli_print_warnings(&c.warn);
+
+        if (args_only) {
+                for (size_t i = 0; i < c.cmd->n_argv; i++)
+                        printf("%s\n", c.cmd->argv[i]);
+                cli_prepared_done(&c);
+                return EXIT_OK;
+        }
+
+        printf("# vfio-launch %s: VM \"%s\" from %s\n", VL_VERSION, c.p->name, c.p->source);
+        printf("# QEMU: %s (%u.%u.%u)\n", c.host.qemu_path, c.host.version.major,
+               c.host.version.minor, c.host.version.micro);
+        if (c.p->firmware.type == FIRMWARE_BIOS)
+                printf("# firmware: SeaBIOS (QEMU's default BIOS)\n");
+        else {
+                printf("# firmware: %s%s%s\n", c.fc.code,
+                       c.fc.descriptor[0] ? " from descriptor " : " (set in the profile)",
+                       c.fc.descriptor);
+                printf("# VARS: %s (%s)\n", c.rt.firmware.vars,
+                       access(c.rt.firmware.vars, F_OK) == 0
+                               ? "exists: used as is, never overwritten"
+                               : "will be copied from the template at the first start");
+                if (c.fc.vars_template[0])
+                        printf("# VARS template: %s\n", c.fc.vars_template);
+                printf("# secure boot: %s\n", c.p->firmware.secure_boot ? "on" : "off");
+        }
+        if (c.user.uid == (uid_t) -1)
+                printf("# QEMU runs as: (unresolved, see the warning above)\n");
+        else
+                printf("# QEMU runs as: %s (uid %u, gid %u)\n", c.user.name,
+                       (unsigned) c.user.uid, (unsigned) c.user.gid);
+        if (c.p->display.type == DISPLAY_SPICE)
+                printf("# SPICE: %s:%u%s\n",
+                       c.p->display.listen[0] ? c.p->display.listen : "127.0.0.1",
+                       c.rt.spice_port, c.p->display.port ? "" : " (autoport: free right now)");
+
+        print_memory(&c);
+        print_plan(&c);
+
+        printf("\n# environment\n");
+        for (size_t i = 0; i < c.cmd->n_env; i++) {
+                cli_print_shell_word(c.cmd->env[i]);
+                putchar('\n');
+        }
+        printf("\n# command line\n");
+        for (size_t i = 0; i < c.cmd->n_argv; i++) {
+                cli_print_shell_word(c.cmd->argv[i]);
+                fputs(i + 1 < c.cmd->n_argv ? " \\\n" : "\n", stdout);
+        }
+        cli_prepared_done(&c);
+        return EXIT_OK;
+}

@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The plain data model of one VM, as a profile describes it.
+ *
+ * No I/O and no jansson here: profile_json.c turns a file into this struct,
+ * profile_validate() checks the cross-field rules, and qemu_argv.c turns it
+ * into a command line. Every string is a fixed buffer with a documented
+ * limit, so a struct profile is one allocation and can be copied with '='.
+ * Paths are absolute after loading (relative ones are resolved against the
+ * profile's folder by the loader).
+ *
+ * The JSON format is documented in profiles/README.md and
+ * profiles/vfio-launch.schema.json; the reference machine is
+ * profiles/win10.json.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/cpuset.h"
+#include "base/error.h"
+#include "base/pci_addr.h"
+
+/* Hard limits on what input controls. */
+#define PROFILE_FILE_MAX (256u * 1024u) /* bytes of JSON */
+#define PROFILE_DEPTH_MAX 8             /* JSON nesting */
+#define PROFILE_NAME_MAX 64             /* incl. NUL: 1..63 chars of [A-Za-z0-9_.-], not starting with '.' or '-' */
+#define PROFILE_PATH_MAX 1024           /* incl. NUL */
+#define PROFILE_STR_MAX 128             /* incl. NUL: models, users, ids, device names */
+#define PROFILE_HOSTDEVS_MAX 16
+#define PROFILE_ALLOW_DETACH_MAX 16
+#define PROFILE_DISKS_MAX 16
+#define PROFILE_NICS_MAX 8
+#define PROFILE_VCPUS_MAX 255
+#define PROFILE_GUEST_BUS_MAX 30        /* root ports pci.1 .. pci.30 */
+#define PROFILE_MEMORY_MIN_MIB 16
+#define PROFILE_MEMORY_MAX_MIB (16u * 1024u * 1024u) /* 16 TiB */
+#define PROFILE_VENDOR_ID_MAX 12        /* Hyper-V vendor id, chars */
+#define PROFILE_HUGEPAGES_PATH_MAX 128  /* incl. NUL: the run's journal records the VM's
+                                           folder in it (JOURNAL_DATA_MAX) */
+
+/* How QEMU runs the guest: KVM for real use; TCG (software emulation) for a
+ * host without /dev/kvm — the demo and the tests, never for a GPU guest. */
+enum accel_type {
+        ACCEL_KVM = 0,
+        ACCEL_TCG,
+};
+
+/* How the guest learns of PCI hot-plug on the root ports, which only live
+ * detach/attach of a hostdev uses. QEMU's own default depends on the machine
+ * version (ACPI from pc-q35-6.1, native before), so the builder always says
+ * which: -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off|on. */
+enum pci_hotplug_mode {
+        PCI_HOTPLUG_NATIVE = 0, /* PCIe native: the guest's pciehp answers the attention button */
+        PCI_HOTPLUG_ACPI,       /* ACPI: the guest's _EJ0 method ejects the slot */
+};
+
+enum firmware_type {
+        FIRMWARE_UEFI = 0, /* OVMF (default) */
+        FIRMWARE_BIOS,     /* SeaBIOS: the legacy path, x-vga */
+};
+
+struct profile_firmware {
+        enum firmware_type type;
+        bool secure_boot;                  /* needs SMM; picks a secure descriptor */
+        char code[PROFILE_PATH_MAX];       /* "" = choose from QEMU's firmware descriptors */
+        char vars_template[PROFILE_PATH_MAX]; /* "" = from the descriptor */
+        char vars[PROFILE_PATH_MAX];       /* the VM's own VARS; "" = default
+                                              /var/lib/vfio-launch/NAME/NAME_VARS.fd.
+                                              Copied from the template once, never overwritten. */
+};
+
+/* Direct kernel boot (libvirt's <os><kernel>): QEMU loads the kernel
+ * itself; for appliance guests and the project's own test guests. */
+struct profile_boot {
+        char kernel[PROFILE_PATH_MAX];     /* "" = boot from the firmware's devices */
+        char initrd[PROFILE_PATH_MAX];
+        char cmdline[PROFILE_PATH_MAX];
+};
+
+/* Guest RAM on hugetlbfs pages: QEMU maps it from a file in a folder of the
+ * VM's own in a hugetlbfs mount (hugepages.h does the host side). */
+enum hugepage_size {
+        HUGEPAGE_2M = 0,
+        HUGEPAGE_1G,
+};
+
+struct profile_hugepages {
+        bool enabled;                      /* "hugepages" given */
+        enum hugepage_size size;           /* default 2M */
+        char path[PROFILE_HUGEPAGES_PATH_MAX]; /* a hugetlbfs mount of that page size;
+                                              default "/dev/hugepages" */
+        bool reserve;                      /* raise nr_hugepages for the run when too
+                                              few are free; given back after */
+        bool prealloc;                     /* default true: every page taken at start */
+};
+
+struct profile_hyperv {
+        bool relaxed, vapic;
+        uint32_t spinlocks;                /* retries; 0 = off; else 4095..0xffffffff */
+        char vendor_id[PROFILE_VENDOR_ID_MAX + 1]; /* "" = off */
+        bool vpindex, runtime, time, synic, stimer, reset, frequencies, tlbflush, ipi;
+};
+
+struct profile_cpu {
+        char model[PROFILE_STR_MAX];       /* default "host" */
+        unsigned sockets, cores, threads;  /* default 1/ncpus/1 */
+        unsigned vcpus;                    /* = sockets*cores*threads (validated) */
+        bool kvm_hidden;                   /* kvm=off: NVIDIA error 43 */
+        bool migratable;                   /* host-passthrough as libvirt does it */
+        struct profile_hyperv hyperv;
+        /* Placement, applied by the supervisor before `cont` (pin.c). */
+        bool pinned;                       /* "pin": one host CPU set per vCPU */
+        unsigned n_pin;                    /* entries given (must equal vcpus) */
+        struct cpuset pin[PROFILE_VCPUS_MAX];
+        bool emulator_pinned;              /* QEMU's other threads */
+        struct cpuset emulator_pin;
+        unsigned rt_priority;              /* SCHED_FIFO for the vCPU threads; 0 = off, 1..99 */
+};
+
+/* Where a host device appears in the guest. bus N = root port "pci.N" whose
+ * secondary bus is N after firmware enumeration (what libvirt calls guest
+ * bus 0x0N); slot is always 0 behind a root port, function 0..7. */
+struct profile_guest_addr {
+        bool automatic;       /* "guest" omitted: the builder picks a free root port */
+        bool same_slot;       /* "guest": "same-slot": behind the port of the hostdev
+                                 that is function 0 of the same host slot, at this
+                                 device's own host function number */
+        unsigned bus;         /* 1..PROFILE_GUEST_BUS_MAX */
+        unsigned slot;        /* 0 */
+        unsigned function;    /* 0..7 */
+};
+
+enum rombar_mode {
+        ROMBAR_DEFAULT = 0,
+        ROMBAR_ON,
+        ROMBAR_OFF,
+};
+
+struct profile_hostdev {
+        struct pci_addr host;
+        struct profile_guest_addr guest;
+        enum rombar_mode rombar;
+        char romfile[PROFILE_PATH_MAX];    /* "" = none */
+        bool multifunction;                /* set by the builder too when functions share a port */
+        bool x_vga;                        /* legacy VGA (BIOS boot only) */
+        char id[PROFILE_STR_MAX];          /* QEMU device id; default "hostdevN" */
+        /* Added for the reference machine's "10de:11c0": the vendor:device
+         * IDs the device at `host` must have (as lspci -nn prints them), so a
+         * renumbered bus cannot hand the wrong device to a guest. */
+        bool ids_set;                      /* false = not checked */
+        uint16_t vendor, device;
+};
+
+enum disk_format { DISK_QCOW2 = 0, DISK_RAW };
+enum disk_bus { DISK_BUS_SATA = 0, DISK_BUS_VIRTIO, DISK_BUS_NVME };
+enum disk_cache { DISK_CACHE_DEFAULT = 0, DISK_CACHE_NONE, DISK_CACHE_WRITEBACK, DISK_CACHE_UNSAFE };
+
+struct profile_disk {
+        char path[PROFILE_PATH_MAX];
+        enum disk_format format;
+        enum disk_bus bus;
+        enum disk_cache cache;
+        bool readonly;
+        bool cdrom;                        /* an ISO on a SATA cdrom */
+        char id[PROFILE_STR_MAX];          /* default "diskN" */
+};
+
+enum nic_backend {
+        NIC_USER = 0,   /* QEMU's NAT (slirp): libvirt's "default" network */
+        NIC_MACVTAP,    /* type="direct" */
+        NIC_TAP,        /* a tap on an existing bridge */
+};
+
+enum macvtap_mode {
+        MACVTAP_BRIDGE = 0,
+        MACVTAP_VEPA,
+        MACVTAP_PRIVATE,
+        MACVTAP_PASSTHRU,
+};
+
+struct profile_nic {
+        char model[PROFILE_STR_MAX];       /* default "e1000e"; e1000e|virtio-net-pci|rtl8139|e1000 */
+        uint8_t mac[6];
+        bool mac_set;                      /* false: a stable one is derived from name+index */
+        enum nic_backend backend;
+        char dev[PROFILE_STR_MAX];         /* macvtap lower device (IFNAMSIZ-1 max) */
+        enum macvtap_mode mode;
+        char bridge[PROFILE_STR_MAX];      /* tap: the bridge to enslave to */
+        char id[PROFILE_STR_MAX];          /* default "netN" */
+};
+
+enum sound_model { SOUND_NONE = 0, SOUND_AC97, SOUND_ICH9, SOUND_ICH6 };
+enum sound_backend {
+        AUDIO_NONE = 0,
+        AUDIO_ALSA,
+        AUDIO_PA,
+        AUDIO_PIPEWIRE, /* QEMU >= 8.1 */
+        AUDIO_SPICE,
+        AUDIO_WAV,
+};
+
+/* The legacy QEMU_* audio environment variables the reference host used,
+ * kept as the user wrote them; qemu_argv translates them into -audiodev
+ * with QEMU's own formula (FACTS.md "Audio"). 0 / "" = not set. */
+struct profile_sound {
+        enum sound_model model;
+        enum sound_backend backend;        /* QEMU_AUDIO_DRV */
+        uint32_t timer_period_hz;          /* QEMU_AUDIO_TIMER_PERIOD */
+        uint32_t frequency;                /* fixed frequency, Hz; 0 = 44100 for the formula */
+        uint32_t alsa_dac_buffer_frames;   /* QEMU_ALSA_DAC_BUFFER_SIZE */
+        uint32_t alsa_dac_period_frames;   /* QEMU_ALSA_DAC_PERIOD_SIZE */
+        uint32_t pa_samples;               /* QEMU_PA_SAMPLES */
+        char pa_server[PROFILE_PATH_MAX];  /* QEMU_PA_SERVER: socket path or "unix:..." or host */
+        char alsa_dev[PROFILE_STR_MAX];    /* ALSA PCM, "" = default */
+};
+
+enum display_type { DISPLAY_NONE = 0, DISPLAY_SPICE };
+enum spice_compression {
+        SPICE_COMPRESSION_DEFAULT = 0,
+        SPICE_COMPRESSION_OFF,
+        SPICE_COMPRESSION_AUTO_GLZ,
+        SPICE_COMPRESSION_AUTO_LZ,
+        SPICE_COMPRESSION_QUIC,
+        SPICE_COMPRESSION_GLZ,
+        SPICE_COMPRESSION_LZ,
+};
+
+struct profile_display {
+        enum display_type type;
+        unsigned port;                     /* 0 = autoport: the launcher picks a free one from 5900 */
+        char listen[PROFILE_STR_MAX];      /* default "127.0.0.1" */
+        enum spice_compression image_compression;
+        bool gl;
+        char rendernode[PROFILE_PATH_MAX]; /* "" = none */
+        char password_file[PROFILE_PATH_MAX]; /* "" = no password: disable-ticketing=on */
+        char video[PROFILE_STR_MAX];       /* emulated adapter besides the GPU: "" = none, "qxl", "virtio", "std" */
+};
+
+struct profile {
+        char name[PROFILE_NAME_MAX];
+        char source[PROFILE_PATH_MAX];     /* the file it was loaded from (absolute), for messages */
+        char machine[PROFILE_STR_MAX];     /* default "q35"; versioned pc-q35-X.Y accepted */
+        enum accel_type accel;             /* default kvm */
+        enum pci_hotplug_mode pci_hotplug; /* default native */
+        char user[PROFILE_STR_MAX];        /* run-as user; "" = the user behind sudo/pkexec */
+        bool allow_root;                   /* run QEMU as root if user resolves to root (warned) */
+        uint64_t memory_mib;
+        struct profile_hugepages hugepages;
+        struct profile_firmware firmware;
+        struct profile_boot boot;
+        struct profile_cpu cpu;
+
+        unsigned n_hostdevs;
+        struct profile_hostdev hostdevs[PROFILE_HOSTDEVS_MAX];
+        /* Other endpoints of the hostdevs' IOMMU groups the user allows to be
+         * moved to vfio-pci for the run (and given back after). */
+        unsigned n_allow_detach;
+        struct pci_addr allow_detach[PROFILE_ALLOW_DETACH_MAX];
+        bool allow_boot_vga;               /* allow taking the boot VGA / framebuffer device */
+        bool allow_in_use;                 /* allow taking a device open by a process */
+
+        unsigned n_disks;
+        struct profile_disk disks[PROFILE_DISKS_MAX];
+        unsigned n_nics;
+        struct profile_nic nics[PROFILE_NICS_MAX];
+        struct profile_sound sound;
+        struct profile_display display;
+        bool balloon;
+        unsigned shutdown_timeout_s;       /* default 120 */
+        unsigned powerdown_repeat_s;       /* second power button press after this; 0 = once; default 1 */
+};
+
+/* Fill p with every default (a VM named name, q35, UEFI, 1 GiB, 1 vCPU host,
+ * no devices). */
+void profile_init(struct profile *p, const char *name);
+
+/* Cross-field rules the loader cannot check field by field: topology
+ * multiplies out, guest addresses do not collide, same-slot has a function 0,
+ * hostdev ids unique, secure boot needs UEFI, ... Fills e (path only, no
+ * line/column: the loader adds the position) and returns -EINVAL, or 0.
+ * May add warnings (w may be NULL). */
+int profile_validate(const struct profile *p, struct vl_error *e, struct vl_warnings *w);
+
+/* Device ids: one namespace in QEMU for every device, so one rule here.
+ * A device's id is its "id" in the profile, or "KINDi" by its index
+ * ("hostdev0", "disk1", "net0"). The command line names its own devices
+ * with the ids below and "pci.N" (the root ports); a profile may not. */
+enum profile_device_kind {
+        PROFILE_DEVICE_HOSTDEV,
+        PROFILE_DEVICE_DISK,
+        PROFILE_DEVICE_NIC,
+};
+
+#define PROFILE_ID_VIDEO "video0"
+#define PROFILE_ID_SOUND "sound0"
+#define PROFILE_ID_SOUND_CODEC "sound0-codec0"
+#define PROFILE_ID_BALLOON "balloon0"
+
+/* The id of device i of kind (explicit or default), in buf; returns buf. */
+const char *profile_device_id(const struct profile *p, enum profile_device_kind kind, unsigned i,
+                              char buf[static PROFILE_STR_MAX]);
+
+/* The VM name rule, for every place a name becomes a file or folder name
+ * (RUN/NAME, NAME_VARS.fd, NAME.log): 1..63 of [A-Za-z0-9_.-], not starting
+ * with '.' or '-'. */
+bool profile_name_valid(const char *name);
+
+/* A network interface name as the kernel's dev_valid_name() accepts it, and
+ * without ',' (it would end a QEMU option): 1..15 bytes, no '/', ':',
+ * white space or control characters, not "." or "..". */
+bool profile_ifname_valid(const char *name);
+
+/* How profiles spell each enum (profile_names.c): the one table of each,
+ * used by the loader, the printers and messages. NULL past the last value;
+ * "" is a default chosen by leaving the key out. */
+const char *profile_accel_name(unsigned v);
+const char *profile_pci_hotplug_name(unsigned v);
+const char *profile_firmware_name(unsigned v);
+const char *profile_hugepage_size_name(unsigned v);
+const char *profile_disk_format_name(unsigned v);
+const char *profile_disk_bus_name(unsigned v);
+const char *profile_disk_cache_name(unsigned v);
+const char *profile_nic_backend_name(unsigned v);
+const char *profile_macvtap_mode_name(unsigned v);
+const char *profile_sound_model_name(unsigned v);
+const char *profile_sound_backend_name(unsigned v);
+const char *profile_display_type_name(unsigned v);
+const char *profile_image_compression_name(unsigned v);
+const char *profile_video_name(unsigned v);
+
+/* A hugepage size in KiB (2048, 1048576); 0 for an unknown value. */
+uint64_t profile_hugepage_kib(enum hugepage_size s);
+
+/* "8G", "8192M", "8388608K", "1T", plain number = MiB. Binary units.
+ * Returns 0, -EINVAL (not a size), -EDOM (K not a whole MiB), -ERANGE
+ * (overflows 64 bits). No range check against the PROFILE_MEMORY_* limits. */
+int profile_parse_memory_mib(const char *s, uint64_t *ret_mib);
+
+/* "52:54:00:7a:90:b9"; either case; no multicast (bit 0 of byte 0).
+ * Returns 0, -EINVAL (not a MAC), -EADDRNOTAVAIL (multicast or all zero). */
+int profile_parse_mac(const char *s, uint8_t ret[6]);
+
+/* NIC i's MAC: the profile's, else profile_derive_mac()'s. */
+void profile_nic_mac(const struct profile *p, unsigned i, uint8_t ret[6]);
+
+/* A stable locally administered MAC 52:54:00:xx:xx:xx derived from the VM name
+ * and the NIC index (same name, same MAC, every run). */
+void profile_derive_mac(const char *name, unsigned index, uint8_t ret[6]);

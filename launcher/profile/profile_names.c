@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * How profiles spell every enum: one table each, used by the loader (which
+ * accepts exactly these), by the printers and by messages. Pure.
+ */
+#include "profile/profile.h"
+
+/* const char *FN(unsigned v): the spelling of value v, NULL past the end. */
+#define NAMES(fn, ...)                                                                               \
+        const char *fn(unsigned v)                                                                   \
+        {                                                                                            \
+                static const char *const names[] = { __VA_ARGS__ };                                  \
+                return v < ELEMENTSOF(names) ? names[v] : NULL;                                      \
+        }
+
+NAMES(profile_accel_name, [ACCEL_KVM] = "kvm", [ACCEL_TCG] = "tcg")
+NAMES(profile_pci_hotplug_name, [PCI_HOTPLUG_NATIVE] = "native", [PCI_HOTPLUG_ACPI] = "acpi")
+NAMES(profile_firmware_name, [FIRMWARE_UEFI] = "uefi", [FIRMWARE_BIOS] = "bios")
+NAMES(profile_hugepage_size_name, [HUGEPAGE_2M] = "2M", [HUGEPAGE_1G] = "1G")
+NAMES(profile_disk_format_name, [DISK_QCOW2] = "qcow2", [DISK_RAW] = "raw")
+NAMES(profile_disk_bus_name, [DISK_BUS_SATA] = "sata", [DISK_BUS_VIRTIO] = "virtio", [DISK_BUS_NVME] = "nvme")
+NAMES(profile_disk_cache_name, [DISK_CACHE_DEFAULT] = "", [DISK_CACHE_NONE] = "none",
+      [DISK_CACHE_WRITEBACK] = "writeback", [DISK_CACHE_UNSAFE] = "unsafe")
+NAMES(profile_nic_backend_name, [NIC_USER] = "user", [NIC_MACVTAP] = "macvtap", [NIC_TAP] = "tap")
+NAMES(profile_macvtap_mode_name, [MACVTAP_BRIDGE] = "bridge", [MACVTAP_VEPA] = "vepa",
+      [MACVTAP_PRIVATE] = "private", [MACVTAP_PASSTHRU] = "passthru")
+NAMES(profile_sound_model_name, [SOUND_NONE] = "none", [SOUND_AC97] = "ac97", [SOUND_ICH9] = "ich9",
+      [SOUND_ICH6] = "ich6")
+NAMES(profile_sound_backend_name, [AUDIO_NONE] = "none", [AUDIO_ALSA] = "alsa", [AUDIO_PA] = "pa",
+      [AUDIO_PIPEWIRE] = "pipewire", [AUDIO_SPICE] = "spice", [AUDIO_WAV] = "wav")
+NAMES(profile_display_type_name, [DISPLAY_NONE] = "none", [DISPLAY_SPICE] = "spice")
+NAMES(profile_image_compression_name, [SPICE_COMPRESSION_DEFAULT] = "", [SPICE_COMPRESSION_OFF] = "off",
+      [SPICE_COMPRESSION_AUTO_GLZ] = "auto_glz", [SPICE_COMPRESSION_AUTO_LZ] = "auto_lz",
+      [SPICE_COMPRESSION_QUIC] = "quic", [SPICE_COMPRESSION_GLZ] = "glz", [SPICE_COMPRESSION_LZ] = "lz")
+/* "video" is a string in the model ("" = none); these are its values. */
+NAMES(profile_video_name, "none", "qxl", "virtio", "std")

@@ -1,0 +1,676 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Host facts for the argv builder: the QEMU binary and its version, machine
+ * type resolution, firmware descriptor matching (QEMU's
+ * docs/interop/firmware.json, the same search libvirt does). Read-only; runs
+ * in the launcher, never in the forked child. Firmware descriptors are
+ * parsed with jansson here: they are QEMU's format, not a profile.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "base/exec.h"
+#include "base/fs.h"
+#include "qemu/hostinfo.h"
+#include "base/macro.h"
+
+#define QEMU_BINARY "qemu-system-x86_64"
+#define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+#define PROBE_TIMEOUT_MS 10000
+
+bool qemu_version_at_least(const struct qemu_version *v, unsigned major, unsigned minor,
+                           unsigned micro)
+{
+        if (v->major != major)
+                return v->major > major;
+        if (v->minor != minor)
+                return v->minor > minor;
+        return v->micro >= micro;
+}
+
+/* One decimal component: digits only, no sign, bounded. */
+static int parse_component(const char **s, unsigned *ret)
+{
+        unsigned long v = 0;
+        const char *p = *s;
+
+        if (*p < '0' || *p > '9')
+                return -EINVAL;
+        while (*p >= '0' && *p <= '9') {
+                v = v * 10 + (unsigned long) (*p - '0');
+                if (v > 65535)
+                        return -EINVAL;
+                p++;
+        }
+        *s = p;
+        *ret = (unsigned) v;
+        return 0;
+}
+
+int hostinfo_parse_version(const char *text, struct qemu_version *ret)
+{
+        static const char marker[] = "QEMU emulator version ";
+        struct qemu_version v = {};
+        const char *p;
+
+        if (!text)
+                return -EINVAL;
+        p = strstr(text, marker);
+        p = p ? p + strlen(marker) : text;
+        while (*p == ' ' || *p == '\t')
+                p++;
+        if (parse_component(&p, &v.major) < 0 || *p++ != '.' ||
+            parse_component(&p, &v.minor) < 0)
+                return -EINVAL;
+        if (*p == '.') {
+                p++;
+                if (parse_component(&p, &v.micro) < 0)
+                        return -EINVAL;
+        }
+        /* Whatever follows must not continue the number ("7.2.22x" is junk,
+         * "7.2.22 (Debian ...)" and "7.2.22\n" are fine). */
+        if (*p && *p != ' ' && *p != '\n' && *p != '\r' && *p != '\t' && *p != '(')
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+static int check_executable(const char *path)
+{
+        struct stat st;
+
+        if (stat(path, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EACCES;
+        if (access(path, X_OK) < 0)
+                return -errno;
+        return 0;
+}
+
+int hostinfo_find_qemu(const char *explicit_path, const char *path_env, char *ret, size_t size,
+                       struct vl_error *e)
+{
+        const char *p;
+        int r;
+
+        if (explicit_path && explicit_path[0]) {
+                r = check_executable(explicit_path);
+                if (r < 0)
+                        return vl_error_set(e, -r, "QEMU binary \"%s\" is not usable: %s",
+                                            explicit_path, strerror(-r));
+                if (xsnprintf(ret, size, "%s", explicit_path) < 0)
+                        return vl_error_set(e, ENAMETOOLONG, "QEMU path \"%s\" is too long",
+                                            explicit_path);
+                return 0;
+        }
+
+        if (!path_env || !path_env[0])
+                path_env = DEFAULT_PATH;
+        p = path_env;
+        while (*p) {
+                const char *end = strchrnul(p, ':');
+                size_t len = (size_t) (end - p);
+                char cand[PROFILE_PATH_MAX];
+
+                /* An empty or relative $PATH entry means "the current folder":
+                 * never pick a binary from wherever the launcher was started. */
+                if (len > 0 && p[0] == '/' &&
+                    xsnprintf(cand, sizeof(cand), "%.*s/%s", (int) len, p, QEMU_BINARY) == 0 &&
+                    check_executable(cand) == 0) {
+                        if (xsnprintf(ret, size, "%s", cand) < 0)
+                                return vl_error_set(e, ENAMETOOLONG, "QEMU path \"%s\" is too long",
+                                                    cand);
+                        return 0;
+                }
+                p = *end ? end + 1 : end;
+        }
+        return vl_error_set(e, ENOENT,
+                            "\"%s\" not found in \"%s\" (install qemu-system-x86 or give the "
+                            "binary's path)",
+                            QEMU_BINARY, path_env);
+}
+
+int hostinfo_probe_qemu(const char *qemu_path, struct hostinfo *ret, struct vl_error *e)
+{
+        /* An empty environment: -version must not depend on the caller's. */
+        char *const argv[] = { (char *) qemu_path, (char *) "-version", NULL };
+        char *const envp[] = { NULL };
+        char out[HOSTINFO_VERSION_OUTPUT_MAX];
+        struct qemu_version v;
+        int status = 0, r;
+
+        if (strlen(qemu_path) >= sizeof(ret->qemu_path))
+                return vl_error_set(e, ENAMETOOLONG, "QEMU path '%s' is too long", qemu_path);
+        r = exec_bounded(qemu_path, argv, envp, EXEC_CAPTURE_STDOUT, PROBE_TIMEOUT_MS, out, sizeof(out), &status);
+        if (r == -ETIMEDOUT)
+                return vl_error_set(e, ETIMEDOUT, "\"%s -version\" did not finish in %d s",
+                                    qemu_path, PROBE_TIMEOUT_MS / 1000);
+        if (r < 0)
+                return vl_error_set(e, -r, "running \"%s -version\": %s", qemu_path, strerror(-r));
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return vl_error_set(e, EIO, "\"%s -version\" failed (%s %d)", qemu_path,
+                                    WIFEXITED(status) ? "exit status" : "signal",
+                                    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+        if (hostinfo_parse_version(out, &v) < 0) {
+                out[strcspn(out, "\n")] = '\0';
+                return vl_error_set(e, EINVAL, "cannot read a version in \"%s -version\" output \"%.80s\"",
+                                    qemu_path, out);
+        }
+        memset(ret, 0, sizeof(*ret));
+        strcpy(ret->qemu_path, qemu_path); /* length checked above */
+        ret->version = v;
+        return 0;
+}
+
+/* One line: "PATH\tDEV INO SIZE MTIME.NS CTIME.NS MAJOR.MINOR.MICRO\n". */
+static int probe_key(const char *qemu_path, char *buf, size_t size)
+{
+        struct stat st;
+
+        if (stat(qemu_path, &st) < 0)
+                return -errno;
+        return xsnprintf(buf, size, "%s\t%llu %llu %lld %lld.%09ld %lld.%09ld", qemu_path,
+                         (unsigned long long) st.st_dev, (unsigned long long) st.st_ino,
+                         (long long) st.st_size, (long long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+                         (long long) st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+}
+
+static int cache_read(const char *cache_path, const char *key, struct qemu_version *ret)
+{
+        char buf[PROFILE_PATH_MAX + 256];
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        ssize_t n;
+        size_t klen = strlen(key);
+
+        fd = open(cache_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        /* Trust only a file we wrote: ours, and nobody else may change it. */
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+            (st.st_mode & 022))
+                return -EPERM;
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return -ENODATA;
+        buf[n] = '\0';
+        if ((size_t) n <= klen + 1 || strncmp(buf, key, klen) != 0 || buf[klen] != ' ')
+                return -ESTALE;
+        return hostinfo_parse_version(buf + klen + 1, ret) < 0 ? -EINVAL : 0;
+}
+
+static void cache_write(const char *cache_path, const char *key, const struct qemu_version *v)
+{
+        char tmp[PROFILE_PATH_MAX + 16], dir[PROFILE_PATH_MAX], *slash;
+        _cleanup_close_ int fd = -EBADF;
+        int n;
+
+        if (xsnprintf(dir, sizeof(dir), "%s", cache_path) < 0 ||
+            xsnprintf(tmp, sizeof(tmp), "%s.XXXXXX", cache_path) < 0)
+                return;
+        slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+                *slash = '\0';
+                (void) mkdir(dir, 0755);
+        }
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return;
+        n = dprintf(fd, "%s %u.%u.%u\n", key, v->major, v->minor, v->micro);
+        if (n <= 0 || fchmod(fd, 0644) < 0 || rename(tmp, cache_path) < 0)
+                (void) unlink(tmp);
+}
+
+int hostinfo_probe_qemu_cached(const char *qemu_path, const char *cache_path,
+                               struct hostinfo *ret, struct vl_error *e)
+{
+        char key[PROFILE_PATH_MAX + 128];
+        struct qemu_version v;
+        int r;
+
+        if (!cache_path || probe_key(qemu_path, key, sizeof(key)) < 0)
+                return hostinfo_probe_qemu(qemu_path, ret, e);
+        if (strlen(qemu_path) < sizeof(ret->qemu_path) && cache_read(cache_path, key, &v) == 0) {
+                memset(ret, 0, sizeof(*ret));
+                strcpy(ret->qemu_path, qemu_path);
+                ret->version = v;
+                return 0;
+        }
+        r = hostinfo_probe_qemu(qemu_path, ret, e);
+        if (r >= 0)
+                cache_write(cache_path, key, &ret->version);
+        return r;
+}
+
+/* QEMU >= 9.1 (include/hw/boards.h, MACHINE_VER_DELETION_MAJOR = 6,
+ * MACHINE_VER_DEPRECATION_MAJOR = 3): a versioned machine type X.Y is gone
+ * (resp. deprecated) once (major - X) > cutoff, or == cutoff and
+ * minor >= Y. A development snapshot (micro >= 50) already counts as the next
+ * minor release. Earlier QEMUs removed machine types by hand, not by age. */
+static bool machine_expired(const struct qemu_version *v, unsigned cutoff, unsigned x, unsigned y)
+{
+        unsigned major = v->major, minor = v->minor + (v->micro >= 50 ? 1 : 0);
+
+        if (!qemu_version_at_least(v, 9, 1, 0))
+                return false;
+        if (major < x)
+                return false;
+        return major - x > cutoff || (major - x == cutoff && minor >= y);
+}
+
+int hostinfo_machine_resolve(const char *machine, const struct qemu_version *v,
+                             char *ret_effective, size_t effective_size, char *ret_canonical,
+                             size_t canonical_size, struct vl_error *e, struct vl_warnings *w)
+{
+        char canonical[PROFILE_STR_MAX];
+        const char *effective = machine;
+        unsigned x, y;
+        const char *p;
+
+        if (strcmp(machine, "q35") == 0) {
+                (void) snprintf(canonical, sizeof(canonical), "pc-q35-%u.%u", v->major, v->minor);
+        } else if (strncmp(machine, "pc-q35-", 7) == 0) {
+                p = machine + 7;
+                if (parse_component(&p, &x) < 0 || *p++ != '.' || parse_component(&p, &y) < 0 ||
+                    *p)
+                        return vl_error_set_at(e, EINVAL, NULL, 0, 0, "$.machine",
+                                               "\"%s\" is not a q35 machine type (expected \"q35\" or "
+                                               "\"pc-q35-X.Y\")",
+                                               machine);
+                if (x > v->major || (x == v->major && y > v->minor))
+                        return vl_error_set_at(e, EINVAL, NULL, 0, 0, "$.machine",
+                                               "machine type \"%s\" is newer than QEMU %u.%u.%u "
+                                               "(use \"q35\" or pc-q35-%u.%u at most)",
+                                               machine, v->major, v->minor, v->micro, v->major,
+                                               v->minor);
+                /* pc-q35-2.4 was the first versioned q35 type. */
+                if (x < 2 || (x == 2 && y < 4))
+                        return vl_error_set_at(e, EINVAL, NULL, 0, 0, "$.machine",
+                                               "machine type \"%s\" never existed (the oldest is "
+                                               "pc-q35-2.4)",
+                                               machine);
+                if (machine_expired(v, 6, x, y)) {
+                        effective = "q35";
+                        (void) snprintf(canonical, sizeof(canonical), "pc-q35-%u.%u", v->major,
+                                        v->minor);
+                        vl_warn(w,
+                                "machine type \"%s\" no longer exists in QEMU %u.%u (versioned "
+                                "machine types are deleted after 6 years); using \"q35\" "
+                                "(pc-q35-%u.%u): the guest sees newer chipset defaults and "
+                                "Windows may re-detect devices",
+                                machine, v->major, v->minor, v->major, v->minor);
+                } else {
+                        if (machine_expired(v, 3, x, y))
+                                vl_warn(w,
+                                        "machine type \"%s\" is deprecated in QEMU %u.%u and will "
+                                        "be deleted 6 years after its release; consider \"q35\"",
+                                        machine, v->major, v->minor);
+                        (void) snprintf(canonical, sizeof(canonical), "%s", machine);
+                }
+        } else {
+                return vl_error_set_at(e, EINVAL, NULL, 0, 0, "$.machine",
+                                       "machine type \"%s\" is not supported: vfio-launch places "
+                                       "devices on PCIe root ports, which need \"q35\" or "
+                                       "\"pc-q35-X.Y\"",
+                                       machine);
+        }
+        if (xsnprintf(ret_effective, effective_size, "%s", effective) < 0)
+                return vl_error_set(e, ENAMETOOLONG, "machine type too long");
+        if (ret_canonical && xsnprintf(ret_canonical, canonical_size, "%s", canonical) < 0)
+                return vl_error_set(e, ENAMETOOLONG, "machine type too long");
+        return 0;
+}
+
+int hostinfo_firmware_dirs_default(const char *xdg_config_home, const char *home,
+                                   struct firmware_dirs *ret)
+{
+        struct firmware_dirs d = {};
+
+        strcpy(d.dir[d.n++], "/usr/share/qemu/firmware");
+        strcpy(d.dir[d.n++], "/etc/qemu/firmware");
+        /* XDG: a relative $XDG_CONFIG_HOME is invalid and must be ignored. */
+        if (xdg_config_home && xdg_config_home[0] == '/') {
+                if (xsnprintf(d.dir[d.n], sizeof(d.dir[0]), "%s/qemu/firmware", xdg_config_home) < 0)
+                        return -ENAMETOOLONG;
+                d.n++;
+        } else if (home && home[0] == '/') {
+                if (xsnprintf(d.dir[d.n], sizeof(d.dir[0]), "%s/.config/qemu/firmware", home) < 0)
+                        return -ENAMETOOLONG;
+                d.n++;
+        }
+        *ret = d;
+        return 0;
+}
+
+static bool json_array_has_string(json_t *arr, const char *s)
+{
+        size_t i;
+        json_t *v;
+
+        json_array_foreach(arr, i, v)
+                if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+                        return true;
+        return false;
+}
+
+/* mapping.executable / mapping.nvram-template: {filename, format}. */
+static int flash_file(json_t *mapping, const char *key, bool required, char *path, size_t path_size,
+                      char *format, size_t format_size, struct vl_error *e)
+{
+        json_t *o = json_object_get(mapping, key), *fn, *fmt;
+        const char *f;
+
+        if (!o) {
+                if (required)
+                        return vl_error_set(e, EINVAL, "mapping.%s missing", key);
+                path[0] = format[0] = '\0';
+                return 0;
+        }
+        fn = json_object_get(o, "filename");
+        fmt = json_object_get(o, "format");
+        if (!json_is_object(o) || !json_is_string(fn) || !json_is_string(fmt))
+                return vl_error_set(e, EINVAL, "mapping.%s needs string \"filename\" and \"format\"",
+                                    key);
+        if (json_string_value(fn)[0] != '/')
+                return vl_error_set(e, EINVAL, "mapping.%s.filename \"%s\" is not absolute", key,
+                                    json_string_value(fn));
+        f = json_string_value(fmt);
+        if (strcmp(f, "raw") != 0 && strcmp(f, "qcow2") != 0)
+                return vl_error_set(e, EINVAL, "mapping.%s.format \"%s\" is not raw or qcow2", key, f);
+        if (xsnprintf(path, path_size, "%s", json_string_value(fn)) < 0 ||
+            xsnprintf(format, format_size, "%s", f) < 0)
+                return vl_error_set(e, ENAMETOOLONG, "mapping.%s too long", key);
+        return 0;
+}
+
+int hostinfo_firmware_match(const char *json, size_t len, const char *canonical_machine,
+                            bool secure_boot, struct firmware_choice *ret, struct vl_error *e)
+{
+        struct firmware_choice c = {};
+        json_error_t jerr;
+        json_t *root, *ifaces, *mapping, *device, *mode, *targets, *features, *t;
+        bool target_ok = false;
+        size_t i;
+        int r = 0;
+
+        root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!root)
+                return vl_error_set(e, EINVAL, "line %d: %s", jerr.line, jerr.text);
+
+        ifaces = json_object_get(root, "interface-types");
+        mapping = json_object_get(root, "mapping");
+        targets = json_object_get(root, "targets");
+        features = json_object_get(root, "features");
+        if (!json_is_array(ifaces) || !json_is_object(mapping) || !json_is_array(targets) ||
+            (features && !json_is_array(features))) {
+                r = vl_error_set(e, EINVAL,
+                                 "needs \"interface-types\", \"mapping\", \"targets\" (and "
+                                 "\"features\" an array)");
+                goto out;
+        }
+        if (!json_array_has_string(ifaces, "uefi"))
+                goto out;
+        device = json_object_get(mapping, "device");
+        if (!json_is_string(device) || strcmp(json_string_value(device), "flash") != 0)
+                goto out; /* memory/kernel mappings: not what -blockdev pflash loads */
+        /* QEMU 8.1 added "mode": only the default "split" (code + vars files)
+         * is something we copy a VARS template for. */
+        mode = json_object_get(mapping, "mode");
+        if (mode && (!json_is_string(mode) || strcmp(json_string_value(mode), "split") != 0))
+                goto out;
+
+        json_array_foreach(targets, i, t) {
+                json_t *arch = json_object_get(t, "architecture");
+                json_t *machines = json_object_get(t, "machines"), *m;
+                size_t j;
+
+                if (!json_is_string(arch) || strcmp(json_string_value(arch), "x86_64") != 0 ||
+                    !json_is_array(machines))
+                        continue;
+                json_array_foreach(machines, j, m)
+                        if (json_is_string(m) &&
+                            fnmatch(json_string_value(m), canonical_machine, 0) == 0)
+                                target_ok = true;
+        }
+        if (!target_ok)
+                goto out;
+
+        c.secure_boot = features && json_array_has_string(features, "secure-boot");
+        c.requires_smm = features && json_array_has_string(features, "requires-smm");
+        if (secure_boot && !(c.secure_boot && c.requires_smm))
+                goto out;
+
+        r = flash_file(mapping, "executable", true, c.code, sizeof(c.code), c.code_format,
+                       sizeof(c.code_format), e);
+        if (r < 0)
+                goto out;
+        r = flash_file(mapping, "nvram-template", false, c.vars_template, sizeof(c.vars_template),
+                       c.vars_format, sizeof(c.vars_format), e);
+        if (r < 0)
+                goto out;
+        *ret = c;
+        r = 1;
+out:
+        json_decref(root);
+        return r;
+}
+
+struct descriptor_entry {
+        char name[256];
+        unsigned dir;
+};
+
+static int entry_cmp(const void *a, const void *b)
+{
+        return strcmp(((const struct descriptor_entry *) a)->name,
+                      ((const struct descriptor_entry *) b)->name);
+}
+
+/* Gather the *.json names of all folders; a later folder's file replaces the
+ * same name from an earlier one. */
+static int collect_descriptors(const struct firmware_dirs *dirs, struct descriptor_entry *list,
+                               size_t *n, struct vl_warnings *w)
+{
+        for (unsigned d = 0; d < dirs->n; d++) {
+                DIR *dir = opendir(dirs->dir[d]);
+                struct dirent *de;
+
+                if (!dir)
+                        continue; /* a missing folder is normal (/etc, user) */
+                while ((de = readdir(dir))) {
+                        size_t len = strlen(de->d_name), k;
+
+                        if (de->d_name[0] == '.' || len < 6 || len >= sizeof(list[0].name) ||
+                            strcmp(de->d_name + len - 5, ".json") != 0)
+                                continue;
+                        for (k = 0; k < *n; k++)
+                                if (strcmp(list[k].name, de->d_name) == 0)
+                                        break;
+                        if (k == *n) {
+                                if (*n >= HOSTINFO_DESCRIPTORS_MAX) {
+                                        vl_warn(w, "more than %u firmware descriptors, ignoring "
+                                                   "the rest", HOSTINFO_DESCRIPTORS_MAX);
+                                        break;
+                                }
+                                strcpy(list[k].name, de->d_name);
+                                (*n)++;
+                        }
+                        list[k].dir = d;
+                }
+                (void) closedir(dir);
+        }
+        qsort(list, *n, sizeof(list[0]), entry_cmp);
+        return 0;
+}
+
+/* Read a descriptor: 0 with *ret_len 0 for an empty (hiding) file. */
+static int read_descriptor(const char *path, char *buf, size_t size, size_t *ret_len)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        struct stat st;
+        size_t len;
+        ssize_t n;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+        if ((uint64_t) st.st_size >= size)
+                return -EFBIG;
+        n = fs_read_full(fd, buf, size - 1);
+        if (n < 0)
+                return (int) n;
+        len = (size_t) n;
+        buf[len] = '\0';
+        *ret_len = len;
+        return 0;
+}
+
+/* Walk the descriptors in QEMU's order. With want_code, return the first
+ * fitting descriptor whose executable is that file (any features); else the
+ * first that fits, preferring one without "secure-boot" unless asked. */
+static int scan_descriptors(const struct firmware_dirs *dirs, const char *canonical_machine,
+                            bool secure_boot, const char *want_code, struct firmware_choice *ret,
+                            struct vl_warnings *w)
+{
+        _cleanup_free_ struct descriptor_entry *list = NULL;
+        _cleanup_free_ char *buf = NULL;
+        struct firmware_choice best = {}, c;
+        bool have_best = false;
+        size_t n = 0;
+
+        list = calloc(HOSTINFO_DESCRIPTORS_MAX, sizeof(*list));
+        buf = malloc(HOSTINFO_DESCRIPTOR_MAX);
+        if (!list || !buf)
+                return -ENOMEM;
+        (void) collect_descriptors(dirs, list, &n, w);
+
+        for (size_t i = 0; i < n; i++) {
+                char path[PROFILE_PATH_MAX];
+                struct vl_error derr = {};
+                size_t len = 0;
+                int r;
+
+                if (xsnprintf(path, sizeof(path), "%s/%s", dirs->dir[list[i].dir], list[i].name) < 0)
+                        continue;
+                r = read_descriptor(path, buf, HOSTINFO_DESCRIPTOR_MAX, &len);
+                if (r < 0) {
+                        vl_warn(w, "firmware descriptor \"%s\": %s, ignoring", path, strerror(-r));
+                        continue;
+                }
+                if (len == 0)
+                        continue; /* an empty file hides the same name below it */
+                r = hostinfo_firmware_match(buf, len, canonical_machine, secure_boot, &c, &derr);
+                if (r < 0) {
+                        vl_warn(w, "firmware descriptor \"%s\": %s, ignoring", path, derr.msg);
+                        continue;
+                }
+                if (r == 0)
+                        continue;
+                strcpy(c.descriptor, path);
+                if (want_code) {
+                        if (strcmp(c.code, want_code) != 0)
+                                continue;
+                } else if (!secure_boot && c.secure_boot) {
+                        /* A firmware that enforces Secure Boot refuses unsigned
+                         * boot loaders: keep looking for a plain one. */
+                        if (!have_best) {
+                                best = c;
+                                have_best = true;
+                        }
+                        continue;
+                }
+                *ret = c;
+                return 0;
+        }
+        if (have_best) {
+                vl_warn(w, "only a Secure Boot firmware (\"%s\") fits machine \"%s\"; using it",
+                        best.descriptor, canonical_machine);
+                *ret = best;
+                return 0;
+        }
+        return -ENOENT;
+}
+
+int hostinfo_firmware_select(const struct firmware_dirs *dirs, const char *canonical_machine,
+                             bool secure_boot, struct firmware_choice *ret, struct vl_error *e,
+                             struct vl_warnings *w)
+{
+        int r = scan_descriptors(dirs, canonical_machine, secure_boot, NULL, ret, w);
+
+        if (r == -ENOMEM)
+                return vl_error_set(e, ENOMEM, "out of memory");
+        if (r < 0)
+                return vl_error_set(e, ENOENT,
+                                    "no QEMU firmware descriptor offers UEFI%s for x86_64 machine "
+                                    "\"%s\" (looked in %s%s%s%s%s; install ovmf or set "
+                                    "firmware.code)",
+                                    secure_boot ? " with Secure Boot and SMM" : "",
+                                    canonical_machine, dirs->n > 0 ? dirs->dir[0] : "",
+                                    dirs->n > 1 ? ", " : "", dirs->n > 1 ? dirs->dir[1] : "",
+                                    dirs->n > 2 ? ", " : "", dirs->n > 2 ? dirs->dir[2] : "");
+        return 0;
+}
+
+int hostinfo_firmware_for_profile(const struct profile *p, const struct firmware_dirs *dirs,
+                                  const char *canonical_machine, struct firmware_choice *ret,
+                                  struct vl_error *e, struct vl_warnings *w)
+{
+        const struct profile_firmware *f = &p->firmware;
+        struct firmware_choice c = {};
+        int r;
+
+        if (f->type == FIRMWARE_BIOS) {
+                if (f->secure_boot)
+                        return vl_error_set_at(e, EINVAL, NULL, 0, 0, "$.firmware.secure_boot",
+                                               "Secure Boot needs UEFI firmware");
+                *ret = c; /* SeaBIOS: QEMU's built-in default, no pflash */
+                return 0;
+        }
+        if (!f->code[0]) {
+                r = hostinfo_firmware_select(dirs, canonical_machine, f->secure_boot, &c, e, w);
+                if (r < 0)
+                        return r;
+                if (f->vars_template[0]) {
+                        strcpy(c.vars_template, f->vars_template);
+                        strcpy(c.vars_format, "raw");
+                }
+                *ret = c;
+                return 0;
+        }
+
+        /* Explicit code: take the format, template and SMM needs from a
+         * descriptor describing the same file when there is one (libvirt
+         * does the same for <loader> paths it knows). */
+        if (scan_descriptors(dirs, canonical_machine, false, f->code, &c, NULL) < 0) {
+                memset(&c, 0, sizeof(c));
+                strcpy(c.code, f->code);
+                strcpy(c.code_format, "raw");
+                c.secure_boot = c.requires_smm = f->secure_boot;
+        }
+        if (f->vars_template[0]) {
+                strcpy(c.vars_template, f->vars_template);
+                strcpy(c.vars_format, "raw");
+        }
+        if (!c.vars_template[0])
+                vl_warn(w, "no VARS template known for firmware \"%s\": the VM's VARS file must "
+                           "already exist",
+                        f->code);
+        *ret = c;
+        return 0;
+}

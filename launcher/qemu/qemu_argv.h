@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The QEMU command line and environment for a profile. PURE: a function of
+ * (profile, host facts, run-time decisions) — no I/O, no globals, no getenv —
+ * so `vfio-launch print` shows exactly what a run executes and the golden
+ * tests (tests/argv/CASE) pin it down.
+ *
+ * Layout follows libvirt's for q35 (FACTS.md): PCIe root ports pci.N with
+ * chassis N, port 0x10+N-1, at pcie.0 slot 2+(N-1)/8 function (N-1)%8;
+ * hostdevs behind the root port the profile names; other PCIe devices on
+ * the lowest free ports. Every user-controlled option value has its commas
+ * doubled (QEMU's QemuOpts/keyval escaping), so any path works.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/error.h"
+#include "qemu/hostinfo.h"
+#include "profile/profile.h"
+
+#define QEMU_FD_FIRST 3 /* the first fd QEMU inherits: after stdin, stdout and stderr */
+#define QEMU_FDS_MAX (2 + PROFILE_NICS_MAX)
+
+/* The fds QEMU inherits, each with the number it has in QEMU's process.
+ * Built once per run (qemu_fd_layout_init()), then used both by the
+ * builder, which writes the numbers into the command line, and by the
+ * launcher, which puts every fd in its place (qemu_fd_layout_place()) for
+ * the sandbox to move there — so the two can never disagree. */
+struct qemu_fd_layout {
+        int qmp;                   /* the supervisor's QMP listener: its private monitor */
+        int qmp_user;              /* a second QMP listener for tools and people (QEMU
+                                      serves one client per monitor); -1 = none */
+        int nic[PROFILE_NICS_MAX]; /* each tap/macvtap NIC's fd by NIC index; -1 for "user" */
+        unsigned n;                /* QEMU_FD_FIRST .. QEMU_FD_FIRST + n - 1 are used */
+};
+
+/* The layout for p: the QMP listener(s) first, then one per tap/macvtap NIC
+ * in profile order. Pure. */
+void qemu_fd_layout_init(struct qemu_fd_layout *l, const struct profile *p, bool qmp_user);
+
+/* Put the run's open fds in layout order: out[i] is the fd QEMU sees as
+ * QEMU_FD_FIRST + i. nic_fds is by NIC index (-1 for "user" NICs). Pure.
+ * Returns l->n, or -EBADF when an fd the layout needs is missing (< 0). */
+int qemu_fd_layout_place(const struct qemu_fd_layout *l, int qmp, int qmp_user,
+                         const int nic_fds[PROFILE_NICS_MAX], int out[QEMU_FDS_MAX]);
+
+/* What the launcher decides at run time, handed to the builder. */
+struct qemu_runtime {
+        char machine[PROFILE_STR_MAX]; /* the machine type to run, as resolved for this
+                                          QEMU (hostinfo_machine_resolve()) */
+        struct qemu_fd_layout fds;
+        unsigned spice_port; /* the port chosen when display.port is 0 (autoport) */
+        int nic_fds[PROFILE_NICS_MAX]; /* tap / macvtap fd per NIC index; -1 for "user" NICs */
+        struct {
+                char code[PROFILE_PATH_MAX];   /* "" = BIOS (SeaBIOS, no pflash) */
+                char code_format[8];           /* "raw" (default) | "qcow2" */
+                char vars[PROFILE_PATH_MAX];   /* the VM's own VARS copy */
+                char vars_format[8];
+                bool requires_smm;             /* descriptor feature "requires-smm" */
+        } firmware;
+        /* With "hugepages": the VM's own folder in the hugetlbfs mount
+         * (hugepages_vm_dir()), QEMU's mem-path. "" = no hugepages. */
+        char mem_path[PROFILE_PATH_MAX];
+        /* The run-as user's, so QEMU reaches its PulseAudio/PipeWire socket
+         * in /run/user/UID (0700). "" = left out. */
+        char home[PROFILE_PATH_MAX];
+        char xdg_runtime_dir[PROFILE_PATH_MAX];
+};
+
+/* Everything -1 / "" / 0. */
+void qemu_runtime_init(struct qemu_runtime *rt);
+
+/* The result: NULL-terminated arrays, all strings owned by the struct. */
+struct qemu_cmd {
+        char **argv; /* argv[0] = hostinfo's qemu_path */
+        size_t n_argv;
+        char **env;  /* "KEY=VALUE" */
+        size_t n_env;
+};
+
+/* Build the command line. *ret is written only on success; free it with
+ * qemu_cmd_free(). Returns 0, -EINVAL (the profile asks for something the
+ * layout cannot express, e.g. two devices at one address; e has the JSON
+ * path), -ENOTSUP (this QEMU version cannot do it: pipewire before 8.1,
+ * QEMU older than 7.0), -ENOMEM. Warnings (machine type mapped, audio
+ * settings that never applied) go to w (may be NULL). */
+int qemu_argv_build(const struct profile *p, const struct hostinfo *h,
+                    const struct qemu_runtime *rt, struct qemu_cmd **ret, struct vl_error *e,
+                    struct vl_warnings *w);
+
+/* Frees everything; NULL is fine. */
+void qemu_cmd_free(struct qemu_cmd *c);
+
+static inline void qemu_cmd_freep(struct qemu_cmd **c)
+{
+        qemu_cmd_free(*c);
+}
+#define _cleanup_qemu_cmd_ _cleanup_(qemu_cmd_freep)
+
+/* Append s to buf (of size) with every ',' doubled, as QEMU's option
+ * parsers expect inside a value. Returns 0 or -ENAMETOOLONG (buf is then
+ * left NUL-terminated at its old end). */
+int qemu_argv_escape(char *buf, size_t size, const char *s);
+
+/* One hostdev's vfio-pci device as the command line has it, for a live
+ * attach (QMP device_add) to put it back exactly there. */
+struct qemu_hostdev {
+        char id[PROFILE_STR_MAX];          /* QEMU device id */
+        char host[PCI_ADDR_STRLEN];
+        unsigned bus;                      /* behind root port "pci.N" */
+        unsigned function;                 /* addr=0x0.F */
+        bool multifunction;
+        int rombar;                        /* -1 = QEMU's default, else 0 or 1 */
+        char romfile[PROFILE_PATH_MAX];    /* "" = none */
+        bool x_vga;
+};
+
+/* The hostdevs of p as qemu_argv_build() places them (the same layout, so a
+ * device added later lands where the guest saw it). Pure. 0, or -EINVAL /
+ * -ENOSPC with e as qemu_argv_build() fills it. */
+int qemu_hostdev_layout(const struct profile *p, struct qemu_hostdev ret[static PROFILE_HOSTDEVS_MAX],
+                        struct vl_error *e);

@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* One run of a VM: see launch.h. launch_prepare() and launch_pick_port()
+ * change nothing on the host; the rest is the run's own life. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/unixsock.h"
+#include "host/journal.h"
+#include "host/net.h"
+#include "host/rundir.h"
+#include "host/vars.h"
+#include "run/launch.h"
+#include "run/pin.h"
+
+int launch_prepare(const struct profile *p, const struct hostinfo *h,
+                   const struct firmware_dirs *dirs, const char *state_dir,
+                   struct qemu_runtime *rt, struct firmware_choice *ret_fc, struct vl_error *e,
+                   struct vl_warnings *w)
+{
+        char canonical[PROFILE_STR_MAX];
+        struct firmware_choice fc = {};
+        int r;
+
+        qemu_fd_layout_init(&rt->fds, p, true);
+        /* The run creates this folder (hugepages_setup()); print shows it. */
+        if (p->hugepages.enabled &&
+            hugepages_vm_dir(p->hugepages.path, p->name, rt->mem_path, sizeof(rt->mem_path)) < 0)
+                return vl_error_set(e, ENAMETOOLONG, "the VM's hugepages folder path is too long");
+
+        /* Once: the builder runs what this chose, and the firmware
+         * descriptors are matched against its canonical name. */
+        r = hostinfo_machine_resolve(p->machine[0] ? p->machine : "q35", &h->version, rt->machine,
+                                     sizeof(rt->machine), canonical, sizeof(canonical), e, w);
+        if (r < 0)
+                return r;
+        r = hostinfo_firmware_for_profile(p, dirs, canonical, &fc, e, w);
+        if (r < 0)
+                return r;
+        if (ret_fc)
+                *ret_fc = fc;
+        if (p->firmware.type == FIRMWARE_BIOS)
+                return 0;
+
+        if (xsnprintf(rt->firmware.code, sizeof(rt->firmware.code), "%s", fc.code) < 0)
+                return vl_error_set(e, ENAMETOOLONG, "firmware path too long");
+        snprintf(rt->firmware.code_format, sizeof(rt->firmware.code_format), "%s",
+                 fc.code_format[0] ? fc.code_format : "raw");
+        snprintf(rt->firmware.vars_format, sizeof(rt->firmware.vars_format), "%s",
+                 fc.vars_format[0] ? fc.vars_format : "raw");
+        rt->firmware.requires_smm = fc.requires_smm;
+        if (p->firmware.vars[0])
+                snprintf(rt->firmware.vars, sizeof(rt->firmware.vars), "%s", p->firmware.vars);
+        else if (vars_default_path(state_dir, p->name, rt->firmware.vars,
+                                   sizeof(rt->firmware.vars)) < 0)
+                return vl_error_set(e, ENAMETOOLONG, "VARS path too long");
+        return 0;
+}
+
+int launch_pick_port(const char *listen_addr, unsigned first, unsigned *ret)
+{
+        struct sockaddr_storage ss = {};
+        socklen_t len;
+
+        if (inet_pton(AF_INET, listen_addr, &((struct sockaddr_in *) &ss)->sin_addr) == 1) {
+                ss.ss_family = AF_INET;
+                len = sizeof(struct sockaddr_in);
+        } else if (inet_pton(AF_INET6, listen_addr, &((struct sockaddr_in6 *) &ss)->sin6_addr) == 1) {
+                ss.ss_family = AF_INET6;
+                len = sizeof(struct sockaddr_in6);
+        } else
+                return -EINVAL;
+
+        for (unsigned port = first; port < first + 100 && port <= 65535; port++) {
+                int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), r;
+                if (fd < 0)
+                        return -errno;
+                if (ss.ss_family == AF_INET)
+                        ((struct sockaddr_in *) &ss)->sin_port = htons((uint16_t) port);
+                else
+                        ((struct sockaddr_in6 *) &ss)->sin6_port = htons((uint16_t) port);
+                r = bind(fd, (struct sockaddr *) &ss, len);
+                close(fd);
+                if (r == 0) {
+                        *ret = port;
+                        return 0;
+                }
+        }
+        return -EADDRINUSE;
+}
+
+/* ---- the run ----------------------------------------------------------- */
+
+void launch_init(struct launch *l, const struct profile *p, const struct host_env *host,
+                 const struct runas *user, const struct qemu_runtime *rt)
+{
+        *l = (struct launch) {
+                .p = p, .host = host, .user = user, .rt = rt, .lock = -1, .log_fd = -1,
+                .qmp_listener = -1, .qmp_client = -1, .qmp_user_listener = -1,
+        };
+        for (unsigned i = 0; i < PROFILE_NICS_MAX; i++)
+                l->nic_fds[i] = -1;
+}
+
+int launch_lock(struct launch *l, pid_t *ret_holder, struct vl_error *e)
+{
+        int fd = rundir_lock(l->host->roots->run, l->p->name, ret_holder, e);
+
+        if (fd < 0)
+                return fd;
+        l->lock = fd;
+        return 0;
+}
+
+int launch_plan(struct launch *l, struct vl_error *e)
+{
+        int r;
+
+        r = bind_plan_new(&l->host->bind, l->p, &l->plan, e);
+        if (r >= 0)
+                r = net_check(l->p, l->host->roots->sysfs, e);
+        if (r >= 0 && l->p->hugepages.enabled)
+                r = hugepages_plan(&l->host->hugepages, l->p, &l->hugepages, e);
+        return r;
+}
+
+int launch_apply_hugepages(struct launch *l, struct vl_error *e)
+{
+        if (!l->p->hugepages.enabled)
+                return 0;
+        l->changed = true;
+        return hugepages_setup(&l->host->hugepages, l->p, &l->hugepages, l->user->uid, l->user->gid, e);
+}
+
+int launch_apply_devices(struct launch *l, struct vl_error *e, struct vl_warnings *w)
+{
+        struct vl_error he = {};
+        int r;
+
+        l->changed = true;
+        r = bind_apply(&l->host->bind, l->plan, l->user->uid, l->user->gid, e);
+        if (r < 0 || l->p->n_hostdevs == 0)
+                return r;
+        /* Without it the VM runs as well; only detach/attach are refused. */
+        if (hotplug_init(&l->hotplug, l->p, l->host, l->user->uid, l->user->gid, &he) < 0)
+                vl_warn(w, "live detach/attach unavailable: %s", he.msg);
+        else
+                l->hotplug_ready = true;
+        return 0;
+}
+
+int launch_apply_vars(struct launch *l, const char *template_path, const char *vars_path, struct vl_error *e)
+{
+        bool created = false;
+        int r;
+
+        /* The default place is ours to create; a path the profile names
+         * must exist up to its folder. */
+        r = vars_ensure(template_path, vars_path, l->user->uid, l->user->gid, l->p->firmware.vars[0] == '\0',
+                        &created, e);
+        return r < 0 ? r : created;
+}
+
+int launch_apply_net(struct launch *l, struct vl_error *e)
+{
+        l->changed = true;
+        return net_setup(l->host->roots, l->p, l->nic_fds, e);
+}
+
+static int open_log(const char *name, struct vl_error *e)
+{
+        char path[512], stamp[64];
+        time_t now = time(NULL);
+        int fd;
+
+        if (mkdir(LAUNCH_LOG_DIR, 0750) < 0 && errno != EEXIST)
+                return vl_error_set(e, errno, "cannot create '%s': %s", LAUNCH_LOG_DIR, strerror(errno));
+        if (xsnprintf(path, sizeof(path), "%s/%s.log", LAUNCH_LOG_DIR, name) < 0)
+                return vl_error_set(e, ENAMETOOLONG, "log path too long");
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0640);
+        if (fd < 0)
+                return vl_error_set(e, errno, "cannot open '%s': %s", path, strerror(errno));
+        (void) strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", localtime(&now));
+        dprintf(fd, "---- %s vfio-launch %s: starting %s\n", stamp, VL_VERSION, name);
+        return fd;
+}
+
+int launch_open(struct launch *l, struct vl_error *e, struct vl_warnings *w)
+{
+        const char *run = l->host->roots->run, *name = l->p->name;
+        char monitor[256];
+        struct vl_error le = {};
+        int r;
+
+        l->log_fd = open_log(name, &le);
+        if (l->log_fd < 0)
+                vl_warn(w, "%s: QEMU's messages go to this terminal, ignoring", le.msg);
+
+        if (rundir_path(monitor, sizeof(monitor), run, name, RUNDIR_MONITOR_SOCKET) < 0 ||
+            rundir_path(l->qmp_user_path, sizeof(l->qmp_user_path), run, name, RUNDIR_QMP_SOCKET) < 0 ||
+            rundir_path(l->control_path, sizeof(l->control_path), run, name, RUNDIR_CONTROL_SOCKET) < 0)
+                return vl_error_set(e, ENAMETOOLONG, "run directory path too long");
+        r = sup_qmp_open(monitor, &l->qmp_listener, &l->qmp_client, e);
+        if (r < 0)
+                return r;
+        l->qmp_user_listener = unix_listen(l->qmp_user_path, SOCK_STREAM, 1, e);
+        return l->qmp_user_listener < 0 ? l->qmp_user_listener : 0;
+}
+
+/* ---- the supervisor's hooks -------------------------------------------- */
+
+static void on_started(void *userdata, struct sup *s, pid_t pid)
+{
+        struct launch *l = userdata;
+        struct vl_error e = {};
+
+        /* So that `recover` after a crash of ours knows to wait for it. */
+        if (journal_set_qemu(l->host->roots, l->p->name, pid, &e) < 0 && e.err != ENOENT)
+                sup_log(s, "warning: cannot record QEMU's pid in the journal: %s, ignoring", e.msg);
+}
+
+/* Between prelaunch and `cont`: the guest never runs unplaced. */
+static int before_cont(void *userdata, struct qmp *q, pid_t pid, struct vl_error *e)
+{
+        struct launch *l = userdata;
+
+        return pin_apply(l->p, q, pid, l->host->roots->proc, e);
+}
+
+static void on_hotplug(void *userdata, struct sup *s, const char *request, char *reply, size_t size)
+{
+        struct launch *l = userdata;
+
+        hotplug_request(&l->hotplug, s, request, reply, size);
+        /* Also in the VM's own output: a record of what happened to its devices. */
+        sup_log(s, "%s: %s", request, reply);
+}
+
+static void on_device_deleted(void *userdata, struct sup *s, const char *id)
+{
+        struct launch *l = userdata;
+
+        hotplug_device_deleted(&l->hotplug, s, id);
+}
+
+static void on_idle(void *userdata, struct sup *s)
+{
+        struct launch *l = userdata;
+        char msg[1024];
+
+        if (hotplug_idle(&l->hotplug, s, msg, sizeof(msg)) != 0)
+                sup_log(s, "a pending detach completed: %s", msg);
+}
+
+static void status_extra(void *userdata, char *buf, size_t size)
+{
+        struct launch *l = userdata;
+
+        hotplug_describe(&l->hotplug, buf, size);
+}
+
+int launch_supervise(struct launch *l, const struct qemu_cmd *cmd, const char *ready_detail,
+                     struct sup_result *ret, struct vl_error *e)
+{
+        const bool hp = l->hotplug_ready;
+        struct sup_config c = {
+                .name = l->p->name,
+                .qemu_path = cmd->argv[0],
+                .argv = cmd->argv,
+                .envp = cmd->env,
+                .sandbox = {
+                        .uid = l->user->uid,
+                        .gid = l->user->gid,
+                        .n_groups = l->user->n_groups,
+                        .stdin_fd = -1,
+                        .stdout_fd = l->log_fd >= 0 ? l->log_fd : STDERR_FILENO,
+                        .stderr_fd = l->log_fd >= 0 ? l->log_fd : STDERR_FILENO,
+                        /* VFIO pins all guest RAM; libvirt's allowance: RAM + 1 GiB. */
+                        .memlock_bytes = l->p->n_hostdevs ? (l->p->memory_mib + 1024) << 20 : 0,
+                        .parent = getpid(),
+                        .seccomp = true,
+                },
+                .qmp_client = l->qmp_client,
+                .user_qmp_path = l->qmp_user_path,
+                .control_path = l->control_path,
+                .shutdown_timeout_s = l->p->shutdown_timeout_s,
+                .powerdown_repeat_ms = l->p->powerdown_repeat_s * 1000u,
+                .start_timeout_ms = 60000,
+                .quit_timeout_ms = 5000,
+                .ready_detail = ready_detail,
+                .userdata = l,
+                .on_started = on_started,
+                .before_cont = before_cont,
+                .hotplug = hp ? on_hotplug : NULL,
+                .on_device_deleted = hp ? on_device_deleted : NULL,
+                .on_idle = hp ? on_idle : NULL,
+                .status_extra = hp ? status_extra : NULL,
+        };
+        int r;
+
+        memcpy(c.sandbox.groups, l->user->groups, sizeof(c.sandbox.groups));
+        /* Each fd at the number the command line gives it. */
+        r = qemu_fd_layout_place(&l->rt->fds, l->qmp_listener, l->qmp_user_listener, l->nic_fds, c.sandbox.fds);
+        if (r < 0) {
+                memset(ret, 0, sizeof(*ret));
+                ret->outcome = SUP_START_FAILED;
+                return vl_error_set(e, EBADF, "an fd the command line names is not open");
+        }
+        c.sandbox.n_fds = (unsigned) r;
+        l->qmp_client = -1; /* sup_run() takes it */
+        return sup_run(&c, ret, e);
+}
+
+int launch_undo(struct launch *l, struct vl_error *e, struct vl_warnings *w)
+{
+        int r;
+
+        /* QEMU is gone: its links can go, and a tap goes with its last fd. */
+        net_close_fds(l->nic_fds, PROFILE_NICS_MAX);
+        if (!l->changed)
+                return 0;
+        r = host_undo(l->host, l->p->name, e, w);
+        if (r >= 0)
+                l->changed = false;
+        return r;
+}
+
+void launch_done(struct launch *l)
+{
+        if (!l->p)
+                return; /* never started: launch_init() was not reached */
+        if (l->changed) {
+                struct vl_error ignored;
+                /* A path that skipped launch_undo(): give back anyway; what
+                 * fails stays in the journal for `recover`. */
+                (void) launch_undo(l, &ignored, NULL);
+        }
+        net_close_fds(l->nic_fds, PROFILE_NICS_MAX);
+        l->qmp_listener = safe_close(l->qmp_listener);
+        l->qmp_client = safe_close(l->qmp_client);
+        if (l->qmp_user_listener >= 0) {
+                l->qmp_user_listener = safe_close(l->qmp_user_listener);
+                (void) unlink(l->qmp_user_path);
+        }
+        l->log_fd = safe_close(l->log_fd);
+        bind_plan_free(TAKE_PTR(l->plan));
+        if (l->lock >= 0)
+                rundir_unlock(l->host->roots->run, l->p->name, TAKE_FD(l->lock));
+}

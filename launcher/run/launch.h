@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * launch: one run of a VM, in the order the CLI drives it —
+ *
+ *   launch_prepare()   the decisions between a loaded profile and the argv
+ *                      builder (machine type, firmware, VARS path, the fd
+ *                      layout), shared with `print` and the golden tests so
+ *                      that what `print` shows is what a run executes;
+ *   launch_lock()      the VM name's lock (one instance per name);
+ *   launch_plan()      READ-ONLY: devices, networks, hugepages; a refusal
+ *                      here leaves the host as it was;
+ *   launch_apply_*()   the host changes, each journaled before it is made;
+ *   launch_open()      QEMU's log and sockets;
+ *   launch_supervise() QEMU in its sandbox, to its end (run/supervisor.h),
+ *                      with the run's hooks: its PID into the journal, vCPU
+ *                      pinning before `cont`, live detach/attach;
+ *   launch_undo()      everything back (host_undo());
+ *   launch_done()      fds closed, lock released — and, should a path have
+ *                      skipped launch_undo(), the host given back anyway.
+ *
+ * struct launch is the applied run: whatever step failed, launch_done()
+ * (or its _cleanup_) leaves the host as it found it. Nothing here prints
+ * but through the supervisor's hooks; the CLI reports each step.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "base/error.h"
+#include "host/bind.h"
+#include "host/hugepages.h"
+#include "host/runas.h"
+#include "host/undo.h"
+#include "profile/profile.h"
+#include "qemu/hostinfo.h"
+#include "qemu/qemu_argv.h"
+#include "run/hotplug.h"
+#include "run/supervisor.h"
+
+#define LAUNCH_LOG_DIR "/var/log/vfio-launch" /* QEMU's output: NAME.log */
+
+/* Fill rt's machine type (resolved for this QEMU, with its warnings), the
+ * firmware (code, VARS path under state_dir unless the profile names one),
+ * the fd layout (with a tools' QMP socket) and, with hugepages, the VM's
+ * mem-path folder. ret_fc (may be NULL) gets the firmware choice, for
+ * printing. home/xdg_runtime_dir and spice_port are left to the caller.
+ * Returns 0 or -errno with e filled. */
+int launch_prepare(const struct profile *p, const struct hostinfo *h,
+                   const struct firmware_dirs *dirs, const char *state_dir,
+                   struct qemu_runtime *rt, struct firmware_choice *ret_fc, struct vl_error *e,
+                   struct vl_warnings *w);
+
+/* The first TCP port from first..first+99 that can be bound on listen_addr
+ * now (libvirt's SPICE autoport does the same, from 5900). Returns 0 or
+ * -EADDRINUSE / -EINVAL. */
+int launch_pick_port(const char *listen_addr, unsigned first, unsigned *ret);
+
+struct launch {
+        const struct profile *p;
+        const struct host_env *host;
+        const struct runas *user;            /* QEMU's */
+        const struct qemu_runtime *rt;       /* its fd layout */
+        int lock;                            /* the VM name's lock, -1 */
+        struct bind_plan *plan;              /* launch_plan() */
+        struct hugepages_plan hugepages;     /* launch_plan(), with p->hugepages */
+        bool changed;                        /* host changes may exist: undo them */
+        int nic_fds[PROFILE_NICS_MAX];       /* by NIC index; -1 */
+        int log_fd;                          /* QEMU's stdout and stderr; -1 = this terminal */
+        int qmp_listener, qmp_client, qmp_user_listener;
+        char qmp_user_path[256], control_path[256];
+        struct hotplug hotplug;              /* valid when hotplug_ready */
+        bool hotplug_ready;
+};
+
+/* A run of p by user on host, with rt from launch_prepare(); nothing open
+ * yet. p, host, user and rt must outlive l. */
+void launch_init(struct launch *l, const struct profile *p, const struct host_env *host,
+                 const struct runas *user, const struct qemu_runtime *rt);
+
+/* Take the VM name's lock. 0; -EBUSY with *ret_holder the PID that holds
+ * it; other -errno. e filled. */
+int launch_lock(struct launch *l, pid_t *ret_holder, struct vl_error *e);
+
+/* READ-ONLY: the device plan (l->plan, with its warnings), the host network
+ * devices, the hugetlbfs mount and pages. -errno with e saying why a run
+ * must not start; the host is untouched. */
+int launch_plan(struct launch *l, struct vl_error *e);
+
+/* The host changes, in this order, each journaled before it is made; on
+ * failure what the step did is rolled back, and whatever earlier steps did
+ * is launch_undo()'s (or launch_done()'s). */
+/* Hugepages the profile reserves: the number of pages added (>= 0). */
+int launch_apply_hugepages(struct launch *l, struct vl_error *e);
+/* The devices to vfio-pci, /dev/vfio/GROUP to QEMU's user; then live
+ * detach/attach is made ready (that failing is a warning in w). */
+int launch_apply_devices(struct launch *l, struct vl_error *e, struct vl_warnings *w);
+/* The VM's VARS from template to vars_path if it does not exist (never
+ * overwritten): 1 when it was created, 0 when it existed. */
+int launch_apply_vars(struct launch *l, const char *template_path, const char *vars_path, struct vl_error *e);
+/* The macvtap/tap links, their fds kept for QEMU. */
+int launch_apply_net(struct launch *l, struct vl_error *e);
+
+/* QEMU's log (LAUNCH_LOG_DIR/NAME.log; failing that, a warning and this
+ * terminal) and the VM's sockets under RUN/NAME: the supervisor's QMP
+ * socket, the tools' one, the control socket's path. */
+int launch_open(struct launch *l, struct vl_error *e, struct vl_warnings *w);
+
+/* Run QEMU (cmd from the builder) to its end; see sup_run() for ret and
+ * the return value. ready_detail goes on the "running" line. */
+int launch_supervise(struct launch *l, const struct qemu_cmd *cmd, const char *ready_detail,
+                     struct sup_result *ret, struct vl_error *e);
+
+/* Give back everything the run changed (host_undo()). 0, or the first
+ * failure with e saying what is left for `recover`. */
+int launch_undo(struct launch *l, struct vl_error *e, struct vl_warnings *w);
+
+/* Close everything, give the host back if launch_undo() was not called
+ * (errors stay in the journal, for `recover`), release the lock. */
+void launch_done(struct launch *l);
