@@ -7,7 +7,7 @@
  *                      of the profile's page size — checked with statfs,
  *                      because QEMU takes any folder as mem-path and on
  *                      another file system the "hugepages" silently become an
- *                      ordinary file (FACTS.md, Memory) — and the pool of that
+ *                      ordinary file, docs/facts.md#F-hugepages-mem-path — and the pool of that
  *                      size (SYSFS/kernel/mm/hugepages/hugepages-NkB) has the
  *                      pages the guest needs free: free_hugepages minus
  *                      resv_hugepages (free pages already promised to

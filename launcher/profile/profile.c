@@ -638,8 +638,9 @@ static int validate_sound(const struct profile *p, struct vl_error *e, struct vl
         if (s->backend == AUDIO_NONE)
                 vl_warn(w, "$.sound.backend: the sound card has backend \"none\": the guest will be "
                            "silent");
-        /* QEMU only ever read the variables of the selected driver (FACTS.md,
-         * Audio): the others never had an effect. Say so, keep them. */
+        /* QEMU only ever read the variables of the selected driver
+         * (docs/facts.md#F-audio-driver-vars-only): the others never had an
+         * effect. Say so, keep them. */
         if (alsa_set && s->backend != AUDIO_ALSA)
                 vl_warn(w, "$.sound.alsa: only used with backend \"alsa\" (QEMU read QEMU_ALSA_* "
                            "only with QEMU_AUDIO_DRV=alsa), ignoring");

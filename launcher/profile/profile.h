@@ -201,9 +201,10 @@ enum sound_backend {
         AUDIO_WAV,
 };
 
-/* The legacy QEMU_* audio environment variables the reference host used,
- * kept as the user wrote them; qemu_argv translates them into -audiodev
- * with QEMU's own formula (FACTS.md "Audio"). 0 / "" = not set. */
+/* The legacy QEMU_* audio environment variables the reference machine
+ * used, kept as the user wrote them; qemu_argv translates them into
+ * -audiodev with QEMU's own formula (docs/facts.md#F-audio-legacy-mapping).
+ * 0 / "" = not set. */
 struct profile_sound {
         enum sound_model model;
         enum sound_backend backend;        /* QEMU_AUDIO_DRV */

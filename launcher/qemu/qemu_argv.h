@@ -5,7 +5,7 @@
  * so `vfio-launch print` shows exactly what a run executes and the golden
  * tests (tests/argv/CASE) pin it down.
  *
- * Layout follows libvirt's for q35 (FACTS.md): PCIe root ports pci.N with
+ * Layout follows libvirt's for q35 (docs/facts.md#F-q35-root-ports): PCIe root ports pci.N with
  * chassis N, port 0x10+N-1, at pcie.0 slot 2+(N-1)/8 function (N-1)%8;
  * hostdevs behind the root port the profile names; other PCIe devices on
  * the lowest free ports. Every user-controlled option value has its commas

@@ -52,8 +52,9 @@ int qemu_argv_plan_layout(const struct profile *p, struct layout *l, struct vl_e
 
         memset(l, 0, sizeof(*l));
 
-        /* 1. Hostdevs at the guest bus the profile names (the seed's GPU at
-         *    guest bus 6 and its audio at 7: what the guest driver saw). */
+        /* 1. Hostdevs at the guest bus the profile names (the reference
+         *    machine's GPU at guest bus 6 and its audio at 7: what the guest
+         *    driver saw). */
         for (unsigned i = 0; i < p->n_hostdevs; i++) {
                 const struct profile_guest_addr *g = &p->hostdevs[i].guest;
 

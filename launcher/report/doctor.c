@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * doctor: host checks as data (doctor.h). Read-only, prints nothing; every
- * path is built from struct doctor_env. The checks follow the reference
- * host's "Diagnóstico" section (lspci -nn, the IOMMU groups, the kernel
- * parameters) and the problems users hit most (FACTS.md, "Binding").
+ * path is built from struct doctor_env. The checks follow what passthrough
+ * guides ask users to look at (lspci -nn, the IOMMU groups, the kernel
+ * parameters) and the problems users hit most
+ * (docs/facts.md#F-user-complaints).
  */
 #include <dirent.h>
 #include <errno.h>

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * hostcfg: the boot-time host set-up a profile needs, as the reference host
- * had it (shared/seed: GRUB parameters, /etc/modules, modprobe.d softdep and
- * vfio_pci options): vfio-pci claims the profile's devices by vendor:device
- * id before their own drivers load.
+ * hostcfg: the boot-time host set-up a profile needs, as the reference
+ * machine's host had it (GRUB parameters, /etc/modules, modprobe.d softdep
+ * and vfio_pci options): vfio-pci claims the profile's devices by
+ * vendor:device id before their own drivers load.
  *
  * hostcfg_collect() reads (the profile, SYSFS_ROOT for ids and classes the
  * profile does not give, PROC_ROOT/cpuinfo for the IOMMU parameter); the

@@ -27,7 +27,8 @@
 /* What no VM needs and a compromised QEMU must not have. QEMU's own
  * `-sandbox on,...` stacks on top (seccomp filters add up across exec); this
  * list also covers what QEMU's filter allows (module loading, ptrace, bpf,
- * keyrings, handle-based opens that escape a chroot). Checked in FACTS.md. */
+ * keyrings, handle-based opens that escape a chroot): the two stack, as
+ * docs/facts.md#F-seccomp-stacking says. */
 const char *const sandbox_denied_syscalls[] = {
         "kexec_load",     "kexec_file_load", "init_module",       "finit_module",
         "delete_module",  "reboot",          "mount",             "umount2",

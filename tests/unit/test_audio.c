@@ -35,9 +35,8 @@ static void test_formula(void **state)
         assert_int_equal(audio_frames_to_usecs(UINT32_MAX, 1), UINT32_MAX);
 }
 
-/* The reference machine's sound settings (profiles/win10.json; "seed" in the
- * name means that machine). */
-static void test_alsa_seed(void **state)
+/* The reference machine's sound settings (profiles/win10.json). */
+static void test_alsa_reference(void **state)
 {
         struct profile_sound s = {
                 .model = SOUND_AC97, .backend = AUDIO_ALSA, .timer_period_hz = 99,
@@ -118,7 +117,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_formula),
-                cmocka_unit_test(test_alsa_seed),
+                cmocka_unit_test(test_alsa_reference),
                 cmocka_unit_test(test_pa),
                 cmocka_unit_test(test_pipewire),
         };

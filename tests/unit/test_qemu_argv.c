@@ -53,9 +53,8 @@ static void hostdev(struct profile *p, const char *host, unsigned bus, unsigned 
         h->guest.function = fn;
 }
 
-/* The reference machine (profiles/win10.json), built in code; "seed" in this
- * file's names means that machine. */
-static struct profile *seed(void)
+/* The reference machine (profiles/win10.json), built in code. */
+static struct profile *reference(void)
 {
         struct profile *p = test_calloc(1, sizeof(*p));
         static const uint8_t mac0[6] = { 0x52, 0x54, 0x00, 0x7a, 0x90, 0xb9 };
@@ -153,9 +152,9 @@ static size_t count_opt(const struct qemu_cmd *c, const char *opt, const char *p
                         fail_msg("missing %s %s", (opt), (value));                                 \
         } while (0)
 
-static void test_seed(void **state)
+static void test_reference_machine(void **state)
 {
-        struct profile *p = seed();
+        struct profile *p = reference();
         struct hostinfo h = host(7, 2, 0);
         struct qemu_runtime rt = runtime();
         struct vl_warnings w = {};
@@ -219,7 +218,7 @@ static void test_seed(void **state)
 
 static void test_same_slot(void **state)
 {
-        struct profile *p = seed();
+        struct profile *p = reference();
         struct hostinfo h = host(7, 2, 0);
         struct qemu_runtime rt = runtime();
         struct qemu_cmd *c;
@@ -262,7 +261,7 @@ static void expect_error(const struct profile *p, const struct hostinfo *h,
 
 static void test_layout_errors(void **state)
 {
-        struct profile *p = seed();
+        struct profile *p = reference();
         struct hostinfo h = host(7, 2, 0);
         struct qemu_runtime rt = runtime();
 
@@ -354,7 +353,7 @@ static void test_automatic_and_numbering(void **state)
 
 static void test_escaping(void **state)
 {
-        struct profile *p = seed();
+        struct profile *p = reference();
         struct hostinfo h = host(7, 2, 0);
         struct qemu_runtime rt = runtime();
         struct qemu_cmd *c;
@@ -384,7 +383,7 @@ static void test_escaping(void **state)
 
 static void test_versions(void **state)
 {
-        struct profile *p = seed();
+        struct profile *p = reference();
         struct hostinfo h = host(7, 2, 0);
         struct qemu_runtime rt = runtime();
         struct vl_warnings w = {};
@@ -436,7 +435,7 @@ static void test_versions(void **state)
 
 static void test_secure_boot_and_bios(void **state)
 {
-        struct profile *p = seed();
+        struct profile *p = reference();
         struct hostinfo h = host(7, 2, 0);
         struct qemu_runtime rt = runtime();
         struct qemu_cmd *c;
@@ -565,7 +564,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_hugepages),
-                cmocka_unit_test(test_seed),
+                cmocka_unit_test(test_reference_machine),
                 cmocka_unit_test(test_same_slot),
                 cmocka_unit_test(test_layout_errors),
                 cmocka_unit_test(test_automatic_and_numbering),

@@ -81,7 +81,7 @@ static void config(struct sup_config *c, char *const *argv)
                 .qmp_client = client,
                 .control_path = ctl_path,
                 .shutdown_timeout_s = 1,
-                .start_timeout_ms = 20000,
+                .start_timeout_ms = 60000, /* the launcher's own: QEMU starts slowly on a loaded machine */
                 .quit_timeout_ms = 3000,
         };
 }
