@@ -48,7 +48,7 @@
 # Cost (2 cores, measured; see README.md): the tree 1 min when not cached
 # (debootstrap, 175 MB), the clone and mounts about a second; the rest is
 # CMD, which downloads and installs its packages into each fresh root
-# (tests/deps.sh: 200 MB, 2 min).
+# (tests/deps.sh: 200 MB, 1-2 min).
 #
 # Needs root, debootstrap (.ci/run installs it), overlayfs, util-linux's
 # unshare and pivot_root, git, and network access to deb.debian.org.
