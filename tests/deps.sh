@@ -1,8 +1,12 @@
 #!/bin/sh
 # Install everything vfio-launch needs to build, test and demo on Debian 12
 # (run as root). Idempotent; safe to run on a machine that has it all.
+# The list is proven on a minimal Debian 12 with nothing else installed
+# (tests/pristine.sh, what CI runs): a package missing here fails there.
+# libclang-rt-dev: clang's sanitizer and libFuzzer runtimes, which Debian's
+# clang does not pull in.
 set -eu
-PKGS="build-essential cmake pkg-config clang
+PKGS="build-essential cmake pkg-config clang libclang-rt-dev
 libjansson-dev libpci-dev libseccomp-dev libcap-ng-dev libmnl-dev libcmocka-dev pci.ids
 qemu-system-x86 qemu-utils ovmf
 busybox-static kmod iproute2 procps python3-jsonschema

@@ -572,7 +572,7 @@ int main(int argc, char **argv)
         ovmf_dir = argv[4];
         signal(SIGPIPE, SIG_IGN);
         if (access(qemu, X_OK) < 0 || access(qemu_img, X_OK) < 0) {
-                printf("skipped: %s or %s not installed\n", qemu, qemu_img);
+                printf("SKIP: %s or %s not installed\n", qemu, qemu_img);
                 return 77;
         }
 

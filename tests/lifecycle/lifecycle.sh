@@ -10,8 +10,10 @@
 #
 # Cases: graceful acpi-ignored kill-qemu kill-launcher sigterm-startup
 #        start-failure second-start guest-poweroff sandbox pinning hugepages
-# Each check prints PASS/FAIL; the exit status is 1 on any FAIL, 77 (skip)
-# when not root. Needs root (the launcher switches QEMU to user nobody).
+# Each check prints PASS/FAIL; the exit status is 1 on any FAIL, else 77
+# (skipped) when not root or when a case could not run all its checks here
+# (a "SKIP: CASE: REASON" line says why). Needs root (the launcher switches
+# QEMU to user nobody).
 # env: VL_VM_CACHE (see build-guest.sh), VL_LIFE_KEEP=1 keeps temp dirs.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -43,8 +45,10 @@ if ! setpriv --reuid=nobody --regid=nogroup --clear-groups test -r "$KERNEL" -a 
 fi
 
 fails=0
+skips=0
 CASE=
 pass() { echo "PASS: $CASE: $*"; }
+skip() { echo "SKIP: $CASE: $*"; skips=$((skips + 1)); } # then return from the case
 fail() { echo "FAIL: $CASE: $*"; fails=$((fails + 1)); }
 check() { # check DESCRIPTION COMMAND...
         local what=$1; shift
@@ -371,7 +375,7 @@ case_sandbox() {
 case_pinning() {
         local t name got want
         if [ "$(nproc --all)" -lt 2 ]; then
-                echo "NOTE: $CASE: needs 2 CPUs, this host has $(nproc --all): skipped"
+                skip "needs 2 CPUs, this host has $(nproc --all)"
                 return
         fi
         new_vm ignore
@@ -423,7 +427,7 @@ case_pinning() {
 case_hugepages() {
         local pool=/sys/kernel/mm/hugepages/hugepages-2048kB nr free resv avail mib
         if [ ! -d "$pool" ]; then
-                echo "NOTE: $CASE: this kernel has no 2M hugepages ($pool): skipped"
+                skip "this kernel has no 2M hugepages ($pool)"
                 return
         fi
         pool_state() { echo "nr=$(cat $pool/nr_hugepages) free=$(cat $pool/free_hugepages) resv=$(cat $pool/resv_hugepages)"; }
@@ -469,7 +473,7 @@ case_hugepages() {
                 "$3" "$2/1g.json" 2> "$2/err-1g"; echo $? > "$2/rc-1g"
                 ls -A "$1" > "$2/huge.ls"' sh "$T/huge" "$T" "$VL"
         if [ $? = 90 ]; then
-                echo "NOTE: $CASE: cannot mount hugetlbfs in a mount namespace here ($(cat "$T/mount.err")): rest skipped"
+                skip "cannot mount hugetlbfs in a mount namespace here ($(cat "$T/mount.err")): the checks on a real mount did not run"
                 return
         fi
         check "a hugetlbfs mount of 2M pages in the launcher's own namespace" test -s "$T/mounts"
@@ -504,5 +508,6 @@ for CASE in "$@"; do
         echo "---- $CASE: $(elapsed "$t") s"
         cleanup
 done
-echo "lifecycle: $fails failure(s) in $(elapsed "$t_all") s"
-[ "$fails" = 0 ]
+echo "lifecycle: $fails failure(s), $skips skip(s) in $(elapsed "$t_all") s"
+[ "$fails" = 0 ] || exit 1
+[ "$skips" = 0 ] || exit 77

@@ -18,7 +18,7 @@ import sys
 try:
     import jsonschema
 except ImportError:
-    print("python3-jsonschema not installed: skipped")
+    print("SKIP: python3-jsonschema not installed")
     sys.exit(77)
 
 LOADER_ONLY = {

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "vl_test.h"
 
 #include "qmp.h"
 
@@ -94,10 +95,8 @@ static void start_qemu(struct vm *vm, const char *const *machine)
         size_t n = 0;
         int lfd;
 
-        if (!find_qemu()) {
-                print_message(QEMU_NAME " not found in PATH: skipping\n");
-                skip();
-        }
+        if (!find_qemu())
+                vl_skip(QEMU_NAME " not found in PATH");
         snprintf(vm->dir, sizeof(vm->dir), "/tmp/qmp-qemu-XXXXXX");
         assert_non_null(mkdtemp(vm->dir));
         snprintf(vm->sock, sizeof(vm->sock), "%s/qmp.sock", vm->dir);
@@ -263,5 +262,5 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_q35, setup, teardown),
         };
 
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return vl_run_tests(tests, NULL, NULL);
 }

@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "vl_test.h"
 
 #include "fakesys.h"
 #include "host/hugepages.h"
@@ -194,12 +195,10 @@ static int group_teardown(void **state)
         return 0;
 }
 
-static bool need_mount(void)
+static void need_mount(void)
 {
-        if (huge2m[0])
-                return true;
-        print_message("skipped: no hugetlbfs mount could be made here (%s)\n", no_mount_reason);
-        return false;
+        if (!huge2m[0])
+                vl_skip("no hugetlbfs mount could be made here (%s)", no_mount_reason);
 }
 
 static int setup(void **state)
@@ -343,10 +342,7 @@ static void test_hugetlbfs_mount(void **state)
         struct vl_error e = {};
         char sub[128];
 
-        if (!need_mount()) {
-                skip();
-                return;
-        }
+        need_mount();
         assert_int_equal(hugepages_check_mount(huge2m, 2048, 64, NULL, &e), 0);
         /* any folder inside the mount is on it */
         snprintf(sub, sizeof(sub), "%s/sub", huge2m);
@@ -371,10 +367,7 @@ static void test_plan_enough(void **state)
         struct vl_error e = {};
         char want[PROFILE_PATH_MAX];
 
-        if (!need_mount()) {
-                skip();
-                return;
-        }
+        need_mount();
         pool(f->fs, 100, 80, 10); /* 70 available, 64 needed */
         assert_int_equal(hugepages_plan(&f->env, &f->p, &plan, &e), 0);
         assert_int_equal(plan.page_kib, 2048);
@@ -395,10 +388,7 @@ static void test_plan_refuse(void **state)
         struct vl_error e = {};
         char buf[1024];
 
-        if (!need_mount()) {
-                skip();
-                return;
-        }
+        need_mount();
         pool(f->fs, 100, 70, 10); /* 60 available, 64 needed */
         assert_int_equal(hugepages_plan(&f->env, &f->p, &plan, &e), -ENOMEM);
         vl_error_format(&e, buf, sizeof(buf));
@@ -425,10 +415,7 @@ static void test_plan_leftovers(void **state)
         struct vl_error e = {};
         char dir[PROFILE_PATH_MAX];
 
-        if (!need_mount()) {
-                skip();
-                return;
-        }
+        need_mount();
         pool(f->fs, 100, 100, 0);
         /* the VM's folder exists: another run, or a leftover */
         assert_int_equal(hugepages_vm_dir(huge2m, "hp", dir, sizeof(dir)), 0);
@@ -480,10 +467,7 @@ static void test_reserve_and_restore(void **state)
         struct vl_error e = {};
         struct stat st;
 
-        if (!need_mount()) {
-                skip();
-                return;
-        }
+        need_mount();
         f->p.hugepages.reserve = true;
         pool(f->fs, 30, 20, 0); /* 44 missing */
         assert_int_equal(hugepages_plan(&f->env, &f->p, &plan, &e), 0);
@@ -523,10 +507,7 @@ static void test_no_reserve_needed(void **state)
         struct journal_entry x;
         struct vl_error e = {};
 
-        if (!need_mount()) {
-                skip();
-                return;
-        }
+        need_mount();
         f->p.hugepages.reserve = true;
         pool(f->fs, 64, 64, 0);
         assert_int_equal(hugepages_plan(&f->env, &f->p, &plan, &e), 0);
@@ -550,10 +531,7 @@ static void test_restore_keeps_others(void **state)
         struct vl_error e = {};
         char path[4096];
 
-        if (!need_mount()) {
-                skip();
-                return;
-        }
+        need_mount();
         f->p.hugepages.reserve = true;
         pool(f->fs, 30, 20, 0);
         assert_int_equal(hugepages_plan(&f->env, &f->p, &plan, &e), 0);
@@ -576,10 +554,7 @@ static void test_restore_in_use_warns(void **state)
         struct vl_warnings w = {};
         struct vl_error e = {};
 
-        if (!need_mount()) {
-                skip();
-                return;
-        }
+        need_mount();
         f->p.hugepages.reserve = true;
         pool(f->fs, 0, 0, 0);
         assert_int_equal(hugepages_plan(&f->env, &f->p, &plan, &e), 0);
@@ -602,10 +577,7 @@ static void test_kernel_gives_fewer(void **state)
         struct hugepages_plan plan;
         struct vl_error e = {};
 
-        if (!need_mount()) {
-                skip();
-                return;
-        }
+        need_mount();
         f->p.hugepages.reserve = true;
         f->m.capacity = 50;
         pool(f->fs, 30, 20, 0);
@@ -629,10 +601,7 @@ static void test_setup_refusals(void **state)
         struct hugepages_plan plan;
         struct vl_error e = {};
 
-        if (!need_mount()) {
-                skip();
-                return;
-        }
+        need_mount();
         f->p.hugepages.reserve = true;
         pool(f->fs, 0, 0, 0);
         assert_int_equal(hugepages_plan(&f->env, &f->p, &plan, &e), 0);
@@ -676,10 +645,7 @@ static void test_recover_after_crash(void **state)
         pid_t pid;
         int st;
 
-        if (!need_mount()) {
-                skip();
-                return;
-        }
+        need_mount();
         f->p.hugepages.reserve = true;
         pool(f->fs, 2, 2, 0);
         assert_int_equal(hugepages_plan(&f->env, &f->p, &plan, &e), 0);
@@ -721,5 +687,5 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_recover_after_crash, setup, teardown),
         };
 
-        return cmocka_run_group_tests(tests, group_setup, group_teardown);
+        return vl_run_tests(tests, group_setup, group_teardown);
 }

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "vl_test.h"
 
 #include "run/spawn.h"
 
@@ -75,10 +76,8 @@ static void test_status_after_sandbox(void **state)
         struct vl_error e = {};
         int st;
 
-        if (geteuid() != 0) {
-                skip();
-                return;
-        }
+        if (geteuid() != 0)
+                vl_skip("not root: the sandbox's switch to user nobody needs root");
         int r = run_child(&c, "cat /proc/self/status >&3; ulimit -l >&3", &st, &e);
         if (r < 0)
                 fail_msg("spawn: %s", e.msg);
@@ -179,5 +178,5 @@ int main(void)
                 cmocka_unit_test(test_exec_failure_reported),
                 cmocka_unit_test(test_parent_check),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return vl_run_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "vl_test.h"
 
 #include "qmp.h"
 #include "run/supervisor.h"
@@ -163,7 +164,7 @@ static void test_sandboxed_and_stopped_by_control(void **state)
         int st;
 
         if (access(QEMU, X_OK) < 0)
-                skip();
+                vl_skip(QEMU " not installed");
         config(&c, argv);
         c.before_cont = read_status;
         helper = later(300, "stop", 0);
@@ -204,7 +205,7 @@ static void test_qemu_killed(void **state)
         int r;
 
         if (access(QEMU, X_OK) < 0)
-                skip();
+                vl_skip(QEMU " not installed");
         config(&c, argv);
         c.before_cont = kill_qemu;
         r = sup_run(&c, &res, &e);
@@ -300,7 +301,7 @@ static void test_bad_device(void **state)
         struct vl_error e = {};
 
         if (access(QEMU, X_OK) < 0)
-                skip();
+                vl_skip(QEMU " not installed");
         config(&c, argv);
         assert_int_equal(sup_run(&c, &res, &e), -ECHILD);
         assert_int_equal(res.outcome, SUP_START_FAILED);
@@ -320,7 +321,7 @@ static void test_sigterm_during_startup(void **state)
         int r;
 
         if (access(QEMU, X_OK) < 0)
-                skip();
+                vl_skip(QEMU " not installed");
         config(&c, argv);
         c.before_cont = NULL;
         /* Blocked before the killer starts: a signal that arrives before
@@ -348,7 +349,7 @@ static void test_control_status(void **state)
         int st;
 
         if (access(QEMU, X_OK) < 0)
-                skip();
+                vl_skip(QEMU " not installed");
         config(&c, argv);
         helper = later(300, "status", 0);
         stopper = later(800, "stop-force", 0);
@@ -447,7 +448,7 @@ static void test_control_hotplug(void **state)
         int st;
 
         if (access(QEMU, X_OK) < 0)
-                skip();
+                vl_skip(QEMU " not installed");
         config(&c, argv);
         c.hotplug = hook;
         c.status_extra = count_status;
@@ -479,7 +480,7 @@ static void test_control_hotplug_unavailable(void **state)
         int st;
 
         if (access(QEMU, X_OK) < 0)
-                skip();
+                vl_skip(QEMU " not installed");
         config(&c, argv);
         detach = later_expect(300, AT_ONCE, "detach 1000 gpu", "error: live detach and attach are not available");
         stopper = later_expect(900, AT_ONCE, "stop-force", "ok");
@@ -507,7 +508,7 @@ static void presses(unsigned repeat_ms, unsigned want)
         pid_t helper;
 
         if (access(QEMU, X_OK) < 0)
-                skip();
+                vl_skip(QEMU " not installed");
         config(&c, argv);
         c.shutdown_timeout_s = 2;
         c.powerdown_repeat_ms = repeat_ms;
@@ -543,5 +544,5 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_powerdown_pressed_twice, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_powerdown_pressed_once, setup, teardown),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return vl_run_tests(tests, NULL, NULL);
 }
