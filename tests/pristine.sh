@@ -302,7 +302,7 @@ stop_step() { # trap of `ci` on SIGHUP/INT/TERM: the running step ends its run f
 }
 
 cmd_ci() {
-        local failed=() t0
+        local failed=() t0 debs
         t0=$(now)
         trap 'stop_step 1' HUP
         trap 'stop_step 2' INT
@@ -326,10 +326,22 @@ cmd_ci() {
                 fi
         }
         ci_step tests -- tests/run-all.sh
-        # ---- Later CI steps go here: one ci_step each, in a fresh root of
-        # its own; pass files between roots with --bind/--ro-bind (e.g. build
-        # the Debian package in one root with --bind "$out:/out", install and
-        # check it in another with --ro-bind "$out:/in").
+        # ---- Later CI steps: one ci_step each, in a fresh root of its own;
+        # files pass between roots with --bind/--ro-bind.
+        # The Debian package: built (and lintian-clean) in one root, then
+        # installed, exercised and purged in a second one that never saw the
+        # build dependencies.
+        mkdir -p "$CACHE"
+        debs=$(mktemp -d "$CACHE/debs.XXXXXX")
+        ci_step package-build --bind "$debs:/out" -- tests/package/build.sh --lintian /src /out
+        if ls "$debs"/vfio-launch_*_amd64.deb >/dev/null 2>&1; then
+                ci_step package-install --ro-bind "$debs:/in" -- \
+                        sh -c 'exec tests/package/check.sh /in/vfio-launch_*_amd64.deb'
+        else
+                echo "pristine ci: package-install: not run (no package was built)"
+                failed+=(package-install)
+        fi
+        rm -rf "$debs"
         # ---- end of the CI steps
         if [ ${#failed[@]} -gt 0 ]; then
                 echo "pristine ci: FAILED: ${failed[*]} ($(($(now) - t0)) s)"

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "host/runas.h"
+#include "vl_test.h"
 
 static void profile_with(struct profile *p, const char *user, bool hostdev)
 {
@@ -32,7 +33,7 @@ static void test_shared_account_with_devices(void **state)
         struct vl_warnings w = {};
 
         if (!getpwnam("nobody"))
-                skip();
+                vl_skip("no user nobody on this host");
         profile_with(&p, "nobody", true);
         assert_int_equal(runas_resolve(&p, 0, NULL, NULL, &r, &e, &w), -EPERM);
         assert_non_null(strstr(e.msg, "an account other services share"));
@@ -54,7 +55,7 @@ static void test_shared_account_without_devices(void **state)
         struct vl_warnings w = {};
 
         if (!getpwnam("nobody"))
-                skip();
+                vl_skip("no user nobody on this host");
         profile_with(&p, "nobody", false);
         assert_int_equal(runas_resolve(&p, 0, NULL, NULL, &r, &e, &w), 0);
         assert_int_equal(w.n, 0);
@@ -92,5 +93,5 @@ int main(void)
                 cmocka_unit_test(test_root),
                 cmocka_unit_test(test_shared_names),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return vl_run_tests(tests, NULL, NULL);
 }
