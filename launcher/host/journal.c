@@ -418,7 +418,7 @@ static json_t *str_or_null(const char *s)
         return s[0] ? json_string(s) : json_null();
 }
 
-static char *journal_to_text(const struct journal *j)
+char *journal_format(const struct journal *j)
 {
         json_t *root, *devs, *groups, *entries;
         char *text;
@@ -645,7 +645,7 @@ static int journal_write(const char *run_dir, const struct journal *j, bool crea
         r = open_dir(run_dir, j->name, true, NULL, &dfd, e);
         if (r < 0)
                 return r;
-        text = journal_to_text(j);
+        text = journal_format(j);
         if (!text)
                 return vl_error_set(e, ENOMEM, "cannot encode the journal of \"%s\"", j->name);
 
@@ -706,8 +706,6 @@ int journal_load(const struct host_roots *roots, const char *name, struct journa
         _cleanup_free_ char *buf = NULL;
         _cleanup_free_ struct journal *j = NULL;
         char path[PATH_MAX];
-        json_error_t jerr;
-        json_t *root;
         struct stat st;
         size_t off = 0;
         ssize_t n;
@@ -744,16 +742,29 @@ int journal_load(const struct host_roots *roots, const char *name, struct journa
         if (n > (ssize_t) JOURNAL_FILE_MAX)
                 return vl_error_set_at(e, EFBIG, path, 0, 0, "", "larger than %u bytes", JOURNAL_FILE_MAX);
         off = (size_t) n;
-        root = json_loadb(buf, off, JSON_REJECT_DUPLICATES, &jerr);
-        if (!root)
-                return vl_error_set_at(e, EBADMSG, path, jerr.line, jerr.column, "", "corrupt journal: %s",
-                                       jerr.text);
-        r = journal_from_json(root, path, name, j, e);
-        json_decref(root);
+        r = journal_parse(buf, off, path, name, j, e);
         if (r < 0)
                 return r;
         *ret = *j;
         return 0;
+}
+
+int journal_parse(const char *text, size_t len, const char *path, const char *name, struct journal *ret,
+                  struct vl_error *e)
+{
+        json_error_t jerr;
+        json_t *root;
+        int r;
+
+        if (len > JOURNAL_FILE_MAX)
+                return vl_error_set_at(e, EFBIG, path, 0, 0, "", "larger than %u bytes", JOURNAL_FILE_MAX);
+        root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!root)
+                return vl_error_set_at(e, EBADMSG, path, jerr.line, jerr.column, "", "corrupt journal: %s",
+                                       jerr.text);
+        r = journal_from_json(root, path, name, ret, e);
+        json_decref(root);
+        return r;
 }
 
 int journal_remove(const struct host_roots *roots, const char *name, struct vl_error *e)

@@ -149,6 +149,15 @@ int journal_save(const struct host_roots *roots, const struct journal *j, struct
 int journal_load(const struct host_roots *roots, const char *name, struct journal *ret,
                  struct vl_error *e);
 
+/* The journal as its file holds it, and back: journal_format() returns the
+ * JSON text (the caller frees it; NULL on ENOMEM); journal_parse() reads
+ * len bytes of text strictly, as journal_load() does (path for messages,
+ * name the VM it must be of; NULL: any). 0, or -EBADMSG / -EFBIG with e
+ * filled. The one parser of journals: the fuzzer drives it too. */
+char *journal_format(const struct journal *j);
+int journal_parse(const char *text, size_t len, const char *path, const char *name, struct journal *ret,
+                  struct vl_error *e);
+
 /* Delete RUN/NAME/state.json and the RUN/NAME directory (if empty).
  * Returns 0, also when there was nothing to delete; -errno otherwise. */
 int journal_remove(const struct host_roots *roots, const char *name, struct vl_error *e);
