@@ -217,6 +217,19 @@ struct profile_sound {
         char alsa_dev[PROFILE_STR_MAX];    /* ALSA PCM, "" = default */
 };
 
+/* A TPM 2.0 for the guest (Windows 11 wants one): QEMU's TPM front end on
+ * swtpm, which the launcher runs for the VM (run/swtpm.h) with its state in
+ * the VM's folder (host/tpm.h). */
+enum tpm_model {
+        TPM_MODEL_CRB = 0, /* tpm-crb: the TPM 2.0 Command Response Buffer interface */
+        TPM_MODEL_TIS,     /* tpm-tis: the older FIFO interface, for guests without CRB */
+};
+
+struct profile_tpm {
+        bool enabled;                      /* "tpm" given */
+        enum tpm_model model;              /* default crb */
+};
+
 enum display_type { DISPLAY_NONE = 0, DISPLAY_SPICE };
 enum spice_compression {
         SPICE_COMPRESSION_DEFAULT = 0,
@@ -270,6 +283,7 @@ struct profile {
         struct profile_sound sound;
         struct profile_display display;
         bool balloon;
+        struct profile_tpm tpm;
         unsigned shutdown_timeout_s;       /* default 120 */
         unsigned powerdown_repeat_s;       /* second power button press after this; 0 = once; default 1 */
 };
@@ -299,6 +313,7 @@ enum profile_device_kind {
 #define PROFILE_ID_SOUND "sound0"
 #define PROFILE_ID_SOUND_CODEC "sound0-codec0"
 #define PROFILE_ID_BALLOON "balloon0"
+#define PROFILE_ID_TPM "tpm0"             /* only with "tpm": refused then, free otherwise */
 
 /* The id of device i of kind (explicit or default), in buf; returns buf. */
 const char *profile_device_id(const struct profile *p, enum profile_device_kind kind, unsigned i,
@@ -331,6 +346,7 @@ const char *profile_sound_backend_name(unsigned v);
 const char *profile_display_type_name(unsigned v);
 const char *profile_image_compression_name(unsigned v);
 const char *profile_video_name(unsigned v);
+const char *profile_tpm_model_name(unsigned v);
 
 /* A hugepage size in KiB (2048, 1048576); 0 for an unknown value. */
 uint64_t profile_hugepage_kib(enum hugepage_size s);

@@ -69,6 +69,7 @@ static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
                 "memory",   "hugepages", "firmware", "boot",         "cpu",          "hostdevs",       "allow_detach",
                 "allow_boot_vga", "allow_in_use", "disks", "nics",        "sound",
                 "display",  "balloon",  "shutdown_timeout", "powerdown_repeat", "pci_hotplug",
+                "tpm",
                 NULL
         };
         char schema[PROFILE_PATH_MAX];
@@ -102,7 +103,8 @@ static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
             (r = pj_opt_bool(c, root, "balloon", &p->balloon)) < 0 ||
             (r = pj_opt_unsigned(c, root, "shutdown_timeout", 1, 3600, &p->shutdown_timeout_s)) < 0 ||
             (r = pj_opt_unsigned(c, root, "powerdown_repeat", 0, 60, &p->powerdown_repeat_s)) < 0 ||
-            (r = pj_opt_enum(c, root, "pci_hotplug", profile_pci_hotplug_name, &hotplug)) < 0)
+            (r = pj_opt_enum(c, root, "pci_hotplug", profile_pci_hotplug_name, &hotplug)) < 0 ||
+            (r = profile_json_parse_tpm(c, root, &p->tpm)) < 0)
                 return r;
         p->accel = (enum accel_type) accel;
         p->pci_hotplug = (enum pci_hotplug_mode) hotplug;

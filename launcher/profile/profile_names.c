@@ -34,3 +34,4 @@ NAMES(profile_image_compression_name, [SPICE_COMPRESSION_DEFAULT] = "", [SPICE_C
       [SPICE_COMPRESSION_QUIC] = "quic", [SPICE_COMPRESSION_GLZ] = "glz", [SPICE_COMPRESSION_LZ] = "lz")
 /* "video" is a string in the model ("" = none); these are its values. */
 NAMES(profile_video_name, "none", "qxl", "virtio", "std")
+NAMES(profile_tpm_model_name, [TPM_MODEL_CRB] = "crb", [TPM_MODEL_TIS] = "tis")

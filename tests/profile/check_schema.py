@@ -43,6 +43,8 @@ LOADER_ONLY = {
     "pin-count-mismatch",
     # memory against the hugepage size
     "hugepages-1g-memory-not-whole", "hugepages-2m-memory-odd",
+    # a device id against "tpm"
+    "tpm-id-taken",
 }
 
 
