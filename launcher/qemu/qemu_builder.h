@@ -105,3 +105,8 @@ int qemu_argv_emit_sound(struct builder *b, const struct profile *p, const struc
                          const struct qemu_runtime *rt, struct vl_error *e, struct vl_warnings *w);
 int qemu_argv_emit_spice(struct builder *b, const struct profile *p, const struct qemu_runtime *rt,
                          struct vl_error *e);
+
+/* ---- the TPM (qemu_tpm.c) ------------------------------------------------------------- */
+
+int qemu_argv_emit_tpm(struct builder *b, const struct profile *p, const struct qemu_runtime *rt,
+                       struct vl_error *e);

@@ -309,7 +309,7 @@ int launch_supervise(struct launch *l, const struct qemu_cmd *cmd, const char *r
 
         memcpy(c.sandbox.groups, l->user->groups, sizeof(c.sandbox.groups));
         /* Each fd at the number the command line gives it. */
-        r = qemu_fd_layout_place(&l->rt->fds, l->qmp_listener, l->qmp_user_listener, l->nic_fds, c.sandbox.fds);
+        r = qemu_fd_layout_place(&l->rt->fds, l->qmp_listener, l->qmp_user_listener, l->nic_fds, -1, c.sandbox.fds);
         if (r < 0) {
                 memset(ret, 0, sizeof(*ret));
                 ret->outcome = SUP_START_FAILED;
