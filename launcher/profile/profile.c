@@ -302,6 +302,32 @@ static int validate_cpu(const struct profile *p, struct vl_error *e)
                 return FAIL("$.cpu.hyperv.tlbflush", "tlbflush needs vpindex");
         if (hv->ipi && !hv->vpindex)
                 return FAIL("$.cpu.hyperv.ipi", "ipi needs vpindex");
+        if (hv->stimer_direct && !hv->stimer)
+                return FAIL("$.cpu.hyperv.stimer_direct", "stimer_direct needs stimer");
+        if (hv->evmcs && !hv->vapic)
+                return FAIL("$.cpu.hyperv.evmcs", "evmcs needs vapic");
+        if (hv->tlbflush_ext && !hv->tlbflush)
+                return FAIL("$.cpu.hyperv.tlbflush_ext", "tlbflush_ext needs tlbflush");
+        if (hv->tlbflush_direct && !hv->vapic)
+                return FAIL("$.cpu.hyperv.tlbflush_direct", "tlbflush_direct needs vapic");
+        /* hv-passthrough gives whatever KVM has and overrides every other
+         * hv- setting (QEMU's hyperv.rst): others beside it would mislead. */
+        if (hv->passthrough &&
+            (hv->relaxed || hv->vapic || hv->spinlocks || hv->vendor_id[0] || hv->vpindex || hv->runtime ||
+             hv->time || hv->synic || hv->stimer || hv->reset || hv->frequencies || hv->tlbflush || hv->ipi ||
+             hv->reenlightenment || hv->stimer_direct || hv->avic || hv->evmcs || hv->xmm_input ||
+             hv->tlbflush_ext || hv->tlbflush_direct || hv->emsr_bitmap))
+                return FAIL("$.cpu.hyperv.passthrough",
+                            "passthrough gives every enlightenment KVM has and overrides the others: leave them out");
+        if (c->migratable != SWITCH_DEFAULT && strcmp(c->model, "host") != 0)
+                return FAIL("$.cpu.migratable", "only model \"host\" has it (libvirt's host-passthrough)");
+        for (unsigned i = 0; i < c->n_features; i++)
+                for (unsigned k = 0; k < i; k++)
+                        if (strcmp(c->features[i].name, c->features[k].name) == 0) {
+                                char path[64];
+                                (void) snprintf(path, sizeof(path), "$.cpu.features.%s", c->features[i].name);
+                                return FAIL(path, "given twice");
+                        }
         return 0;
 }
 

@@ -96,11 +96,40 @@ struct profile_hugepages {
         bool prealloc;                     /* default true: every page taken at start */
 };
 
+/* QEMU's Hyper-V enlightenments (docs/system/i386/hyperv.rst), hv-NAME. */
 struct profile_hyperv {
         bool relaxed, vapic;
         uint32_t spinlocks;                /* retries; 0 = off; else 4095..0xffffffff */
         char vendor_id[PROFILE_VENDOR_ID_MAX + 1]; /* "" = off */
         bool vpindex, runtime, time, synic, stimer, reset, frequencies, tlbflush, ipi;
+        bool reenlightenment, stimer_direct, avic, evmcs, xmm_input, tlbflush_ext, tlbflush_direct,
+                emsr_bitmap;
+        bool passthrough;                  /* every enlightenment KVM has (hv-passthrough): alone */
+};
+
+/* An on/off a profile may leave to QEMU's default. */
+enum profile_switch {
+        SWITCH_DEFAULT = 0,
+        SWITCH_ON,
+        SWITCH_OFF,
+};
+
+/* CPU cache information the guest sees (libvirt's <cache mode=...>). */
+enum cpu_cache {
+        CPU_CACHE_DEFAULT = 0,
+        CPU_CACHE_PASSTHROUGH, /* the host's (host-cache-info=on, l3-cache=off) */
+        CPU_CACHE_EMULATE,     /* an emulated L3 (l3-cache=on) */
+        CPU_CACHE_DISABLE,     /* none (l3-cache=off) */
+};
+
+#define PROFILE_CPU_FEATURES_MAX 32
+#define PROFILE_CPU_FEATURE_MAX 32 /* incl. NUL */
+
+/* A CPUID feature flag the guest gets (on) or not (off), on top of the
+ * model: "topoext": true, "hypervisor": false. */
+struct profile_cpu_feature {
+        char name[PROFILE_CPU_FEATURE_MAX];
+        bool on;
 };
 
 struct profile_cpu {
@@ -108,7 +137,10 @@ struct profile_cpu {
         unsigned sockets, cores, threads;  /* default 1/ncpus/1 */
         unsigned vcpus;                    /* = sockets*cores*threads (validated) */
         bool kvm_hidden;                   /* kvm=off: NVIDIA error 43 */
-        bool migratable;                   /* host-passthrough as libvirt does it */
+        enum profile_switch migratable;    /* model "host" only; QEMU's default is on */
+        enum cpu_cache cache;
+        unsigned n_features;
+        struct profile_cpu_feature features[PROFILE_CPU_FEATURES_MAX];
         struct profile_hyperv hyperv;
         /* Placement, applied by the supervisor before `cont` (pin.c). */
         bool pinned;                       /* "pin": one host CPU set per vCPU */
@@ -331,6 +363,7 @@ const char *profile_sound_backend_name(unsigned v);
 const char *profile_display_type_name(unsigned v);
 const char *profile_image_compression_name(unsigned v);
 const char *profile_video_name(unsigned v);
+const char *profile_cpu_cache_name(unsigned v);
 
 /* A hugepage size in KiB (2048, 1048576); 0 for an unknown value. */
 uint64_t profile_hugepage_kib(enum hugepage_size s);

@@ -28,6 +28,7 @@
 
 #define QEMU_BINARY "qemu-system-x86_64"
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+#define HOSTINFO_CPU_HELP_MAX (64u * 1024u) /* bytes of `-cpu help` read: QEMU 7.2 prints 12 KiB */
 #define PROBE_TIMEOUT_MS 10000
 
 bool qemu_version_at_least(const struct qemu_version *v, unsigned major, unsigned minor,
@@ -143,27 +144,89 @@ int hostinfo_find_qemu(const char *explicit_path, const char *path_env, char *re
                             QEMU_BINARY, path_env);
 }
 
-int hostinfo_probe_qemu(const char *qemu_path, struct hostinfo *ret, struct vl_error *e)
+/* `QEMU ARG [ARG2]` with an empty environment (its output must not depend
+ * on the caller's), stdout into out. */
+static int run_qemu(const char *qemu_path, const char *arg, const char *arg2, char *out, size_t size,
+                    struct vl_error *e)
 {
-        /* An empty environment: -version must not depend on the caller's. */
-        char *const argv[] = { (char *) qemu_path, (char *) "-version", NULL };
+        char *const argv[] = { (char *) qemu_path, (char *) arg, (char *) arg2, NULL };
         char *const envp[] = { NULL };
-        char out[HOSTINFO_VERSION_OUTPUT_MAX];
-        struct qemu_version v;
         int status = 0, r;
 
-        if (strlen(qemu_path) >= sizeof(ret->qemu_path))
-                return vl_error_set(e, ENAMETOOLONG, "QEMU path '%s' is too long", qemu_path);
-        r = exec_bounded(qemu_path, argv, envp, EXEC_CAPTURE_STDOUT, PROBE_TIMEOUT_MS, out, sizeof(out), &status);
+        r = exec_bounded(qemu_path, argv, envp, EXEC_CAPTURE_STDOUT, PROBE_TIMEOUT_MS, out, size, &status);
         if (r == -ETIMEDOUT)
-                return vl_error_set(e, ETIMEDOUT, "\"%s -version\" did not finish in %d s",
-                                    qemu_path, PROBE_TIMEOUT_MS / 1000);
+                return vl_error_set(e, ETIMEDOUT, "\"%s %s%s%s\" did not finish in %d s", qemu_path, arg,
+                                    arg2 ? " " : "", arg2 ? arg2 : "", PROBE_TIMEOUT_MS / 1000);
         if (r < 0)
-                return vl_error_set(e, -r, "running \"%s -version\": %s", qemu_path, strerror(-r));
+                return vl_error_set(e, -r, "running \"%s %s%s%s\": %s", qemu_path, arg, arg2 ? " " : "",
+                                    arg2 ? arg2 : "", strerror(-r));
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                return vl_error_set(e, EIO, "\"%s -version\" failed (%s %d)", qemu_path,
+                return vl_error_set(e, EIO, "\"%s %s%s%s\" failed (%s %d)", qemu_path, arg, arg2 ? " " : "",
+                                    arg2 ? arg2 : "",
                                     WIFEXITED(status) ? "exit status" : "signal",
                                     WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+        return 0;
+}
+
+int hostinfo_parse_cpu_flags(const char *text, char *ret, size_t size)
+{
+        const char *p = strstr(text, "Recognized CPUID flags:");
+        size_t len = 1;
+
+        if (!p || size < 2)
+                return -ENOENT;
+        p += strlen("Recognized CPUID flags:");
+        ret[0] = ' ';
+        ret[1] = '\0';
+        while (*p) {
+                size_t n;
+
+                p += strspn(p, " \t\n");
+                n = strcspn(p, " \t\n");
+                if (n == 0)
+                        break;
+                if (len + n + 2 > size)
+                        return -E2BIG;
+                for (size_t i = 0; i < n; i++)
+                        ret[len + i] = p[i] == '_' ? '-' : p[i];
+                len += n;
+                ret[len++] = ' ';
+                ret[len] = '\0';
+                p += n;
+        }
+        return 0;
+}
+
+bool hostinfo_has_cpu_flag(const struct hostinfo *h, const char *name)
+{
+        char want[PROFILE_CPU_FEATURE_MAX + 2];
+        size_t n = strlen(name);
+
+        if (!h->cpu_flags[0])
+                return true;
+        if (n == 0 || n + 3 > sizeof(want) || strpbrk(name, " \t\n"))
+                return false;
+        want[0] = ' ';
+        for (size_t i = 0; i < n; i++)
+                want[1 + i] = name[i] == '_' ? '-' : name[i];
+        want[n + 1] = ' ';
+        want[n + 2] = '\0';
+        return strstr(h->cpu_flags, want) != NULL;
+}
+
+int hostinfo_probe_qemu(const char *qemu_path, struct hostinfo *ret, struct vl_error *e)
+{
+        _cleanup_free_ char *out = malloc(HOSTINFO_CPU_HELP_MAX);
+        struct qemu_version v;
+        int r;
+
+        if (!out)
+                return vl_error_set(e, ENOMEM, "out of memory");
+        if (strlen(qemu_path) >= sizeof(ret->qemu_path))
+                return vl_error_set(e, ENAMETOOLONG, "QEMU path '%s' is too long", qemu_path);
+        r = run_qemu(qemu_path, "-version", NULL, out, HOSTINFO_VERSION_OUTPUT_MAX, e);
+        if (r < 0)
+                return r;
         if (hostinfo_parse_version(out, &v) < 0) {
                 out[strcspn(out, "\n")] = '\0';
                 return vl_error_set(e, EINVAL, "cannot read a version in \"%s -version\" output \"%.80s\"",
@@ -172,6 +235,18 @@ int hostinfo_probe_qemu(const char *qemu_path, struct hostinfo *ret, struct vl_e
         memset(ret, 0, sizeof(*ret));
         strcpy(ret->qemu_path, qemu_path); /* length checked above */
         ret->version = v;
+        /* The flag names, for the profile's "features": without them QEMU
+         * would be the one to refuse a misspelt name, after the devices
+         * moved. A QEMU without the list leaves them unchecked. */
+        r = run_qemu(qemu_path, "-cpu", "help", out, HOSTINFO_CPU_HELP_MAX, e);
+        if (r < 0)
+                return r;
+        r = hostinfo_parse_cpu_flags(out, ret->cpu_flags, sizeof(ret->cpu_flags));
+        if (r == -E2BIG)
+                return vl_error_set(e, E2BIG, "\"%s -cpu help\" lists more CPU flags than %d bytes hold", qemu_path,
+                                    HOSTINFO_CPU_FLAGS_MAX);
+        if (r < 0)
+                ret->cpu_flags[0] = '\0';
         return 0;
 }
 
@@ -188,31 +263,49 @@ static int probe_key(const char *qemu_path, char *buf, size_t size)
                          (long long) st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
 }
 
-static int cache_read(const char *cache_path, const char *key, struct qemu_version *ret)
+/* The cache file: "KEY VERSION\nflags FLAGS\n" (FLAGS as in struct hostinfo,
+ * possibly empty). Anything else is stale: probed again. */
+static int cache_read(const char *cache_path, const char *key, struct hostinfo *ret)
 {
-        char buf[PROFILE_PATH_MAX + 256];
+        _cleanup_free_ char *buf = malloc(PROFILE_PATH_MAX + 256 + HOSTINFO_CPU_FLAGS_MAX);
+        size_t size = PROFILE_PATH_MAX + 256 + HOSTINFO_CPU_FLAGS_MAX;
         _cleanup_close_ int fd = -EBADF;
-        struct stat st;
-        ssize_t n;
         size_t klen = strlen(key);
+        struct stat st;
+        char *flags, *end;
+        ssize_t n;
 
-        fd = open(cache_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (!buf)
+                return -ENOMEM;
+        fd = open(cache_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
         /* Trust only a file we wrote: ours, and nobody else may change it. */
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
             (st.st_mode & 022))
                 return -EPERM;
-        n = read(fd, buf, sizeof(buf) - 1);
+        n = fs_read_full(fd, buf, size - 1);
         if (n <= 0)
                 return -ENODATA;
         buf[n] = '\0';
         if ((size_t) n <= klen + 1 || strncmp(buf, key, klen) != 0 || buf[klen] != ' ')
                 return -ESTALE;
-        return hostinfo_parse_version(buf + klen + 1, ret) < 0 ? -EINVAL : 0;
+        flags = strstr(buf + klen, "\nflags ");
+        if (!flags)
+                return -ESTALE; /* written before the flags were kept */
+        *flags = '\0';
+        flags += strlen("\nflags ");
+        end = strchr(flags, '\n');
+        if (!end || (size_t) (end - flags) >= sizeof(ret->cpu_flags))
+                return -EINVAL;
+        *end = '\0';
+        if (hostinfo_parse_version(buf + klen + 1, &ret->version) < 0)
+                return -EINVAL;
+        memcpy(ret->cpu_flags, flags, (size_t) (end - flags) + 1);
+        return 0;
 }
 
-static void cache_write(const char *cache_path, const char *key, const struct qemu_version *v)
+static void cache_write(const char *cache_path, const char *key, const struct hostinfo *h)
 {
         char tmp[PROFILE_PATH_MAX + 16], dir[PROFILE_PATH_MAX], *slash;
         _cleanup_close_ int fd = -EBADF;
@@ -229,7 +322,8 @@ static void cache_write(const char *cache_path, const char *key, const struct qe
         fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
                 return;
-        n = dprintf(fd, "%s %u.%u.%u\n", key, v->major, v->minor, v->micro);
+        n = dprintf(fd, "%s %u.%u.%u\nflags %s\n", key, h->version.major, h->version.minor, h->version.micro,
+                    h->cpu_flags);
         if (n <= 0 || fchmod(fd, 0644) < 0 || rename(tmp, cache_path) < 0)
                 (void) unlink(tmp);
 }
@@ -238,20 +332,18 @@ int hostinfo_probe_qemu_cached(const char *qemu_path, const char *cache_path,
                                struct hostinfo *ret, struct vl_error *e)
 {
         char key[PROFILE_PATH_MAX + 128];
-        struct qemu_version v;
         int r;
 
         if (!cache_path || probe_key(qemu_path, key, sizeof(key)) < 0)
                 return hostinfo_probe_qemu(qemu_path, ret, e);
-        if (strlen(qemu_path) < sizeof(ret->qemu_path) && cache_read(cache_path, key, &v) == 0) {
-                memset(ret, 0, sizeof(*ret));
+        memset(ret, 0, sizeof(*ret));
+        if (strlen(qemu_path) < sizeof(ret->qemu_path) && cache_read(cache_path, key, ret) == 0) {
                 strcpy(ret->qemu_path, qemu_path);
-                ret->version = v;
                 return 0;
         }
         r = hostinfo_probe_qemu(qemu_path, ret, e);
         if (r >= 0)
-                cache_write(cache_path, key, &ret->version);
+                cache_write(cache_path, key, ret);
         return r;
 }
 

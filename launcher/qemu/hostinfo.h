@@ -37,10 +37,25 @@ struct qemu_version {
 bool qemu_version_at_least(const struct qemu_version *v, unsigned major, unsigned minor,
                            unsigned micro);
 
+#define HOSTINFO_CPU_FLAGS_MAX 8192 /* bytes of the CPUID flag names (QEMU 7.2: about 3.5 KiB) */
+
 struct hostinfo {
         char qemu_path[PROFILE_PATH_MAX]; /* absolute path of qemu-system-x86_64 */
         struct qemu_version version;
+        /* The CPUID flags QEMU knows (`-cpu help`), " name name ... name ",
+         * '_' written '-' as QEMU's parser takes both. "" = not probed: the
+         * builder then leaves the profile's feature names to QEMU. */
+        char cpu_flags[HOSTINFO_CPU_FLAGS_MAX];
 };
+
+/* Whether QEMU knows the CPUID flag name (either spelling, - or _); true
+ * when the flags were not probed. Pure. */
+bool hostinfo_has_cpu_flag(const struct hostinfo *h, const char *name);
+
+/* The flag names from `-cpu help` output into ret (the format above).
+ * Returns 0, -ENOENT when the output has no flag list, -E2BIG when they do
+ * not fit. Pure. */
+int hostinfo_parse_cpu_flags(const char *text, char *ret, size_t size);
 
 /* Parse the first line of `qemu-system-x86_64 -version`:
  * "QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)".
@@ -54,8 +69,9 @@ int hostinfo_parse_version(const char *text, struct qemu_version *ret);
 int hostinfo_find_qemu(const char *explicit_path, const char *path_env, char *ret, size_t size,
                        struct vl_error *e);
 
-/* Run `QEMU -version` (no shell, empty environment, 10 s limit) and fill
- * ret->qemu_path and ret->version. Returns 0 or -errno; fills e. */
+/* Run `QEMU -version` and `QEMU -cpu help` (no shell, empty environment,
+ * 10 s limit each) and fill ret->qemu_path, ret->version and ret->cpu_flags.
+ * Returns 0 or -errno; fills e. */
 int hostinfo_probe_qemu(const char *qemu_path, struct hostinfo *ret, struct vl_error *e);
 
 /* As hostinfo_probe_qemu(), remembering the answer in cache_path, keyed by

@@ -135,11 +135,36 @@ static void test_find_and_probe(void **state)
         assert_int_equal(hostinfo_probe_qemu(bin, &h, &e), -EIO);
         assert_non_null(strstr(e.msg, "exit status 3"));
 
-        /* the real one, when this machine has it */
+        /* the real one, when this machine has it: its flags too */
         if (access("/usr/bin/qemu-system-x86_64", X_OK) == 0) {
                 assert_int_equal(hostinfo_probe_qemu("/usr/bin/qemu-system-x86_64", &h, &e), 0);
                 assert_true(h.version.major >= 7);
+                assert_true(hostinfo_has_cpu_flag(&h, "topoext"));
+                assert_true(hostinfo_has_cpu_flag(&h, "lahf_lm"));
+                assert_true(hostinfo_has_cpu_flag(&h, "lahf-lm"));
+                assert_false(hostinfo_has_cpu_flag(&h, "topoextra"));
         }
+}
+
+static void test_cpu_flags(void **state)
+{
+        struct hostinfo h = {};
+        char small[16];
+
+        /* Not probed: nothing to check against. */
+        assert_true(hostinfo_has_cpu_flag(&h, "anything"));
+        assert_int_equal(hostinfo_parse_cpu_flags("x86 max\n\nRecognized CPUID flags:\n  3dnow abm\n"
+                                                  "  lahf_lm\n", h.cpu_flags, sizeof(h.cpu_flags)),
+                         0);
+        assert_string_equal(h.cpu_flags, " 3dnow abm lahf-lm ");
+        assert_true(hostinfo_has_cpu_flag(&h, "abm"));
+        assert_true(hostinfo_has_cpu_flag(&h, "lahf_lm"));
+        assert_false(hostinfo_has_cpu_flag(&h, "ab"));
+        assert_false(hostinfo_has_cpu_flag(&h, "3dnow abm"));
+        assert_int_equal(hostinfo_parse_cpu_flags("no list here", h.cpu_flags, sizeof(h.cpu_flags)), -ENOENT);
+        assert_int_equal(hostinfo_parse_cpu_flags("Recognized CPUID flags: aaaaaaaaaaaaaaaaaaaa", small,
+                                                  sizeof(small)),
+                         -E2BIG);
 }
 
 static void test_machine(void **state)
@@ -411,8 +436,12 @@ static void test_probe_cache(void **state)
         pathj(bin, sizeof(bin), "qemu");
         pathj(cache, sizeof(cache), "cache/qemu-version");
         pathj(count, sizeof(count), "count");
+        /* -version counted; -cpu help lists three flags. */
         snprintf(script, sizeof(script),
-                 "#!/bin/sh\necho x >> %s\necho 'QEMU emulator version 9.1.2'\n", count);
+                 "#!/bin/sh\nif [ \"$1\" = -cpu ]; then printf 'Available CPUs:\\nx86 max\\n\\n"
+                 "Recognized CPUID flags:\\n  fpu lahf_lm\\n  topoext\\n'; exit 0; fi\n"
+                 "echo x >> %s\necho 'QEMU emulator version 9.1.2'\n",
+                 count);
         write_file(bin, script, 0755);
 #define RUNS() (runs_in(count, buf, sizeof(buf)))
         assert_int_equal(hostinfo_probe_qemu_cached(bin, cache, &h, &e), 0);
@@ -422,6 +451,7 @@ static void test_probe_cache(void **state)
         assert_string_equal(h.qemu_path, bin);
         assert_int_equal(h.version.major, 9);
         assert_int_equal(h.version.micro, 2);
+        assert_string_equal(h.cpu_flags, " fpu lahf-lm topoext "); /* the flags too */
         assert_int_equal(RUNS(), 1); /* from the cache */
 
         /* An upgrade changes mtime (and ctime): probed again. */
@@ -451,6 +481,7 @@ int main(void)
                 cmocka_unit_test(test_parse_version),
                 cmocka_unit_test_setup_teardown(test_find_and_probe, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_probe_cache, setup, teardown),
+                cmocka_unit_test(test_cpu_flags),
                 cmocka_unit_test(test_machine),
                 cmocka_unit_test_setup_teardown(test_firmware, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vars, setup, teardown),
