@@ -4,7 +4,8 @@
 # run (exit 1) refuse with "DEV0 holds the network interface IF (up,
 # address…, … routes incl. the default route): refused (allow_in_use
 # overrides)", touch no binding, and the interface keeps its address and
-# route. Down and bare but a bridge port: refused the same way ("a port of
+# route; doctor reports the same in its "Devices the host is using" row and
+# the group as viable. Down and bare but a bridge port: refused the same way ("a port of
 # vlbr0"). With allow_in_use a run prints the loud warning naming the
 # interface, takes the pair (the interface vanishes) and gives it back after
 # a QMP quit (the interface is back, down and bare: its configuration is
@@ -61,6 +62,14 @@ for v in print bind run; do
         refused $v "up, address"
         check "after $v: $IF still there with $ADDR and the default route" kept
 done
+# doctor: the same finding, in its own row; the group itself is viable.
+vl_out "$VL_CASEDIR/doctor.out" doctor "$(profile vmtest)"
+rc=$?
+check "doctor exits 1 (rc=$rc): $(grep -m1 '^FAIL  Devices the host is using' "$VL_CASEDIR/doctor.out")" \
+        sh -c "[ $rc = 1 ] && grep -q '^FAIL  Devices the host is using: $DEV0 holds the network interface $IF (up, address' '$VL_CASEDIR/doctor.out'"
+check "doctor: group viable, pointing at that row" \
+        grep -q "^ok    IOMMU groups viable: .*a run refuses while the host uses them" "$VL_CASEDIR/doctor.out"
+check "after doctor: $IF still there with $ADDR and the default route" kept
 grep -q "default route" "$VL_CASEDIR"/print-*.out ||
         fail "print: the message does not name the default route: $(grep -m1 'would refuse' "$VL_CASEDIR"/print-*.out)"
 
