@@ -64,9 +64,10 @@ int cli_prepare(const char *profile_path, bool dry_run, struct cli_prepared *c)
                 return r == -EPERM ? EXIT_INVALID : EXIT_FAILURE_RUN;
         }
 
-        /* Firmware descriptors are looked up as QEMU and libvirt do, with the
-         * run-as user's configuration folder as the most specific one. */
-        r = hostinfo_firmware_dirs_default(NULL, c->user.home, &c->dirs);
+        /* Firmware descriptors are looked up as QEMU and libvirt do; the
+         * run-as user's configuration folder only when not run as root (a
+         * non-root print shows what that user's own QEMU would take). */
+        r = hostinfo_firmware_dirs_default(geteuid(), getegid(), NULL, c->user.home, &c->dirs);
         if (r < 0) {
                 cli_log_error("firmware search path too long");
                 return EXIT_FAILURE_RUN;

@@ -3,11 +3,13 @@
  * hostinfo + vars: version parsing, finding and probing QEMU (fake binaries
  * in a temp dir, and the real one when installed), machine resolution,
  * firmware descriptor search in temp folders, and the never-overwrite VARS
- * copy.
+ * copy; as root, what a less privileged account may plant where root reads
+ * (docs/facts.md#F-firmware-user-dir).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -229,8 +231,11 @@ static void test_firmware(void **state)
         struct vl_error e = {};
         char p[512];
 
-        /* system, /etc, user: least specific first */
+        /* system, /etc, user: least specific first; the files are the
+         * runner's own (as a user's print reads its own folder) */
         d.n = 3;
+        d.uid = geteuid();
+        d.gid = getegid();
         pathj(d.dir[0], sizeof(d.dir[0]), "share");
         pathj(d.dir[1], sizeof(d.dir[1]), "etc");
         pathj(d.dir[2], sizeof(d.dir[2]), "user");
@@ -313,16 +318,23 @@ static void test_firmware(void **state)
                 free(pr);
         }
 
-        /* the default folder list */
-        assert_int_equal(hostinfo_firmware_dirs_default("/x/cfg", "/home/u", &d), 0);
+        /* the default folder list of a user */
+        assert_int_equal(hostinfo_firmware_dirs_default(1000, 1000, "/x/cfg", "/home/u", &d), 0);
         assert_int_equal(d.n, 3);
         assert_string_equal(d.dir[0], "/usr/share/qemu/firmware");
         assert_string_equal(d.dir[1], "/etc/qemu/firmware");
         assert_string_equal(d.dir[2], "/x/cfg/qemu/firmware");
-        assert_int_equal(hostinfo_firmware_dirs_default("relative", "/home/u", &d), 0);
+        assert_int_equal(d.uid, 1000);
+        assert_int_equal(d.gid, 1000);
+        assert_int_equal(hostinfo_firmware_dirs_default(1000, 1000, "relative", "/home/u", &d), 0);
         assert_string_equal(d.dir[2], "/home/u/.config/qemu/firmware");
-        assert_int_equal(hostinfo_firmware_dirs_default(NULL, NULL, &d), 0);
+        assert_int_equal(hostinfo_firmware_dirs_default(1000, 1000, NULL, NULL, &d), 0);
         assert_int_equal(d.n, 2);
+        /* ... and of root: never a user's folder, root's files only */
+        assert_int_equal(hostinfo_firmware_dirs_default(0, 0, "/x/cfg", "/home/u", &d), 0);
+        assert_int_equal(d.n, 2);
+        assert_string_equal(d.dir[1], "/etc/qemu/firmware");
+        assert_int_equal(d.uid, 0);
 }
 
 static void read_file(const char *path, char *buf, size_t size)
@@ -398,6 +410,170 @@ static void test_vars(void **state)
         assert_true(created);
 }
 
+/* ---- what another account plants where root reads ------------------------
+ * Root only: the files are given to user nobody. A stand-in for /etc/shadow
+ * (mode 0600, root's) is what the planted files name; no test may end with
+ * its content in a warning or in a file nobody owns. */
+
+static bool nobody_ids(uid_t *uid, gid_t *gid)
+{
+        struct passwd *pw = getpwnam("nobody");
+
+        if (geteuid() != 0 || !pw || pw->pw_uid == 0)
+                return false;
+        *uid = pw->pw_uid;
+        *gid = pw->pw_gid;
+        return true;
+}
+
+#define SECRET "SECRET-TOKEN:$6$salt$hash:19000:0:99999:7:::\n"
+
+/* TMP/secret: root's, 0600. */
+static void plant_secret(char *buf, size_t size)
+{
+        pathj(buf, size, "secret");
+        write_file(buf, SECRET, 0600);
+        assert_int_equal(chmod(buf, 0600), 0);
+}
+
+static void mkdir_owned(const char *path, mode_t mode, uid_t uid, gid_t gid)
+{
+        assert_int_equal(mkdir(path, mode), 0);
+        assert_int_equal(chmod(path, mode), 0); /* past the umask */
+        assert_int_equal(chown(path, uid, gid), 0);
+}
+
+static bool warned(const struct vl_warnings *w, const char *a, const char *b)
+{
+        for (unsigned i = 0; i < w->n; i++)
+                if (strstr(w->msg[i], a) && (!b || strstr(w->msg[i], b)))
+                        return true;
+        return false;
+}
+
+static bool leaked(const struct vl_warnings *w)
+{
+        for (unsigned i = 0; i < w->n; i++)
+                if (strstr(w->msg[i], "SECRET"))
+                        return true;
+        return false;
+}
+
+/* F1: a descriptor the run-as user planted names root's secret as its
+ * nvram-template. Root never picks it: not from the user's folder, not when
+ * it sits in a system folder but belongs to another account, not through a
+ * folder others may write or a symlink; a FIFO or a symlink as descriptor is
+ * refused at once, without reading it (so nothing of it is in a warning). */
+static void test_firmware_untrusted(void **state)
+{
+        char secret[300], home[300], p[700], userfw[512], sys[300], loose[300];
+        struct firmware_dirs d = {};
+        struct firmware_choice c;
+        struct vl_warnings w = {};
+        struct vl_error e = {};
+        uid_t nuid = 0;
+        gid_t ngid = 0;
+
+        if (!nobody_ids(&nuid, &ngid))
+                skip();
+        plant_secret(secret, sizeof(secret));
+        pathj(sys, sizeof(sys), "sys");
+        mkdir_owned(sys, 0755, 0, 0);
+        debian_descriptors(sys);
+
+        /* nobody's home, as useradd makes it, with a descriptor of its own */
+        pathj(home, sizeof(home), "home");
+        mkdir_owned(home, 0755, nuid, ngid);
+        snprintf(p, sizeof(p), "%s/.config", home);
+        mkdir_owned(p, 0755, nuid, ngid);
+        snprintf(p, sizeof(p), "%s/.config/qemu", home);
+        mkdir_owned(p, 0755, nuid, ngid);
+        snprintf(userfw, sizeof(userfw), "%s/.config/qemu/firmware", home);
+        mkdir_owned(userfw, 0755, nuid, ngid);
+        snprintf(p, sizeof(p), "%s/10-evil.json", userfw);
+        {
+                char json[1024];
+                snprintf(json, sizeof(json), DESC("evil", "/usr/share/OVMF/OVMF_CODE_4M.fd", "%s",
+                                                  "\"pc-q35-*\"", ""),
+                         secret);
+                write_file(p, json, 0644);
+                assert_int_equal(chown(p, nuid, ngid), 0);
+
+                /* Root's search does not even list nobody's folder; with
+                 * the system's folders it finds whatever they offer (or
+                 * nothing), never the planted descriptor. */
+                assert_int_equal(hostinfo_firmware_dirs_default(0, 0, NULL, home, &d), 0);
+                assert_int_equal(d.n, 2);
+                for (unsigned i = 0; i < d.n; i++)
+                        assert_null(strstr(d.dir[i], home));
+                memset(&c, 0, sizeof(c));
+                (void) hostinfo_firmware_select(&d, "pc-q35-7.2", false, &c, &e, NULL);
+                assert_null(strstr(c.descriptor, "evil"));
+                assert_string_not_equal(c.vars_template, secret);
+
+                /* Listed after the system folder, as QEMU's search would
+                 * (and root's reader, uid 0): still not read. */
+                memset(&d, 0, sizeof(d));
+                d.n = 2;
+                strcpy(d.dir[0], sys);
+                strcpy(d.dir[1], userfw);
+                assert_int_equal(hostinfo_firmware_select(&d, "pc-q35-7.2", false, &c, &e, &w), 0);
+                assert_string_equal(c.vars_template, "/usr/share/OVMF/OVMF_VARS_4M.fd");
+                assert_string_equal(c.code, "/usr/share/OVMF/OVMF_CODE_4M.fd");
+                /* the folder is nobody's: nothing in it is even listed */
+                assert_true(warned(&w, home, "belongs to uid"));
+
+                /* nobody's file in root's folder: not read either */
+                snprintf(p, sizeof(p), "%s/05-nobody.json", sys);
+                write_file(p, json, 0644);
+                assert_int_equal(chown(p, nuid, ngid), 0);
+                memset(&w, 0, sizeof(w));
+                d.n = 1;
+                assert_int_equal(hostinfo_firmware_select(&d, "pc-q35-7.2", false, &c, &e, &w), 0);
+                assert_string_equal(c.vars_template, "/usr/share/OVMF/OVMF_VARS_4M.fd");
+                assert_true(warned(&w, "05-nobody.json", "belongs to uid"));
+                assert_int_equal(unlink(p), 0);
+
+                /* root's file in a folder every account may write: whoever
+                 * wrote it last is unknown */
+                pathj(loose, sizeof(loose), "loose");
+                mkdir_owned(loose, 0777, 0, 0);
+                snprintf(p, sizeof(p), "%s/00-loose.json", loose);
+                write_file(p, json, 0644);
+                memset(&w, 0, sizeof(w));
+                d.n = 2;
+                strcpy(d.dir[1], loose);
+                assert_int_equal(hostinfo_firmware_select(&d, "pc-q35-7.2", false, &c, &e, &w), 0);
+                assert_string_equal(c.vars_template, "/usr/share/OVMF/OVMF_VARS_4M.fd");
+                assert_true(warned(&w, loose, "writable by every account"));
+        }
+
+        /* A FIFO and a symlink (to the secret) as descriptors, in root's
+         * folder: refused at once; the alarm turns a hang into a failure. */
+        snprintf(p, sizeof(p), "%s/01-fifo.json", sys);
+        assert_int_equal(mkfifo(p, 0644), 0);
+        snprintf(p, sizeof(p), "%s/02-link.json", sys);
+        assert_int_equal(symlink(secret, p), 0);
+        memset(&w, 0, sizeof(w));
+        d.n = 1;
+        alarm(10);
+        assert_int_equal(hostinfo_firmware_select(&d, "pc-q35-7.2", false, &c, &e, &w), 0);
+        alarm(0);
+        assert_string_equal(c.vars_template, "/usr/share/OVMF/OVMF_VARS_4M.fd");
+        assert_true(warned(&w, "01-fifo.json", "not a regular file"));
+        assert_true(warned(&w, "02-link.json", "symbolic link"));
+        assert_false(leaked(&w));
+
+        /* the system folder reached through a symlink: not read at all */
+        pathj(p, sizeof(p), "sys-link");
+        assert_int_equal(symlink(sys, p), 0);
+        strcpy(d.dir[0], p);
+        memset(&w, 0, sizeof(w));
+        assert_int_equal(hostinfo_firmware_select(&d, "pc-q35-7.2", false, &c, &e, &w), -ENOENT);
+        assert_true(warned(&w, "sys-link", "symbolic link"));
+        assert_false(leaked(&w));
+}
+
 /* The probe cache: a second launch does not exec QEMU; a changed binary,
  * a corrupt or a writable-by-others cache file are probed again. The fake
  * QEMU counts its runs in a file. */
@@ -454,6 +630,7 @@ int main(void)
                 cmocka_unit_test(test_machine),
                 cmocka_unit_test_setup_teardown(test_firmware, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vars, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_firmware_untrusted, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
