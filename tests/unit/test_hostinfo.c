@@ -574,6 +574,88 @@ static void test_firmware_untrusted(void **state)
         assert_false(leaked(&w));
 }
 
+/* A VARS copy as root for user nobody: only from a template root owns, in
+ * folders no other account may change, never through a symlink or from a
+ * FIFO; into a folder of root's or nobody's own; an existing VARS must be a
+ * regular file of nobody's. Nothing is created when refused. */
+static void test_vars_untrusted(void **state)
+{
+        char secret[300], tpl[300], bad[300], dir[300], vars[400], buf[64];
+        struct vl_error e = {};
+        struct stat st;
+        bool created;
+        uid_t nuid = 0;
+        gid_t ngid = 0;
+
+        if (!nobody_ids(&nuid, &ngid))
+                skip();
+        plant_secret(secret, sizeof(secret));
+        pathj(tpl, sizeof(tpl), "VARS_template.fd");
+        write_file(tpl, "template", 0644);
+        pathj(dir, sizeof(dir), "vm");
+        mkdir_owned(dir, 0755, 0, 0);
+        snprintf(vars, sizeof(vars), "%s/vm_VARS.fd", dir);
+
+        /* templates that are not root's to give */
+        pathj(bad, sizeof(bad), "tpl-link.fd");
+        assert_int_equal(symlink(secret, bad), 0);
+        assert_int_equal(vars_ensure(bad, vars, nuid, ngid, false, &created, &e), -ELOOP);
+        assert_non_null(strstr(e.msg, "symbolic link"));
+        assert_null(strstr(e.msg, "SECRET"));
+        pathj(bad, sizeof(bad), "tpl-nobody.fd");
+        write_file(bad, "nobody's", 0644);
+        assert_int_equal(chown(bad, nuid, ngid), 0);
+        assert_int_equal(vars_ensure(bad, vars, nuid, ngid, false, &created, &e), -EPERM);
+        assert_non_null(strstr(e.msg, "belongs to uid"));
+        pathj(bad, sizeof(bad), "tpl-fifo.fd");
+        assert_int_equal(mkfifo(bad, 0644), 0);
+        alarm(10);
+        assert_true(vars_ensure(bad, vars, nuid, ngid, false, &created, &e) < 0);
+        alarm(0);
+        assert_non_null(strstr(e.msg, "not a regular file"));
+        pathj(bad, sizeof(bad), "loose");
+        mkdir_owned(bad, 0777, 0, 0);
+        pathj(bad, sizeof(bad), "loose/tpl.fd");
+        write_file(bad, "template", 0644);
+        assert_int_equal(vars_ensure(bad, vars, nuid, ngid, false, &created, &e), -EPERM);
+        assert_non_null(strstr(e.msg, "writable by every account"));
+        assert_int_equal(lstat(vars, &st), -1);
+
+        /* a VARS that is a symlink, or not nobody's: not used as is */
+        assert_int_equal(symlink(secret, vars), 0);
+        assert_int_equal(vars_ensure(tpl, vars, nuid, ngid, false, &created, &e), -ELOOP);
+        assert_int_equal(unlink(vars), 0);
+        write_file(vars, "root's", 0600);
+        assert_int_equal(vars_ensure(tpl, vars, nuid, ngid, false, &created, &e), -EPERM);
+        assert_non_null(strstr(e.msg, "belongs to uid 0"));
+        assert_int_equal(unlink(vars), 0);
+
+        /* a VARS folder others may write, or reached through a symlink */
+        pathj(bad, sizeof(bad), "loose/vm_VARS.fd");
+        assert_int_equal(vars_ensure(tpl, bad, nuid, ngid, false, &created, &e), -EPERM);
+        assert_int_equal(lstat(bad, &st), -1);
+        pathj(bad, sizeof(bad), "vm-link");
+        assert_int_equal(symlink(dir, bad), 0);
+        pathj(bad, sizeof(bad), "vm-link/vm_VARS.fd");
+        assert_int_equal(vars_ensure(tpl, bad, nuid, ngid, false, &created, &e), -ELOOP);
+        assert_int_equal(lstat(vars, &st), -1);
+
+        /* and the way it should be: root's template, nobody's copy */
+        assert_int_equal(vars_ensure(tpl, vars, nuid, ngid, false, &created, &e), 0);
+        assert_true(created);
+        assert_int_equal(lstat(vars, &st), 0);
+        assert_int_equal(st.st_uid, nuid);
+        assert_int_equal(st.st_mode & 07777, 0600);
+        read_file(vars, buf, sizeof(buf));
+        assert_string_equal(buf, "template");
+        /* in a folder of nobody's own, too */
+        pathj(bad, sizeof(bad), "nobodys");
+        mkdir_owned(bad, 0700, nuid, ngid);
+        pathj(bad, sizeof(bad), "nobodys/vm_VARS.fd");
+        assert_int_equal(vars_ensure(tpl, bad, nuid, ngid, false, &created, &e), 0);
+        assert_true(created);
+}
+
 /* The probe cache: a second launch does not exec QEMU; a changed binary,
  * a corrupt or a writable-by-others cache file are probed again. The fake
  * QEMU counts its runs in a file. */
@@ -631,6 +713,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_firmware, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vars, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_firmware_untrusted, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_vars_untrusted, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
