@@ -1,0 +1,136 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Who may make root do what (docs/design.md, "Who may do what"): the built
+# vfio-launch, as root, against files that another account planted or can
+# change. Nothing is started: each case stops in the read-only preparation
+# that `print` and `run` share, or is refused before it.
+#
+#   trust.sh -b BUILD_DIR [CASE...]     (all cases when none is given)
+#
+# Cases: user-descriptor
+# Each check prints PASS/FAIL; the exit status is 1 on any FAIL, 77 (skip)
+# when not root or without qemu-system-x86_64 (print probes it). A user the
+# test creates is removed by it, with its temp dir. VL_TRUST_KEEP=1 keeps the
+# temp dirs.
+set -uo pipefail
+BUILD=${VL_BUILD_DIR:-}
+while getopts b: o; do
+        case $o in
+        b) BUILD=$OPTARG ;;
+        *) exit 2 ;;
+        esac
+done
+shift $((OPTIND - 1))
+[ -n "$BUILD" ] || { echo "usage: $0 -b BUILD_DIR [CASE...]" >&2; exit 2; }
+VL=$(cd "$BUILD" && pwd)/launcher/vfio-launch
+[ -x "$VL" ] || { echo "trust: $VL not built" >&2; exit 2; }
+if [ "$(id -u)" != 0 ]; then
+        echo "SKIP: the trust tests need root (they check what root reads)"
+        exit 77
+fi
+if ! command -v qemu-system-x86_64 >/dev/null; then
+        echo "SKIP: qemu-system-x86_64 is not installed ('print' probes it)"
+        exit 77
+fi
+ALL="user-descriptor"
+
+fails=0
+CASE=
+pass() { echo "PASS: $CASE: $*"; }
+fail() { echo "FAIL: $CASE: $*"; fails=$((fails + 1)); }
+check() { # check DESCRIPTION COMMAND...
+        local what=$1; shift
+        if "$@"; then pass "$what"; else fail "$what"; fi
+}
+
+T='' U='' RC='' f0=0
+new_dir() { # a fresh temp dir, root's, 0755 (the run-as user must traverse it)
+        T=$(mktemp -d /tmp/vl-trust.XXXXXX)
+        chmod 0755 "$T"
+}
+
+cleanup() { # the user this case made (its group too) and the temp dir
+        if [ -n "$U" ]; then
+                userdel "$U" 2>/dev/null
+                getent group "$U" >/dev/null && groupdel "$U" 2>/dev/null
+        fi
+        [ -n "$T" ] && [ "${VL_TRUST_KEEP:-0}" != 1 ] && rm -rf "$T"
+        T='' U=''
+}
+trap cleanup EXIT
+
+# vl CMD... : the launcher with stdout in $T/out, stderr in $T/err, RC set
+vl() {
+        "$@" > "$T/out" 2> "$T/err"
+        RC=$?
+}
+exit_is() { [ "$RC" = "$1" ]; }
+# the exact line $1 is on stderr
+err_line() { grep -Fqx -- "$1" "$T/err"; }
+# $1 appears neither on stdout nor on stderr
+nowhere() { ! grep -Fq -- "$1" "$T/out" "$T/err"; }
+show() { echo "---- $CASE: stdout:"; sed 's/^/  /' "$T/out"; echo "---- stderr:"; sed 's/^/  /' "$T/err"; }
+
+# A stand-in for /etc/shadow: root's, 0600.
+plant_secret() {
+        printf 'SECRET-TOKEN:$6$salt$hash:19000:0:99999:7:::\n' > "$T/secret"
+        chmod 0600 "$T/secret"
+}
+
+# ---- the cases ----------------------------------------------------------------
+
+# user-descriptor (F1, docs/facts.md#F-firmware-user-dir): the run-as user has a
+# firmware descriptor of its own in ~/.config/qemu/firmware, sorted before the
+# system ones, naming root's secret as nvram-template. Root's print (and so
+# run: they share the preparation) never reads it; the same print run as that
+# user shows what that user's own QEMU would take.
+case_user_descriptor() {
+        local fw name=trust-f1-$$
+        new_dir
+        U=vl-trust-$$
+        if ! useradd --no-create-home --home-dir "$T/home" --shell /usr/sbin/nologin --user-group "$U" \
+                2> "$T/useradd.err"; then
+                fail "useradd $U: $(cat "$T/useradd.err")"
+                U=
+                return
+        fi
+        plant_secret
+        fw=$T/home/.config/qemu/firmware
+        mkdir -p "$fw"
+        cat > "$fw/10-evil.json" <<JSON
+{ "description": "the user's own", "interface-types": ["uefi"],
+  "mapping": { "device": "flash",
+    "executable": { "filename": "/usr/share/OVMF/OVMF_CODE_4M.fd", "format": "raw" },
+    "nvram-template": { "filename": "$T/secret", "format": "raw" } },
+  "targets": [ { "architecture": "x86_64", "machines": ["pc-q35-*"] } ],
+  "features": [], "tags": [] }
+JSON
+        chown -R "$U:$U" "$T/home"
+        cat > "$T/vm.json" <<JSON
+{ "name": "$name", "accel": "tcg", "cpu": { "model": "max" }, "memory": "128M",
+  "user": "$U", "firmware": { "type": "uefi" } }
+JSON
+        f0=$fails
+        vl "$VL" print "$T/vm.json"
+        check "root's print: the user's descriptor is not used" nowhere "10-evil.json"
+        check "root's print: the secret is not a VARS template" nowhere "$T/secret"
+        check "root's print: nothing is read from the user's folder" nowhere "$fw"
+        [ "$fails" = "$f0" ] || show
+
+        f0=$fails
+        vl setpriv --reuid="$U" --regid="$U" --init-groups "$VL" print "$T/vm.json"
+        check "the user's own print: exit status 0 (got $RC)" exit_is 0
+        check "the user's own print: its own descriptor, as its QEMU would take it" \
+                grep -q "^# firmware: /usr/share/OVMF/OVMF_CODE_4M.fd from descriptor $fw/10-evil.json\$" "$T/out"
+        [ "$fails" = "$f0" ] || show
+}
+
+[ $# -gt 0 ] || set -- $ALL   # word splitting of the list intended
+for CASE in "$@"; do
+        fn=case_${CASE//-/_}
+        declare -F "$fn" >/dev/null || { echo "trust: unknown case $CASE" >&2; exit 2; }
+        $fn
+        cleanup
+done
+echo "trust: $fails failure(s)"
+[ "$fails" = 0 ]
