@@ -709,6 +709,45 @@ int hostinfo_firmware_select(const struct firmware_dirs *dirs, const char *canon
         return 0;
 }
 
+/* for_each_descriptor(): stop at a descriptor whose nvram-template is
+ * userdata (whatever else it says). */
+static int lists_template(const char *path, const char *json, size_t len, void *userdata,
+                          struct vl_warnings *w)
+{
+        json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL), *fn;
+        int r;
+
+        if (!root)
+                return 0;
+        fn = json_object_get(json_object_get(json_object_get(root, "mapping"), "nvram-template"),
+                             "filename");
+        r = json_is_string(fn) && strcmp(json_string_value(fn), userdata) == 0;
+        json_decref(root);
+        return r;
+}
+
+/* The profile's vars_template is copied by root into a file QEMU's user
+ * owns: it must be a firmware's template — one a descriptor (that root
+ * trusts) lists, or a file under /usr/share, with no ".." on the way. */
+static int check_vars_template(const struct firmware_dirs *dirs, const char *path,
+                               struct vl_error *e)
+{
+        static const char usr_share[] = "/usr/share/";
+        bool dotdot = false;
+
+        for (const char *c = path; c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL)
+                dotdot = dotdot || (strncmp(c, "..", 2) == 0 && (c[2] == '/' || c[2] == '\0'));
+        if (!dotdot && strncmp(path, usr_share, strlen(usr_share)) == 0 && path[strlen(usr_share)])
+                return 0;
+        if (for_each_descriptor(dirs, lists_template, (void *) path, NULL) == 1)
+                return 0;
+        return vl_error_set_at(e, EPERM, NULL, 0, 0, "$.firmware.vars_template",
+                               "'%s' is neither listed by a QEMU firmware descriptor nor under "
+                               "/usr/share: root would copy it into a file QEMU's user owns (leave "
+                               "vars_template out, or name the template of a firmware package)",
+                               path);
+}
+
 int hostinfo_firmware_for_profile(const struct profile *p, const struct firmware_dirs *dirs,
                                   const char *canonical_machine, struct firmware_choice *ret,
                                   struct vl_error *e, struct vl_warnings *w)
@@ -724,6 +763,8 @@ int hostinfo_firmware_for_profile(const struct profile *p, const struct firmware
                 *ret = c; /* SeaBIOS: QEMU's built-in default, no pflash */
                 return 0;
         }
+        if (f->vars_template[0] && (r = check_vars_template(dirs, f->vars_template, e)) < 0)
+                return r;
         if (!f->code[0]) {
                 r = hostinfo_firmware_select(dirs, canonical_machine, f->secure_boot, &c, e, w);
                 if (r < 0)

@@ -143,7 +143,10 @@ int hostinfo_firmware_select(const struct firmware_dirs *dirs, const char *canon
 /* The firmware for a profile: BIOS -> ret->code "" (SeaBIOS, QEMU's
  * default); UEFI with firmware.code set -> those paths (the template from
  * firmware.vars_template, else from a descriptor with the same executable);
- * otherwise hostinfo_firmware_select(). Returns 0 or -errno; fills e. */
+ * otherwise hostinfo_firmware_select(). A firmware.vars_template must be a
+ * firmware's: one that a descriptor of dirs lists, or a file under
+ * /usr/share — root copies it into a file QEMU's user owns (-EPERM,
+ * docs/design.md "Who may do what"). Returns 0 or -errno; fills e. */
 int hostinfo_firmware_for_profile(const struct profile *p, const struct firmware_dirs *dirs,
                                   const char *canonical_machine, struct firmware_choice *ret,
                                   struct vl_error *e, struct vl_warnings *w);

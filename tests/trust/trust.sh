@@ -7,7 +7,7 @@
 #
 #   trust.sh -b BUILD_DIR [CASE...]     (all cases when none is given)
 #
-# Cases: user-descriptor
+# Cases: user-descriptor vars-template
 # Each check prints PASS/FAIL; the exit status is 1 on any FAIL, 77 (skip)
 # when not root or without qemu-system-x86_64 (print probes it). A user the
 # test creates is removed by it, with its temp dir. VL_TRUST_KEEP=1 keeps the
@@ -32,7 +32,7 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
         echo "SKIP: qemu-system-x86_64 is not installed ('print' probes it)"
         exit 77
 fi
-ALL="user-descriptor"
+ALL="user-descriptor vars-template"
 
 fails=0
 CASE=
@@ -43,19 +43,24 @@ check() { # check DESCRIPTION COMMAND...
         if "$@"; then pass "$what"; else fail "$what"; fi
 }
 
-T='' U='' RC='' f0=0
+T='' U='' NAME='' RC='' f0=0
 new_dir() { # a fresh temp dir, root's, 0755 (the run-as user must traverse it)
         T=$(mktemp -d /tmp/vl-trust.XXXXXX)
         chmod 0755 "$T"
 }
 
-cleanup() { # the user this case made (its group too) and the temp dir
+cleanup() { # the user this case made (its group too), the temp dir, and
+            # whatever a launcher that did not refuse left for this case's VM
+        if [ -n "$NAME" ]; then
+                rm -rf "/run/vfio-launch/$NAME" "/var/lib/vfio-launch/$NAME"
+                rm -f "/var/log/vfio-launch/$NAME.log"
+        fi
         if [ -n "$U" ]; then
                 userdel "$U" 2>/dev/null
                 getent group "$U" >/dev/null && groupdel "$U" 2>/dev/null
         fi
         [ -n "$T" ] && [ "${VL_TRUST_KEEP:-0}" != 1 ] && rm -rf "$T"
-        T='' U=''
+        T='' U='' NAME=''
 }
 trap cleanup EXIT
 
@@ -65,6 +70,8 @@ vl() {
         RC=$?
 }
 exit_is() { [ "$RC" = "$1" ]; }
+# stderr is exactly the one line $1
+err_is() { [ "$(cat "$T/err")" = "$1" ]; }
 # the exact line $1 is on stderr
 err_line() { grep -Fqx -- "$1" "$T/err"; }
 # $1 appears neither on stdout nor on stderr
@@ -122,6 +129,47 @@ JSON
         check "the user's own print: exit status 0 (got $RC)" exit_is 0
         check "the user's own print: its own descriptor, as its QEMU would take it" \
                 grep -q "^# firmware: /usr/share/OVMF/OVMF_CODE_4M.fd from descriptor $fw/10-evil.json\$" "$T/out"
+        [ "$fails" = "$f0" ] || show
+}
+
+# A `run` of a profile that should be refused before anything: if it is not
+# (a launcher without the rule), QEMU would start; the timeout's SIGTERM then
+# stops it (shutdown_timeout 1) and cleanup removes what it left.
+run_guarded() { vl timeout -k 10 30 "$VL" run "$1"; }
+no_vm_left() { [ ! -e "/run/vfio-launch/$NAME" ] && [ ! -e "/var/lib/vfio-launch/$NAME" ]; }
+
+# vars-template: firmware.vars_template names root's secret. Root's own
+# profile may not make root copy it into a VARS that QEMU's user owns: one
+# line, for print and for run, nothing created. A template that the firmware
+# package installed (under /usr/share) is taken.
+case_vars_template() {
+        local err
+        new_dir
+        NAME=trust-t-$$
+        plant_secret
+        mkdir "$T/p"
+        cat > "$T/p/vm.json" <<JSON
+{ "name": "$NAME", "accel": "tcg", "cpu": { "model": "max" }, "memory": "128M", "user": "nobody",
+  "shutdown_timeout": 1,
+  "firmware": { "type": "uefi", "code": "/usr/share/OVMF/OVMF_CODE_4M.fd",
+                "vars_template": "$T/secret" } }
+JSON
+        err="vfio-launch: \$.firmware.vars_template: '$T/secret' is neither listed by a QEMU firmware descriptor nor under /usr/share: root would copy it into a file QEMU's user owns (leave vars_template out, or name the template of a firmware package)"
+
+        f0=$fails
+        vl "$VL" print "$T/p/vm.json"
+        check "print: exit 1 (got $RC)" exit_is 1
+        check "print: the one line" err_is "$err"
+        run_guarded "$T/p/vm.json"
+        check "run: exit 1 (got $RC)" exit_is 1
+        check "run: the one line" err_is "$err"
+        check "no VARS made of it, nothing of the VM left" no_vm_left
+        [ "$fails" = "$f0" ] || show
+        f0=$fails
+        sed -i "s|\"$T/secret\"|\"/usr/share/OVMF/OVMF_VARS_4M.fd\"|" "$T/p/vm.json"
+        vl "$VL" print "$T/p/vm.json"
+        check "the package's template: print exit 0 (got $RC)" exit_is 0
+        check "the package's template: taken" grep -qx "# VARS template: /usr/share/OVMF/OVMF_VARS_4M.fd" "$T/out"
         [ "$fails" = "$f0" ] || show
 }
 

@@ -309,10 +309,37 @@ static void test_firmware(void **state)
                 assert_string_equal(c.code, "/opt/fw/CODE.fd");
                 assert_string_equal(c.vars_template, "");
                 assert_int_equal(w.n, 1); /* no template known */
+                /* the profile's own template: a firmware's, that a
+                 * descriptor lists or under /usr/share; anything else is
+                 * refused (root copies it into a file QEMU's user owns) */
                 strcpy(pr->firmware.vars_template, "/opt/fw/VARS.fd");
+                assert_int_equal(hostinfo_firmware_for_profile(pr, &d, "pc-q35-7.2", &c, &e, NULL),
+                                 -EPERM);
+                assert_string_equal(e.path, "$.firmware.vars_template");
+                assert_string_equal(e.msg,
+                                    "'/opt/fw/VARS.fd' is neither listed by a QEMU firmware descriptor "
+                                    "nor under /usr/share: root would copy it into a file QEMU's user "
+                                    "owns (leave vars_template out, or name the template of a firmware "
+                                    "package)");
+                strcpy(pr->firmware.vars_template, "/usr/share/../../etc/shadow");
+                assert_int_equal(hostinfo_firmware_for_profile(pr, &d, "pc-q35-7.2", &c, &e, NULL),
+                                 -EPERM);
+                strcpy(pr->firmware.vars_template, "/usr/sharex/VARS.fd");
+                assert_int_equal(hostinfo_firmware_for_profile(pr, &d, "pc-q35-7.2", &c, &e, NULL),
+                                 -EPERM);
+                strcpy(pr->firmware.vars_template, "/usr/share/edk2/ovmf/OVMF_VARS.fd");
                 assert_int_equal(hostinfo_firmware_for_profile(pr, &d, "pc-q35-7.2", &c, &e, NULL), 0);
-                assert_string_equal(c.vars_template, "/opt/fw/VARS.fd");
+                assert_string_equal(c.vars_template, "/usr/share/edk2/ovmf/OVMF_VARS.fd");
+                strcpy(pr->firmware.vars_template, "/home/u/PVARS.fd"); /* user/10-plain.json's */
+                assert_int_equal(hostinfo_firmware_for_profile(pr, &d, "pc-q35-7.2", &c, &e, NULL), 0);
+                assert_string_equal(c.vars_template, "/home/u/PVARS.fd");
+                /* the same rule without firmware.code */
+                pr->firmware.code[0] = '\0';
+                strcpy(pr->firmware.vars_template, "/opt/fw/VARS.fd");
+                assert_int_equal(hostinfo_firmware_for_profile(pr, &d, "pc-q35-7.2", &c, &e, NULL),
+                                 -EPERM);
                 pr->firmware.type = FIRMWARE_BIOS;
+                pr->firmware.vars_template[0] = '\0';
                 assert_int_equal(hostinfo_firmware_for_profile(pr, &d, "pc-q35-7.2", &c, &e, NULL), 0);
                 assert_string_equal(c.code, "");
                 free(pr);
