@@ -164,7 +164,8 @@ static int fake_runtime(const struct profile *p, const struct hostinfo *h, const
                 dirs.uid = st.st_uid;
                 dirs.gid = st.st_gid;
         }
-        r = launch_prepare(p, h, &dirs, VARS_STATE_DIR, rt, NULL, e, w);
+        /* The cases are profiles root owns: they may name any VARS path. */
+        r = launch_prepare(p, h, &dirs, VARS_STATE_DIR, true, rt, NULL, e, w);
         if (r < 0)
                 return r;
         rt->spice_port = 5900;

@@ -7,7 +7,7 @@
 #
 #   trust.sh -b BUILD_DIR [CASE...]     (all cases when none is given)
 #
-# Cases: user-descriptor vars-template
+# Cases: user-descriptor profile-owner vars-outside vars-template
 # Each check prints PASS/FAIL; the exit status is 1 on any FAIL, 77 (skip)
 # when not root or without qemu-system-x86_64 (print probes it). A user the
 # test creates is removed by it, with its temp dir. VL_TRUST_KEEP=1 keeps the
@@ -32,7 +32,7 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
         echo "SKIP: qemu-system-x86_64 is not installed ('print' probes it)"
         exit 77
 fi
-ALL="user-descriptor vars-template"
+ALL="user-descriptor profile-owner vars-outside vars-template"
 
 fails=0
 CASE=
@@ -137,6 +137,110 @@ JSON
 # stops it (shutdown_timeout 1) and cleanup removes what it left.
 run_guarded() { vl timeout -k 10 30 "$VL" run "$1"; }
 no_vm_left() { [ ! -e "/run/vfio-launch/$NAME" ] && [ ! -e "/var/lib/vfio-launch/$NAME" ]; }
+
+# profile-owner: a profile that is not root's — another account's file, in a
+# folder every account may write, or through a symlink — is refused before
+# it is read when run through pkexec, with one line that says why and where
+# system profiles live; run otherwise (sudo, systemd) it is warned about, and
+# so is a desktop entry (pkexec) made for it. Root's own profile gets neither. The run-as user does not exist, so that
+# even a launcher without the refusal stops at the user lookup.
+case_profile_owner() {
+        local msg="through pkexec only a profile that root owns, and no other account may change, is run (keep it in /etc/vfio-launch/, owned by root)"
+        local power="whoever can change it has root's power over this host (keep system profiles in /etc/vfio-launch/, owned by root)"
+        new_dir
+        NAME=trust-p-$$
+        mkdir "$T/p" "$T/loose"
+        chmod 0777 "$T/loose"
+        cat > "$T/p/roots.json" <<JSON
+{ "name": "$NAME", "accel": "tcg", "cpu": { "model": "max" }, "memory": "128M",
+  "firmware": { "type": "bios" }, "user": "vl-trust-no-such-user", "shutdown_timeout": 1 }
+JSON
+        cp "$T/p/roots.json" "$T/p/nobodys.json"
+        chown nobody "$T/p/nobodys.json"
+        cp "$T/p/roots.json" "$T/loose/vm.json"
+        ln -s "$T/p/roots.json" "$T/p/link.json"
+
+        f0=$fails
+        PKEXEC_UID=65534 run_guarded "$T/p/nobodys.json"
+        check "pkexec, nobody's profile: exit status 2 (got $RC)" exit_is 2
+        check "pkexec, nobody's profile: the one line" \
+                err_is "vfio-launch: profile '$T/p/nobodys.json' belongs to uid 65534: $msg"
+        [ "$fails" = "$f0" ] || show
+        f0=$fails
+        PKEXEC_UID=65534 run_guarded "$T/loose/vm.json"
+        check "pkexec, folder anyone may write: exit status 2 (got $RC)" exit_is 2
+        check "pkexec, folder anyone may write: the one line" \
+                err_is "vfio-launch: profile '$T/loose/vm.json': '$T/loose' is writable by every account (mode 0777): $msg"
+        [ "$fails" = "$f0" ] || show
+        f0=$fails
+        PKEXEC_UID=65534 run_guarded "$T/p/link.json"
+        check "pkexec, a symlink: exit status 2 (got $RC)" exit_is 2
+        check "pkexec, a symlink: the one line" \
+                err_is "vfio-launch: profile '$T/p/link.json' is a symbolic link: $msg"
+        [ "$fails" = "$f0" ] || show
+        f0=$fails
+        PKEXEC_UID=65534 run_guarded "$T/p/roots.json"
+        check "pkexec, root's profile: not refused for it (stops at the user, exit 1, got $RC)" exit_is 1
+        check "pkexec, root's profile: no word about the profile" nowhere "through pkexec"
+        check "nothing of the VM left on the host" no_vm_left
+        [ "$fails" = "$f0" ] || show
+
+        f0=$fails
+        vl "$VL" print "$T/p/nobodys.json"
+        check "no pkexec, nobody's profile: print goes on (exit 0, got $RC)" exit_is 0
+        check "no pkexec, nobody's profile: warned" \
+                err_line "vfio-launch: warning: profile '$T/p/nobodys.json' belongs to uid 65534: $power"
+        vl "$VL" print "$T/p/roots.json"
+        check "no pkexec, root's profile: exit 0 (got $RC)" exit_is 0
+        check "no pkexec, root's profile: no warning about it" nowhere "root's power"
+        [ "$fails" = "$f0" ] || show
+
+        # a desktop entry (it runs the profile through pkexec) says so
+        f0=$fails
+        vl "$VL" desktop --output "$T/apps" "$T/p/nobodys.json"
+        check "desktop, nobody's profile: written anyway (exit 0, got $RC)" exit_is 0
+        check "desktop, nobody's profile: warned" \
+                err_is "vfio-launch: warning: profile '$T/p/nobodys.json' belongs to uid 65534: the entry runs it through pkexec, which will refuse it (keep it in /etc/vfio-launch/, owned by root)"
+        vl "$VL" desktop --output "$T/apps" "$T/p/roots.json"
+        check "desktop, root's profile: no warning" err_is ""
+        [ "$fails" = "$f0" ] || show
+}
+
+# vars-outside: firmware.vars names a file outside /var/lib/vfio-launch/NAME/.
+# A profile of root's may; another account's may not make root create a file
+# there (the one-line error, for print and for run, nothing created).
+case_vars_outside() {
+        local err
+        new_dir
+        NAME=trust-v-$$
+        mkdir "$T/p" "$T/elsewhere"
+        cat > "$T/p/roots.json" <<JSON
+{ "name": "$NAME", "accel": "tcg", "cpu": { "model": "max" }, "memory": "128M", "user": "nobody",
+  "shutdown_timeout": 1,
+  "firmware": { "type": "uefi", "code": "/usr/share/OVMF/OVMF_CODE_4M.fd",
+                "vars_template": "/usr/share/OVMF/OVMF_VARS_4M.fd",
+                "vars": "$T/elsewhere/vm_VARS.fd" } }
+JSON
+        cp "$T/p/roots.json" "$T/p/nobodys.json"
+        chown nobody "$T/p/nobodys.json"
+        err="vfio-launch: \$.firmware.vars: '$T/elsewhere/vm_VARS.fd' is not in '/var/lib/vfio-launch/$NAME/': only a profile that root owns, and no other account may change, may put the VARS elsewhere (leave vars out, or keep the profile in /etc/vfio-launch/, owned by root)"
+
+        f0=$fails
+        vl "$VL" print "$T/p/roots.json"
+        check "root's profile: print exit 0 (got $RC)" exit_is 0
+        check "root's profile: the VARS where it says" grep -q "^# VARS: $T/elsewhere/vm_VARS.fd " "$T/out"
+        [ "$fails" = "$f0" ] || show
+        f0=$fails
+        vl "$VL" print "$T/p/nobodys.json"
+        check "nobody's profile: print exit 1 (got $RC)" exit_is 1
+        check "nobody's profile: print's error line" err_line "$err"
+        run_guarded "$T/p/nobodys.json"
+        check "nobody's profile: run exit 1 (got $RC)" exit_is 1
+        check "nobody's profile: run's error line" err_line "$err"
+        check "nothing created in $T/elsewhere" test -z "$(ls -A "$T/elsewhere")"
+        check "nothing of the VM left on the host" no_vm_left
+        [ "$fails" = "$f0" ] || show
+}
 
 # vars-template: firmware.vars_template names root's secret. Root's own
 # profile may not make root copy it into a VARS that QEMU's user owns: one

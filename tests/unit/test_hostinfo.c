@@ -23,6 +23,7 @@
 
 #include "qemu/hostinfo.h"
 #include "host/vars.h"
+#include "run/launch.h"
 
 static char tmp[256];
 
@@ -437,6 +438,69 @@ static void test_vars(void **state)
         assert_true(created);
 }
 
+/* Where the VARS may be (launch_prepare()): root creates that file for
+ * QEMU's user, so only a profile root owns (profile_trusted) may name a
+ * place outside STATE/NAME/. */
+static void test_vars_location(void **state)
+{
+        struct hostinfo h = { .qemu_path = "/usr/bin/qemu-system-x86_64", .version = { 7, 2, 0 } };
+        struct firmware_dirs d = { .n = 1, .uid = geteuid(), .gid = getegid() };
+        struct qemu_runtime *rt = calloc(1, sizeof(*rt));
+        struct profile *pr = calloc(1, sizeof(*pr));
+        struct vl_error e = {};
+        static const char *const inside[] = { "/var/lib/vfio-launch/vm/vm_VARS.fd",
+                                              "/var/lib/vfio-launch/vm/old/VARS.fd" };
+        static const char *const outside[] = { "/srv/vms/vm_VARS.fd", "/var/lib/vfio-launch/vm.fd",
+                                               "/var/lib/vfio-launch/vmx/vm_VARS.fd",
+                                               "/var/lib/vfio-launch/other/vm_VARS.fd",
+                                               "/var/lib/vfio-launch/vm/../other/vm_VARS.fd",
+                                               "/var/lib/vfio-launch/vm/" };
+
+        assert_non_null(rt);
+        assert_non_null(pr);
+        pathj(d.dir[0], sizeof(d.dir[0]), "share");
+        assert_int_equal(mkdir(d.dir[0], 0755), 0);
+        debian_descriptors(d.dir[0]);
+        profile_init(pr, "vm");
+
+        for (size_t i = 0; i < ELEMENTSOF(outside); i++) {
+                strcpy(pr->firmware.vars, outside[i]);
+                qemu_runtime_init(rt);
+                assert_int_equal(launch_prepare(pr, &h, &d, "/var/lib/vfio-launch", false, rt, NULL, &e,
+                                                 NULL),
+                                 -EPERM);
+                assert_string_equal(e.path, "$.firmware.vars");
+                /* a profile of root's may */
+                qemu_runtime_init(rt);
+                assert_int_equal(launch_prepare(pr, &h, &d, "/var/lib/vfio-launch", true, rt, NULL, &e,
+                                                 NULL),
+                                 0);
+                assert_string_equal(rt->firmware.vars, outside[i]);
+        }
+        strcpy(pr->firmware.vars, "/srv/vms/vm_VARS.fd");
+        assert_int_equal(launch_prepare(pr, &h, &d, "/var/lib/vfio-launch", false, rt, NULL, &e, NULL),
+                         -EPERM);
+        assert_string_equal(e.msg,
+                            "'/srv/vms/vm_VARS.fd' is not in '/var/lib/vfio-launch/vm/': only a profile "
+                            "that root owns, and no other account may change, may put the VARS "
+                            "elsewhere (leave vars out, or keep the profile in /etc/vfio-launch/, owned "
+                            "by root)");
+        for (size_t i = 0; i < ELEMENTSOF(inside); i++) {
+                strcpy(pr->firmware.vars, inside[i]);
+                qemu_runtime_init(rt);
+                assert_int_equal(launch_prepare(pr, &h, &d, "/var/lib/vfio-launch", false, rt, NULL, &e,
+                                                 NULL),
+                                 0);
+                assert_string_equal(rt->firmware.vars, inside[i]);
+        }
+        pr->firmware.vars[0] = '\0';
+        qemu_runtime_init(rt);
+        assert_int_equal(launch_prepare(pr, &h, &d, "/var/lib/vfio-launch", false, rt, NULL, &e, NULL), 0);
+        assert_string_equal(rt->firmware.vars, "/var/lib/vfio-launch/vm/vm_VARS.fd");
+        free(pr);
+        free(rt);
+}
+
 /* ---- what another account plants where root reads ------------------------
  * Root only: the files are given to user nobody. A stand-in for /etc/shadow
  * (mode 0600, root's) is what the planted files name; no test may end with
@@ -739,6 +803,7 @@ int main(void)
                 cmocka_unit_test(test_machine),
                 cmocka_unit_test_setup_teardown(test_firmware, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vars, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_vars_location, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_firmware_untrusted, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vars_untrusted, setup, teardown),
         };
