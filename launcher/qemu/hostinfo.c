@@ -426,13 +426,20 @@ int hostinfo_machine_resolve(const char *machine, const struct qemu_version *v,
         return 0;
 }
 
-int hostinfo_firmware_dirs_default(const char *xdg_config_home, const char *home,
-                                   struct firmware_dirs *ret)
+int hostinfo_firmware_dirs_default(uid_t uid, gid_t gid, const char *xdg_config_home,
+                                   const char *home, struct firmware_dirs *ret)
 {
-        struct firmware_dirs d = {};
+        struct firmware_dirs d = { .uid = uid, .gid = gid };
 
         strcpy(d.dir[d.n++], "/usr/share/qemu/firmware");
         strcpy(d.dir[d.n++], "/etc/qemu/firmware");
+        /* Root never reads a user's folder: whoever owns it would choose
+         * which file root copies into the VM's VARS
+         * (docs/facts.md#F-firmware-user-dir). */
+        if (uid == 0) {
+                *ret = d;
+                return 0;
+        }
         /* XDG: a relative $XDG_CONFIG_HOME is invalid and must be ignored. */
         if (xdg_config_home && xdg_config_home[0] == '/') {
                 if (xsnprintf(d.dir[d.n], sizeof(d.dir[0]), "%s/qemu/firmware", xdg_config_home) < 0)
@@ -571,17 +578,36 @@ static int entry_cmp(const void *a, const void *b)
                       ((const struct descriptor_entry *) b)->name);
 }
 
+/* What a skipped descriptor or folder warning adds: why it was not read. */
+#define UNTRUSTED_HINT                                                                             \
+        "only root's descriptors (and your own, when not run as root) are read, from folders no " \
+        "other account may change"
+
 /* Gather the *.json names of all folders; a later folder's file replaces the
- * same name from an earlier one. */
-static int collect_descriptors(const struct firmware_dirs *dirs, struct descriptor_entry *list,
-                               size_t *n, struct vl_warnings *w)
+ * same name from an earlier one. Each folder is opened as fs_open_dir_trusted()
+ * allows (dirfds[d], -EBADF for a folder that is missing or not trusted). */
+static void collect_descriptors(const struct firmware_dirs *dirs, int dirfds[],
+                                struct descriptor_entry *list, size_t *n, struct vl_warnings *w)
 {
         for (unsigned d = 0; d < dirs->n; d++) {
-                DIR *dir = opendir(dirs->dir[d]);
+                struct vl_error derr = {};
                 struct dirent *de;
+                DIR *dir;
+                int fd;
 
-                if (!dir)
+                dirfds[d] = fs_open_dir_trusted(dirs->dir[d], dirs->uid, dirs->gid, "firmware folder",
+                                                &derr);
+                if (dirfds[d] == -EPERM || dirfds[d] == -ELOOP || dirfds[d] == -ENOTDIR)
+                        vl_warn(w, "%s: its descriptors are ignored; %s", derr.msg, UNTRUSTED_HINT);
+                if (dirfds[d] < 0)
                         continue; /* a missing folder is normal (/etc, user) */
+                fd = openat(dirfds[d], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                dir = fd >= 0 ? fdopendir(fd) : NULL;
+                if (!dir) {
+                        if (fd >= 0)
+                                (void) close(fd);
+                        continue;
+                }
                 while ((de = readdir(dir))) {
                         size_t len = strlen(de->d_name), k;
 
@@ -605,32 +631,130 @@ static int collect_descriptors(const struct firmware_dirs *dirs, struct descript
                 (void) closedir(dir);
         }
         qsort(list, *n, sizeof(list[0]), entry_cmp);
+}
+
+/* Read the descriptor name of the folder dfd (path: its whole name) as
+ * fs_open_file_trusted() opens it: 0 with *ret_len 0 for an empty (hiding)
+ * file; -errno with e filled. */
+static int read_descriptor(int dfd, const char *name, const char *path,
+                           const struct firmware_dirs *dirs, char *buf, size_t size,
+                           size_t *ret_len, struct vl_error *e)
+{
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        ssize_t n;
+
+        fd = fs_open_file_trusted(dfd, name, path, dirs->uid, dirs->gid, "firmware descriptor", &st,
+                                  e);
+        if (fd < 0)
+                return fd;
+        if ((uint64_t) st.st_size >= size)
+                return vl_error_set(e, EFBIG, "firmware descriptor '%s' is larger than %zu bytes",
+                                    path, size - 1);
+        n = fs_read_full(fd, buf, size - 1);
+        if (n < 0)
+                return vl_error_set(e, (int) -n, "firmware descriptor '%s': %s", path,
+                                    strerror((int) -n));
+        buf[n] = '\0';
+        *ret_len = (size_t) n;
         return 0;
 }
 
-/* Read a descriptor: 0 with *ret_len 0 for an empty (hiding) file. */
-static int read_descriptor(const char *path, char *buf, size_t size, size_t *ret_len)
-{
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        struct stat st;
-        size_t len;
-        ssize_t n;
+/* Called for each descriptor in QEMU's order (an empty one only hides its
+ * name and is not passed): 0 to go on, 1 to stop there. */
+typedef int (*descriptor_fn)(const char *path, const char *json, size_t len, void *userdata,
+                             struct vl_warnings *w);
 
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EINVAL;
-        if ((uint64_t) st.st_size >= size)
-                return -EFBIG;
-        n = fs_read_full(fd, buf, size - 1);
-        if (n < 0)
-                return (int) n;
-        len = (size_t) n;
-        buf[len] = '\0';
-        *ret_len = len;
-        return 0;
+/* Every descriptor of dirs that may be read (see collect_descriptors() and
+ * read_descriptor(); the others are warned about in w) to fn. Returns 1 when
+ * fn stopped, 0 when it never did, -ENOMEM. */
+static int for_each_descriptor(const struct firmware_dirs *dirs, descriptor_fn fn, void *userdata,
+                               struct vl_warnings *w)
+{
+        _cleanup_free_ struct descriptor_entry *list = NULL;
+        _cleanup_free_ char *buf = NULL;
+        int dirfds[HOSTINFO_FIRMWARE_DIRS_MAX];
+        size_t n = 0;
+        int r = 0;
+
+        list = calloc(HOSTINFO_DESCRIPTORS_MAX, sizeof(*list));
+        buf = malloc(HOSTINFO_DESCRIPTOR_MAX);
+        if (!list || !buf)
+                return -ENOMEM;
+        collect_descriptors(dirs, dirfds, list, &n, w);
+
+        for (size_t i = 0; i < n && r == 0; i++) {
+                char path[PROFILE_PATH_MAX];
+                struct vl_error derr = {};
+                int dfd = dirfds[list[i].dir];
+                size_t len = 0;
+
+                if (dfd < 0 ||
+                    xsnprintf(path, sizeof(path), "%s/%s", dirs->dir[list[i].dir], list[i].name) < 0)
+                        continue;
+                r = read_descriptor(dfd, list[i].name, path, dirs, buf, HOSTINFO_DESCRIPTOR_MAX, &len,
+                                    &derr);
+                if (r == -EPERM || r == -ELOOP || r == -EINVAL) {
+                        vl_warn(w, "%s: ignored; %s", derr.msg, UNTRUSTED_HINT);
+                        r = 0;
+                        continue;
+                }
+                if (r < 0) {
+                        vl_warn(w, "%s, ignoring", derr.msg);
+                        r = 0;
+                        continue;
+                }
+                if (len > 0) /* an empty file hides the same name below it */
+                        r = fn(path, buf, len, userdata, w);
+        }
+        for (unsigned d = 0; d < dirs->n; d++)
+                if (dirfds[d] >= 0)
+                        (void) close(dirfds[d]);
+        return r;
+}
+
+struct select_ctx {
+        const char *canonical_machine;
+        bool secure_boot;
+        const char *want_code;
+        struct firmware_choice *ret;
+        struct firmware_choice best;
+        bool have_best;
+};
+
+/* With want_code, stop at the first fitting descriptor whose executable is
+ * that file (any features); else at the first that fits, remembering a
+ * "secure-boot" one in best unless asked for Secure Boot. */
+static int select_one(const char *path, const char *json, size_t len, void *userdata,
+                      struct vl_warnings *w)
+{
+        struct select_ctx *s = userdata;
+        struct vl_error derr = {};
+        struct firmware_choice c;
+        int r;
+
+        r = hostinfo_firmware_match(json, len, s->canonical_machine, s->secure_boot, &c, &derr);
+        if (r < 0) {
+                vl_warn(w, "firmware descriptor '%s': %s, ignoring", path, derr.msg);
+                return 0;
+        }
+        if (r == 0)
+                return 0;
+        strcpy(c.descriptor, path);
+        if (s->want_code) {
+                if (strcmp(c.code, s->want_code) != 0)
+                        return 0;
+        } else if (!s->secure_boot && c.secure_boot) {
+                /* A firmware that enforces Secure Boot refuses unsigned
+                 * boot loaders: keep looking for a plain one. */
+                if (!s->have_best) {
+                        s->best = c;
+                        s->have_best = true;
+                }
+                return 0;
+        }
+        *s->ret = c;
+        return 1;
 }
 
 /* Walk the descriptors in QEMU's order. With want_code, return the first
@@ -640,60 +764,18 @@ static int scan_descriptors(const struct firmware_dirs *dirs, const char *canoni
                             bool secure_boot, const char *want_code, struct firmware_choice *ret,
                             struct vl_warnings *w)
 {
-        _cleanup_free_ struct descriptor_entry *list = NULL;
-        _cleanup_free_ char *buf = NULL;
-        struct firmware_choice best = {}, c;
-        bool have_best = false;
-        size_t n = 0;
+        struct select_ctx s = { .canonical_machine = canonical_machine, .secure_boot = secure_boot,
+                                .want_code = want_code, .ret = ret };
+        int r = for_each_descriptor(dirs, select_one, &s, w);
 
-        list = calloc(HOSTINFO_DESCRIPTORS_MAX, sizeof(*list));
-        buf = malloc(HOSTINFO_DESCRIPTOR_MAX);
-        if (!list || !buf)
-                return -ENOMEM;
-        (void) collect_descriptors(dirs, list, &n, w);
-
-        for (size_t i = 0; i < n; i++) {
-                char path[PROFILE_PATH_MAX];
-                struct vl_error derr = {};
-                size_t len = 0;
-                int r;
-
-                if (xsnprintf(path, sizeof(path), "%s/%s", dirs->dir[list[i].dir], list[i].name) < 0)
-                        continue;
-                r = read_descriptor(path, buf, HOSTINFO_DESCRIPTOR_MAX, &len);
-                if (r < 0) {
-                        vl_warn(w, "firmware descriptor \"%s\": %s, ignoring", path, strerror(-r));
-                        continue;
-                }
-                if (len == 0)
-                        continue; /* an empty file hides the same name below it */
-                r = hostinfo_firmware_match(buf, len, canonical_machine, secure_boot, &c, &derr);
-                if (r < 0) {
-                        vl_warn(w, "firmware descriptor \"%s\": %s, ignoring", path, derr.msg);
-                        continue;
-                }
-                if (r == 0)
-                        continue;
-                strcpy(c.descriptor, path);
-                if (want_code) {
-                        if (strcmp(c.code, want_code) != 0)
-                                continue;
-                } else if (!secure_boot && c.secure_boot) {
-                        /* A firmware that enforces Secure Boot refuses unsigned
-                         * boot loaders: keep looking for a plain one. */
-                        if (!have_best) {
-                                best = c;
-                                have_best = true;
-                        }
-                        continue;
-                }
-                *ret = c;
+        if (r < 0)
+                return r;
+        if (r == 1)
                 return 0;
-        }
-        if (have_best) {
-                vl_warn(w, "only a Secure Boot firmware (\"%s\") fits machine \"%s\"; using it",
-                        best.descriptor, canonical_machine);
-                *ret = best;
+        if (s.have_best) {
+                vl_warn(w, "only a Secure Boot firmware ('%s') fits machine \"%s\"; using it",
+                        s.best.descriptor, canonical_machine);
+                *ret = s.best;
                 return 0;
         }
         return -ENOENT;
@@ -719,6 +801,45 @@ int hostinfo_firmware_select(const struct firmware_dirs *dirs, const char *canon
         return 0;
 }
 
+/* for_each_descriptor(): stop at a descriptor whose nvram-template is
+ * userdata (whatever else it says). */
+static int lists_template(const char *path, const char *json, size_t len, void *userdata,
+                          struct vl_warnings *w)
+{
+        json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL), *fn;
+        int r;
+
+        if (!root)
+                return 0;
+        fn = json_object_get(json_object_get(json_object_get(root, "mapping"), "nvram-template"),
+                             "filename");
+        r = json_is_string(fn) && strcmp(json_string_value(fn), userdata) == 0;
+        json_decref(root);
+        return r;
+}
+
+/* The profile's vars_template is copied by root into a file QEMU's user
+ * owns: it must be a firmware's template — one a descriptor (that root
+ * trusts) lists, or a file under /usr/share, with no ".." on the way. */
+static int check_vars_template(const struct firmware_dirs *dirs, const char *path,
+                               struct vl_error *e)
+{
+        static const char usr_share[] = "/usr/share/";
+        bool dotdot = false;
+
+        for (const char *c = path; c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL)
+                dotdot = dotdot || (strncmp(c, "..", 2) == 0 && (c[2] == '/' || c[2] == '\0'));
+        if (!dotdot && strncmp(path, usr_share, strlen(usr_share)) == 0 && path[strlen(usr_share)])
+                return 0;
+        if (for_each_descriptor(dirs, lists_template, (void *) path, NULL) == 1)
+                return 0;
+        return vl_error_set_at(e, EPERM, NULL, 0, 0, "$.firmware.vars_template",
+                               "'%s' is neither listed by a QEMU firmware descriptor nor under "
+                               "/usr/share: root would copy it into a file QEMU's user owns (leave "
+                               "vars_template out, or name the template of a firmware package)",
+                               path);
+}
+
 int hostinfo_firmware_for_profile(const struct profile *p, const struct firmware_dirs *dirs,
                                   const char *canonical_machine, struct firmware_choice *ret,
                                   struct vl_error *e, struct vl_warnings *w)
@@ -734,6 +855,8 @@ int hostinfo_firmware_for_profile(const struct profile *p, const struct firmware
                 *ret = c; /* SeaBIOS: QEMU's built-in default, no pflash */
                 return 0;
         }
+        if (f->vars_template[0] && (r = check_vars_template(dirs, f->vars_template, e)) < 0)
+                return r;
         if (!f->code[0]) {
                 r = hostinfo_firmware_select(dirs, canonical_machine, f->secure_boot, &c, e, w);
                 if (r < 0)

@@ -22,8 +22,26 @@
 #include "run/launch.h"
 #include "run/pin.h"
 
+/* path is in the folder dir/name/ (or below it), with no ".." on the way. */
+static bool path_in_vm_dir(const char *path, const char *dir, const char *name)
+{
+        size_t dl = strlen(dir), nl = strlen(name);
+        const char *rest;
+
+        if (strncmp(path, dir, dl) != 0 || path[dl] != '/' || strncmp(path + dl + 1, name, nl) != 0 ||
+            path[dl + 1 + nl] != '/')
+                return false;
+        rest = path + dl + 1 + nl + 1;
+        if (!rest[0])
+                return false;
+        for (const char *c = rest; c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL)
+                if (strncmp(c, "..", 2) == 0 && (c[2] == '/' || c[2] == '\0'))
+                        return false;
+        return true;
+}
+
 int launch_prepare(const struct profile *p, const struct hostinfo *h,
-                   const struct firmware_dirs *dirs, const char *state_dir,
+                   const struct firmware_dirs *dirs, const char *state_dir, bool profile_trusted,
                    struct qemu_runtime *rt, struct firmware_choice *ret_fc, struct vl_error *e,
                    struct vl_warnings *w)
 {
@@ -36,6 +54,16 @@ int launch_prepare(const struct profile *p, const struct hostinfo *h,
         if (p->hugepages.enabled &&
             hugepages_vm_dir(p->hugepages.path, p->name, rt->mem_path, sizeof(rt->mem_path)) < 0)
                 return vl_error_set(e, ENAMETOOLONG, "the VM's hugepages folder path is too long");
+
+        /* Root creates the VARS for QEMU's user: where, only root says. */
+        if (p->firmware.type == FIRMWARE_UEFI && p->firmware.vars[0] && !profile_trusted &&
+            !path_in_vm_dir(p->firmware.vars, state_dir, p->name))
+                return vl_error_set_at(e, EPERM, NULL, 0, 0, "$.firmware.vars",
+                                       "'%s' is not in '%s/%s/': only a profile that root owns, and no "
+                                       "other account may change, may put the VARS elsewhere (leave "
+                                       "vars out, or keep the profile in /etc/vfio-launch/, owned by "
+                                       "root)",
+                                       p->firmware.vars, state_dir, p->name);
 
         /* Once: the builder runs what this chose, and the firmware
          * descriptors are matched against its canonical name. */
