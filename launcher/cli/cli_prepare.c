@@ -108,7 +108,7 @@ int cli_prepare(const char *profile_path, bool dry_run, struct cli_prepared *c)
                 return EXIT_FAILURE_RUN;
         }
         qemu_runtime_init(&c->rt);
-        r = launch_prepare(c->p, &c->host, &c->dirs, VARS_STATE_DIR, c->profile_trusted, &c->rt,
+        r = launch_prepare(c->p, &c->host, &c->roots, &c->dirs, VARS_STATE_DIR, c->profile_trusted, &c->rt,
                            &c->fc, &err, &c->warn);
         if (r < 0) {
                 cli_print_error(&err);

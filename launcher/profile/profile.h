@@ -271,6 +271,73 @@ struct profile_display {
         char video[PROFILE_STR_MAX];       /* emulated adapter besides the GPU: "" = none, "qxl", "virtio", "std" */
 };
 
+/* The guest's clocks, libvirt's <clock>: Windows keeps its RTC in local
+ * time and wants lost timer ticks made up (see the "os" presets). */
+enum rtc_base { RTC_BASE_DEFAULT = 0, RTC_BASE_UTC, RTC_BASE_LOCALTIME };
+enum rtc_driftfix { RTC_DRIFTFIX_DEFAULT = 0, RTC_DRIFTFIX_NONE, RTC_DRIFTFIX_SLEW };
+/* The in-kernel PIT's lost-tick policy: QEMU's kvm-pit takes only these two
+ * (docs/facts.md#F-lost-tick-policy). */
+enum tick_policy { TICK_POLICY_DEFAULT = 0, TICK_POLICY_DELAY, TICK_POLICY_DISCARD };
+
+struct profile_clock {
+        enum rtc_base rtc;                 /* -rtc base= */
+        enum rtc_driftfix driftfix;        /* -rtc driftfix= (libvirt: rtc tickpolicy catchup = slew) */
+        enum tick_policy tick_policy;      /* kvm-pit.lost_tick_policy */
+        enum profile_switch hpet;          /* -machine hpet= */
+};
+
+/* SMBIOS strings the guest sees (types 0-3), by field: profile_smbios_fields[]
+ * says which type, key, QEMU option and host file each one is. */
+enum smbios_mode { SMBIOS_NONE = 0, SMBIOS_HOST, SMBIOS_EXPLICIT };
+
+enum smbios_field {
+        SMBIOS_BIOS_VENDOR, SMBIOS_BIOS_VERSION, SMBIOS_BIOS_DATE, SMBIOS_BIOS_RELEASE,
+        SMBIOS_SYSTEM_MANUFACTURER, SMBIOS_SYSTEM_PRODUCT, SMBIOS_SYSTEM_VERSION, SMBIOS_SYSTEM_SERIAL,
+        SMBIOS_SYSTEM_UUID, SMBIOS_SYSTEM_SKU, SMBIOS_SYSTEM_FAMILY,
+        SMBIOS_BOARD_MANUFACTURER, SMBIOS_BOARD_PRODUCT, SMBIOS_BOARD_VERSION, SMBIOS_BOARD_SERIAL,
+        SMBIOS_BOARD_ASSET, SMBIOS_BOARD_LOCATION,
+        SMBIOS_CHASSIS_MANUFACTURER, SMBIOS_CHASSIS_VERSION, SMBIOS_CHASSIS_SERIAL, SMBIOS_CHASSIS_ASSET,
+        SMBIOS_CHASSIS_SKU,
+        SMBIOS_FIELDS_N
+};
+
+struct smbios_field_info {
+        unsigned type;                     /* SMBIOS structure type: 0 BIOS, 1 system, 2 board, 3 chassis */
+        const char *section, *key;         /* in the profile: "smbios": {"system": {"serial": ...}} */
+        const char *qemu_key;              /* -smbios type=N,KEY= */
+        const char *dmi;                   /* file in /sys/class/dmi/id for "host", NULL = not copied */
+};
+
+extern const struct smbios_field_info profile_smbios_fields[SMBIOS_FIELDS_N];
+
+/* Why value cannot be field f (a phrase: "is not a date MM/DD/YYYY"), or
+ * NULL: 1..64 printable ASCII characters, and the formats QEMU and the
+ * specification give the date, the release and the UUID. */
+const char *profile_smbios_value_refused(enum smbios_field f, const char *value);
+
+#define PROFILE_SMBIOS_STR_MAX 65          /* incl. NUL: SMBIOS strings real firmware writes are short */
+
+struct profile_smbios {
+        enum smbios_mode mode;
+        char field[SMBIOS_FIELDS_N][PROFILE_SMBIOS_STR_MAX]; /* "" = QEMU's default */
+};
+
+enum watchdog_model { WATCHDOG_NONE = 0, WATCHDOG_ITCO, WATCHDOG_I6300ESB };
+enum watchdog_action {
+        WATCHDOG_ACTION_RESET = 0, WATCHDOG_ACTION_SHUTDOWN, WATCHDOG_ACTION_POWEROFF,
+        WATCHDOG_ACTION_PAUSE, WATCHDOG_ACTION_INJECT_NMI, WATCHDOG_ACTION_DEBUG, WATCHDOG_ACTION_NONE,
+};
+
+struct profile_watchdog {
+        enum watchdog_model model;
+        enum watchdog_action action;       /* -action watchdog= (QEMU's default: reset) */
+};
+
+/* "qemu_args": appended to the command line as given, after the launcher's
+ * own; profile_qemu_arg_refused() says which would defeat the launcher. */
+#define PROFILE_QEMU_ARGS_MAX 64
+#define PROFILE_QEMU_ARG_MAX 1024          /* incl. NUL */
+
 struct profile {
         char name[PROFILE_NAME_MAX];
         char source[PROFILE_PATH_MAX];     /* the file it was loaded from (absolute), for messages */
@@ -285,6 +352,9 @@ struct profile {
         struct profile_firmware firmware;
         struct profile_boot boot;
         struct profile_cpu cpu;
+        struct profile_clock clock;
+        struct profile_smbios smbios;
+        struct profile_watchdog watchdog;
 
         unsigned n_hostdevs;
         struct profile_hostdev hostdevs[PROFILE_HOSTDEVS_MAX];
@@ -304,6 +374,8 @@ struct profile {
         bool balloon;
         unsigned shutdown_timeout_s;       /* default 120 */
         unsigned powerdown_repeat_s;       /* second power button press after this; 0 = once; default 1 */
+        unsigned n_qemu_args;
+        char qemu_args[PROFILE_QEMU_ARGS_MAX][PROFILE_QEMU_ARG_MAX];
 };
 
 /* Fill p with every default (a VM named name, q35, UEFI, 1 GiB, 1 vCPU host,
@@ -331,6 +403,7 @@ enum profile_device_kind {
 #define PROFILE_ID_SOUND "sound0"
 #define PROFILE_ID_SOUND_CODEC "sound0-codec0"
 #define PROFILE_ID_BALLOON "balloon0"
+#define PROFILE_ID_WATCHDOG "watchdog0"
 
 /* The id of device i of kind (explicit or default), in buf; returns buf. */
 const char *profile_device_id(const struct profile *p, enum profile_device_kind kind, unsigned i,
@@ -364,6 +437,17 @@ const char *profile_display_type_name(unsigned v);
 const char *profile_image_compression_name(unsigned v);
 const char *profile_video_name(unsigned v);
 const char *profile_cpu_cache_name(unsigned v);
+const char *profile_rtc_base_name(unsigned v);
+const char *profile_rtc_driftfix_name(unsigned v);
+const char *profile_tick_policy_name(unsigned v);
+const char *profile_watchdog_model_name(unsigned v);
+const char *profile_watchdog_action_name(unsigned v);
+
+/* Why "qemu_args" may not hold arg (a sentence for the message), or NULL:
+ * the options the launcher owns (-sandbox, -runas, -qmp, -S, a second
+ * -machine, ...). Applies to every element, whatever its position: a value
+ * that looks like one of them is refused too rather than guessed at. */
+const char *profile_qemu_arg_refused(const char *arg);
 
 /* A hugepage size in KiB (2048, 1048576); 0 for an unknown value. */
 uint64_t profile_hugepage_kib(enum hugepage_size s);

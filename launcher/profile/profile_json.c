@@ -16,8 +16,9 @@
  * lexically, without looking at the file system.
  *
  * This file holds the entry points and the top level; the sections are read
- * by profile_json_machine.c and profile_json_devices.c, with the shared
- * readers of profile_json_read.c (declared in profile_json_internal.h).
+ * by profile_json_machine.c, profile_json_devices.c and
+ * profile_json_platform.c, with the shared
+ * readers of profile_json_read.c (declared in profile_json_read.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -69,6 +70,7 @@ static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
                 "memory",   "hugepages", "firmware", "boot",         "cpu",          "hostdevs",       "allow_detach",
                 "allow_boot_vga", "allow_in_use", "disks", "nics",        "sound",
                 "display",  "balloon",  "shutdown_timeout", "powerdown_repeat", "pci_hotplug",
+                "clock", "smbios", "watchdog", "qemu_args",
                 NULL
         };
         char schema[PROFILE_PATH_MAX];
@@ -87,6 +89,8 @@ static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
             (r = profile_json_parse_firmware(c, root, &p->firmware)) < 0 ||
             (r = profile_json_parse_boot(c, root, &p->boot)) < 0 ||
             (r = profile_json_parse_cpu(c, root, &p->cpu)) < 0 ||
+            (r = profile_json_parse_clock(c, root, &p->clock)) < 0 ||
+            (r = profile_json_parse_smbios(c, root, &p->smbios)) < 0 ||
             (r = parse_array(c, root, "hostdevs", PROFILE_HOSTDEVS_MAX, "hostdevs",
                              profile_json_hostdev_element, p, &p->n_hostdevs)) < 0 ||
             (r = parse_array(c, root, "allow_detach", PROFILE_ALLOW_DETACH_MAX, "addresses",
@@ -102,7 +106,9 @@ static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
             (r = pj_opt_bool(c, root, "balloon", &p->balloon)) < 0 ||
             (r = pj_opt_unsigned(c, root, "shutdown_timeout", 1, 3600, &p->shutdown_timeout_s)) < 0 ||
             (r = pj_opt_unsigned(c, root, "powerdown_repeat", 0, 60, &p->powerdown_repeat_s)) < 0 ||
-            (r = pj_opt_enum(c, root, "pci_hotplug", profile_pci_hotplug_name, &hotplug)) < 0)
+            (r = pj_opt_enum(c, root, "pci_hotplug", profile_pci_hotplug_name, &hotplug)) < 0 ||
+            (r = profile_json_parse_watchdog(c, root, &p->watchdog)) < 0 ||
+            (r = profile_json_parse_qemu_args(c, root, p)) < 0)
                 return r;
         p->accel = (enum accel_type) accel;
         p->pci_hotplug = (enum pci_hotplug_mode) hotplug;

@@ -4,7 +4,7 @@
  * the CPU (topology, Hyper-V enlightenments, pinning). Part of the strict
  * loader: profile_json.c calls each of these for its key of the top-level
  * object; the shared readers are in profile_json_read.c (declared in
- * profile_json_internal.h).
+ * profile_json_read.h).
  */
 #include <errno.h>
 #include <stddef.h>

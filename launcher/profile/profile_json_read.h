@@ -3,7 +3,7 @@
  * Internal to the strict profile loader. profile_json.c (the entry points
  * and the top level), profile_json_machine.c (memory, hugepages, firmware,
  * boot, CPU), profile_json_devices.c (hostdevs, disks, NICs, sound,
- * display) and profile_json_read.c (the readers below) are together the
+ * display), profile_json_platform.c (clock, SMBIOS, watchdog, qemu_args) and profile_json_read.c (the readers below) are together the
  * loader, and the only profile code that includes jansson; nothing else
  * includes this header (the interface is profile_json.h).
  *
@@ -120,3 +120,9 @@ int profile_json_disk_element(struct ctx *c, json_t *o, unsigned i, void *ud);
 int profile_json_nic_element(struct ctx *c, json_t *o, unsigned i, void *ud);
 int profile_json_parse_sound(struct ctx *c, json_t *root, struct profile_sound *s);
 int profile_json_parse_display(struct ctx *c, json_t *root, struct profile_display *d);
+
+/* profile_json_platform.c */
+int profile_json_parse_clock(struct ctx *c, json_t *root, struct profile_clock *clk);
+int profile_json_parse_smbios(struct ctx *c, json_t *root, struct profile_smbios *s);
+int profile_json_parse_watchdog(struct ctx *c, json_t *root, struct profile_watchdog *w);
+int profile_json_parse_qemu_args(struct ctx *c, json_t *root, struct profile *p);

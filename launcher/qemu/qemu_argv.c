@@ -5,8 +5,9 @@
  *
  * This file holds the entry point and the machine itself (firmware, CPU,
  * memory, monitors); the PCIe layout and the hostdevs are in qemu_layout.c,
- * the other devices in qemu_devices.c, and the option strings and vectors
- * they all append to in qemu_argv_opt.c (declared in qemu_argv_internal.h).
+ * the other devices in qemu_devices.c, clocks, SMBIOS, watchdog and
+ * "qemu_args" in qemu_platform.c, and the option strings and vectors
+ * they all append to in qemu_argv_opt.c (declared in qemu_builder.h).
  *
  * Every option value that comes from the user (paths, ids, models, vendor
  * id, listen address) goes through qa_opt_kv_esc(), which doubles commas as
@@ -382,6 +383,7 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
         }
         if (p->hugepages.enabled)
                 qa_opt_kv(b, &o, "memory-backend", RAM_BACKEND_ID); /* emit_smp_mem() makes it */
+        qemu_argv_machine_platform(b, &o, p);
         qa_arg_opt(b, "-machine", &o);
         qa_arg(b, "-accel");
         qa_arg(b, p->accel == ACCEL_TCG ? "tcg" : "kvm");
@@ -405,6 +407,9 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
         if (r < 0)
                 return r;
         r = emit_smp_mem(b, p, rt, e);
+        if (r < 0)
+                return r;
+        r = qemu_argv_emit_platform(b, p, rt, e);
         if (r < 0)
                 return r;
         if (p->boot.kernel[0]) {
@@ -466,6 +471,7 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
         qa_opt_kv(b, &o, "spawn", "deny");
         qa_opt_kv(b, &o, "resourcecontrol", "deny");
         qa_arg_opt(b, "-sandbox", &o);
+        qemu_argv_emit_extra(b, p);
 
         /* The environment QEMU gets, nothing inherited: QEMU_AUDIO_* are gone
          * since 8.2 (and ignored with -audiodev before). */

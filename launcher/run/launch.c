@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/unixsock.h"
+#include "host/dmi.h"
 #include "host/journal.h"
 #include "host/net.h"
 #include "host/rundir.h"
@@ -40,7 +41,7 @@ static bool path_in_vm_dir(const char *path, const char *dir, const char *name)
         return true;
 }
 
-int launch_prepare(const struct profile *p, const struct hostinfo *h,
+int launch_prepare(const struct profile *p, const struct hostinfo *h, const struct host_roots *roots,
                    const struct firmware_dirs *dirs, const char *state_dir, bool profile_trusted,
                    struct qemu_runtime *rt, struct firmware_choice *ret_fc, struct vl_error *e,
                    struct vl_warnings *w)
@@ -71,6 +72,13 @@ int launch_prepare(const struct profile *p, const struct hostinfo *h,
                                      sizeof(rt->machine), canonical, sizeof(canonical), e, w);
         if (r < 0)
                 return r;
+        /* Read at start, as libvirt's mode='host' does: what print shows
+         * is what the run gives the guest. */
+        if (p->smbios.mode == SMBIOS_HOST) {
+                r = dmi_read(roots, &rt->smbios_host, e, w);
+                if (r < 0)
+                        return r;
+        }
         r = hostinfo_firmware_for_profile(p, dirs, canonical, &fc, e, w);
         if (r < 0)
                 return r;
@@ -292,8 +300,16 @@ static void on_idle(void *userdata, struct sup *s)
 static void status_extra(void *userdata, char *buf, size_t size)
 {
         struct launch *l = userdata;
+        size_t n;
 
-        hotplug_describe(&l->hotplug, buf, size);
+        buf[0] = '\0';
+        if (l->hotplug_ready)
+                hotplug_describe(&l->hotplug, buf, size);
+        /* Arguments the launcher passed unchecked: whatever the VM does, the
+         * launcher cannot vouch for it (libvirt's "custom-argv" taint). */
+        n = strlen(buf);
+        if (l->p->n_qemu_args)
+                (void) snprintf(buf + n, size - n, "%s\"tainted\":[\"qemu_args\"]", n ? "," : "");
 }
 
 int launch_supervise(struct launch *l, const struct qemu_cmd *cmd, const char *ready_detail,
@@ -331,7 +347,7 @@ int launch_supervise(struct launch *l, const struct qemu_cmd *cmd, const char *r
                 .hotplug = hp ? on_hotplug : NULL,
                 .on_device_deleted = hp ? on_device_deleted : NULL,
                 .on_idle = hp ? on_idle : NULL,
-                .status_extra = hp ? status_extra : NULL,
+                .status_extra = status_extra,
         };
         int r;
 

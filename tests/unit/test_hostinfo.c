@@ -470,6 +470,7 @@ static void test_vars_location(void **state)
 {
         struct hostinfo h = { .qemu_path = "/usr/bin/qemu-system-x86_64", .version = { 7, 2, 0 } };
         struct firmware_dirs d = { .n = 1, .uid = geteuid(), .gid = getegid() };
+        struct host_roots roots = { .sysfs = "/nonexistent" }; /* no "smbios": "host" here */
         struct qemu_runtime *rt = calloc(1, sizeof(*rt));
         struct profile *pr = calloc(1, sizeof(*pr));
         struct vl_error e = {};
@@ -491,19 +492,19 @@ static void test_vars_location(void **state)
         for (size_t i = 0; i < ELEMENTSOF(outside); i++) {
                 strcpy(pr->firmware.vars, outside[i]);
                 qemu_runtime_init(rt);
-                assert_int_equal(launch_prepare(pr, &h, &d, "/var/lib/vfio-launch", false, rt, NULL, &e,
+                assert_int_equal(launch_prepare(pr, &h, &roots, &d, "/var/lib/vfio-launch", false, rt, NULL, &e,
                                                  NULL),
                                  -EPERM);
                 assert_string_equal(e.path, "$.firmware.vars");
                 /* a profile of root's may */
                 qemu_runtime_init(rt);
-                assert_int_equal(launch_prepare(pr, &h, &d, "/var/lib/vfio-launch", true, rt, NULL, &e,
+                assert_int_equal(launch_prepare(pr, &h, &roots, &d, "/var/lib/vfio-launch", true, rt, NULL, &e,
                                                  NULL),
                                  0);
                 assert_string_equal(rt->firmware.vars, outside[i]);
         }
         strcpy(pr->firmware.vars, "/srv/vms/vm_VARS.fd");
-        assert_int_equal(launch_prepare(pr, &h, &d, "/var/lib/vfio-launch", false, rt, NULL, &e, NULL),
+        assert_int_equal(launch_prepare(pr, &h, &roots, &d, "/var/lib/vfio-launch", false, rt, NULL, &e, NULL),
                          -EPERM);
         assert_string_equal(e.msg,
                             "'/srv/vms/vm_VARS.fd' is not in '/var/lib/vfio-launch/vm/': only a profile "
@@ -513,14 +514,14 @@ static void test_vars_location(void **state)
         for (size_t i = 0; i < ELEMENTSOF(inside); i++) {
                 strcpy(pr->firmware.vars, inside[i]);
                 qemu_runtime_init(rt);
-                assert_int_equal(launch_prepare(pr, &h, &d, "/var/lib/vfio-launch", false, rt, NULL, &e,
+                assert_int_equal(launch_prepare(pr, &h, &roots, &d, "/var/lib/vfio-launch", false, rt, NULL, &e,
                                                  NULL),
                                  0);
                 assert_string_equal(rt->firmware.vars, inside[i]);
         }
         pr->firmware.vars[0] = '\0';
         qemu_runtime_init(rt);
-        assert_int_equal(launch_prepare(pr, &h, &d, "/var/lib/vfio-launch", false, rt, NULL, &e, NULL), 0);
+        assert_int_equal(launch_prepare(pr, &h, &roots, &d, "/var/lib/vfio-launch", false, rt, NULL, &e, NULL), 0);
         assert_string_equal(rt->firmware.vars, "/var/lib/vfio-launch/vm/vm_VARS.fd");
         free(pr);
         free(rt);
