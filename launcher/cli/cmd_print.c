@@ -111,6 +111,12 @@ static void print_platform(const struct cli_prepared *c)
 {
         unsigned n = 0;
 
+        if (c->p->os != OS_NONE) {
+                printf("# os: %s; the preset set what the profile leaves out:%s\n", profile_os_name(c->p->os),
+                       c->p->n_preset_set ? "" : " nothing");
+                for (unsigned i = 0; i < c->p->n_preset_set; i++)
+                        printf("#   %s\n", c->p->preset_set[i]);
+        }
         if (c->p->smbios.mode == SMBIOS_HOST) {
                 for (unsigned f = 0; f < SMBIOS_FIELDS_N; f++)
                         n += c->rt.smbios_host.field[f][0] != '\0';

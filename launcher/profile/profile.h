@@ -333,6 +333,13 @@ struct profile_watchdog {
         enum watchdog_action action;       /* -action watchdog= (QEMU's default: reset) */
 };
 
+/* "os": a preset of what a careful libvirt or Proxmox user sets for that
+ * guest, under the profile's own keys (profile_json_preset.c). */
+enum os_preset { OS_NONE = 0, OS_WINDOWS11, OS_WINDOWS10, OS_LINUX, OS_OTHER };
+
+#define PROFILE_PRESET_SET_MAX 48
+#define PROFILE_PRESET_SET_LEN 96          /* "$.cpu.hyperv.spinlocks: 8191" */
+
 /* "qemu_args": appended to the command line as given, after the launcher's
  * own; profile_qemu_arg_refused() says which would defeat the launcher. */
 #define PROFILE_QEMU_ARGS_MAX 64
@@ -374,6 +381,11 @@ struct profile {
         bool balloon;
         unsigned shutdown_timeout_s;       /* default 120 */
         unsigned powerdown_repeat_s;       /* second power button press after this; 0 = once; default 1 */
+        enum os_preset os;
+        /* What the preset set because the profile did not: "PATH: VALUE"
+         * (JSON), in the order set, for print. */
+        unsigned n_preset_set;
+        char preset_set[PROFILE_PRESET_SET_MAX][PROFILE_PRESET_SET_LEN];
         unsigned n_qemu_args;
         char qemu_args[PROFILE_QEMU_ARGS_MAX][PROFILE_QEMU_ARG_MAX];
 };
@@ -442,6 +454,7 @@ const char *profile_rtc_driftfix_name(unsigned v);
 const char *profile_tick_policy_name(unsigned v);
 const char *profile_watchdog_model_name(unsigned v);
 const char *profile_watchdog_action_name(unsigned v);
+const char *profile_os_name(unsigned v);
 
 /* Why "qemu_args" may not hold arg (a sentence for the message), or NULL:
  * the options the launcher owns (-sandbox, -runas, -qmp, -S, a second

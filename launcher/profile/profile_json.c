@@ -62,21 +62,24 @@ static int detach_element(struct ctx *c, json_t *v, unsigned i, void *ud)
         return pj_check_pci(c, v, &((struct profile *) ud)->allow_detach[i]);
 }
 
+/* The keys of the top-level object, checked before the preset goes under
+ * them (a misspelt key is the user's, whatever "os" adds). */
+static const char *const top_keys[] = {
+        "$schema",  "name",     "machine",      "accel",          "user",
+        "allow_root", "allow_shared_user",
+        "memory",   "hugepages", "firmware", "boot",         "cpu",          "hostdevs",       "allow_detach",
+        "allow_boot_vga", "allow_in_use", "disks", "nics",        "sound",
+        "display",  "balloon",  "shutdown_timeout", "powerdown_repeat", "pci_hotplug",
+        "clock", "smbios", "watchdog", "qemu_args", "os",
+        NULL
+};
+
 static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
 {
-        static const char *const keys[] = {
-                "$schema",  "name",     "machine",      "accel",          "user",
-                "allow_root", "allow_shared_user",
-                "memory",   "hugepages", "firmware", "boot",         "cpu",          "hostdevs",       "allow_detach",
-                "allow_boot_vga", "allow_in_use", "disks", "nics",        "sound",
-                "display",  "balloon",  "shutdown_timeout", "powerdown_repeat", "pci_hotplug",
-                "clock", "smbios", "watchdog", "qemu_args",
-                NULL
-        };
         char schema[PROFILE_PATH_MAX];
         int accel = ACCEL_KVM, hotplug = PCI_HOTPLUG_NATIVE, r;
 
-        if ((r = pj_check_keys(c, root, keys)) < 0 || (r = pj_require(c, root, "name")) < 0 ||
+        if ((r = pj_require(c, root, "name")) < 0 ||
             (r = pj_opt_string(c, root, "$schema", schema, sizeof(schema))) < 0 ||
             (r = pj_opt_string(c, root, "name", p->name, sizeof(p->name))) < 0 ||
             (r = pj_opt_string(c, root, "machine", p->machine, sizeof(p->machine))) < 0 ||
@@ -245,7 +248,8 @@ int profile_load_buffer(const char *buf, size_t len, const char *source_name,
         if (!p)
                 return vl_error_set(e, ENOMEM, "out of memory");
         profile_init(p, "");
-        if ((r = parse_profile(&c, root, p)) < 0)
+        if ((r = pj_check_keys(&c, root, top_keys)) < 0 || (r = profile_json_apply_preset(&c, root, p)) < 0 ||
+            (r = parse_profile(&c, root, p)) < 0)
                 return r;
 
         if ((r = profile_validate(p, e, &warnings)) < 0) {
@@ -256,6 +260,11 @@ int profile_load_buffer(const char *buf, size_t len, const char *source_name,
                         (void) xsnprintf(e->file, sizeof(e->file), "%s", c.file);
                         e->line = pos.line;
                         e->column = pos.column;
+                        /* Not in the file: say where it came from. */
+                        if (profile_preset_set(p, e->path))
+                                vl_error_append(e, " (set by \"os\": \"%s\"; give the key in the profile to "
+                                                   "override it)",
+                                                profile_os_name(p->os));
                 }
                 return r;
         }

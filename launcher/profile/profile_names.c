@@ -48,3 +48,5 @@ NAMES(profile_watchdog_action_name, [WATCHDOG_ACTION_RESET] = "reset", [WATCHDOG
       [WATCHDOG_ACTION_POWEROFF] = "poweroff", [WATCHDOG_ACTION_PAUSE] = "pause",
       [WATCHDOG_ACTION_INJECT_NMI] = "inject-nmi", [WATCHDOG_ACTION_DEBUG] = "debug",
       [WATCHDOG_ACTION_NONE] = "none")
+NAMES(profile_os_name, [OS_NONE] = "", [OS_WINDOWS11] = "windows11", [OS_WINDOWS10] = "windows10",
+      [OS_LINUX] = "linux", [OS_OTHER] = "other")
