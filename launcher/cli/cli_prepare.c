@@ -11,7 +11,24 @@
 #include "run/launch.h"
 #include "run/pin.h"
 #include "profile/profile_json.h"
+#include "base/fs.h"
 #include "host/vars.h"
+
+int cli_profile_is_roots(const char *profile_path, struct vl_error *e)
+{
+        char path[PROFILE_PATH_MAX * 2], cwd[PROFILE_PATH_MAX];
+        _cleanup_close_ int fd = -EBADF;
+
+        if (profile_path[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+                return vl_error_set(e, errno, "profile '%s': %s", profile_path, strerror(errno));
+        if (xsnprintf(path, sizeof(path), "%s%s%s", profile_path[0] == '/' ? "" : cwd,
+                      profile_path[0] == '/' ? "" : "/", profile_path) < 0)
+                return vl_error_set(e, ENAMETOOLONG, "profile '%s': path too long", profile_path);
+        fd = fs_open_trusted(path, 0, 0, "profile", NULL, e);
+        if (fd == -ELOOP || fd == -ENOTDIR || fd == -EINVAL)
+                return -EPERM; /* a symlink, not a folder, not a regular file: not root's either */
+        return fd < 0 ? fd : 0;
+}
 
 int cli_prepare(const char *profile_path, bool dry_run, struct cli_prepared *c)
 {
@@ -27,6 +44,24 @@ int cli_prepare(const char *profile_path, bool dry_run, struct cli_prepared *c)
                 cli_log_error("out of memory");
                 return EXIT_FAILURE_RUN;
         }
+
+        /* A profile is root's power over this host (docs/design.md, "Who may
+         * do what"). Through pkexec, whoever asked is not root: the profile
+         * must be root's, or it is not even read. */
+        r = geteuid() == 0 ? cli_profile_is_roots(profile_path, &err) : 0;
+        c->profile_trusted = r >= 0; /* a profile that cannot be judged: not believed either */
+        if (r == -EPERM && !dry_run && getenv("PKEXEC_UID")) {
+                cli_log_error("%s: through pkexec only a profile that root owns, and no other account "
+                              "may change, is run (keep it in /etc/vfio-launch/, owned by root)",
+                              err.msg);
+                return EXIT_INVALID;
+        }
+        if (r == -EPERM)
+                vl_warn(&c->warn, "%s: whoever can change it has root's power over this host (keep "
+                                  "system profiles in /etc/vfio-launch/, owned by root)",
+                        err.msg);
+        memset(&err, 0, sizeof(err));
+
         if (profile_load(profile_path, c->p, &err, &c->warn) < 0) {
                 cli_print_error(&err);
                 return EXIT_INVALID;
@@ -64,16 +99,17 @@ int cli_prepare(const char *profile_path, bool dry_run, struct cli_prepared *c)
                 return r == -EPERM ? EXIT_INVALID : EXIT_FAILURE_RUN;
         }
 
-        /* Firmware descriptors are looked up as QEMU and libvirt do, with the
-         * run-as user's configuration folder as the most specific one. */
-        r = hostinfo_firmware_dirs_default(NULL, c->user.home, &c->dirs);
+        /* Firmware descriptors are looked up as QEMU and libvirt do; the
+         * run-as user's configuration folder only when not run as root (a
+         * non-root print shows what that user's own QEMU would take). */
+        r = hostinfo_firmware_dirs_default(geteuid(), getegid(), NULL, c->user.home, &c->dirs);
         if (r < 0) {
                 cli_log_error("firmware search path too long");
                 return EXIT_FAILURE_RUN;
         }
         qemu_runtime_init(&c->rt);
-        r = launch_prepare(c->p, &c->host, &c->dirs, VARS_STATE_DIR, &c->rt, &c->fc, &err,
-                           &c->warn);
+        r = launch_prepare(c->p, &c->host, &c->roots, &c->dirs, VARS_STATE_DIR, c->profile_trusted, &c->rt,
+                           &c->fc, &err, &c->warn);
         if (r < 0) {
                 cli_print_error(&err);
                 return EXIT_FAILURE_RUN;

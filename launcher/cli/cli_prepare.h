@@ -21,6 +21,7 @@ struct cli_prepared {
         struct host_roots roots;       /* the installed binary's (host_roots_init()) */
         struct host_env hostenv;       /* on roots */
         struct profile *p;
+        bool profile_trusted;          /* root's, no other account may change it; or not root */
         struct hostinfo host;
         struct runas user;
         struct firmware_dirs dirs;
@@ -33,10 +34,21 @@ struct cli_prepared {
 
 /* Returns EXIT_OK, or the exit status to end with (the error printed).
  * With dry_run, problems that only matter when running (the run-as user)
- * become warnings. */
+ * become warnings. As root, a profile that is not root's (or that another
+ * account may change) is warned about, and refused before it is read when
+ * not dry_run and started through pkexec (PKEXEC_UID set): EXIT_INVALID. */
 int cli_prepare(const char *profile_path, bool dry_run, struct cli_prepared *ret);
 
 void cli_prepared_done(struct cli_prepared *c);
+
+/* Is the profile at profile_path (relative to the current folder, or
+ * absolute) root's, and no other account's to change (fs_open_trusted() for
+ * root: the file and every folder on its way, no symlink)? Whoever can
+ * change it chooses what root does: which devices go to the VM, which file
+ * becomes its VARS and where, which account QEMU runs as (docs/design.md,
+ * "Who may do what"). 0; -EPERM with e saying what is not root's; other
+ * -errno (e filled) when it cannot tell (no such file). */
+int cli_profile_is_roots(const char *profile_path, struct vl_error *e);
 
 /* Append s to stdout, single-quoted for a POSIX shell when it needs it. */
 void cli_print_shell_word(const char *s);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cli_prepare.h"
 
 #ifndef VL_BINDIR
 #define VL_BINDIR "/usr/bin"
@@ -155,6 +156,8 @@ int cmd_desktop(int argc, char **argv)
         _cleanup_free_ struct profile *p = NULL;
         _cleanup_free_ char *profile_abs = NULL;
         _cleanup_fclose_ FILE *f = NULL;
+        struct vl_warnings warn = {};
+        struct vl_error err = {};
         char dir[PATH_MAX], path[PATH_MAX + 64], tmp[PATH_MAX + 80], quoted[2 * PATH_MAX + 8];
         const char *output = NULL;
         bool chown_new = false;
@@ -173,6 +176,13 @@ int cmd_desktop(int argc, char **argv)
         if (!profile_abs) {
                 cli_log_error("%s: %m", argv[first]);
                 return EXIT_FAILURE_RUN;
+        }
+        /* The entry runs it through pkexec, which runs only root's. */
+        if (cli_profile_is_roots(profile_abs, &err) == -EPERM) {
+                vl_warn(&warn, "%s: the entry runs it through pkexec, which will refuse it (keep it in "
+                               "/etc/vfio-launch/, owned by root)",
+                        err.msg);
+                cli_print_warnings(&warn);
         }
         r = exec_quote(profile_abs, quoted, sizeof(quoted));
         if (r < 0) {

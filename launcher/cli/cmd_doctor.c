@@ -101,9 +101,10 @@ int cmd_doctor(int argc, char **argv)
                         vl_error_format(&uerr, umsg, sizeof(umsg));
                         env.user_error = umsg;
                 }
-                /* Firmware descriptors as a run finds them: the run-as
-                 * user's configuration folder is the most specific one. */
-                if (hostinfo_firmware_dirs_default(NULL, env.user ? user.home : NULL, &dirs) >= 0)
+                /* Firmware descriptors as a run finds them (the run-as
+                 * user's own folder only when not run as root). */
+                if (hostinfo_firmware_dirs_default(geteuid(), getegid(), NULL, env.user ? user.home : NULL,
+                                                   &dirs) >= 0)
                         env.dirs = &dirs;
                 /* swtpm as a run finds it */
                 if (p->tpm.enabled && tpm_find_tools(getenv("PATH"), &tools, &terr) >= 0)

@@ -134,6 +134,30 @@ static void print_network(const struct cli_prepared *c)
         }
 }
 
+/* What the command line does not say plainly: where SMBIOS strings come
+ * from, and which arguments nobody checked. */
+static void print_platform(const struct cli_prepared *c)
+{
+        unsigned n = 0;
+
+        if (c->p->os != OS_NONE) {
+                printf("# os: %s; the preset set what the profile leaves out:%s\n", profile_os_name(c->p->os),
+                       c->p->n_preset_set ? "" : " nothing");
+                for (unsigned i = 0; i < c->p->n_preset_set; i++)
+                        printf("#   %s\n", c->p->preset_set[i]);
+        }
+        if (c->p->smbios.mode == SMBIOS_HOST) {
+                for (unsigned f = 0; f < SMBIOS_FIELDS_N; f++)
+                        n += c->rt.smbios_host.field[f][0] != '\0';
+                printf("# SMBIOS: the host's, %u strings read from %s/class/dmi/id now (a run reads them again)\n",
+                       n, c->roots.sysfs);
+        }
+        if (c->p->n_qemu_args)
+                printf("# qemu_args: the last %u arguments below are the profile's, unchecked (the VM counts as "
+                       "tainted)\n",
+                       c->p->n_qemu_args);
+}
+
 int cmd_print(int argc, char **argv)
 {
         static const struct cli_option options[] = { { "args-only", 'a', false }, {} };
@@ -193,6 +217,7 @@ int cmd_print(int argc, char **argv)
         print_tpm(&c);
         print_network(&c);
         print_plan(&c);
+        print_platform(&c);
 
         printf("\n# environment\n");
         for (size_t i = 0; i < c.cmd->n_env; i++) {

@@ -48,7 +48,13 @@ static int real_modprobe(void *userdata, const char *modprobe, const char *modul
         return modules_load(modprobe, module, timeout_ms, msg, msgsize);
 }
 
-static const struct bind_ops real_ops = { .write = real_write, .modprobe = real_modprobe };
+static int real_link_usage(void *userdata, int ifindex, struct net_link_usage *ret)
+{
+        return net_link_usage(ifindex, ret);
+}
+
+static const struct bind_ops real_ops = { .write = real_write, .modprobe = real_modprobe,
+                                          .link_usage = real_link_usage };
 
 void bind_env_init(struct bind_env *env, const struct host_roots *roots)
 {
@@ -138,7 +144,8 @@ static int plan_checks_usage(const struct bind_env *env, const struct profile *p
         for (unsigned i = 0; i < plan->n_devices; i++) {
                 const struct bind_plan_device *d = &plan->devices[i];
                 struct pci_opener who[8];
-                char label[256], what[160], addr[PCI_ADDR_STRLEN], list[256] = "";
+                struct bind_holders held;
+                char label[256], what[160], addr[PCI_ADDR_STRLEN], list[256] = "", what_held[400];
                 bool unknown = false;
                 size_t n = 0, off = 0;
                 int r;
@@ -177,8 +184,6 @@ static int plan_checks_usage(const struct bind_env *env, const struct profile *p
                                        ELEMENTSOF(who), &n);
                 if (r < 0)
                         return vl_error_set(e, -r, "%s: cannot list the processes using it: %s", addr, strerror(-r));
-                if (n == 0)
-                        continue;
                 for (size_t k = 0; k < n && k < ELEMENTSOF(who) && off < sizeof(list); k++) {
                         int w = snprintf(list + off, sizeof(list) - off, "%spid %d (%s) has %s/%s open",
                                          k ? ", " : "", (int) who[k].pid, who[k].comm[0] ? who[k].comm : "?",
@@ -188,12 +193,31 @@ static int plan_checks_usage(const struct bind_env *env, const struct profile *p
                 }
                 if (n > ELEMENTSOF(who) && off < sizeof(list))
                         (void) snprintf(list + off, sizeof(list) - off, " and %zu more", n - ELEMENTSOF(who));
-                if (!p->allow_in_use)
+                if (n > 0 && !p->allow_in_use)
                         return vl_error_set(e, EBUSY,
                                             "%s is in use: %s. Stop those programs (e.g. log out of the desktop "
                                             "running on it), or set \"allow_in_use\": true",
                                             label, list);
-                vl_warn(&plan->warnings, "%s is in use (%s); taking it anyway (allow_in_use)", addr, list);
+                if (n > 0)
+                        vl_warn(&plan->warnings, "%s is in use (%s); taking it anyway (allow_in_use)", addr, list);
+
+                /* What the host itself runs on it (a file system, swap, a
+                 * network interface in use, the console): moving the device
+                 * pulls that from under the host, with no way back but the
+                 * end of the run (docs/facts.md#F-inuse-block). */
+                r = bind_device_holders(env, &d->dev, &held, e);
+                if (r < 0)
+                        return r;
+                if (r > 0 && !p->allow_in_use)
+                        return vl_error_set(e, EBUSY, "%s holds %s: refused (allow_in_use overrides)", addr,
+                                            bind_holders_join(&held, what_held, sizeof(what_held)));
+                /* One warning per holder: each names what the host loses. */
+                for (unsigned k = 0; r > 0 && k < held.n && k < BIND_HOLDERS_MAX; k++)
+                        vl_warn(&plan->warnings, "%s IS IN USE, taken anyway (allow_in_use): it holds %s", addr,
+                                held.what[k]);
+                if (r > 0 && held.n > BIND_HOLDERS_MAX)
+                        vl_warn(&plan->warnings, "%s IS IN USE, taken anyway (allow_in_use): it holds %u more",
+                                addr, held.n - BIND_HOLDERS_MAX);
         }
         return 0;
 }

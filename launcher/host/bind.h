@@ -43,6 +43,7 @@
 #include "base/error.h"
 #include "base/roots.h"
 #include "host/journal.h"
+#include "host/net.h"
 #include "host/pci.h"
 #include "profile/profile.h"
 
@@ -55,6 +56,9 @@ struct bind_ops {
         /* Load a kernel module. 0, or -errno with msg filled (may be "") */
         int (*modprobe)(void *userdata, const char *modprobe, const char *module,
                         unsigned timeout_ms, char *msg, size_t msgsize);
+        /* Read only: the addresses and routes of network link ifindex
+         * (net_link_usage()). NULL in a test double: none. */
+        int (*link_usage)(void *userdata, int ifindex, struct net_link_usage *ret);
         void *userdata;
 };
 
@@ -105,9 +109,12 @@ struct bind_plan {
  *   -EINVAL   a hostdev is a PCI bridge
  *   -EBUSY    a group member is on a host driver and not in hostdevs /
  *             allow_detach; the boot VGA / firmware framebuffer device (unless
- *             allow_boot_vga); a device open by a process (unless
- *             allow_in_use); a device in another VM's journal, or a journal of
- *             this VM exists (running, or crashed: recover first)
+ *             allow_boot_vga); a device open by a process, or one the host
+ *             uses (bind_device_holders(): "ADDR holds the mounted filesystem
+ *             / (/dev/vda1): refused (allow_in_use overrides)") unless
+ *             allow_in_use, which turns each into a warning; a device in
+ *             another VM's journal, or a journal of this VM exists (running,
+ *             or crashed: recover first)
  *   -EBADMSG  a journal under run_dir cannot be read (its devices are unknown)
  *   -E2BIG    more devices or groups than the journal can hold
  *   -ENOMEM, -EIO and other -errno from reading the host. */
@@ -121,6 +128,34 @@ int bind_plan_new(const struct bind_env *env, const struct profile *p, struct bi
  * those groups are moved as in a full plan. */
 int bind_plan_new_subset(const struct bind_env *env, const struct profile *p, const bool *only,
                          struct bind_plan **ret, struct vl_error *e);
+
+/* What on the host holds device d, so that taking it would pull it from
+ * under the host (besides processes with its nodes open, which
+ * pci_device_openers() lists): each as a phrase for "ADDR holds ...":
+ *   "the mounted filesystem / (/dev/vda1)"   a file system on one of its block
+ *                devices, their partitions or the dm/md devices stacked on
+ *                them (PROC/self/mountinfo), or a 9p / virtiofs mount of its tag
+ *   "the active swap /dev/vda2"              the same, in PROC/swaps
+ *   "the network interface eth0 (up, address 192.0.2.1/24, 1 route)"  one of
+ *                its interfaces that is up, has addresses or routes, or is a
+ *                bridge / bond port or under another link
+ *   "the console ttyS4", "the console (fbcon on fb0)"  an active kernel
+ *                console on its tty, the virtual terminals on its framebuffer
+ * The plan refuses such a device unless allow_in_use; doctor lists them.
+ * Read only: paths from env->roots, links through env->ops->link_usage.
+ * Returns the number found (0: nothing), the first BIND_HOLDERS_MAX in
+ * ret->what; or -errno with e filled. */
+#define BIND_HOLDERS_MAX 8
+struct bind_holders {
+        unsigned n;
+        char what[BIND_HOLDERS_MAX][200];
+};
+int bind_device_holders(const struct bind_env *env, const struct pci_device *d, struct bind_holders *ret,
+                        struct vl_error *e);
+
+/* ret->what joined as "A", "A and B", "A, B and C" (" and N more" past
+ * BIND_HOLDERS_MAX), cut to size. Returns buf. */
+char *bind_holders_join(const struct bind_holders *h, char *buf, size_t size);
 
 void bind_plan_free(struct bind_plan *p);
 static inline void bind_plan_freep(struct bind_plan **p)

@@ -730,6 +730,12 @@ int journal_load(const struct host_roots *roots, const char *name, struct journa
                 return vl_error_set(e, errno, "cannot stat '%s': %s", path, strerror(errno));
         if (!S_ISREG(st.st_mode))
                 return vl_error_set_at(e, EBADMSG, path, 0, 0, "", "not a regular file");
+        /* Only what this launcher's account wrote is acted on as root. */
+        if (st.st_uid != geteuid())
+                return vl_error_set_at(e, EBADMSG, path, 0, 0, "",
+                                       "belongs to uid %u, not to uid %u that writes journals (remove it: "
+                                       "it is not ours)",
+                                       (unsigned) st.st_uid, (unsigned) geteuid());
         if (st.st_size > (off_t) JOURNAL_FILE_MAX)
                 return vl_error_set_at(e, EFBIG, path, 0, 0, "", "larger than %u bytes", JOURNAL_FILE_MAX);
         buf = malloc(JOURNAL_FILE_MAX + 1);

@@ -5,6 +5,7 @@
  * can delete what a killed launcher left. Runs in the launcher (never in the
  * forked child); nothing here prints.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
@@ -538,4 +539,150 @@ int net_undo_link(const struct host_roots *roots, const struct journal_entry *x,
                 return vl_error_set(e, -r, "cannot delete %s \"%s\": %s", journal_kind_to_string(x->kind),
                                     x->link.name, strerror(-r));
         return 0;
+}
+
+/* --- what is configured on a link (read only) ------------------------------ */
+
+/* A dump answer is several messages per datagram; the kernel sizes its
+ * dump skbs by the reader's buffer, up to 32 KiB (libmnl's
+ * MNL_SOCKET_DUMP_SIZE), so a smaller buffer only means more datagrams. */
+#define NET_NL_DUMP_BUF 32768
+
+struct usage_ctx {
+        int ifindex;
+        struct net_link_usage *u;
+};
+
+static int addr_attr(const struct nlattr *a, void *data)
+{
+        const struct nlattr **tb = data;
+        int type = mnl_attr_get_type(a);
+
+        if (mnl_attr_type_valid(a, IFA_MAX) >= 0 && (type == IFA_ADDRESS || type == IFA_LOCAL))
+                tb[type] = a;
+        return MNL_CB_OK;
+}
+
+static int addr_msg(const struct nlmsghdr *nlh, void *data)
+{
+        struct usage_ctx *c = data;
+        const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+        const struct nlattr *tb[IFA_MAX + 1] = {};
+        const struct nlattr *a;
+        char text[INET6_ADDRSTRLEN];
+        size_t len = ifa->ifa_family == AF_INET ? 4 : ifa->ifa_family == AF_INET6 ? 16 : 0;
+
+        if (nlh->nlmsg_type != RTM_NEWADDR || (int) ifa->ifa_index != c->ifindex || len == 0)
+                return MNL_CB_OK;
+        if (mnl_attr_parse(nlh, sizeof(*ifa), addr_attr, tb) < 0)
+                return MNL_CB_ERROR;
+        /* IFA_LOCAL is the address itself; IFA_ADDRESS is the peer's on a
+         * point-to-point link, and the only one IPv6 sends. */
+        a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+        if (a && mnl_attr_get_payload_len(a) >= len && c->u->n_addrs < NET_LINK_ADDRS_MAX &&
+            inet_ntop(ifa->ifa_family, mnl_attr_get_payload(a), text, sizeof(text)))
+                (void) snprintf(c->u->addrs[c->u->n_addrs], sizeof(c->u->addrs[0]), "%s/%u", text,
+                                ifa->ifa_prefixlen);
+        c->u->n_addrs++;
+        return MNL_CB_OK;
+}
+
+static int route_attr(const struct nlattr *a, void *data)
+{
+        const struct nlattr **tb = data;
+        int type = mnl_attr_get_type(a);
+
+        if (mnl_attr_type_valid(a, RTA_MAX) >= 0 && (type == RTA_OIF || type == RTA_MULTIPATH || type == RTA_TABLE))
+                tb[type] = a;
+        return MNL_CB_OK;
+}
+
+static bool multipath_has(const struct nlattr *mp, int ifindex)
+{
+        const struct rtnexthop *nh = mnl_attr_get_payload(mp);
+        size_t left = mnl_attr_get_payload_len(mp);
+
+        while (left >= sizeof(*nh) && nh->rtnh_len >= sizeof(*nh) && nh->rtnh_len <= left) {
+                size_t step = RTNH_ALIGN(nh->rtnh_len);
+                if (nh->rtnh_ifindex == ifindex)
+                        return true;
+                if (step >= left)
+                        break;
+                left -= step;
+                nh = RTNH_NEXT(nh);
+        }
+        return false;
+}
+
+static int route_msg(const struct nlmsghdr *nlh, void *data)
+{
+        struct usage_ctx *c = data;
+        const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+        const struct nlattr *tb[RTA_MAX + 1] = {};
+        uint32_t table;
+
+        if (nlh->nlmsg_type != RTM_NEWROUTE)
+                return MNL_CB_OK;
+        if (mnl_attr_parse(nlh, sizeof(*rtm), route_attr, tb) < 0)
+                return MNL_CB_ERROR;
+        table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+        /* The local table holds the kernel's own local and broadcast
+         * routes of every address: the addresses are counted already. */
+        if (rtm->rtm_type != RTN_UNICAST || table == RT_TABLE_LOCAL)
+                return MNL_CB_OK;
+        if (!(tb[RTA_OIF] && (int) mnl_attr_get_u32(tb[RTA_OIF]) == c->ifindex) &&
+            !(tb[RTA_MULTIPATH] && multipath_has(tb[RTA_MULTIPATH], c->ifindex)))
+                return MNL_CB_OK;
+        c->u->n_routes++;
+        if (rtm->rtm_dst_len == 0)
+                c->u->default_route = true;
+        return MNL_CB_OK;
+}
+
+/* One NLM_F_DUMP request, each answer to cb, until NLMSG_DONE. */
+static int nl_dump(struct nl *nl, uint16_t type, size_t hdrlen, mnl_cb_t cb, void *data)
+{
+        char buf[NET_NL_DUMP_BUF];
+        struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+        struct rtgenmsg *g;
+        ssize_t n;
+        int r;
+
+        nlh->nlmsg_type = type;
+        nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+        nlh->nlmsg_seq = ++nl->seq;
+        /* ifaddrmsg and rtmsg both start with the family: AF_UNSPEC, all. */
+        g = mnl_nlmsg_put_extra_header(nlh, hdrlen);
+        g->rtgen_family = AF_UNSPEC;
+        if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+                return -errno;
+        for (;;) {
+                n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+                if (n < 0)
+                        return -errno;
+                r = mnl_cb_run(buf, (size_t) n, nl->seq, nl->portid, cb, data);
+                if (r < 0)
+                        return errno > 0 ? -errno : -EIO;
+                if (r == MNL_CB_STOP)
+                        return 0;
+        }
+}
+
+int net_link_usage(int ifindex, struct net_link_usage *ret)
+{
+        struct nl nl = {};
+        struct usage_ctx c = { .ifindex = ifindex, .u = ret };
+        int r;
+
+        memset(ret, 0, sizeof(*ret));
+        if (ifindex <= 0)
+                return -EINVAL;
+        r = nl_open(&nl);
+        if (r < 0)
+                return r;
+        r = nl_dump(&nl, RTM_GETADDR, sizeof(struct ifaddrmsg), addr_msg, &c);
+        if (r >= 0)
+                r = nl_dump(&nl, RTM_GETROUTE, sizeof(struct rtmsg), route_msg, &c);
+        nl_close(&nl);
+        return r;
 }

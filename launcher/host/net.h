@@ -21,6 +21,7 @@
 #pragma once
 
 #include <net/if.h>
+#include <stdbool.h>
 
 #include "base/error.h"
 #include "base/roots.h"
@@ -56,3 +57,18 @@ int net_undo_link(const struct host_roots *roots, const struct journal_entry *x,
 
 /* Close fds[0..n-1] (those >= 0) and set them to -1. */
 void net_close_fds(int *fds, unsigned n);
+
+/* What the host's network stack has configured on one link, for bind's
+ * in-use check (docs/facts.md#F-inuse-net). Read only. */
+#define NET_LINK_ADDRS_MAX 3
+struct net_link_usage {
+        unsigned n_addrs;                     /* every address of the link */
+        char addrs[NET_LINK_ADDRS_MAX][56];   /* the first ones: "192.0.2.1/24", "fe80::1/64" */
+        unsigned n_routes;                    /* unicast routes out of it, every table but local */
+        bool default_route;                   /* one of them is a default route */
+};
+
+/* The addresses (RTM_GETADDR dump) and routes (RTM_GETROUTE dump, RTA_OIF
+ * or a multipath next hop) of link ifindex in the caller's network
+ * namespace. Returns 0 or -errno. Reads only. */
+int net_link_usage(int ifindex, struct net_link_usage *ret);

@@ -20,14 +20,20 @@
 /* "STATE_DIR/NAME/NAME_VARS.fd" into ret. Returns 0 or -ENAMETOOLONG. */
 int vars_default_path(const char *state_dir, const char *name, char *ret, size_t size);
 
-/* Make sure vars_path exists.
- *  - It exists (any owner): used as is, nothing is opened or changed;
- *    *ret_created = false. Not a regular file: -EEXIST.
- *  - It does not: the template is copied to a temp file created with O_EXCL
- *    in the same folder, fsync'ed, chown'ed to uid:gid (unless (uid_t) -1) so
- *    the unprivileged QEMU can write it, then renamed into place with
- *    RENAME_NOREPLACE (link() where the file system lacks it) — a file that
- *    appeared meanwhile wins and is used as is. The folder is fsync'ed.
+/* Make sure vars_path exists. Root does this for QEMU's user (uid:gid), so
+ * every path is opened the way root may trust it (base/fs.h,
+ * fs_open_trusted()): no symbolic link anywhere, no FIFO, and folders of
+ * root's or of that user that no other account may change.
+ *  - It exists: used as is, never changed — if it is a regular file of
+ *    uid's (-ELOOP for a symlink, -EEXIST for anything but a regular file,
+ *    -EPERM for another account's); *ret_created = false.
+ *  - It does not: the template — root's (or the caller's own when it is not
+ *    root), in folders no other account may change — is copied to a temp
+ *    file created with O_EXCL in the same folder, fsync'ed, chown'ed to
+ *    uid:gid (unless (uid_t) -1: then the caller's own) so the unprivileged
+ *    QEMU can write it, then renamed into place with RENAME_NOREPLACE
+ *    (link() where the file system lacks it) — a file that appeared
+ *    meanwhile wins and is used as is. The folder is fsync'ed.
  *    *ret_created = true.
  * With mkdir_parent, a missing parent folder (one level: STATE_DIR/NAME) is
  * created 0755. ret_created may be NULL. Returns 0 or -errno; fills e. */

@@ -13,6 +13,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "profile/profile.h"
@@ -302,6 +303,32 @@ static int validate_cpu(const struct profile *p, struct vl_error *e)
                 return FAIL("$.cpu.hyperv.tlbflush", "tlbflush needs vpindex");
         if (hv->ipi && !hv->vpindex)
                 return FAIL("$.cpu.hyperv.ipi", "ipi needs vpindex");
+        if (hv->stimer_direct && !hv->stimer)
+                return FAIL("$.cpu.hyperv.stimer_direct", "stimer_direct needs stimer");
+        if (hv->evmcs && !hv->vapic)
+                return FAIL("$.cpu.hyperv.evmcs", "evmcs needs vapic");
+        if (hv->tlbflush_ext && !hv->tlbflush)
+                return FAIL("$.cpu.hyperv.tlbflush_ext", "tlbflush_ext needs tlbflush");
+        if (hv->tlbflush_direct && !hv->vapic)
+                return FAIL("$.cpu.hyperv.tlbflush_direct", "tlbflush_direct needs vapic");
+        /* hv-passthrough gives whatever KVM has and overrides every other
+         * hv- setting (QEMU's hyperv.rst): others beside it would mislead. */
+        if (hv->passthrough &&
+            (hv->relaxed || hv->vapic || hv->spinlocks || hv->vendor_id[0] || hv->vpindex || hv->runtime ||
+             hv->time || hv->synic || hv->stimer || hv->reset || hv->frequencies || hv->tlbflush || hv->ipi ||
+             hv->reenlightenment || hv->stimer_direct || hv->avic || hv->evmcs || hv->xmm_input ||
+             hv->tlbflush_ext || hv->tlbflush_direct || hv->emsr_bitmap))
+                return FAIL("$.cpu.hyperv.passthrough",
+                            "passthrough gives every enlightenment KVM has and overrides the others: leave them out");
+        if (c->migratable != SWITCH_DEFAULT && strcmp(c->model, "host") != 0)
+                return FAIL("$.cpu.migratable", "only model \"host\" has it (libvirt's host-passthrough)");
+        for (unsigned i = 0; i < c->n_features; i++)
+                for (unsigned k = 0; k < i; k++)
+                        if (strcmp(c->features[i].name, c->features[k].name) == 0) {
+                                char path[64];
+                                (void) snprintf(path, sizeof(path), "$.cpu.features.%s", c->features[i].name);
+                                return FAIL(path, "given twice");
+                        }
         return 0;
 }
 
@@ -328,7 +355,7 @@ const char *profile_device_id(const struct profile *p, enum profile_device_kind 
 static bool id_reserved(const char *id)
 {
         static const char *const own[] = { PROFILE_ID_VIDEO, PROFILE_ID_SOUND, PROFILE_ID_SOUND_CODEC,
-                                           PROFILE_ID_BALLOON };
+                                           PROFILE_ID_BALLOON, PROFILE_ID_WATCHDOG };
 
         for (size_t i = 0; i < ELEMENTSOF(own); i++)
                 if (strcmp(id, own[i]) == 0)
@@ -599,9 +626,9 @@ static int validate_ids(const struct profile *p, struct vl_error *e)
                 if (id_reserved(ids[i]))
                         return FAIL(path,
                                     "\"%s\" is the id of a device vfio-launch adds itself (%s, %s, %s, %s, "
-                                    "pci.N)",
+                                    "%s, pci.N)",
                                     ids[i], PROFILE_ID_VIDEO, PROFILE_ID_SOUND, PROFILE_ID_SOUND_CODEC,
-                                    PROFILE_ID_BALLOON);
+                                    PROFILE_ID_BALLOON, PROFILE_ID_WATCHDOG);
                 for (unsigned k = 0; k < i; k++)
                         if (strcmp(ids[i], ids[k]) == 0)
                                 return FAIL(path, "id \"%s\" is already used by %s", ids[i],
@@ -732,6 +759,49 @@ static int validate_tpm(const struct profile *p, struct vl_error *e)
         return 0;
 }
 
+static int validate_platform(const struct profile *p, struct vl_error *e, struct vl_warnings *w)
+{
+        char path[64];
+
+        if (!profile_rtc_base_name(p->clock.rtc) || !profile_rtc_driftfix_name(p->clock.driftfix) ||
+            !profile_tick_policy_name(p->clock.tick_policy))
+                return FAIL("$.clock", "unknown clock setting");
+        if (p->smbios.mode != SMBIOS_NONE && p->smbios.mode != SMBIOS_HOST && p->smbios.mode != SMBIOS_EXPLICIT)
+                return FAIL("$.smbios", "unknown SMBIOS mode %d", (int) p->smbios.mode);
+        for (unsigned f = 0; p->smbios.mode == SMBIOS_EXPLICIT && f < SMBIOS_FIELDS_N; f++) {
+                const struct smbios_field_info *i = &profile_smbios_fields[f];
+                const char *why;
+
+                if (!p->smbios.field[f][0])
+                        continue;
+                why = profile_smbios_value_refused(f, p->smbios.field[f]);
+                if (why) {
+                        (void) snprintf(path, sizeof(path), "$.smbios.%s.%s", i->section, i->key);
+                        return FAIL(path, "\"%s\" %s", p->smbios.field[f], why);
+                }
+        }
+        if (!profile_watchdog_model_name(p->watchdog.model) || !profile_watchdog_action_name(p->watchdog.action))
+                return FAIL("$.watchdog", "unknown watchdog model or action");
+        if (p->n_qemu_args > PROFILE_QEMU_ARGS_MAX)
+                return FAIL("$.qemu_args", "too many arguments (at most %d)", PROFILE_QEMU_ARGS_MAX);
+        for (unsigned i = 0; i < p->n_qemu_args; i++) {
+                const char *why = profile_qemu_arg_refused(p->qemu_args[i]);
+
+                (void) snprintf(path, sizeof(path), "$.qemu_args[%u]", i);
+                if (why)
+                        return FAIL(path, "\"%s\" is refused: %s", p->qemu_args[i], why);
+                if (!p->qemu_args[i][0])
+                        return FAIL(path, "is empty");
+        }
+        /* Said at every run (every load): the launcher cannot vouch for
+         * what it does not understand, and `status` says so as well. */
+        if (p->n_qemu_args)
+                vl_warn(w, "$.qemu_args: %u extra argument%s passed to QEMU as written, unchecked: the VM "
+                           "counts as tainted (`vfio-launch status`)",
+                        p->n_qemu_args, p->n_qemu_args == 1 ? "" : "s");
+        return 0;
+}
+
 int profile_validate(const struct profile *p, struct vl_error *e, struct vl_warnings *w)
 {
         const struct profile_firmware *fw = &p->firmware;
@@ -771,7 +841,7 @@ int profile_validate(const struct profile *p, struct vl_error *e, struct vl_warn
             (r = validate_disks(p, e)) < 0 || (r = validate_nics(p, e)) < 0 ||
             (r = validate_ids(p, e)) < 0 || (r = validate_sound(p, e, w)) < 0 ||
             (r = validate_display(p, e, w)) < 0 || (r = validate_hugepages(p, e)) < 0 ||
-            (r = validate_tpm(p, e)) < 0)
+            (r = validate_tpm(p, e)) < 0 || (r = validate_platform(p, e, w)) < 0)
                 return r;
 
         if (p->shutdown_timeout_s < 1 || p->shutdown_timeout_s > 3600)

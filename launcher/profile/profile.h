@@ -96,11 +96,40 @@ struct profile_hugepages {
         bool prealloc;                     /* default true: every page taken at start */
 };
 
+/* QEMU's Hyper-V enlightenments (docs/system/i386/hyperv.rst), hv-NAME. */
 struct profile_hyperv {
         bool relaxed, vapic;
         uint32_t spinlocks;                /* retries; 0 = off; else 4095..0xffffffff */
         char vendor_id[PROFILE_VENDOR_ID_MAX + 1]; /* "" = off */
         bool vpindex, runtime, time, synic, stimer, reset, frequencies, tlbflush, ipi;
+        bool reenlightenment, stimer_direct, avic, evmcs, xmm_input, tlbflush_ext, tlbflush_direct,
+                emsr_bitmap;
+        bool passthrough;                  /* every enlightenment KVM has (hv-passthrough): alone */
+};
+
+/* An on/off a profile may leave to QEMU's default. */
+enum profile_switch {
+        SWITCH_DEFAULT = 0,
+        SWITCH_ON,
+        SWITCH_OFF,
+};
+
+/* CPU cache information the guest sees (libvirt's <cache mode=...>). */
+enum cpu_cache {
+        CPU_CACHE_DEFAULT = 0,
+        CPU_CACHE_PASSTHROUGH, /* the host's (host-cache-info=on, l3-cache=off) */
+        CPU_CACHE_EMULATE,     /* an emulated L3 (l3-cache=on) */
+        CPU_CACHE_DISABLE,     /* none (l3-cache=off) */
+};
+
+#define PROFILE_CPU_FEATURES_MAX 32
+#define PROFILE_CPU_FEATURE_MAX 32 /* incl. NUL */
+
+/* A CPUID feature flag the guest gets (on) or not (off), on top of the
+ * model: "topoext": true, "hypervisor": false. */
+struct profile_cpu_feature {
+        char name[PROFILE_CPU_FEATURE_MAX];
+        bool on;
 };
 
 struct profile_cpu {
@@ -108,7 +137,10 @@ struct profile_cpu {
         unsigned sockets, cores, threads;  /* default 1/ncpus/1 */
         unsigned vcpus;                    /* = sockets*cores*threads (validated) */
         bool kvm_hidden;                   /* kvm=off: NVIDIA error 43 */
-        bool migratable;                   /* host-passthrough as libvirt does it */
+        enum profile_switch migratable;    /* model "host" only; QEMU's default is on */
+        enum cpu_cache cache;
+        unsigned n_features;
+        struct profile_cpu_feature features[PROFILE_CPU_FEATURES_MAX];
         struct profile_hyperv hyperv;
         /* Placement, applied by the supervisor before `cont` (pin.c). */
         bool pinned;                       /* "pin": one host CPU set per vCPU */
@@ -252,6 +284,80 @@ struct profile_display {
         char video[PROFILE_STR_MAX];       /* emulated adapter besides the GPU: "" = none, "qxl", "virtio", "std" */
 };
 
+/* The guest's clocks, libvirt's <clock>: Windows keeps its RTC in local
+ * time and wants lost timer ticks made up (see the "os" presets). */
+enum rtc_base { RTC_BASE_DEFAULT = 0, RTC_BASE_UTC, RTC_BASE_LOCALTIME };
+enum rtc_driftfix { RTC_DRIFTFIX_DEFAULT = 0, RTC_DRIFTFIX_NONE, RTC_DRIFTFIX_SLEW };
+/* The in-kernel PIT's lost-tick policy: QEMU's kvm-pit takes only these two
+ * (docs/facts.md#F-lost-tick-policy). */
+enum tick_policy { TICK_POLICY_DEFAULT = 0, TICK_POLICY_DELAY, TICK_POLICY_DISCARD };
+
+struct profile_clock {
+        enum rtc_base rtc;                 /* -rtc base= */
+        enum rtc_driftfix driftfix;        /* -rtc driftfix= (libvirt: rtc tickpolicy catchup = slew) */
+        enum tick_policy tick_policy;      /* kvm-pit.lost_tick_policy */
+        enum profile_switch hpet;          /* -machine hpet= */
+};
+
+/* SMBIOS strings the guest sees (types 0-3), by field: profile_smbios_fields[]
+ * says which type, key, QEMU option and host file each one is. */
+enum smbios_mode { SMBIOS_NONE = 0, SMBIOS_HOST, SMBIOS_EXPLICIT };
+
+enum smbios_field {
+        SMBIOS_BIOS_VENDOR, SMBIOS_BIOS_VERSION, SMBIOS_BIOS_DATE, SMBIOS_BIOS_RELEASE,
+        SMBIOS_SYSTEM_MANUFACTURER, SMBIOS_SYSTEM_PRODUCT, SMBIOS_SYSTEM_VERSION, SMBIOS_SYSTEM_SERIAL,
+        SMBIOS_SYSTEM_UUID, SMBIOS_SYSTEM_SKU, SMBIOS_SYSTEM_FAMILY,
+        SMBIOS_BOARD_MANUFACTURER, SMBIOS_BOARD_PRODUCT, SMBIOS_BOARD_VERSION, SMBIOS_BOARD_SERIAL,
+        SMBIOS_BOARD_ASSET, SMBIOS_BOARD_LOCATION,
+        SMBIOS_CHASSIS_MANUFACTURER, SMBIOS_CHASSIS_VERSION, SMBIOS_CHASSIS_SERIAL, SMBIOS_CHASSIS_ASSET,
+        SMBIOS_CHASSIS_SKU,
+        SMBIOS_FIELDS_N
+};
+
+struct smbios_field_info {
+        unsigned type;                     /* SMBIOS structure type: 0 BIOS, 1 system, 2 board, 3 chassis */
+        const char *section, *key;         /* in the profile: "smbios": {"system": {"serial": ...}} */
+        const char *qemu_key;              /* -smbios type=N,KEY= */
+        const char *dmi;                   /* file in /sys/class/dmi/id for "host", NULL = not copied */
+};
+
+extern const struct smbios_field_info profile_smbios_fields[SMBIOS_FIELDS_N];
+
+/* Why value cannot be field f (a phrase: "is not a date MM/DD/YYYY"), or
+ * NULL: 1..64 printable ASCII characters, and the formats QEMU and the
+ * specification give the date, the release and the UUID. */
+const char *profile_smbios_value_refused(enum smbios_field f, const char *value);
+
+#define PROFILE_SMBIOS_STR_MAX 65          /* incl. NUL: SMBIOS strings real firmware writes are short */
+
+struct profile_smbios {
+        enum smbios_mode mode;
+        char field[SMBIOS_FIELDS_N][PROFILE_SMBIOS_STR_MAX]; /* "" = QEMU's default */
+};
+
+enum watchdog_model { WATCHDOG_NONE = 0, WATCHDOG_ITCO, WATCHDOG_I6300ESB };
+enum watchdog_action {
+        WATCHDOG_ACTION_RESET = 0, WATCHDOG_ACTION_SHUTDOWN, WATCHDOG_ACTION_POWEROFF,
+        WATCHDOG_ACTION_PAUSE, WATCHDOG_ACTION_INJECT_NMI, WATCHDOG_ACTION_DEBUG, WATCHDOG_ACTION_NONE,
+};
+
+struct profile_watchdog {
+        enum watchdog_model model;
+        enum watchdog_action action;       /* -action watchdog= (QEMU's default: reset) */
+};
+
+/* "os": a preset of what a careful libvirt or Proxmox user sets for that
+ * guest, under the profile's own keys (profile_json_preset.c). */
+enum os_preset { OS_NONE = 0, OS_WINDOWS11, OS_WINDOWS10, OS_LINUX, OS_OTHER };
+
+#define PROFILE_PRESET_SET_MAX 48
+#define PROFILE_PRESET_SET_LEN 96          /* "$.cpu.hyperv.spinlocks: 8191" */
+
+/* "qemu_args": appended to the command line as given, after the launcher's
+ * own; profile_qemu_arg_refused() says which would defeat the launcher. */
+#define PROFILE_QEMU_ARGS_MAX 64
+#define PROFILE_QEMU_ARG_MAX 1024          /* incl. NUL */
+
 struct profile {
         char name[PROFILE_NAME_MAX];
         char source[PROFILE_PATH_MAX];     /* the file it was loaded from (absolute), for messages */
@@ -266,6 +372,9 @@ struct profile {
         struct profile_firmware firmware;
         struct profile_boot boot;
         struct profile_cpu cpu;
+        struct profile_clock clock;
+        struct profile_smbios smbios;
+        struct profile_watchdog watchdog;
 
         unsigned n_hostdevs;
         struct profile_hostdev hostdevs[PROFILE_HOSTDEVS_MAX];
@@ -286,6 +395,13 @@ struct profile {
         struct profile_tpm tpm;
         unsigned shutdown_timeout_s;       /* default 120 */
         unsigned powerdown_repeat_s;       /* second power button press after this; 0 = once; default 1 */
+        enum os_preset os;
+        /* What the preset set because the profile did not: "PATH: VALUE"
+         * (JSON), in the order set, for print. */
+        unsigned n_preset_set;
+        char preset_set[PROFILE_PRESET_SET_MAX][PROFILE_PRESET_SET_LEN];
+        unsigned n_qemu_args;
+        char qemu_args[PROFILE_QEMU_ARGS_MAX][PROFILE_QEMU_ARG_MAX];
 };
 
 /* Fill p with every default (a VM named name, q35, UEFI, 1 GiB, 1 vCPU host,
@@ -314,6 +430,7 @@ enum profile_device_kind {
 #define PROFILE_ID_SOUND_CODEC "sound0-codec0"
 #define PROFILE_ID_BALLOON "balloon0"
 #define PROFILE_ID_TPM "tpm0"             /* only with "tpm": refused then, free otherwise */
+#define PROFILE_ID_WATCHDOG "watchdog0"
 
 /* The id of device i of kind (explicit or default), in buf; returns buf. */
 const char *profile_device_id(const struct profile *p, enum profile_device_kind kind, unsigned i,
@@ -347,6 +464,19 @@ const char *profile_display_type_name(unsigned v);
 const char *profile_image_compression_name(unsigned v);
 const char *profile_video_name(unsigned v);
 const char *profile_tpm_model_name(unsigned v);
+const char *profile_cpu_cache_name(unsigned v);
+const char *profile_rtc_base_name(unsigned v);
+const char *profile_rtc_driftfix_name(unsigned v);
+const char *profile_tick_policy_name(unsigned v);
+const char *profile_watchdog_model_name(unsigned v);
+const char *profile_watchdog_action_name(unsigned v);
+const char *profile_os_name(unsigned v);
+
+/* Why "qemu_args" may not hold arg (a sentence for the message), or NULL:
+ * the options the launcher owns (-sandbox, -runas, -qmp, -S, a second
+ * -machine, ...). Applies to every element, whatever its position: a value
+ * that looks like one of them is refused too rather than guessed at. */
+const char *profile_qemu_arg_refused(const char *arg);
 
 /* A hugepage size in KiB (2048, 1048576); 0 for an unknown value. */
 uint64_t profile_hugepage_kib(enum hugepage_size s);

@@ -16,8 +16,9 @@
  * lexically, without looking at the file system.
  *
  * This file holds the entry points and the top level; the sections are read
- * by profile_json_machine.c and profile_json_devices.c, with the shared
- * readers of profile_json_read.c (declared in profile_json_internal.h).
+ * by profile_json_machine.c, profile_json_devices.c and
+ * profile_json_platform.c, with the shared
+ * readers of profile_json_read.c (declared in profile_json_read.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -61,21 +62,24 @@ static int detach_element(struct ctx *c, json_t *v, unsigned i, void *ud)
         return pj_check_pci(c, v, &((struct profile *) ud)->allow_detach[i]);
 }
 
+/* The keys of the top-level object, checked before the preset goes under
+ * them (a misspelt key is the user's, whatever "os" adds). */
+static const char *const top_keys[] = {
+        "$schema",  "name",     "machine",      "accel",          "user",
+        "allow_root", "allow_shared_user",
+        "memory",   "hugepages", "firmware", "boot",         "cpu",          "hostdevs",       "allow_detach",
+        "allow_boot_vga", "allow_in_use", "disks", "nics",        "sound",
+        "display",  "balloon",  "shutdown_timeout", "powerdown_repeat", "pci_hotplug",
+        "clock", "smbios", "watchdog", "tpm", "qemu_args", "os",
+        NULL
+};
+
 static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
 {
-        static const char *const keys[] = {
-                "$schema",  "name",     "machine",      "accel",          "user",
-                "allow_root", "allow_shared_user",
-                "memory",   "hugepages", "firmware", "boot",         "cpu",          "hostdevs",       "allow_detach",
-                "allow_boot_vga", "allow_in_use", "disks", "nics",        "sound",
-                "display",  "balloon",  "shutdown_timeout", "powerdown_repeat", "pci_hotplug",
-                "tpm",
-                NULL
-        };
         char schema[PROFILE_PATH_MAX];
         int accel = ACCEL_KVM, hotplug = PCI_HOTPLUG_NATIVE, r;
 
-        if ((r = pj_check_keys(c, root, keys)) < 0 || (r = pj_require(c, root, "name")) < 0 ||
+        if ((r = pj_require(c, root, "name")) < 0 ||
             (r = pj_opt_string(c, root, "$schema", schema, sizeof(schema))) < 0 ||
             (r = pj_opt_string(c, root, "name", p->name, sizeof(p->name))) < 0 ||
             (r = pj_opt_string(c, root, "machine", p->machine, sizeof(p->machine))) < 0 ||
@@ -88,6 +92,8 @@ static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
             (r = profile_json_parse_firmware(c, root, &p->firmware)) < 0 ||
             (r = profile_json_parse_boot(c, root, &p->boot)) < 0 ||
             (r = profile_json_parse_cpu(c, root, &p->cpu)) < 0 ||
+            (r = profile_json_parse_clock(c, root, &p->clock)) < 0 ||
+            (r = profile_json_parse_smbios(c, root, &p->smbios)) < 0 ||
             (r = parse_array(c, root, "hostdevs", PROFILE_HOSTDEVS_MAX, "hostdevs",
                              profile_json_hostdev_element, p, &p->n_hostdevs)) < 0 ||
             (r = parse_array(c, root, "allow_detach", PROFILE_ALLOW_DETACH_MAX, "addresses",
@@ -104,7 +110,9 @@ static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
             (r = pj_opt_unsigned(c, root, "shutdown_timeout", 1, 3600, &p->shutdown_timeout_s)) < 0 ||
             (r = pj_opt_unsigned(c, root, "powerdown_repeat", 0, 60, &p->powerdown_repeat_s)) < 0 ||
             (r = pj_opt_enum(c, root, "pci_hotplug", profile_pci_hotplug_name, &hotplug)) < 0 ||
-            (r = profile_json_parse_tpm(c, root, &p->tpm)) < 0)
+            (r = profile_json_parse_watchdog(c, root, &p->watchdog)) < 0 ||
+            (r = profile_json_parse_tpm(c, root, &p->tpm)) < 0 ||
+            (r = profile_json_parse_qemu_args(c, root, p)) < 0)
                 return r;
         p->accel = (enum accel_type) accel;
         p->pci_hotplug = (enum pci_hotplug_mode) hotplug;
@@ -241,7 +249,8 @@ int profile_load_buffer(const char *buf, size_t len, const char *source_name,
         if (!p)
                 return vl_error_set(e, ENOMEM, "out of memory");
         profile_init(p, "");
-        if ((r = parse_profile(&c, root, p)) < 0)
+        if ((r = pj_check_keys(&c, root, top_keys)) < 0 || (r = profile_json_apply_preset(&c, root, p)) < 0 ||
+            (r = parse_profile(&c, root, p)) < 0)
                 return r;
 
         if ((r = profile_validate(p, e, &warnings)) < 0) {
@@ -252,6 +261,11 @@ int profile_load_buffer(const char *buf, size_t len, const char *source_name,
                         (void) xsnprintf(e->file, sizeof(e->file), "%s", c.file);
                         e->line = pos.line;
                         e->column = pos.column;
+                        /* Not in the file: say where it came from. */
+                        if (profile_preset_set(p, e->path))
+                                vl_error_append(e, " (set by \"os\": \"%s\"; give the key in the profile to "
+                                                   "override it)",
+                                                profile_os_name(p->os));
                 }
                 return r;
         }

@@ -4,7 +4,7 @@
  * sound and the display. Part of the strict loader: profile_json.c reads the
  * hostdevs, disks and nics arrays and hands each element to its *_element()
  * here, and calls the sound and display readers for their keys; the shared
- * readers are in profile_json_read.c (declared in profile_json_internal.h).
+ * readers are in profile_json_read.c (declared in profile_json_read.h).
  */
 #include <errno.h>
 #include <stdio.h>

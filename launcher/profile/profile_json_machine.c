@@ -4,9 +4,10 @@
  * the CPU (topology, Hyper-V enlightenments, pinning). Part of the strict
  * loader: profile_json.c calls each of these for its key of the top-level
  * object; the shared readers are in profile_json_read.c (declared in
- * profile_json_internal.h).
+ * profile_json_read.h).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -125,30 +126,82 @@ int profile_json_parse_boot(struct ctx *c, json_t *root, struct profile_boot *b)
         return 0;
 }
 
+/* "features": {"topoext": true, "hypervisor": false}: CPUID flags on top of
+ * the model. Whether QEMU knows each name is the builder's check (it has
+ * the probed list); here, the spelling QEMU's option parser takes. */
+static int parse_features(struct ctx *c, json_t *cpu, struct profile_cpu *ret)
+{
+        const char *key;
+        size_t m, k;
+        json_t *o, *v;
+        int r;
+
+        o = pj_enter_typed(c, cpu, "features", JSON_OBJECT, &m, &r);
+        if (!o)
+                return r;
+        json_object_foreach(o, key, v) {
+                struct profile_cpu_feature *f;
+                size_t n = strlen(key);
+                bool ok = n > 0 && n < PROFILE_CPU_FEATURE_MAX;
+
+                k = pj_enter_key(c, key);
+                for (const char *p = key; *p && ok; p++)
+                        ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+                             *p == '.';
+                if (!ok)
+                        return pj_fail(c, "\"%.*s\" is not a CPU feature name (lower-case letters, digits, - _ ., at "
+                                          "most %d characters)",
+                                       QUOTE_MAX, key, PROFILE_CPU_FEATURE_MAX - 1);
+                if (!json_is_boolean(v))
+                        return pj_type_error(c, v, "true or false");
+                if (ret->n_features >= PROFILE_CPU_FEATURES_MAX)
+                        return pj_fail(c, "more than %d CPU features", PROFILE_CPU_FEATURES_MAX);
+                f = &ret->features[ret->n_features++];
+                memcpy(f->name, key, n + 1);
+                f->on = json_is_true(v);
+                pj_leave(c, k);
+        }
+        pj_leave(c, m);
+        return 0;
+}
+
+/* The on/off enlightenments, by key (the field of the same name). */
+static const struct {
+        const char *key;
+        size_t offset;
+} hyperv_flags[] = {
+#define HV(name) { #name, offsetof(struct profile_hyperv, name) }
+        HV(relaxed),         HV(vapic),        HV(vpindex),     HV(runtime),      HV(time),
+        HV(synic),           HV(stimer),       HV(reset),       HV(frequencies),  HV(tlbflush),
+        HV(ipi),             HV(reenlightenment), HV(stimer_direct), HV(avic),    HV(evmcs),
+        HV(xmm_input),       HV(tlbflush_ext), HV(tlbflush_direct), HV(emsr_bitmap), HV(passthrough),
+#undef HV
+};
+
 static int parse_hyperv(struct ctx *c, json_t *cpu, struct profile_hyperv *hv)
 {
-        static const char *const keys[] = { "relaxed", "vapic",  "spinlocks",   "vendor_id",
-                                            "vpindex", "runtime", "time",       "synic",
-                                            "stimer",  "reset",  "frequencies", "tlbflush",
-                                            "ipi",     NULL };
-        size_t m, k;
+        const char *keys[ELEMENTSOF(hyperv_flags) + 3];
+        size_t m, k, n = 0;
         int r;
         json_t *o = pj_enter_typed(c, cpu, "hyperv", JSON_OBJECT, &m, &r), *v;
 
         if (!o)
                 return r;
-        if ((r = pj_check_keys(c, o, keys)) < 0 || (r = pj_opt_bool(c, o, "relaxed", &hv->relaxed)) < 0 ||
-            (r = pj_opt_bool(c, o, "vapic", &hv->vapic)) < 0 ||
-            (r = pj_opt_bool(c, o, "vpindex", &hv->vpindex)) < 0 ||
-            (r = pj_opt_bool(c, o, "runtime", &hv->runtime)) < 0 ||
-            (r = pj_opt_bool(c, o, "time", &hv->time)) < 0 ||
-            (r = pj_opt_bool(c, o, "synic", &hv->synic)) < 0 ||
-            (r = pj_opt_bool(c, o, "stimer", &hv->stimer)) < 0 ||
-            (r = pj_opt_bool(c, o, "reset", &hv->reset)) < 0 ||
-            (r = pj_opt_bool(c, o, "frequencies", &hv->frequencies)) < 0 ||
-            (r = pj_opt_bool(c, o, "tlbflush", &hv->tlbflush)) < 0 ||
-            (r = pj_opt_bool(c, o, "ipi", &hv->ipi)) < 0)
+        /* Listed in messages in this order: the first two flags, the two
+         * valued keys, the other flags. */
+        for (size_t i = 0; i < ELEMENTSOF(hyperv_flags); i++) {
+                if (i == 2) {
+                        keys[n++] = "spinlocks";
+                        keys[n++] = "vendor_id";
+                }
+                keys[n++] = hyperv_flags[i].key;
+        }
+        keys[n] = NULL;
+        if ((r = pj_check_keys(c, o, keys)) < 0)
                 return r;
+        for (size_t i = 0; i < ELEMENTSOF(hyperv_flags); i++)
+                if ((r = pj_opt_bool(c, o, hyperv_flags[i].key, (bool *) ((char *) hv + hyperv_flags[i].offset))) < 0)
+                        return r;
 
         if ((v = json_object_get(o, "spinlocks"))) {
                 uint64_t u;
@@ -237,9 +290,10 @@ int profile_json_parse_cpu(struct ctx *c, json_t *root, struct profile_cpu *cpu)
 {
         static const char *const keys[] = { "model",      "sockets",    "cores",  "threads", "vcpus",
                                             "kvm_hidden", "migratable", "hyperv", "pin",
-                                            "emulator_pin", "rt_priority", NULL };
+                                            "emulator_pin", "rt_priority", "cache", "features", NULL };
         unsigned s = 1, co = 1, t = 1, v = 0;
-        int gs = 0, gc = 0, gt = 0, gv = 0, r;
+        int gs = 0, gc = 0, gt = 0, gv = 0, gm = 0, cache = CPU_CACHE_DEFAULT, r;
+        bool migratable = false;
         size_t m;
         json_t *o = pj_enter_typed(c, root, "cpu", JSON_OBJECT, &m, &r);
 
@@ -252,11 +306,16 @@ int profile_json_parse_cpu(struct ctx *c, json_t *root, struct profile_cpu *cpu)
             (gt = pj_opt_unsigned(c, o, "threads", 1, PROFILE_VCPUS_MAX, &t)) < 0 ||
             (gv = pj_opt_unsigned(c, o, "vcpus", 1, PROFILE_VCPUS_MAX, &v)) < 0 ||
             (r = pj_opt_bool(c, o, "kvm_hidden", &cpu->kvm_hidden)) < 0 ||
-            (r = pj_opt_bool(c, o, "migratable", &cpu->migratable)) < 0 ||
+            (gm = pj_opt_bool(c, o, "migratable", &migratable)) < 0 ||
+            (r = pj_opt_enum(c, o, "cache", profile_cpu_cache_name, &cache)) < 0 ||
+            (r = parse_features(c, o, cpu)) < 0 ||
             (r = parse_hyperv(c, o, &cpu->hyperv)) < 0 ||
             (r = parse_pin(c, o, cpu)) < 0 ||
             (r = pj_opt_unsigned(c, o, "rt_priority", 1, 99, &cpu->rt_priority)) < 0)
-                return r < 0 ? r : -EINVAL;
+                return r < 0 ? r : gm < 0 ? gm : -EINVAL;
+        if (gm)
+                cpu->migratable = migratable ? SWITCH_ON : SWITCH_OFF;
+        cpu->cache = (enum cpu_cache) cache;
 
         /* A topology given in part defaults the rest to 1; vcpus alone means
          * that many cores. If both are given, profile_validate() checks that

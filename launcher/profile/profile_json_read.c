@@ -3,7 +3,7 @@
  * The readers the strict profile loader is made of (profile_json.c,
  * profile_json_machine.c, profile_json_devices.c): the errors that carry the
  * file, line:column and JSON path, and the readers of typed values and
- * objects. Declared, with the rules for c->path, in profile_json_internal.h;
+ * objects. Declared, with the rules for c->path, in profile_json_read.h;
  * the pj_ prefix keeps these generic names out of the way of the rest of
  * vlcore.
  */

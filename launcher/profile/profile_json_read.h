@@ -3,7 +3,8 @@
  * Internal to the strict profile loader. profile_json.c (the entry points
  * and the top level), profile_json_machine.c (memory, hugepages, firmware,
  * boot, CPU), profile_json_devices.c (hostdevs, disks, NICs, sound,
- * display) and profile_json_read.c (the readers below) are together the
+ * display), profile_json_platform.c (clock, SMBIOS, watchdog, qemu_args),
+ * profile_json_preset.c ("os") and profile_json_read.c (the readers below) are together the
  * loader, and the only profile code that includes jansson; nothing else
  * includes this header (the interface is profile_json.h).
  *
@@ -123,3 +124,14 @@ int profile_json_parse_display(struct ctx *c, json_t *root, struct profile_displ
 
 /* profile_json_tpm.c */
 int profile_json_parse_tpm(struct ctx *c, json_t *root, struct profile_tpm *t);
+/* profile_json_preset.c: "os" (read first: its preset goes under root
+ * before anything else is read), and whether the preset set the value at
+ * path (a JSON path as errors spell it). */
+int profile_json_apply_preset(struct ctx *c, json_t *root, struct profile *p);
+bool profile_preset_set(const struct profile *p, const char *path);
+
+/* profile_json_platform.c */
+int profile_json_parse_clock(struct ctx *c, json_t *root, struct profile_clock *clk);
+int profile_json_parse_smbios(struct ctx *c, json_t *root, struct profile_smbios *s);
+int profile_json_parse_watchdog(struct ctx *c, json_t *root, struct profile_watchdog *w);
+int profile_json_parse_qemu_args(struct ctx *c, json_t *root, struct profile *p);

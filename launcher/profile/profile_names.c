@@ -35,3 +35,19 @@ NAMES(profile_image_compression_name, [SPICE_COMPRESSION_DEFAULT] = "", [SPICE_C
 /* "video" is a string in the model ("" = none); these are its values. */
 NAMES(profile_video_name, "none", "qxl", "virtio", "std")
 NAMES(profile_tpm_model_name, [TPM_MODEL_CRB] = "crb", [TPM_MODEL_TIS] = "tis")
+NAMES(profile_cpu_cache_name, [CPU_CACHE_DEFAULT] = "", [CPU_CACHE_PASSTHROUGH] = "passthrough",
+      [CPU_CACHE_EMULATE] = "emulate", [CPU_CACHE_DISABLE] = "disable")
+NAMES(profile_rtc_base_name, [RTC_BASE_DEFAULT] = "", [RTC_BASE_UTC] = "utc", [RTC_BASE_LOCALTIME] = "localtime")
+NAMES(profile_rtc_driftfix_name, [RTC_DRIFTFIX_DEFAULT] = "", [RTC_DRIFTFIX_NONE] = "none",
+      [RTC_DRIFTFIX_SLEW] = "slew")
+NAMES(profile_tick_policy_name, [TICK_POLICY_DEFAULT] = "", [TICK_POLICY_DELAY] = "delay",
+      [TICK_POLICY_DISCARD] = "discard")
+NAMES(profile_watchdog_model_name, [WATCHDOG_NONE] = "none", [WATCHDOG_ITCO] = "itco",
+      [WATCHDOG_I6300ESB] = "i6300esb")
+/* QEMU's WatchdogAction spellings, as -action watchdog= takes them. */
+NAMES(profile_watchdog_action_name, [WATCHDOG_ACTION_RESET] = "reset", [WATCHDOG_ACTION_SHUTDOWN] = "shutdown",
+      [WATCHDOG_ACTION_POWEROFF] = "poweroff", [WATCHDOG_ACTION_PAUSE] = "pause",
+      [WATCHDOG_ACTION_INJECT_NMI] = "inject-nmi", [WATCHDOG_ACTION_DEBUG] = "debug",
+      [WATCHDOG_ACTION_NONE] = "none")
+NAMES(profile_os_name, [OS_NONE] = "", [OS_WINDOWS11] = "windows11", [OS_WINDOWS10] = "windows10",
+      [OS_LINUX] = "linux", [OS_OTHER] = "other")

@@ -28,6 +28,7 @@
 
 #define QEMU_BINARY "qemu-system-x86_64"
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+#define HOSTINFO_CPU_HELP_MAX (64u * 1024u) /* bytes of `-cpu help` read: QEMU 7.2 prints 12 KiB */
 #define PROBE_TIMEOUT_MS 10000
 
 bool qemu_version_at_least(const struct qemu_version *v, unsigned major, unsigned minor,
@@ -143,27 +144,89 @@ int hostinfo_find_qemu(const char *explicit_path, const char *path_env, char *re
                             QEMU_BINARY, path_env);
 }
 
-int hostinfo_probe_qemu(const char *qemu_path, struct hostinfo *ret, struct vl_error *e)
+/* `QEMU ARG [ARG2]` with an empty environment (its output must not depend
+ * on the caller's), stdout into out. */
+static int run_qemu(const char *qemu_path, const char *arg, const char *arg2, char *out, size_t size,
+                    struct vl_error *e)
 {
-        /* An empty environment: -version must not depend on the caller's. */
-        char *const argv[] = { (char *) qemu_path, (char *) "-version", NULL };
+        char *const argv[] = { (char *) qemu_path, (char *) arg, (char *) arg2, NULL };
         char *const envp[] = { NULL };
-        char out[HOSTINFO_VERSION_OUTPUT_MAX];
-        struct qemu_version v;
         int status = 0, r;
 
-        if (strlen(qemu_path) >= sizeof(ret->qemu_path))
-                return vl_error_set(e, ENAMETOOLONG, "QEMU path '%s' is too long", qemu_path);
-        r = exec_bounded(qemu_path, argv, envp, EXEC_CAPTURE_STDOUT, PROBE_TIMEOUT_MS, out, sizeof(out), &status);
+        r = exec_bounded(qemu_path, argv, envp, EXEC_CAPTURE_STDOUT, PROBE_TIMEOUT_MS, out, size, &status);
         if (r == -ETIMEDOUT)
-                return vl_error_set(e, ETIMEDOUT, "\"%s -version\" did not finish in %d s",
-                                    qemu_path, PROBE_TIMEOUT_MS / 1000);
+                return vl_error_set(e, ETIMEDOUT, "\"%s %s%s%s\" did not finish in %d s", qemu_path, arg,
+                                    arg2 ? " " : "", arg2 ? arg2 : "", PROBE_TIMEOUT_MS / 1000);
         if (r < 0)
-                return vl_error_set(e, -r, "running \"%s -version\": %s", qemu_path, strerror(-r));
+                return vl_error_set(e, -r, "running \"%s %s%s%s\": %s", qemu_path, arg, arg2 ? " " : "",
+                                    arg2 ? arg2 : "", strerror(-r));
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                return vl_error_set(e, EIO, "\"%s -version\" failed (%s %d)", qemu_path,
+                return vl_error_set(e, EIO, "\"%s %s%s%s\" failed (%s %d)", qemu_path, arg, arg2 ? " " : "",
+                                    arg2 ? arg2 : "",
                                     WIFEXITED(status) ? "exit status" : "signal",
                                     WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+        return 0;
+}
+
+int hostinfo_parse_cpu_flags(const char *text, char *ret, size_t size)
+{
+        const char *p = strstr(text, "Recognized CPUID flags:");
+        size_t len = 1;
+
+        if (!p || size < 2)
+                return -ENOENT;
+        p += strlen("Recognized CPUID flags:");
+        ret[0] = ' ';
+        ret[1] = '\0';
+        while (*p) {
+                size_t n;
+
+                p += strspn(p, " \t\n");
+                n = strcspn(p, " \t\n");
+                if (n == 0)
+                        break;
+                if (len + n + 2 > size)
+                        return -E2BIG;
+                for (size_t i = 0; i < n; i++)
+                        ret[len + i] = p[i] == '_' ? '-' : p[i];
+                len += n;
+                ret[len++] = ' ';
+                ret[len] = '\0';
+                p += n;
+        }
+        return 0;
+}
+
+bool hostinfo_has_cpu_flag(const struct hostinfo *h, const char *name)
+{
+        char want[PROFILE_CPU_FEATURE_MAX + 2];
+        size_t n = strlen(name);
+
+        if (!h->cpu_flags[0])
+                return true;
+        if (n == 0 || n + 3 > sizeof(want) || strpbrk(name, " \t\n"))
+                return false;
+        want[0] = ' ';
+        for (size_t i = 0; i < n; i++)
+                want[1 + i] = name[i] == '_' ? '-' : name[i];
+        want[n + 1] = ' ';
+        want[n + 2] = '\0';
+        return strstr(h->cpu_flags, want) != NULL;
+}
+
+int hostinfo_probe_qemu(const char *qemu_path, struct hostinfo *ret, struct vl_error *e)
+{
+        _cleanup_free_ char *out = malloc(HOSTINFO_CPU_HELP_MAX);
+        struct qemu_version v;
+        int r;
+
+        if (!out)
+                return vl_error_set(e, ENOMEM, "out of memory");
+        if (strlen(qemu_path) >= sizeof(ret->qemu_path))
+                return vl_error_set(e, ENAMETOOLONG, "QEMU path '%s' is too long", qemu_path);
+        r = run_qemu(qemu_path, "-version", NULL, out, HOSTINFO_VERSION_OUTPUT_MAX, e);
+        if (r < 0)
+                return r;
         if (hostinfo_parse_version(out, &v) < 0) {
                 out[strcspn(out, "\n")] = '\0';
                 return vl_error_set(e, EINVAL, "cannot read a version in \"%s -version\" output \"%.80s\"",
@@ -172,6 +235,18 @@ int hostinfo_probe_qemu(const char *qemu_path, struct hostinfo *ret, struct vl_e
         memset(ret, 0, sizeof(*ret));
         strcpy(ret->qemu_path, qemu_path); /* length checked above */
         ret->version = v;
+        /* The flag names, for the profile's "features": without them QEMU
+         * would be the one to refuse a misspelt name, after the devices
+         * moved. A QEMU without the list leaves them unchecked. */
+        r = run_qemu(qemu_path, "-cpu", "help", out, HOSTINFO_CPU_HELP_MAX, e);
+        if (r < 0)
+                return r;
+        r = hostinfo_parse_cpu_flags(out, ret->cpu_flags, sizeof(ret->cpu_flags));
+        if (r == -E2BIG)
+                return vl_error_set(e, E2BIG, "\"%s -cpu help\" lists more CPU flags than %d bytes hold", qemu_path,
+                                    HOSTINFO_CPU_FLAGS_MAX);
+        if (r < 0)
+                ret->cpu_flags[0] = '\0';
         return 0;
 }
 
@@ -188,31 +263,49 @@ static int probe_key(const char *qemu_path, char *buf, size_t size)
                          (long long) st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
 }
 
-static int cache_read(const char *cache_path, const char *key, struct qemu_version *ret)
+/* The cache file: "KEY VERSION\nflags FLAGS\n" (FLAGS as in struct hostinfo,
+ * possibly empty). Anything else is stale: probed again. */
+static int cache_read(const char *cache_path, const char *key, struct hostinfo *ret)
 {
-        char buf[PROFILE_PATH_MAX + 256];
+        _cleanup_free_ char *buf = malloc(PROFILE_PATH_MAX + 256 + HOSTINFO_CPU_FLAGS_MAX);
+        size_t size = PROFILE_PATH_MAX + 256 + HOSTINFO_CPU_FLAGS_MAX;
         _cleanup_close_ int fd = -EBADF;
-        struct stat st;
-        ssize_t n;
         size_t klen = strlen(key);
+        struct stat st;
+        char *flags, *end;
+        ssize_t n;
 
-        fd = open(cache_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (!buf)
+                return -ENOMEM;
+        fd = open(cache_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
         /* Trust only a file we wrote: ours, and nobody else may change it. */
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
             (st.st_mode & 022))
                 return -EPERM;
-        n = read(fd, buf, sizeof(buf) - 1);
+        n = fs_read_full(fd, buf, size - 1);
         if (n <= 0)
                 return -ENODATA;
         buf[n] = '\0';
         if ((size_t) n <= klen + 1 || strncmp(buf, key, klen) != 0 || buf[klen] != ' ')
                 return -ESTALE;
-        return hostinfo_parse_version(buf + klen + 1, ret) < 0 ? -EINVAL : 0;
+        flags = strstr(buf + klen, "\nflags ");
+        if (!flags)
+                return -ESTALE; /* written before the flags were kept */
+        *flags = '\0';
+        flags += strlen("\nflags ");
+        end = strchr(flags, '\n');
+        if (!end || (size_t) (end - flags) >= sizeof(ret->cpu_flags))
+                return -EINVAL;
+        *end = '\0';
+        if (hostinfo_parse_version(buf + klen + 1, &ret->version) < 0)
+                return -EINVAL;
+        memcpy(ret->cpu_flags, flags, (size_t) (end - flags) + 1);
+        return 0;
 }
 
-static void cache_write(const char *cache_path, const char *key, const struct qemu_version *v)
+static void cache_write(const char *cache_path, const char *key, const struct hostinfo *h)
 {
         char tmp[PROFILE_PATH_MAX + 16], dir[PROFILE_PATH_MAX], *slash;
         _cleanup_close_ int fd = -EBADF;
@@ -229,7 +322,8 @@ static void cache_write(const char *cache_path, const char *key, const struct qe
         fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
                 return;
-        n = dprintf(fd, "%s %u.%u.%u\n", key, v->major, v->minor, v->micro);
+        n = dprintf(fd, "%s %u.%u.%u\nflags %s\n", key, h->version.major, h->version.minor, h->version.micro,
+                    h->cpu_flags);
         if (n <= 0 || fchmod(fd, 0644) < 0 || rename(tmp, cache_path) < 0)
                 (void) unlink(tmp);
 }
@@ -238,20 +332,18 @@ int hostinfo_probe_qemu_cached(const char *qemu_path, const char *cache_path,
                                struct hostinfo *ret, struct vl_error *e)
 {
         char key[PROFILE_PATH_MAX + 128];
-        struct qemu_version v;
         int r;
 
         if (!cache_path || probe_key(qemu_path, key, sizeof(key)) < 0)
                 return hostinfo_probe_qemu(qemu_path, ret, e);
-        if (strlen(qemu_path) < sizeof(ret->qemu_path) && cache_read(cache_path, key, &v) == 0) {
-                memset(ret, 0, sizeof(*ret));
+        memset(ret, 0, sizeof(*ret));
+        if (strlen(qemu_path) < sizeof(ret->qemu_path) && cache_read(cache_path, key, ret) == 0) {
                 strcpy(ret->qemu_path, qemu_path);
-                ret->version = v;
                 return 0;
         }
         r = hostinfo_probe_qemu(qemu_path, ret, e);
         if (r >= 0)
-                cache_write(cache_path, key, &ret->version);
+                cache_write(cache_path, key, ret);
         return r;
 }
 
@@ -334,13 +426,20 @@ int hostinfo_machine_resolve(const char *machine, const struct qemu_version *v,
         return 0;
 }
 
-int hostinfo_firmware_dirs_default(const char *xdg_config_home, const char *home,
-                                   struct firmware_dirs *ret)
+int hostinfo_firmware_dirs_default(uid_t uid, gid_t gid, const char *xdg_config_home,
+                                   const char *home, struct firmware_dirs *ret)
 {
-        struct firmware_dirs d = {};
+        struct firmware_dirs d = { .uid = uid, .gid = gid };
 
         strcpy(d.dir[d.n++], "/usr/share/qemu/firmware");
         strcpy(d.dir[d.n++], "/etc/qemu/firmware");
+        /* Root never reads a user's folder: whoever owns it would choose
+         * which file root copies into the VM's VARS
+         * (docs/facts.md#F-firmware-user-dir). */
+        if (uid == 0) {
+                *ret = d;
+                return 0;
+        }
         /* XDG: a relative $XDG_CONFIG_HOME is invalid and must be ignored. */
         if (xdg_config_home && xdg_config_home[0] == '/') {
                 if (xsnprintf(d.dir[d.n], sizeof(d.dir[0]), "%s/qemu/firmware", xdg_config_home) < 0)
@@ -479,17 +578,36 @@ static int entry_cmp(const void *a, const void *b)
                       ((const struct descriptor_entry *) b)->name);
 }
 
+/* What a skipped descriptor or folder warning adds: why it was not read. */
+#define UNTRUSTED_HINT                                                                             \
+        "only root's descriptors (and your own, when not run as root) are read, from folders no " \
+        "other account may change"
+
 /* Gather the *.json names of all folders; a later folder's file replaces the
- * same name from an earlier one. */
-static int collect_descriptors(const struct firmware_dirs *dirs, struct descriptor_entry *list,
-                               size_t *n, struct vl_warnings *w)
+ * same name from an earlier one. Each folder is opened as fs_open_dir_trusted()
+ * allows (dirfds[d], -EBADF for a folder that is missing or not trusted). */
+static void collect_descriptors(const struct firmware_dirs *dirs, int dirfds[],
+                                struct descriptor_entry *list, size_t *n, struct vl_warnings *w)
 {
         for (unsigned d = 0; d < dirs->n; d++) {
-                DIR *dir = opendir(dirs->dir[d]);
+                struct vl_error derr = {};
                 struct dirent *de;
+                DIR *dir;
+                int fd;
 
-                if (!dir)
+                dirfds[d] = fs_open_dir_trusted(dirs->dir[d], dirs->uid, dirs->gid, "firmware folder",
+                                                &derr);
+                if (dirfds[d] == -EPERM || dirfds[d] == -ELOOP || dirfds[d] == -ENOTDIR)
+                        vl_warn(w, "%s: its descriptors are ignored; %s", derr.msg, UNTRUSTED_HINT);
+                if (dirfds[d] < 0)
                         continue; /* a missing folder is normal (/etc, user) */
+                fd = openat(dirfds[d], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                dir = fd >= 0 ? fdopendir(fd) : NULL;
+                if (!dir) {
+                        if (fd >= 0)
+                                (void) close(fd);
+                        continue;
+                }
                 while ((de = readdir(dir))) {
                         size_t len = strlen(de->d_name), k;
 
@@ -513,32 +631,130 @@ static int collect_descriptors(const struct firmware_dirs *dirs, struct descript
                 (void) closedir(dir);
         }
         qsort(list, *n, sizeof(list[0]), entry_cmp);
+}
+
+/* Read the descriptor name of the folder dfd (path: its whole name) as
+ * fs_open_file_trusted() opens it: 0 with *ret_len 0 for an empty (hiding)
+ * file; -errno with e filled. */
+static int read_descriptor(int dfd, const char *name, const char *path,
+                           const struct firmware_dirs *dirs, char *buf, size_t size,
+                           size_t *ret_len, struct vl_error *e)
+{
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        ssize_t n;
+
+        fd = fs_open_file_trusted(dfd, name, path, dirs->uid, dirs->gid, "firmware descriptor", &st,
+                                  e);
+        if (fd < 0)
+                return fd;
+        if ((uint64_t) st.st_size >= size)
+                return vl_error_set(e, EFBIG, "firmware descriptor '%s' is larger than %zu bytes",
+                                    path, size - 1);
+        n = fs_read_full(fd, buf, size - 1);
+        if (n < 0)
+                return vl_error_set(e, (int) -n, "firmware descriptor '%s': %s", path,
+                                    strerror((int) -n));
+        buf[n] = '\0';
+        *ret_len = (size_t) n;
         return 0;
 }
 
-/* Read a descriptor: 0 with *ret_len 0 for an empty (hiding) file. */
-static int read_descriptor(const char *path, char *buf, size_t size, size_t *ret_len)
-{
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        struct stat st;
-        size_t len;
-        ssize_t n;
+/* Called for each descriptor in QEMU's order (an empty one only hides its
+ * name and is not passed): 0 to go on, 1 to stop there. */
+typedef int (*descriptor_fn)(const char *path, const char *json, size_t len, void *userdata,
+                             struct vl_warnings *w);
 
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EINVAL;
-        if ((uint64_t) st.st_size >= size)
-                return -EFBIG;
-        n = fs_read_full(fd, buf, size - 1);
-        if (n < 0)
-                return (int) n;
-        len = (size_t) n;
-        buf[len] = '\0';
-        *ret_len = len;
-        return 0;
+/* Every descriptor of dirs that may be read (see collect_descriptors() and
+ * read_descriptor(); the others are warned about in w) to fn. Returns 1 when
+ * fn stopped, 0 when it never did, -ENOMEM. */
+static int for_each_descriptor(const struct firmware_dirs *dirs, descriptor_fn fn, void *userdata,
+                               struct vl_warnings *w)
+{
+        _cleanup_free_ struct descriptor_entry *list = NULL;
+        _cleanup_free_ char *buf = NULL;
+        int dirfds[HOSTINFO_FIRMWARE_DIRS_MAX];
+        size_t n = 0;
+        int r = 0;
+
+        list = calloc(HOSTINFO_DESCRIPTORS_MAX, sizeof(*list));
+        buf = malloc(HOSTINFO_DESCRIPTOR_MAX);
+        if (!list || !buf)
+                return -ENOMEM;
+        collect_descriptors(dirs, dirfds, list, &n, w);
+
+        for (size_t i = 0; i < n && r == 0; i++) {
+                char path[PROFILE_PATH_MAX];
+                struct vl_error derr = {};
+                int dfd = dirfds[list[i].dir];
+                size_t len = 0;
+
+                if (dfd < 0 ||
+                    xsnprintf(path, sizeof(path), "%s/%s", dirs->dir[list[i].dir], list[i].name) < 0)
+                        continue;
+                r = read_descriptor(dfd, list[i].name, path, dirs, buf, HOSTINFO_DESCRIPTOR_MAX, &len,
+                                    &derr);
+                if (r == -EPERM || r == -ELOOP || r == -EINVAL) {
+                        vl_warn(w, "%s: ignored; %s", derr.msg, UNTRUSTED_HINT);
+                        r = 0;
+                        continue;
+                }
+                if (r < 0) {
+                        vl_warn(w, "%s, ignoring", derr.msg);
+                        r = 0;
+                        continue;
+                }
+                if (len > 0) /* an empty file hides the same name below it */
+                        r = fn(path, buf, len, userdata, w);
+        }
+        for (unsigned d = 0; d < dirs->n; d++)
+                if (dirfds[d] >= 0)
+                        (void) close(dirfds[d]);
+        return r;
+}
+
+struct select_ctx {
+        const char *canonical_machine;
+        bool secure_boot;
+        const char *want_code;
+        struct firmware_choice *ret;
+        struct firmware_choice best;
+        bool have_best;
+};
+
+/* With want_code, stop at the first fitting descriptor whose executable is
+ * that file (any features); else at the first that fits, remembering a
+ * "secure-boot" one in best unless asked for Secure Boot. */
+static int select_one(const char *path, const char *json, size_t len, void *userdata,
+                      struct vl_warnings *w)
+{
+        struct select_ctx *s = userdata;
+        struct vl_error derr = {};
+        struct firmware_choice c;
+        int r;
+
+        r = hostinfo_firmware_match(json, len, s->canonical_machine, s->secure_boot, &c, &derr);
+        if (r < 0) {
+                vl_warn(w, "firmware descriptor '%s': %s, ignoring", path, derr.msg);
+                return 0;
+        }
+        if (r == 0)
+                return 0;
+        strcpy(c.descriptor, path);
+        if (s->want_code) {
+                if (strcmp(c.code, s->want_code) != 0)
+                        return 0;
+        } else if (!s->secure_boot && c.secure_boot) {
+                /* A firmware that enforces Secure Boot refuses unsigned
+                 * boot loaders: keep looking for a plain one. */
+                if (!s->have_best) {
+                        s->best = c;
+                        s->have_best = true;
+                }
+                return 0;
+        }
+        *s->ret = c;
+        return 1;
 }
 
 /* Walk the descriptors in QEMU's order. With want_code, return the first
@@ -548,60 +764,18 @@ static int scan_descriptors(const struct firmware_dirs *dirs, const char *canoni
                             bool secure_boot, const char *want_code, struct firmware_choice *ret,
                             struct vl_warnings *w)
 {
-        _cleanup_free_ struct descriptor_entry *list = NULL;
-        _cleanup_free_ char *buf = NULL;
-        struct firmware_choice best = {}, c;
-        bool have_best = false;
-        size_t n = 0;
+        struct select_ctx s = { .canonical_machine = canonical_machine, .secure_boot = secure_boot,
+                                .want_code = want_code, .ret = ret };
+        int r = for_each_descriptor(dirs, select_one, &s, w);
 
-        list = calloc(HOSTINFO_DESCRIPTORS_MAX, sizeof(*list));
-        buf = malloc(HOSTINFO_DESCRIPTOR_MAX);
-        if (!list || !buf)
-                return -ENOMEM;
-        (void) collect_descriptors(dirs, list, &n, w);
-
-        for (size_t i = 0; i < n; i++) {
-                char path[PROFILE_PATH_MAX];
-                struct vl_error derr = {};
-                size_t len = 0;
-                int r;
-
-                if (xsnprintf(path, sizeof(path), "%s/%s", dirs->dir[list[i].dir], list[i].name) < 0)
-                        continue;
-                r = read_descriptor(path, buf, HOSTINFO_DESCRIPTOR_MAX, &len);
-                if (r < 0) {
-                        vl_warn(w, "firmware descriptor \"%s\": %s, ignoring", path, strerror(-r));
-                        continue;
-                }
-                if (len == 0)
-                        continue; /* an empty file hides the same name below it */
-                r = hostinfo_firmware_match(buf, len, canonical_machine, secure_boot, &c, &derr);
-                if (r < 0) {
-                        vl_warn(w, "firmware descriptor \"%s\": %s, ignoring", path, derr.msg);
-                        continue;
-                }
-                if (r == 0)
-                        continue;
-                strcpy(c.descriptor, path);
-                if (want_code) {
-                        if (strcmp(c.code, want_code) != 0)
-                                continue;
-                } else if (!secure_boot && c.secure_boot) {
-                        /* A firmware that enforces Secure Boot refuses unsigned
-                         * boot loaders: keep looking for a plain one. */
-                        if (!have_best) {
-                                best = c;
-                                have_best = true;
-                        }
-                        continue;
-                }
-                *ret = c;
+        if (r < 0)
+                return r;
+        if (r == 1)
                 return 0;
-        }
-        if (have_best) {
-                vl_warn(w, "only a Secure Boot firmware (\"%s\") fits machine \"%s\"; using it",
-                        best.descriptor, canonical_machine);
-                *ret = best;
+        if (s.have_best) {
+                vl_warn(w, "only a Secure Boot firmware ('%s') fits machine \"%s\"; using it",
+                        s.best.descriptor, canonical_machine);
+                *ret = s.best;
                 return 0;
         }
         return -ENOENT;
@@ -627,6 +801,45 @@ int hostinfo_firmware_select(const struct firmware_dirs *dirs, const char *canon
         return 0;
 }
 
+/* for_each_descriptor(): stop at a descriptor whose nvram-template is
+ * userdata (whatever else it says). */
+static int lists_template(const char *path, const char *json, size_t len, void *userdata,
+                          struct vl_warnings *w)
+{
+        json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL), *fn;
+        int r;
+
+        if (!root)
+                return 0;
+        fn = json_object_get(json_object_get(json_object_get(root, "mapping"), "nvram-template"),
+                             "filename");
+        r = json_is_string(fn) && strcmp(json_string_value(fn), userdata) == 0;
+        json_decref(root);
+        return r;
+}
+
+/* The profile's vars_template is copied by root into a file QEMU's user
+ * owns: it must be a firmware's template — one a descriptor (that root
+ * trusts) lists, or a file under /usr/share, with no ".." on the way. */
+static int check_vars_template(const struct firmware_dirs *dirs, const char *path,
+                               struct vl_error *e)
+{
+        static const char usr_share[] = "/usr/share/";
+        bool dotdot = false;
+
+        for (const char *c = path; c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL)
+                dotdot = dotdot || (strncmp(c, "..", 2) == 0 && (c[2] == '/' || c[2] == '\0'));
+        if (!dotdot && strncmp(path, usr_share, strlen(usr_share)) == 0 && path[strlen(usr_share)])
+                return 0;
+        if (for_each_descriptor(dirs, lists_template, (void *) path, NULL) == 1)
+                return 0;
+        return vl_error_set_at(e, EPERM, NULL, 0, 0, "$.firmware.vars_template",
+                               "'%s' is neither listed by a QEMU firmware descriptor nor under "
+                               "/usr/share: root would copy it into a file QEMU's user owns (leave "
+                               "vars_template out, or name the template of a firmware package)",
+                               path);
+}
+
 int hostinfo_firmware_for_profile(const struct profile *p, const struct firmware_dirs *dirs,
                                   const char *canonical_machine, struct firmware_choice *ret,
                                   struct vl_error *e, struct vl_warnings *w)
@@ -642,6 +855,8 @@ int hostinfo_firmware_for_profile(const struct profile *p, const struct firmware
                 *ret = c; /* SeaBIOS: QEMU's built-in default, no pflash */
                 return 0;
         }
+        if (f->vars_template[0] && (r = check_vars_template(dirs, f->vars_template, e)) < 0)
+                return r;
         if (!f->code[0]) {
                 r = hostinfo_firmware_select(dirs, canonical_machine, f->secure_boot, &c, e, w);
                 if (r < 0)

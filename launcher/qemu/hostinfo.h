@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "base/error.h"
 #include "profile/profile.h"
@@ -37,10 +38,25 @@ struct qemu_version {
 bool qemu_version_at_least(const struct qemu_version *v, unsigned major, unsigned minor,
                            unsigned micro);
 
+#define HOSTINFO_CPU_FLAGS_MAX 8192 /* bytes of the CPUID flag names (QEMU 7.2: about 3.5 KiB) */
+
 struct hostinfo {
         char qemu_path[PROFILE_PATH_MAX]; /* absolute path of qemu-system-x86_64 */
         struct qemu_version version;
+        /* The CPUID flags QEMU knows (`-cpu help`), " name name ... name ",
+         * '_' written '-' as QEMU's parser takes both. "" = not probed: the
+         * builder then leaves the profile's feature names to QEMU. */
+        char cpu_flags[HOSTINFO_CPU_FLAGS_MAX];
 };
+
+/* Whether QEMU knows the CPUID flag name (either spelling, - or _); true
+ * when the flags were not probed. Pure. */
+bool hostinfo_has_cpu_flag(const struct hostinfo *h, const char *name);
+
+/* The flag names from `-cpu help` output into ret (the format above).
+ * Returns 0, -ENOENT when the output has no flag list, -E2BIG when they do
+ * not fit. Pure. */
+int hostinfo_parse_cpu_flags(const char *text, char *ret, size_t size);
 
 /* Parse the first line of `qemu-system-x86_64 -version`:
  * "QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)".
@@ -54,8 +70,9 @@ int hostinfo_parse_version(const char *text, struct qemu_version *ret);
 int hostinfo_find_qemu(const char *explicit_path, const char *path_env, char *ret, size_t size,
                        struct vl_error *e);
 
-/* Run `QEMU -version` (no shell, empty environment, 10 s limit) and fill
- * ret->qemu_path and ret->version. Returns 0 or -errno; fills e. */
+/* Run `QEMU -version` and `QEMU -cpu help` (no shell, empty environment,
+ * 10 s limit each) and fill ret->qemu_path, ret->version and ret->cpu_flags.
+ * Returns 0 or -errno; fills e. */
 int hostinfo_probe_qemu(const char *qemu_path, struct hostinfo *ret, struct vl_error *e);
 
 /* As hostinfo_probe_qemu(), remembering the answer in cache_path, keyed by
@@ -98,16 +115,25 @@ struct firmware_choice {
 
 /* Where QEMU's firmware descriptors live, least specific first (QEMU's
  * docs/interop/firmware.json): /usr/share/qemu/firmware, /etc/qemu/firmware,
- * $XDG_CONFIG_HOME/qemu/firmware (or $HOME/.config/qemu/firmware). */
+ * $XDG_CONFIG_HOME/qemu/firmware (or $HOME/.config/qemu/firmware).
+ * Only folders and descriptors that fs_open_trusted() allows for uid/gid are
+ * read: root's, and the reader's own when it is not root (0/0, the zero
+ * value: root's only). */
 struct firmware_dirs {
         unsigned n;
         char dir[HOSTINFO_FIRMWARE_DIRS_MAX][PROFILE_PATH_MAX];
+        uid_t uid; /* besides root, whose descriptors are believed */
+        gid_t gid;
 };
 
-/* The three standard folders; xdg_config_home and home may be NULL/"" (the
- * user folder is then left out). Returns 0 or -ENAMETOOLONG. */
-int hostinfo_firmware_dirs_default(const char *xdg_config_home, const char *home,
-                                   struct firmware_dirs *ret);
+/* The standard folders for a reader running as uid/gid (ret->uid/gid). Root
+ * reads only the two system folders, as libvirt's system daemon does: a
+ * user's folder would let that user choose the file root copies into the
+ * VM's VARS (docs/facts.md#F-firmware-user-dir). Anyone else also gets the
+ * user folder; xdg_config_home and home may be NULL/"" (it is then left
+ * out). Returns 0 or -ENAMETOOLONG. */
+int hostinfo_firmware_dirs_default(uid_t uid, gid_t gid, const char *xdg_config_home,
+                                   const char *home, struct firmware_dirs *ret);
 
 /* Does one descriptor (JSON text) fit? interface "uefi", device "flash",
  * a target with architecture "x86_64" and a machine glob matching
@@ -121,9 +147,11 @@ int hostinfo_firmware_match(const char *json, size_t len, const char *canonical_
  * name, a name in a later (more specific) folder replaces the same name in
  * an earlier one, an empty file hides it. The first descriptor that fits
  * wins; without secure_boot the first fitting one WITHOUT "secure-boot" is
- * preferred (a plain OVMF boots what a secure one refuses). Unreadable or
- * invalid descriptors are skipped with a warning. Returns 0, or -ENOENT
- * (nothing fits; e says what was looked for). */
+ * preferred (a plain OVMF boots what a secure one refuses). A folder or a
+ * descriptor that is not trusted (see struct firmware_dirs: a symlink, a
+ * FIFO, another account's, in a folder others may change) is never read and
+ * is skipped with a warning, as are unreadable or invalid ones. Returns 0,
+ * or -ENOENT (nothing fits; e says what was looked for). */
 int hostinfo_firmware_select(const struct firmware_dirs *dirs, const char *canonical_machine,
                              bool secure_boot, struct firmware_choice *ret, struct vl_error *e,
                              struct vl_warnings *w);
@@ -131,7 +159,10 @@ int hostinfo_firmware_select(const struct firmware_dirs *dirs, const char *canon
 /* The firmware for a profile: BIOS -> ret->code "" (SeaBIOS, QEMU's
  * default); UEFI with firmware.code set -> those paths (the template from
  * firmware.vars_template, else from a descriptor with the same executable);
- * otherwise hostinfo_firmware_select(). Returns 0 or -errno; fills e. */
+ * otherwise hostinfo_firmware_select(). A firmware.vars_template must be a
+ * firmware's: one that a descriptor of dirs lists, or a file under
+ * /usr/share — root copies it into a file QEMU's user owns (-EPERM,
+ * docs/design.md "Who may do what"). Returns 0 or -errno; fills e. */
 int hostinfo_firmware_for_profile(const struct profile *p, const struct firmware_dirs *dirs,
                                   const char *canonical_machine, struct firmware_choice *ret,
                                   struct vl_error *e, struct vl_warnings *w);

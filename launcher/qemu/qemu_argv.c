@@ -5,8 +5,9 @@
  *
  * This file holds the entry point and the machine itself (firmware, CPU,
  * memory, monitors); the PCIe layout and the hostdevs are in qemu_layout.c,
- * the other devices in qemu_devices.c, and the option strings and vectors
- * they all append to in qemu_argv_opt.c (declared in qemu_argv_internal.h).
+ * the other devices in qemu_devices.c, clocks, SMBIOS, watchdog and
+ * "qemu_args" in qemu_platform.c, and the option strings and vectors
+ * they all append to in qemu_argv_opt.c (declared in qemu_builder.h).
  *
  * Every option value that comes from the user (paths, ids, models, vendor
  * id, listen address) goes through qa_opt_kv_esc(), which doubles commas as
@@ -169,77 +170,105 @@ static void emit_monitor(struct builder *b, const char *id, int fd)
         qa_arg_opt(b, "-mon", &o);
 }
 
-static int emit_cpu(struct builder *b, const struct profile *p, struct vl_error *e,
-                    struct vl_warnings *w)
+/* hv-NAME=on for each enlightenment set, in libvirt's order
+ * (qemuBuildCpuCommandLine: hv-time from the clock, then the <hyperv>
+ * features in their enum order, sub-features after theirs). */
+static void emit_hyperv(struct builder *b, struct opt *o, const struct profile_hyperv *hv)
+{
+        const struct {
+                bool on;
+                const char *name;
+        } flags[] = {
+                { hv->time, "hv-time" },
+                { hv->relaxed, "hv-relaxed" },
+                { hv->vapic, "hv-vapic" },
+        }, after_spinlocks[] = {
+                { hv->vpindex, "hv-vpindex" },
+                { hv->runtime, "hv-runtime" },
+                { hv->synic, "hv-synic" },
+                { hv->stimer, "hv-stimer" },
+                { hv->stimer_direct, "hv-stimer-direct" },
+                { hv->reset, "hv-reset" },
+        }, after_vendor[] = {
+                { hv->frequencies, "hv-frequencies" },
+                { hv->reenlightenment, "hv-reenlightenment" },
+                { hv->tlbflush, "hv-tlbflush" },
+                { hv->tlbflush_direct, "hv-tlbflush-direct" },
+                { hv->tlbflush_ext, "hv-tlbflush-ext" },
+                { hv->ipi, "hv-ipi" },
+                { hv->evmcs, "hv-evmcs" },
+                { hv->avic, "hv-avic" },
+                { hv->emsr_bitmap, "hv-emsr-bitmap" },
+                { hv->xmm_input, "hv-xmm-input" },
+        };
+
+        if (hv->passthrough) {
+                qa_opt_kv(b, o, "hv-passthrough", "on");
+                return;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(flags); i++)
+                if (flags[i].on)
+                        qa_opt_kv(b, o, flags[i].name, "on");
+        if (hv->spinlocks)
+                qa_opt_kv(b, o, "hv-spinlocks", "0x%x", hv->spinlocks);
+        for (size_t i = 0; i < ELEMENTSOF(after_spinlocks); i++)
+                if (after_spinlocks[i].on)
+                        qa_opt_kv(b, o, after_spinlocks[i].name, "on");
+        if (hv->vendor_id[0])
+                qa_opt_kv_esc(b, o, "hv-vendor-id", hv->vendor_id);
+        for (size_t i = 0; i < ELEMENTSOF(after_vendor); i++)
+                if (after_vendor[i].on)
+                        qa_opt_kv(b, o, after_vendor[i].name, "on");
+}
+
+static int emit_cpu(struct builder *b, const struct profile *p, const struct hostinfo *h, struct vl_error *e)
 {
         const struct profile_cpu *c = &p->cpu;
         const struct profile_hyperv *hv = &c->hyperv;
         const char *model = c->model[0] ? c->model : "host";
-        bool is_host = strcmp(model, "host") == 0;
         struct opt o;
 
-        /* -cpu host is the KVM host CPU: TCG cannot emulate "whatever this
-         * host is" and QEMU refuses at start. */
-        if (is_host && p->accel == ACCEL_TCG)
-                return vl_error_set_at(e, EINVAL, NULL, 0, 0, "$.cpu.model",
-                                       "\"host\" needs \"accel\": \"kvm\"; with tcg use \"max\" or a named model");
-
-        /* QEMU checks these under KVM only and refuses to start ("Hyper-V
-         * synic requires Hyper-V VP_INDEX"): say it before any host change. */
-        if (hv->synic && !hv->vpindex)
-                return vl_error_set_at(e, EINVAL, NULL, 0, 0, "$.cpu.hyperv.synic",
-                                       "Hyper-V synic needs vpindex");
-        if (hv->stimer && !(hv->synic && hv->time))
-                return vl_error_set_at(e, EINVAL, NULL, 0, 0, "$.cpu.hyperv.stimer",
-                                       "Hyper-V stimer needs synic and time");
-        if (hv->tlbflush && !hv->vpindex)
-                return vl_error_set_at(e, EINVAL, NULL, 0, 0, "$.cpu.hyperv.tlbflush",
-                                       "Hyper-V tlbflush needs vpindex");
-        if (hv->ipi && !hv->vpindex)
-                return vl_error_set_at(e, EINVAL, NULL, 0, 0, "$.cpu.hyperv.ipi",
-                                       "Hyper-V ipi needs vpindex");
-        if (hv->spinlocks && hv->spinlocks < 0xfff)
-                return vl_error_set_at(e, EINVAL, NULL, 0, 0, "$.cpu.hyperv.spinlocks",
-                                       "%u retries: Hyper-V spinlocks need at least 4095",
-                                       hv->spinlocks);
+        /* The nested-Hyper-V enlightenments came with QEMU 7.1. */
+        if ((hv->xmm_input || hv->tlbflush_ext || hv->tlbflush_direct || hv->emsr_bitmap) &&
+            !qemu_version_at_least(&h->version, 7, 1, 0))
+                return vl_error_set_at(e, ENOTSUP, NULL, 0, 0, "$.cpu.hyperv",
+                                       "xmm_input, tlbflush_ext, tlbflush_direct and emsr_bitmap need QEMU 7.1 "
+                                       "(this is %u.%u.%u)",
+                                       h->version.major, h->version.minor, h->version.micro);
+        for (unsigned i = 0; i < c->n_features; i++)
+                if (!hostinfo_has_cpu_flag(h, c->features[i].name)) {
+                        char path[64];
+                        (void) snprintf(path, sizeof(path), "$.cpu.features.%s", c->features[i].name);
+                        return vl_error_set_at(e, EINVAL, NULL, 0, 0, path,
+                                               "QEMU %u.%u.%u knows no CPU feature \"%s\" (`%s -cpu help` lists "
+                                               "them)",
+                                               h->version.major, h->version.minor, h->version.micro,
+                                               c->features[i].name, h->qemu_path);
+                }
 
         qa_opt_begin_esc(b, &o, model);
-        if (c->migratable) {
-                if (is_host)
-                        qa_opt_kv(b, &o, "migratable", "on");
-                else
-                        vl_warn(w, "cpu.migratable only applies to model \"host\"; ignoring");
+        if (c->migratable != SWITCH_DEFAULT)
+                qa_opt_kv(b, &o, "migratable", c->migratable == SWITCH_ON ? "on" : "off");
+        for (unsigned i = 0; i < c->n_features; i++)
+                qa_opt_kv(b, &o, c->features[i].name, c->features[i].on ? "on" : "off");
+        /* libvirt's <cache mode=...> (qemuBuildCpuModelArgStr). */
+        switch (c->cache) {
+        case CPU_CACHE_PASSTHROUGH:
+                qa_opt_kv(b, &o, "host-cache-info", "on");
+                qa_opt_kv(b, &o, "l3-cache", "off");
+                break;
+        case CPU_CACHE_EMULATE:
+                qa_opt_kv(b, &o, "l3-cache", "on");
+                break;
+        case CPU_CACHE_DISABLE:
+                qa_opt_kv(b, &o, "l3-cache", "off");
+                break;
+        case CPU_CACHE_DEFAULT:
+                break;
         }
         if (c->kvm_hidden)
                 qa_opt_kv(b, &o, "kvm", "off"); /* hides the KVM signature: NVIDIA error 43 */
-        /* libvirt's order (qemuBuildCpuCommandLine): hv-time from the clock,
-         * then the <hyperv> features in their enum order. */
-        if (hv->time)
-                qa_opt_kv(b, &o, "hv-time", "on");
-        if (hv->relaxed)
-                qa_opt_kv(b, &o, "hv-relaxed", "on");
-        if (hv->vapic)
-                qa_opt_kv(b, &o, "hv-vapic", "on");
-        if (hv->spinlocks)
-                qa_opt_kv(b, &o, "hv-spinlocks", "0x%x", hv->spinlocks);
-        if (hv->vpindex)
-                qa_opt_kv(b, &o, "hv-vpindex", "on");
-        if (hv->runtime)
-                qa_opt_kv(b, &o, "hv-runtime", "on");
-        if (hv->synic)
-                qa_opt_kv(b, &o, "hv-synic", "on");
-        if (hv->stimer)
-                qa_opt_kv(b, &o, "hv-stimer", "on");
-        if (hv->reset)
-                qa_opt_kv(b, &o, "hv-reset", "on");
-        if (hv->vendor_id[0])
-                qa_opt_kv_esc(b, &o, "hv-vendor-id", hv->vendor_id);
-        if (hv->frequencies)
-                qa_opt_kv(b, &o, "hv-frequencies", "on");
-        if (hv->tlbflush)
-                qa_opt_kv(b, &o, "hv-tlbflush", "on");
-        if (hv->ipi)
-                qa_opt_kv(b, &o, "hv-ipi", "on");
+        emit_hyperv(b, &o, hv);
         qa_arg_opt(b, "-cpu", &o);
         return 0;
 }
@@ -357,6 +386,7 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
         }
         if (p->hugepages.enabled)
                 qa_opt_kv(b, &o, "memory-backend", RAM_BACKEND_ID); /* emit_smp_mem() makes it */
+        qemu_argv_machine_platform(b, &o, p);
         qa_arg_opt(b, "-machine", &o);
         qa_arg(b, "-accel");
         qa_arg(b, p->accel == ACCEL_TCG ? "tcg" : "kvm");
@@ -376,10 +406,13 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
         qa_opt_kv(b, &o, "property", "acpi-pci-hotplug-with-bridge-support");
         qa_opt_kv(b, &o, "value", p->pci_hotplug == PCI_HOTPLUG_ACPI ? "on" : "off");
         qa_arg_opt(b, "-global", &o);
-        r = emit_cpu(b, p, e, w);
+        r = emit_cpu(b, p, h, e);
         if (r < 0)
                 return r;
         r = emit_smp_mem(b, p, rt, e);
+        if (r < 0)
+                return r;
+        r = qemu_argv_emit_platform(b, p, rt, e);
         if (r < 0)
                 return r;
         if (p->boot.kernel[0]) {
@@ -444,6 +477,7 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
         qa_opt_kv(b, &o, "spawn", "deny");
         qa_opt_kv(b, &o, "resourcecontrol", "deny");
         qa_arg_opt(b, "-sandbox", &o);
+        qemu_argv_emit_extra(b, p);
 
         /* The environment QEMU gets, nothing inherited: QEMU_AUDIO_* are gone
          * since 8.2 (and ignored with -audiodev before). */

@@ -70,6 +70,9 @@ struct qemu_runtime {
          * in /run/user/UID (0700). "" = left out. */
         char home[PROFILE_PATH_MAX];
         char xdg_runtime_dir[PROFILE_PATH_MAX];
+        /* With "smbios": "host": the host's strings, read at start
+         * (dmi_read()); mode SMBIOS_HOST, fields "" where the host has none. */
+        struct profile_smbios smbios_host;
 };
 
 /* Everything -1 / "" / 0. */

@@ -2,7 +2,7 @@
 /*
  * The option strings ("key=value,key=value") and the argv/env vectors the
  * QEMU command-line builder (qemu_argv.c, qemu_layout.c, qemu_devices.c)
- * appends to. Declared in qemu_argv_internal.h; the qa_ prefix keeps these
+ * appends to. Declared in qemu_builder.h; the qa_ prefix keeps these
  * generic names out of the way of the rest of vlcore. PURE like the rest of
  * the builder: no I/O, no globals; only malloc. A failed allocation sets
  * builder.oom and makes every later append a no-op.

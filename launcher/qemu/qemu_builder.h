@@ -110,3 +110,12 @@ int qemu_argv_emit_spice(struct builder *b, const struct profile *p, const struc
 
 int qemu_argv_emit_tpm(struct builder *b, const struct profile *p, const struct qemu_runtime *rt,
                        struct vl_error *e);
+/* ---- platform (qemu_platform.c) ------------------------------------------------------- */
+
+/* The -machine properties of the platform (hpet=), into the caller's option. */
+void qemu_argv_machine_platform(struct builder *b, struct opt *o, const struct profile *p);
+/* -rtc, the PIT's policy, SMBIOS, the watchdog. */
+int qemu_argv_emit_platform(struct builder *b, const struct profile *p, const struct qemu_runtime *rt,
+                            struct vl_error *e);
+/* "qemu_args", last. */
+void qemu_argv_emit_extra(struct builder *b, const struct profile *p);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/fs.h"
+#include "host/bind.h"
 #include "host/hugepages.h"
 #include "host/pci.h"
 #include "host/vars.h"
@@ -474,19 +475,41 @@ static void check_hostdevs(const struct doctor_env *env, const struct profile *p
         }
 }
 
+/* Whether the plan refused only because a device is in use: with
+ * allow_in_use it goes through. That refusal is the "in-use" check's to
+ * report; the groups themselves are viable then. */
+static struct bind_plan *plan_ignoring_in_use(const struct doctor_env *env, const struct profile *p)
+{
+        _cleanup_free_ struct profile *q = NULL;
+        struct bind_plan *plan = NULL;
+
+        if (p->allow_in_use || !(q = malloc(sizeof(*q))))
+                return NULL;
+        memcpy(q, p, sizeof(*q));
+        q->allow_in_use = true;
+        if (bind_plan_new(&env->hostenv.bind, q, &plan, NULL) < 0)
+                return NULL;
+        return plan;
+}
+
 static void check_group_viable(const struct doctor_env *env, const struct profile *p, struct doctor_report *rep)
 {
         _cleanup_bind_plan_ struct bind_plan *plan = NULL;
         struct vl_error e = {};
         char ev[640] = "";
         unsigned move = 0;
+        bool in_use = false;
 
         /* The planner's refusal is what a run would say: its message
          * carries the reason and the fix already. */
         if (bind_plan_new(&env->hostenv.bind, p, &plan, &e) < 0) {
-                add(rep, "group-viable", DOCTOR_FAIL, "IOMMU groups viable", "as the evidence says (a run refuses)",
-                    "%s", e.msg);
-                return;
+                plan = plan_ignoring_in_use(env, p);
+                if (!plan) {
+                        add(rep, "group-viable", DOCTOR_FAIL, "IOMMU groups viable",
+                            "as the evidence says (a run refuses)", "%s", e.msg);
+                        return;
+                }
+                in_use = true;
         }
         for (unsigned i = 0; i < plan->n_devices; i++)
                 move += plan->devices[i].action == BIND_ACTION_MOVE;
@@ -495,6 +518,12 @@ static void check_group_viable(const struct doctor_env *env, const struct profil
                 appendf(ev, sizeof(ev), "%s %d", i ? "," : "", plan->groups[i]);
         appendf(ev, sizeof(ev), ": %u device%s, %u to move to vfio-pci", plan->n_devices,
                 plan->n_devices == 1 ? "" : "s", move);
+        if (in_use) {
+                /* Its warnings are those of a run with allow_in_use. */
+                add(rep, "group-viable", DOCTOR_OK, "IOMMU groups viable", NULL,
+                    "%s (a run refuses while the host uses them: see \"Devices the host is using\")", ev);
+                return;
+        }
         for (unsigned i = 0; i < plan->warnings.n; i++)
                 appendf(ev, sizeof(ev), "; %s", plan->warnings.msg[i]);
         add(rep, "group-viable", plan->warnings.n ? DOCTOR_WARN : DOCTOR_OK, "IOMMU groups viable",
@@ -541,35 +570,53 @@ static void check_boot_vga(const struct doctor_env *env, const struct profile *p
                                 : "no hostdev is the boot VGA or holds a firmware framebuffer");
 }
 
+/* The plan's in-use rules (host/bind.h: processes with the device's nodes
+ * open, bind_device_holders()) for every device the profile names, all of
+ * them at once where a run stops at the first. */
 static void check_in_use(const struct doctor_env *env, const struct profile *p, struct doctor_report *rep)
 {
+        const struct host_roots *roots = env->hostenv.roots;
         char ev[640] = "";
         size_t total = 0;
 
-        for (unsigned i = 0; i < p->n_hostdevs; i++) {
+        for (unsigned i = 0; i < p->n_hostdevs + p->n_allow_detach; i++) {
+                const struct pci_addr *addr = i < p->n_hostdevs ? &p->hostdevs[i].host
+                                                                : &p->allow_detach[i - p->n_hostdevs];
+                struct bind_holders held;
                 struct pci_opener o[8];
                 struct pci_device d;
+                struct vl_error e = {};
                 size_t n = 0;
-                char a[PCI_ADDR_STRLEN];
+                char a[PCI_ADDR_STRLEN], joined[400];
 
-                if (pci_device_read(env->hostenv.roots->sysfs, &p->hostdevs[i].host, &d, NULL) < 0)
-                        continue;
-                if (pci_device_openers(env->hostenv.roots->sysfs, env->hostenv.roots->dev, env->hostenv.roots->proc, &d, o,
-                                       ELEMENTSOF(o), &n) < 0)
+                if (pci_device_read(roots->sysfs, addr, &d, NULL) < 0)
                         continue;
                 pci_addr_format(&d.addr, a);
+                if (pci_device_openers(roots->sysfs, roots->dev, roots->proc, &d, o, ELEMENTSOF(o), &n) < 0)
+                        n = 0;
                 for (size_t k = 0; k < n && k < ELEMENTSOF(o); k++)
                         appendf(ev, sizeof(ev), "%s%s: pid %d (%s) has /dev/%s open", ev[0] ? "; " : "", a,
                                 (int) o[k].pid, o[k].comm[0] ? o[k].comm : "?", o[k].node);
                 total += n;
+                if (bind_device_holders(&env->hostenv.bind, &d, &held, &e) < 0) {
+                        appendf(ev, sizeof(ev), "%s%s", ev[0] ? "; " : "", e.msg);
+                        total++;
+                } else if (held.n) {
+                        appendf(ev, sizeof(ev), "%s%s holds %s", ev[0] ? "; " : "", a,
+                                bind_holders_join(&held, joined, sizeof(joined)));
+                        total += held.n;
+                }
         }
         if (total)
-                add(rep, "in-use", p->allow_in_use ? DOCTOR_WARN : DOCTOR_FAIL, "Processes holding the devices",
-                    "stop them (the display manager or a compositor on the GPU), or set allow_in_use",
-                    "%s", ev);
+                add(rep, "in-use", p->allow_in_use ? DOCTOR_WARN : DOCTOR_FAIL, "Devices the host is using",
+                    "stop the programs, unmount the file systems and swapoff, take the interfaces down and "
+                    "flush their addresses (or take them out of their bridge), move the console elsewhere; "
+                    "or set allow_in_use to take them anyway",
+                    "%s%s", ev, p->allow_in_use ? " (allow_in_use is set: a run takes them anyway)" : "");
         else
-                add(rep, "in-use", DOCTOR_OK, "Processes holding the devices", NULL,
-                    "no process has the hostdevs' DRM / nvidia nodes open");
+                add(rep, "in-use", DOCTOR_OK, "Devices the host is using", NULL,
+                    "none: no process has their nodes open, no mounted file system, swap, network interface "
+                    "in use or console is on them");
 }
 
 /* --- firmware, memory, QEMU, audio, network -------------------------------- */

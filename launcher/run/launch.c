@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/unixsock.h"
+#include "host/dmi.h"
 #include "host/journal.h"
 #include "host/net.h"
 #include "host/rundir.h"
@@ -22,8 +23,26 @@
 #include "run/launch.h"
 #include "run/pin.h"
 
-int launch_prepare(const struct profile *p, const struct hostinfo *h,
-                   const struct firmware_dirs *dirs, const char *state_dir,
+/* path is in the folder dir/name/ (or below it), with no ".." on the way. */
+static bool path_in_vm_dir(const char *path, const char *dir, const char *name)
+{
+        size_t dl = strlen(dir), nl = strlen(name);
+        const char *rest;
+
+        if (strncmp(path, dir, dl) != 0 || path[dl] != '/' || strncmp(path + dl + 1, name, nl) != 0 ||
+            path[dl + 1 + nl] != '/')
+                return false;
+        rest = path + dl + 1 + nl + 1;
+        if (!rest[0])
+                return false;
+        for (const char *c = rest; c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL)
+                if (strncmp(c, "..", 2) == 0 && (c[2] == '/' || c[2] == '\0'))
+                        return false;
+        return true;
+}
+
+int launch_prepare(const struct profile *p, const struct hostinfo *h, const struct host_roots *roots,
+                   const struct firmware_dirs *dirs, const char *state_dir, bool profile_trusted,
                    struct qemu_runtime *rt, struct firmware_choice *ret_fc, struct vl_error *e,
                    struct vl_warnings *w)
 {
@@ -37,12 +56,29 @@ int launch_prepare(const struct profile *p, const struct hostinfo *h,
             hugepages_vm_dir(p->hugepages.path, p->name, rt->mem_path, sizeof(rt->mem_path)) < 0)
                 return vl_error_set(e, ENAMETOOLONG, "the VM's hugepages folder path is too long");
 
+        /* Root creates the VARS for QEMU's user: where, only root says. */
+        if (p->firmware.type == FIRMWARE_UEFI && p->firmware.vars[0] && !profile_trusted &&
+            !path_in_vm_dir(p->firmware.vars, state_dir, p->name))
+                return vl_error_set_at(e, EPERM, NULL, 0, 0, "$.firmware.vars",
+                                       "'%s' is not in '%s/%s/': only a profile that root owns, and no "
+                                       "other account may change, may put the VARS elsewhere (leave "
+                                       "vars out, or keep the profile in /etc/vfio-launch/, owned by "
+                                       "root)",
+                                       p->firmware.vars, state_dir, p->name);
+
         /* Once: the builder runs what this chose, and the firmware
          * descriptors are matched against its canonical name. */
         r = hostinfo_machine_resolve(p->machine[0] ? p->machine : "q35", &h->version, rt->machine,
                                      sizeof(rt->machine), canonical, sizeof(canonical), e, w);
         if (r < 0)
                 return r;
+        /* Read at start, as libvirt's mode='host' does: what print shows
+         * is what the run gives the guest. */
+        if (p->smbios.mode == SMBIOS_HOST) {
+                r = dmi_read(roots, &rt->smbios_host, e, w);
+                if (r < 0)
+                        return r;
+        }
         r = hostinfo_firmware_for_profile(p, dirs, canonical, &fc, e, w);
         if (r < 0)
                 return r;
@@ -306,8 +342,16 @@ static void on_idle(void *userdata, struct sup *s)
 static void status_extra(void *userdata, char *buf, size_t size)
 {
         struct launch *l = userdata;
+        size_t n;
 
-        hotplug_describe(&l->hotplug, buf, size);
+        buf[0] = '\0';
+        if (l->hotplug_ready)
+                hotplug_describe(&l->hotplug, buf, size);
+        /* Arguments the launcher passed unchecked: whatever the VM does, the
+         * launcher cannot vouch for it (libvirt's "custom-argv" taint). */
+        n = strlen(buf);
+        if (l->p->n_qemu_args)
+                (void) snprintf(buf + n, size - n, "%s\"tainted\":[\"qemu_args\"]", n ? "," : "");
 }
 
 int launch_supervise(struct launch *l, const struct qemu_cmd *cmd, const char *ready_detail,
@@ -335,7 +379,7 @@ int launch_supervise(struct launch *l, const struct qemu_cmd *cmd, const char *r
                 .hotplug = hp ? on_hotplug : NULL,
                 .on_device_deleted = hp ? on_device_deleted : NULL,
                 .on_idle = hp ? on_idle : NULL,
-                .status_extra = hp ? status_extra : NULL,
+                .status_extra = status_extra,
         };
         int r;
 

@@ -46,11 +46,16 @@
 /* Fill rt's machine type (resolved for this QEMU, with its warnings), the
  * firmware (code, VARS path under state_dir unless the profile names one),
  * the fd layout (with a tools' QMP socket) and, with hugepages, the VM's
- * mem-path folder. ret_fc (may be NULL) gets the firmware choice, for
+ * mem-path folder; with "smbios": "host", the host's strings (read from
+ * roots->sysfs). ret_fc (may be NULL) gets the firmware choice, for
  * printing. home/xdg_runtime_dir and spice_port are left to the caller.
- * Returns 0 or -errno with e filled. */
-int launch_prepare(const struct profile *p, const struct hostinfo *h,
-                   const struct firmware_dirs *dirs, const char *state_dir,
+ * profile_trusted: the profile is root's and no other account may change it
+ * (or the launcher does not run as root). Only such a profile may put the
+ * VARS outside state_dir/NAME/: root creates that file for QEMU's user, so
+ * whoever writes the profile would choose where (docs/design.md, "Who may
+ * do what"); -EPERM otherwise. Returns 0 or -errno with e filled. */
+int launch_prepare(const struct profile *p, const struct hostinfo *h, const struct host_roots *roots,
+                   const struct firmware_dirs *dirs, const char *state_dir, bool profile_trusted,
                    struct qemu_runtime *rt, struct firmware_choice *ret_fc, struct vl_error *e,
                    struct vl_warnings *w);
 

@@ -29,6 +29,7 @@
 #include "base/clock.h"
 #include "base/exec.h"
 #include "base/unixsock.h"
+#include "profile/profile.h"
 #include "qmp.h"
 #include "run/spawn.h"
 #include "run/supervisor.h"
@@ -151,6 +152,14 @@ static void on_event(struct qmp *q, const struct qmp_event *ev, void *userdata)
                 s->res->powerdown_presses++;
         } else if (strcmp(ev->name, "GUEST_PANICKED") == 0) {
                 say(s, "the guest panicked");
+        } else if (strcmp(ev->name, "WATCHDOG") == 0) {
+                const char *action = json_string_value(json_object_get(ev->data, "action"));
+                bool known = false;
+
+                /* Named only if it is one of QEMU's: the text comes from QEMU. */
+                for (unsigned i = 0; action && profile_watchdog_action_name(i); i++)
+                        known = known || strcmp(action, profile_watchdog_action_name(i)) == 0;
+                say(s, "the guest's watchdog fired (action: %s)", known ? action : "not one QEMU documents");
         } else if (strcmp(ev->name, "DEVICE_DELETED") == 0) {
                 const char *id = json_string_value(json_object_get(ev->data, "device"));
                 if (id && s->c->on_device_deleted)

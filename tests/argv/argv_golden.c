@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,11 +154,27 @@ static int fake_runtime(const struct profile *p, const struct hostinfo *h, const
                         struct qemu_runtime *rt, struct vl_error *e, struct vl_warnings *w)
 {
         struct firmware_dirs dirs = { .n = 1 };
+        /* The case's own sysfs (its folder "sys", for "smbios": "host"). */
+        static char sys[PATH_MAX];
+        struct host_roots roots;
+        struct stat st;
         int r;
 
         qemu_runtime_init(rt);
         snprintf(dirs.dir[0], sizeof(dirs.dir[0]), "%s", fw_dir);
-        r = launch_prepare(p, h, &dirs, VARS_STATE_DIR, rt, NULL, e, w);
+        /* The test descriptors are believed as the checkout's owner's (the
+         * tests may run as root in a user's tree). */
+        if (stat(fw_dir, &st) == 0) {
+                dirs.uid = st.st_uid;
+                dirs.gid = st.st_gid;
+        }
+        /* The cases are profiles root owns: they may name any VARS path. */
+        host_roots_init(&roots);
+        if (!getcwd(sys, sizeof(sys) - 4))
+                return vl_error_set(e, errno, "getcwd: %s", strerror(errno));
+        strcat(sys, "/sys");
+        roots.sysfs = sys;
+        r = launch_prepare(p, h, &roots, &dirs, VARS_STATE_DIR, true, rt, NULL, e, w);
         if (r < 0)
                 return r;
         rt->spice_port = 5900;

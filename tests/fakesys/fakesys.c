@@ -21,6 +21,7 @@
 #define MAX_DRIVERS 32
 #define MAX_FAILS 16
 #define MAX_GROUPS 64
+#define MAX_LINKS 16
 
 struct fake_device {
         char addr[16];
@@ -40,6 +41,11 @@ struct fake_fail {
         int err;
 };
 
+struct fake_link {
+        int ifindex;
+        struct net_link_usage u;
+};
+
 struct fakesys {
         char top[PATH_MAX], sys[PATH_MAX], dev[PATH_MAX], proc[PATH_MAX], run[PATH_MAX], ids[PATH_MAX];
         struct fake_device devices[MAX_DEVICES];
@@ -53,6 +59,8 @@ struct fakesys {
         bool no_vfio_node;
         unsigned writes, modprobes;
         long released_owner[MAX_GROUPS];
+        struct fake_link links[MAX_LINKS];
+        unsigned n_links;
         struct bind_ops ops;
         struct host_roots roots; /* sys, dev, proc, run above */
 };
@@ -411,6 +419,17 @@ static int fake_modprobe(void *userdata, const char *modprobe, const char *modul
         return 0;
 }
 
+static int fake_link_usage(void *userdata, int ifindex, struct net_link_usage *ret)
+{
+        struct fakesys *fs = userdata;
+
+        memset(ret, 0, sizeof(*ret));
+        for (unsigned i = 0; i < fs->n_links; i++)
+                if (fs->links[i].ifindex == ifindex)
+                        *ret = fs->links[i].u;
+        return 0;
+}
+
 /* --- construction ------------------------------------------------------------ */
 
 struct fakesys *fakesys_new(void)
@@ -451,7 +470,8 @@ struct fakesys *fakesys_new(void)
         fs->crash_at = -1;
         for (unsigned i = 0; i < MAX_GROUPS; i++)
                 fs->released_owner[i] = -1;
-        fs->ops = (struct bind_ops) { .write = fake_write, .modprobe = fake_modprobe, .userdata = fs };
+        fs->ops = (struct bind_ops) { .write = fake_write, .modprobe = fake_modprobe,
+                                      .link_usage = fake_link_usage, .userdata = fs };
         return fs;
 }
 
@@ -645,6 +665,182 @@ void fakesys_fb(struct fakesys *fs, const char *fb, const char *addr)
         pathf(path, sizeof(path), "%s/class/graphics/%s/device", fs->sys, fb);
         pathf(target, sizeof(target), "../../../devices/pci0000:00/%s", addr);
         symlink_f(target, path);
+}
+
+/* --- what the host runs on its devices -------------------------------------- */
+
+static void parent_dir(const char *path)
+{
+        char dir[PATH_MAX];
+        char *slash;
+
+        pathf(dir, sizeof(dir), "%s", path);
+        slash = strrchr(dir, '/');
+        if (!slash)
+                die("no folder in %s", path);
+        *slash = '\0';
+        mkdir_p(dir);
+}
+
+void fakesys_sys_file(struct fakesys *fs, const char *rel, const char *content)
+{
+        char path[PATH_MAX];
+
+        pathf(path, sizeof(path), "%s/%s", fs->sys, rel);
+        parent_dir(path);
+        write_file(path, content, 0444);
+}
+
+void fakesys_sys_link(struct fakesys *fs, const char *rel, const char *target)
+{
+        char path[PATH_MAX], up[PATH_MAX] = "", t[PATH_MAX];
+        size_t len = 0;
+
+        /* One "../" per folder of rel: the target is relative to SYS. */
+        for (const char *p = strchr(rel, '/'); p; p = strchr(p + 1, '/')) {
+                if (len + 4 >= sizeof(up))
+                        die("link too deep: %s", rel);
+                memcpy(up + len, "../", 4);
+                len += 3;
+        }
+        pathf(path, sizeof(path), "%s/%s", fs->sys, rel);
+        parent_dir(path);
+        pathf(t, sizeof(t), "%s%s", up, target);
+        symlink_f(t, path);
+}
+
+void fakesys_block(struct fakesys *fs, const char *dir, const char *name, const char *majmin)
+{
+        char rel[PATH_MAX], buf[64], link[PATH_MAX];
+
+        pathf(rel, sizeof(rel), "devices/%s/%s/dev", dir, name);
+        pathf(buf, sizeof(buf), "%s\n", majmin);
+        fakesys_sys_file(fs, rel, buf);
+        pathf(link, sizeof(link), "%s/devices/%s/%s/holders", fs->sys, dir, name);
+        mkdir_p(link);
+        pathf(rel, sizeof(rel), "devices/%s/%s", dir, name);
+        pathf(link, sizeof(link), "class/block/%s", name);
+        fakesys_sys_link(fs, link, rel);
+}
+
+/* SYS/class/KIND/NAME resolved, relative to SYS (which may itself sit
+ * behind a symlink, such as /tmp). */
+static void class_dir(struct fakesys *fs, const char *kind, const char *name, char *buf, size_t size)
+{
+        char top[PATH_MAX], link[PATH_MAX], full[PATH_MAX];
+        size_t k;
+
+        if (!realpath(fs->sys, top))
+                die("realpath %s: %m", fs->sys);
+        k = strlen(top);
+        pathf(link, sizeof(link), "%s/class/%s/%s", fs->sys, kind, name);
+        if (!realpath(link, full) || strncmp(full, top, k) != 0 || full[k] != '/')
+                die("no %s device %s", kind, name);
+        pathf(buf, size, "%s", full + k + 1);
+}
+
+void fakesys_block_stack(struct fakesys *fs, const char *upper, const char *lower)
+{
+        char up[PATH_MAX], low[PATH_MAX], rel[PATH_MAX];
+
+        class_dir(fs, "block", upper, up, sizeof(up));
+        class_dir(fs, "block", lower, low, sizeof(low));
+        pathf(rel, sizeof(rel), "%s/slaves/%s", up, lower);
+        fakesys_sys_link(fs, rel, low);
+        pathf(rel, sizeof(rel), "%s/holders/%s", low, upper);
+        fakesys_sys_link(fs, rel, up);
+}
+
+static void proc_append(struct fakesys *fs, const char *rel, const char *header, const char *line)
+{
+        char path[PATH_MAX];
+        struct stat st;
+        FILE *f;
+
+        pathf(path, sizeof(path), "%s/%s", fs->proc, rel);
+        parent_dir(path);
+        if (header && stat(path, &st) < 0)
+                write_file(path, header, 0444);
+        f = fopen(path, "ae");
+        if (!f || fputs(line, f) < 0 || fclose(f) != 0)
+                die("append to %s: %m", path);
+}
+
+void fakesys_mount(struct fakesys *fs, const char *majmin, const char *mountpoint, const char *fstype,
+                   const char *source)
+{
+        char line[1024];
+        static unsigned id = 20;
+
+        pathf(line, sizeof(line), "%u 1 %s / %s rw,relatime shared:1 - %s %s rw\n", id++, majmin, mountpoint,
+              fstype, source);
+        proc_append(fs, "self/mountinfo", NULL, line);
+}
+
+void fakesys_swap(struct fakesys *fs, const char *filename)
+{
+        char line[1024];
+
+        pathf(line, sizeof(line), "%-40s%-16s%-8u%-8u%d\n", filename, "partition", 1048572u, 0u, -2);
+        proc_append(fs, "swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n", line);
+}
+
+void fakesys_netdev(struct fakesys *fs, const char *dir, const char *ifname, int ifindex, bool up)
+{
+        char rel[PATH_MAX], buf[32], link[PATH_MAX];
+
+        pathf(rel, sizeof(rel), "devices/%s/%s/ifindex", dir, ifname);
+        pathf(buf, sizeof(buf), "%d\n", ifindex);
+        fakesys_sys_file(fs, rel, buf);
+        pathf(rel, sizeof(rel), "devices/%s/%s/flags", dir, ifname);
+        fakesys_sys_file(fs, rel, up ? "0x1003\n" : "0x1002\n");
+        pathf(rel, sizeof(rel), "devices/%s/%s/operstate", dir, ifname);
+        fakesys_sys_file(fs, rel, up ? "up\n" : "down\n");
+        pathf(rel, sizeof(rel), "devices/%s/%s", dir, ifname);
+        pathf(link, sizeof(link), "class/net/%s", ifname);
+        fakesys_sys_link(fs, link, rel);
+}
+
+void fakesys_net_upper(struct fakesys *fs, const char *lower, const char *upper, bool master)
+{
+        char up[PATH_MAX], low[PATH_MAX], rel[PATH_MAX];
+
+        class_dir(fs, "net", upper, up, sizeof(up));
+        class_dir(fs, "net", lower, low, sizeof(low));
+        pathf(rel, sizeof(rel), "%s/upper_%s", low, upper);
+        fakesys_sys_link(fs, rel, up);
+        if (master) {
+                pathf(rel, sizeof(rel), "%s/master", low);
+                fakesys_sys_link(fs, rel, up);
+        }
+}
+
+static struct fake_link *fake_link(struct fakesys *fs, int ifindex)
+{
+        for (unsigned i = 0; i < fs->n_links; i++)
+                if (fs->links[i].ifindex == ifindex)
+                        return &fs->links[i];
+        if (fs->n_links >= MAX_LINKS)
+                die("too many links");
+        fs->links[fs->n_links].ifindex = ifindex;
+        return &fs->links[fs->n_links++];
+}
+
+void fakesys_net_addr(struct fakesys *fs, int ifindex, const char *addr)
+{
+        struct fake_link *l = fake_link(fs, ifindex);
+
+        if (l->u.n_addrs < NET_LINK_ADDRS_MAX)
+                pathf(l->u.addrs[l->u.n_addrs], sizeof(l->u.addrs[0]), "%s", addr);
+        l->u.n_addrs++;
+}
+
+void fakesys_net_route(struct fakesys *fs, int ifindex, bool dflt)
+{
+        struct fake_link *l = fake_link(fs, ifindex);
+
+        l->u.n_routes++;
+        l->u.default_route = l->u.default_route || dflt;
 }
 
 void fakesys_fail_write(struct fakesys *fs, const char *rel, int err)

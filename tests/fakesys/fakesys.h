@@ -92,6 +92,41 @@ void fakesys_iomem(struct fakesys *fs, const char *text);
 /* SYS/class/graphics/FB with a device link to ADDR. */
 void fakesys_fb(struct fakesys *fs, const char *fb, const char *addr);
 
+/* --- what the host runs on its devices (bind_device_holders) -------------- */
+
+/* A file SYS/REL with content (its folders made), and a symlink SYS/REL ->
+ * SYS/TARGET written relative, as sysfs writes its links. */
+void fakesys_sys_file(struct fakesys *fs, const char *rel, const char *content);
+void fakesys_sys_link(struct fakesys *fs, const char *rel, const char *target);
+
+/* A block device NAME ("MAJ:MIN") at SYS/devices/DIR/NAME with its `dev`,
+ * and SYS/class/block/NAME linking to it. DIR for a virtio disk:
+ * "pci0000:00/ADDR/virtio1/block"; for a partition: the disk's folder. */
+void fakesys_block(struct fakesys *fs, const char *dir, const char *name, const char *majmin);
+
+/* Block device UPPER (dm, md) stacked on LOWER: UPPER/slaves/LOWER and
+ * LOWER/holders/UPPER, as bd_link_disk_holder() makes them. */
+void fakesys_block_stack(struct fakesys *fs, const char *upper, const char *lower);
+
+/* A line of PROC/self/mountinfo; a line of PROC/swaps (header added first). */
+void fakesys_mount(struct fakesys *fs, const char *majmin, const char *mountpoint, const char *fstype,
+                   const char *source);
+void fakesys_swap(struct fakesys *fs, const char *filename);
+
+/* A network interface at SYS/devices/DIR/IFNAME (DIR: "pci0000:00/ADDR/net",
+ * "virtual/net") with ifindex and flags (up: 0x1003, down: 0x1002), and
+ * SYS/class/net/IFNAME linking to it. */
+void fakesys_netdev(struct fakesys *fs, const char *dir, const char *ifname, int ifindex, bool up);
+
+/* LOWER is stacked under UPPER: LOWER/upper_UPPER, and with master also
+ * LOWER/master (a bridge or bond port). */
+void fakesys_net_upper(struct fakesys *fs, const char *lower, const char *upper, bool master);
+
+/* What rtnetlink says of link ifindex, as the model answers bind_ops.link_usage:
+ * one more address ("192.0.2.1/24"), one more route (default: a default route). */
+void fakesys_net_addr(struct fakesys *fs, int ifindex, const char *addr);
+void fakesys_net_route(struct fakesys *fs, int ifindex, bool dflt);
+
 /* --- injected failures ---------------------------------------------------- */
 
 /* Every write to SYS/REL answers -err (nothing changes). */

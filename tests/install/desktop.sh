@@ -1,7 +1,8 @@
 #!/bin/bash
 # `vfio-launch desktop` writes an entry desktop-file-validate accepts, that
 # runs the installed binary through pkexec; the polkit policy is well-formed
-# XML whose exec.path is that binary.
+# XML whose exec.path is that binary, and `run` asks for an administrator
+# every time (auth_admin) with a message that names the profile.
 set -u
 bin=$1 profile=$2 policy=$3 bindir=$4
 out=$(mktemp -d)
@@ -35,4 +36,11 @@ for id in run stop; do
         argv1=$(xmllint --xpath "string(//action[@id='org.vfio-launch.$id']/annotate[@key='org.freedesktop.policykit.exec.argv1'])" "$policy")
         [ "$path" = "$bindir/vfio-launch" ] && [ "$argv1" = "$id" ] || { echo "$id: exec.path '$path' argv1 '$argv1'"; fail=1; }
 done
+# Running a profile is root's power: asked every time, the prompt names it.
+for key in allow_any allow_inactive allow_active; do
+        v=$(xmllint --xpath "string(//action[@id='org.vfio-launch.run']/defaults/$key)" "$policy")
+        [ "$v" = auth_admin ] || { echo "run: $key is '$v', not auth_admin"; fail=1; }
+done
+xmllint --xpath "string(//action[@id='org.vfio-launch.run']/message)" "$policy" | grep -qF "'\$(command_line)'" ||
+        { echo "run: the message does not name the profile (\$(command_line))"; fail=1; }
 exit $fail

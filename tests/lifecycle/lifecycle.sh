@@ -9,7 +9,7 @@
 #   lifecycle.sh -b BUILD_DIR [CASE...]     (all cases when none is given)
 #
 # Cases: graceful acpi-ignored kill-qemu kill-launcher sigterm-startup
-#        start-failure second-start guest-poweroff sandbox pinning hugepages tpm
+#        start-failure second-start guest-poweroff sandbox pinning hugepages platform tpm
 # Each check prints PASS/FAIL; the exit status is 1 on any FAIL, else 77
 # (skipped) when not root or when a case could not run all its checks here
 # (a "SKIP: CASE: REASON" line says why). Needs root (the launcher switches
@@ -36,7 +36,7 @@ RUN_DIR=/run/vfio-launch
 LOG_DIR=/var/log/vfio-launch
 STATE_DIR=/var/lib/vfio-launch
 ALL="graceful acpi-ignored kill-qemu kill-launcher sigterm-startup start-failure second-start
-     guest-poweroff sandbox pinning hugepages tpm"
+     guest-poweroff sandbox pinning hugepages platform tpm"
 
 eval "$("$here/build-guest.sh" 2>/dev/null | grep -E '^(KERNEL|INITRD)=')" ||
         { echo "lifecycle: build-guest.sh failed" >&2; exit 1; }
@@ -356,6 +356,42 @@ case_guest_poweroff() {
         check "guest wrote its marker before powering off" grep -aq VL-UP "$T/disk.img"
         check "exit status 0 (got $RC)" exit_is 0
         check "stderr: guest powered off" has_err ": guest powered off"
+        check "$RUN_DIR/$NAME removed" no_run_dir
+        check "no QEMU left" no_qemu
+}
+
+# platform: what the guest sees of the profile's clock, SMBIOS and watchdog,
+# and what a run does with qemu_args. The guest reads its DMI strings (a
+# comma in one: QEMU's ",," escaping) and clock sources (no HPET), then arms
+# an i6300esb it never feeds; QEMU's action "poweroff" ends the run and the
+# launcher says the watchdog fired. status says the VM is tainted.
+case_platform() {
+        new_vm platform
+        python3 - "$T/$NAME.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["clock"] = {"rtc": "localtime", "driftfix": "slew", "tick_policy": "delay", "hpet": False}
+p["smbios"] = {"system": {"manufacturer": "Vendor, Inc.", "serial": "SN-1234"},
+               "baseboard": {"product": "Board X1"}, "chassis": {"asset": "asset-77"},
+               "bios": {"date": "02/14/2024"}}
+p["watchdog"] = {"model": "i6300esb", "action": "poweroff"}
+p["qemu_args"] = ["-global", "ICH9-LPC.disable_s3=1"]
+json.dump(p, open(sys.argv[1], "w"))
+PY
+        start
+        check "running line" wait_running 30 || return
+        check "stderr: qemu_args warned about" has_err "qemu_args: 2 extra arguments passed to QEMU as written"
+        check "status says tainted" sh -c "'$VL' status '$NAME' | grep -q '\"tainted\":\[\"qemu_args\"\]'"
+        check "guest read its DMI strings" wait_marker VL-DMI 90 || return
+        local dmi
+        dmi=$(grep -ao 'VL-DMI [^[:cntrl:]]*' "$T/disk.img" | head -1)
+        check "DMI as the profile says ($dmi)" \
+                test "$(echo "$dmi" | cut -d'|' -f1-5)" = "VL-DMI Vendor, Inc.|SN-1234|Board X1|asset-77|02/14/2024"
+        check "no HPET among the clock sources" sh -c "! echo '$dmi' | cut -d'|' -f6 | grep -q hpet"
+        check "guest armed the watchdog" wait_marker VL-WATCHDOG-ARMED 60 || return
+        wait_exit 60
+        check "the run ended after the watchdog fired (exit status $RC)" test "$RC" != 124
+        check "stderr: the watchdog fired, action poweroff" has_err "watchdog fired (action: poweroff)"
         check "$RUN_DIR/$NAME removed" no_run_dir
         check "no QEMU left" no_qemu
 }

@@ -41,6 +41,12 @@ LOADER_ONLY = {
     "type-integer-real",
     # one pin entry per vCPU: a count against the topology
     "pin-count-mismatch",
+    # model "host" only (the schema has no relation between cpu.model and
+    # cpu.migratable), and a key given twice in one object
+    "cpu-migratable-not-host", "cpu-feature-twice",
+    # a value the "os" preset set, against the profile's own (the schema
+    # sees only the file)
+    "os-windows11-bios", "os-hyperv-dependency",
     # memory against the hugepage size
     "hugepages-1g-memory-not-whole", "hugepages-2m-memory-odd",
     # a device id against "tpm"

@@ -446,6 +446,260 @@ static void test_refuse_in_use(void **state)
         bind_plan_free(plan);
 }
 
+/* --- what the host runs on a device ------------------------------------------------ */
+
+#define DISK "0000:03:00.0"
+#define NIC "0000:02:00.0"
+#define NIC2 "0000:04:00.0"
+#define SERIAL "0000:05:00.0"
+#define NVME "0000:06:00.0"
+
+/* Plan must refuse with EBUSY and exactly this message, writing nothing. */
+static void expect_refusal_msg(struct fixture *f, const char *msg)
+{
+        struct bind_plan *plan = NULL;
+        struct vl_error e = {};
+        unsigned writes = fakesys_writes(f->fs);
+
+        take_snapshot(f);
+        assert_int_equal(bind_plan_new(&f->env, &f->p, &plan, &e), -EBUSY);
+        assert_null(plan);
+        assert_string_equal(e.msg, msg);
+        assert_int_equal(fakesys_writes(f->fs), writes);
+        assert_host_unchanged(f);
+}
+
+/* With allow_in_use the same plan goes through with one loud warning per
+ * holder: exactly these, in this order (other warnings aside); then
+ * allow_in_use is off again. */
+static void expect_warnings(struct fixture *f, const char *const *warnings)
+{
+        struct bind_plan *plan;
+        unsigned k = 0;
+
+        f->p.allow_in_use = true;
+        plan = plan_ok(f);
+        for (unsigned i = 0; i < plan->warnings.n; i++) {
+                if (!strstr(plan->warnings.msg[i], " IS IN USE"))
+                        continue;
+                if (!warnings[k])
+                        fail_msg("unexpected warning \"%s\"", plan->warnings.msg[i]);
+                assert_string_equal(plan->warnings.msg[i], warnings[k]);
+                k++;
+        }
+        if (warnings[k])
+                fail_msg("missing warning \"%s\"", warnings[k]);
+        bind_plan_free(plan);
+        f->p.allow_in_use = false;
+}
+
+static void only_hostdev(struct fixture *f, const char *addr)
+{
+        f->p.n_hostdevs = 0;
+        add_hostdev(&f->p, addr);
+}
+
+/* A virtio disk (vda: vda1, vda2, vda3) alone in group 14, the profile's
+ * only hostdev; the host's other mounts are elsewhere. */
+static void add_disk(struct fixture *f)
+{
+        fakesys_driver(f->fs, "virtio-pci", "virtio_pci", true);
+        fakesys_device(f->fs, DISK, 0x1af4, 0x1042, 0x010000, 14, "virtio-pci", "virtio-pci");
+        fakesys_block(f->fs, "pci0000:00/" DISK "/virtio1/block", "vda", "254:0");
+        for (unsigned i = 1; i <= 3; i++) {
+                char name[8], mm[16];
+                snprintf(name, sizeof(name), "vda%u", i);
+                snprintf(mm, sizeof(mm), "254:%u", i);
+                fakesys_block(f->fs, "pci0000:00/" DISK "/virtio1/block/vda", name, mm);
+        }
+        fakesys_block(f->fs, "pci0000:00/0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0/block", "sda", "8:0");
+        fakesys_block(f->fs, "pci0000:00/0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0/block/sda", "sda1", "8:1");
+        fakesys_mount(f->fs, "8:1", "/", "ext4", "/dev/sda1");
+        fakesys_mount(f->fs, "0:22", "/proc", "proc", "proc");
+        fakesys_swap(f->fs, "/dev/sda2");
+        only_hostdev(f, DISK);
+}
+
+static void test_refuse_mounted(void **state)
+{
+        struct fixture *f = *state;
+
+        add_disk(f);
+        /* Its partitions exist, nothing of them is mounted: planned. */
+        bind_plan_free(plan_ok(f));
+        /* The root file system, mounted by the kernel itself ("/dev/root"). */
+        fakesys_mount(f->fs, "254:1", "/", "ext4", "/dev/root");
+        expect_refusal_msg(f, DISK " holds the mounted filesystem / (/dev/vda1): refused (allow_in_use overrides)");
+        expect_warnings(f, (const char *const[]) {
+                DISK " IS IN USE, taken anyway (allow_in_use): it holds the mounted filesystem / (/dev/vda1)", NULL });
+}
+
+/* dm stacked twice (LUKS on LVM), an escaped mount point, btrfs's
+ * anonymous device number, swap on a partition. */
+static void test_refuse_stacked_and_swap(void **state)
+{
+        struct fixture *f = *state;
+
+        add_disk(f);
+        fakesys_block(f->fs, "virtual/block", "dm-0", "253:0");
+        fakesys_sys_file(f->fs, "devices/virtual/block/dm-0/dm/name", "vg-home\n");
+        fakesys_block_stack(f->fs, "dm-0", "vda2");
+        fakesys_block(f->fs, "virtual/block", "dm-1", "253:1");
+        fakesys_sys_file(f->fs, "devices/virtual/block/dm-1/dm/name", "home-crypt\n");
+        fakesys_block_stack(f->fs, "dm-1", "dm-0");
+        /* Not stacked on the disk: no concern of this device. */
+        fakesys_block(f->fs, "virtual/block", "dm-2", "253:2");
+        fakesys_block_stack(f->fs, "dm-2", "sda1");
+        fakesys_mount(f->fs, "253:2", "/opt", "ext4", "/dev/dm-2");
+        bind_plan_free(plan_ok(f));
+
+        fakesys_mount(f->fs, "253:0", "/home", "ext4", "/dev/mapper/vg-home");
+        fakesys_mount(f->fs, "253:1", "/srv\\040data", "ext4", "/dev/mapper/home-crypt");
+        fakesys_mount(f->fs, "0:45", "/var", "btrfs", "/dev/vda1");
+        fakesys_swap(f->fs, "/dev/vda3");
+        expect_refusal_msg(f, DISK " holds the mounted filesystem /home (/dev/mapper/vg-home), the mounted "
+                              "filesystem /srv data (/dev/mapper/home-crypt), the mounted filesystem /var "
+                              "(/dev/vda1) and the active swap /dev/vda3: refused (allow_in_use overrides)");
+        expect_warnings(f, (const char *const[]) {
+                DISK " IS IN USE, taken anyway (allow_in_use): it holds the mounted filesystem /home (/dev/mapper/vg-home)",
+                DISK " IS IN USE, taken anyway (allow_in_use): it holds the mounted filesystem /srv data "
+                     "(/dev/mapper/home-crypt)",
+                DISK " IS IN USE, taken anyway (allow_in_use): it holds the mounted filesystem /var (/dev/vda1)",
+                DISK " IS IN USE, taken anyway (allow_in_use): it holds the active swap /dev/vda3", NULL });
+}
+
+/* Many mounts of one device: the message names eight and counts the rest. */
+static void test_refuse_many_mounts(void **state)
+{
+        struct fixture *f = *state;
+        struct bind_plan *plan = NULL;
+        struct vl_error e = {};
+
+        add_disk(f);
+        for (unsigned i = 0; i < 10; i++) {
+                char mp[32];
+                snprintf(mp, sizeof(mp), "/srv/b%u", i);
+                fakesys_mount(f->fs, "254:1", mp, "ext4", "/dev/vda1");
+        }
+        assert_int_equal(bind_plan_new(&f->env, &f->p, &plan, &e), -EBUSY);
+        assert_msg(&e, DISK " holds the mounted filesystem /srv/b0 (/dev/vda1), ");
+        assert_msg(&e, "/srv/b7 (/dev/vda1) and 2 more: refused (allow_in_use overrides)");
+}
+
+/* Native NVMe multipath: the disk is under the subsystem, which links to
+ * its controller on the device. And a 9p export of a virtio device. */
+static void test_refuse_nvme_head_and_9p(void **state)
+{
+        struct fixture *f = *state;
+
+        fakesys_driver(f->fs, "nvme", "nvme", true);
+        fakesys_device(f->fs, NVME, 0x1b36, 0x0010, 0x010802, 16, "nvme", "nvme");
+        fakesys_sys_file(f->fs, "devices/pci0000:00/" NVME "/nvme/nvme0/dev", "243:0\n");
+        fakesys_sys_link(f->fs, "class/nvme/nvme0", "devices/pci0000:00/" NVME "/nvme/nvme0");
+        fakesys_block(f->fs, "virtual/nvme-subsystem/nvme-subsys0", "nvme0n1", "259:0");
+        fakesys_sys_link(f->fs, "devices/virtual/nvme-subsystem/nvme-subsys0/nvme0",
+                         "devices/pci0000:00/" NVME "/nvme/nvme0");
+        only_hostdev(f, NVME);
+        bind_plan_free(plan_ok(f));
+        fakesys_mount(f->fs, "259:0", "/", "xfs", "/dev/nvme0n1");
+        expect_refusal_msg(f, NVME " holds the mounted filesystem / (/dev/nvme0n1): refused (allow_in_use overrides)");
+
+        add_disk(f);
+        fakesys_sys_file(f->fs, "devices/pci0000:00/" DISK "/virtio2/mount_tag", "hostroot\n");
+        fakesys_mount(f->fs, "0:33", "/mnt/l0", "9p", "other");
+        bind_plan_free(plan_ok(f));
+        fakesys_mount(f->fs, "0:34", "/mnt/host", "9p", "hostroot");
+        expect_refusal_msg(f, DISK " holds the mounted filesystem /mnt/host (9p hostroot): refused (allow_in_use "
+                              "overrides)");
+}
+
+/* Network interfaces: down and bare is free; a bridge port, up, an
+ * address, a route each make it the host's. */
+static void test_refuse_net(void **state)
+{
+        struct fixture *f = *state;
+
+        fakesys_netdev(f->fs, "virtual/net", "lo", 1, true);
+        fakesys_net_addr(f->fs, 1, "127.0.0.1/8");
+        fakesys_net_route(f->fs, 1, false);
+        fakesys_netdev(f->fs, "pci0000:00/" NIC "/net", "eth0", 2, false);
+        only_hostdev(f, NIC);
+        bind_plan_free(plan_ok(f));
+
+        fakesys_netdev(f->fs, "virtual/net", "br0", 5, true);
+        fakesys_netdev(f->fs, "virtual/net", "eth0.10", 6, true);
+        fakesys_net_upper(f->fs, "eth0", "br0", true);
+        fakesys_net_upper(f->fs, "eth0", "eth0.10", false);
+        expect_refusal_msg(f, NIC " holds the network interface eth0 (a port of br0, under eth0.10): refused "
+                              "(allow_in_use overrides)");
+        expect_warnings(f, (const char *const[]) {
+                NIC " IS IN USE, taken anyway (allow_in_use): it holds the network interface eth0 (a port of br0, "
+                    "under eth0.10)", NULL });
+
+        fakesys_device(f->fs, NIC2, 0x8086, 0x10d3, 0x020000, 15, "e1000e", "e1000e");
+        fakesys_netdev(f->fs, "pci0000:00/" NIC2 "/net", "eth1", 3, true);
+        only_hostdev(f, NIC2);
+        expect_refusal_msg(f, NIC2 " holds the network interface eth1 (up): refused (allow_in_use overrides)");
+        /* Down again, an address and its route stay (as a static address
+         * with keep_addr_on_down would). */
+        fakesys_netdev(f->fs, "pci0000:00/" NIC2 "/net", "eth1", 3, false);
+        fakesys_net_addr(f->fs, 3, "192.0.2.1/24");
+        fakesys_net_route(f->fs, 3, false);
+        expect_refusal_msg(f, NIC2 " holds the network interface eth1 (address 192.0.2.1/24, 1 route): refused "
+                              "(allow_in_use overrides)");
+        fakesys_netdev(f->fs, "pci0000:00/" NIC2 "/net", "eth1", 3, true);
+        fakesys_net_addr(f->fs, 3, "2001:db8::1/64");
+        fakesys_net_addr(f->fs, 3, "fe80::5054:ff:fe12:3456/64");
+        fakesys_net_addr(f->fs, 3, "198.51.100.7/24");
+        fakesys_net_route(f->fs, 3, true);
+        expect_refusal_msg(f, NIC2 " holds the network interface eth1 (up, addresses 192.0.2.1/24 2001:db8::1/64 "
+                              "fe80::5054:ff:fe12:3456/64 and 1 more, 2 routes incl. the default route): refused "
+                              "(allow_in_use overrides)");
+        expect_warnings(f, (const char *const[]) {
+                NIC2 " IS IN USE, taken anyway (allow_in_use): it holds the network interface eth1 (up, addresses "
+                     "192.0.2.1/24 2001:db8::1/64 fe80::5054:ff:fe12:3456/64 and 1 more, 2 routes incl. the default "
+                     "route)", NULL });
+}
+
+/* The console: a serial card's port, and fbcon on a GPU's framebuffer. */
+static void test_refuse_console(void **state)
+{
+        struct fixture *f = *state;
+
+        fakesys_driver(f->fs, "serial", NULL, true);
+        fakesys_device(f->fs, SERIAL, 0x1415, 0xc158, 0x070002, 17, "serial", "serial");
+        fakesys_sys_file(f->fs, "devices/pci0000:00/" SERIAL "/tty/ttyS4/dev", "4:68\n");
+        fakesys_sys_link(f->fs, "class/tty/ttyS4", "devices/pci0000:00/" SERIAL "/tty/ttyS4");
+        fakesys_sys_file(f->fs, "devices/pnp0/00:04/tty/ttyS0/dev", "4:64\n");
+        fakesys_sys_link(f->fs, "class/tty/ttyS0", "devices/pnp0/00:04/tty/ttyS0");
+        fakesys_sys_file(f->fs, "devices/virtual/tty/tty0/dev", "4:0\n");
+        fakesys_sys_link(f->fs, "class/tty/tty0", "devices/virtual/tty/tty0");
+        fakesys_sys_file(f->fs, "devices/virtual/tty/console/active", "tty0 ttyS0\n");
+        fakesys_sys_link(f->fs, "class/tty/console", "devices/virtual/tty/console");
+        only_hostdev(f, SERIAL);
+        bind_plan_free(plan_ok(f));
+        fakesys_sys_file(f->fs, "devices/virtual/tty/console/active", "tty0 ttyS4\n");
+        expect_refusal_msg(f, SERIAL " holds the console ttyS4: refused (allow_in_use overrides)");
+        expect_warnings(f, (const char *const[]) {
+                SERIAL " IS IN USE, taken anyway (allow_in_use): it holds the console ttyS4", NULL });
+
+        /* fbcon draws the virtual terminals on the GPU's fb0: the
+         * framebuffer rule (allow_boot_vga) and this one both apply. */
+        only_hostdev(f, GPU);
+        add_hostdev(&f->p, AUDIO);
+        f->p.allow_boot_vga = true;
+        fakesys_fb(f->fs, "fb0", GPU);
+        fakesys_sys_file(f->fs, "devices/virtual/vtconsole/vtcon0/name", "(S) dummy device\n");
+        fakesys_sys_file(f->fs, "devices/virtual/vtconsole/vtcon0/bind", "0\n");
+        fakesys_sys_link(f->fs, "class/vtconsole/vtcon0", "devices/virtual/vtconsole/vtcon0");
+        fakesys_sys_file(f->fs, "devices/virtual/vtconsole/vtcon1/name", "(M) frame buffer device\n");
+        fakesys_sys_file(f->fs, "devices/virtual/vtconsole/vtcon1/bind", "0\n");
+        fakesys_sys_link(f->fs, "class/vtconsole/vtcon1", "devices/virtual/vtconsole/vtcon1");
+        bind_plan_free(plan_ok(f)); /* unbound: the framebuffer warning only */
+        fakesys_sys_file(f->fs, "devices/virtual/vtconsole/vtcon1/bind", "1\n");
+        expect_refusal_msg(f, GPU " holds the console (fbcon on fb0): refused (allow_in_use overrides)");
+}
+
 static void write_other_journal(struct fixture *f, const char *name, pid_t pid, const char *addr)
 {
         struct journal *j = calloc(1, sizeof(*j));
@@ -1167,6 +1421,12 @@ int main(void)
                 T(test_refuse_boot_vga),
                 T(test_refuse_efifb),
                 T(test_refuse_in_use),
+                T(test_refuse_mounted),
+                T(test_refuse_stacked_and_swap),
+                T(test_refuse_many_mounts),
+                T(test_refuse_nvme_head_and_9p),
+                T(test_refuse_net),
+                T(test_refuse_console),
                 T(test_refuse_claimed),
                 T(test_apply_undo),
                 T(test_apply_loads_vfio),

@@ -256,7 +256,38 @@ static void test_in_use(void **state)
         fakesys_process(f->fs, 4242, "Xorg", "dri/card1", 100);
         run(f);
         expect(f, "in-use", DOCTOR_FAIL, "pid 4242 (Xorg) has /dev/dri/card1 open");
+        expect(f, "group-viable", DOCTOR_OK, "a run refuses while the host uses them");
         assert_int_equal(doctor_worst(&f->rep), DOCTOR_FAIL);
+}
+
+/* The host's own use of a device: every holder of every named device at
+ * once (a run stops at the first), the same words as the plan's refusal;
+ * the groups themselves stay viable. */
+static void test_in_use_by_host(void **state)
+{
+        struct fixture *f = *state;
+
+        fakesys_netdev(f->fs, "pci0000:00/0000:02:00.0/net", "eth0", 2, true);
+        fakesys_net_addr(f->fs, 2, "192.0.2.1/24");
+        fakesys_fb(f->fs, "fb0", GPU);
+        fakesys_sys_file(f->fs, "devices/virtual/vtconsole/vtcon1/name", "(M) frame buffer device\n");
+        fakesys_sys_file(f->fs, "devices/virtual/vtconsole/vtcon1/bind", "1\n");
+        fakesys_sys_link(f->fs, "class/vtconsole/vtcon1", "devices/virtual/vtconsole/vtcon1");
+        f->p.allow_boot_vga = true;
+        f->p.hostdevs[f->p.n_hostdevs++].host = A("0000:02:00.0");
+        run(f);
+        expect(f, "in-use", DOCTOR_FAIL,
+               GPU " holds the console (fbcon on fb0); 0000:02:00.0 holds the network interface eth0 (up, address "
+                   "192.0.2.1/24)");
+        expect(f, "group-viable", DOCTOR_OK, "a run refuses while the host uses them");
+        assert_int_equal(doctor_worst(&f->rep), DOCTOR_FAIL);
+
+        f->p.allow_in_use = true;
+        run(f);
+        expect(f, "in-use", DOCTOR_WARN, "(allow_in_use is set: a run takes them anyway)");
+        expect(f, "group-viable", DOCTOR_WARN, "0000:02:00.0 IS IN USE, taken anyway (allow_in_use): it holds the "
+                                               "network interface eth0");
+        assert_int_not_equal(doctor_worst(&f->rep), DOCTOR_FAIL);
 }
 
 static void test_vfio_modules_missing(void **state)
@@ -473,6 +504,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_group_not_viable, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_boot_vga_efifb, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_in_use, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_in_use_by_host, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vfio_modules_missing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_irq_remapping_off, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_cmdline_without_intel_iommu, setup, teardown),

@@ -3,11 +3,13 @@
  * hostinfo + vars: version parsing, finding and probing QEMU (fake binaries
  * in a temp dir, and the real one when installed), machine resolution,
  * firmware descriptor search in temp folders, and the never-overwrite VARS
- * copy.
+ * copy; as root, what a less privileged account may plant where root reads
+ * (docs/facts.md#F-firmware-user-dir).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +23,7 @@
 
 #include "qemu/hostinfo.h"
 #include "host/vars.h"
+#include "run/launch.h"
 
 static char tmp[256];
 
@@ -135,11 +138,36 @@ static void test_find_and_probe(void **state)
         assert_int_equal(hostinfo_probe_qemu(bin, &h, &e), -EIO);
         assert_non_null(strstr(e.msg, "exit status 3"));
 
-        /* the real one, when this machine has it */
+        /* the real one, when this machine has it: its flags too */
         if (access("/usr/bin/qemu-system-x86_64", X_OK) == 0) {
                 assert_int_equal(hostinfo_probe_qemu("/usr/bin/qemu-system-x86_64", &h, &e), 0);
                 assert_true(h.version.major >= 7);
+                assert_true(hostinfo_has_cpu_flag(&h, "topoext"));
+                assert_true(hostinfo_has_cpu_flag(&h, "lahf_lm"));
+                assert_true(hostinfo_has_cpu_flag(&h, "lahf-lm"));
+                assert_false(hostinfo_has_cpu_flag(&h, "topoextra"));
         }
+}
+
+static void test_cpu_flags(void **state)
+{
+        struct hostinfo h = {};
+        char small[16];
+
+        /* Not probed: nothing to check against. */
+        assert_true(hostinfo_has_cpu_flag(&h, "anything"));
+        assert_int_equal(hostinfo_parse_cpu_flags("x86 max\n\nRecognized CPUID flags:\n  3dnow abm\n"
+                                                  "  lahf_lm\n", h.cpu_flags, sizeof(h.cpu_flags)),
+                         0);
+        assert_string_equal(h.cpu_flags, " 3dnow abm lahf-lm ");
+        assert_true(hostinfo_has_cpu_flag(&h, "abm"));
+        assert_true(hostinfo_has_cpu_flag(&h, "lahf_lm"));
+        assert_false(hostinfo_has_cpu_flag(&h, "ab"));
+        assert_false(hostinfo_has_cpu_flag(&h, "3dnow abm"));
+        assert_int_equal(hostinfo_parse_cpu_flags("no list here", h.cpu_flags, sizeof(h.cpu_flags)), -ENOENT);
+        assert_int_equal(hostinfo_parse_cpu_flags("Recognized CPUID flags: aaaaaaaaaaaaaaaaaaaa", small,
+                                                  sizeof(small)),
+                         -E2BIG);
 }
 
 static void test_machine(void **state)
@@ -229,8 +257,11 @@ static void test_firmware(void **state)
         struct vl_error e = {};
         char p[512];
 
-        /* system, /etc, user: least specific first */
+        /* system, /etc, user: least specific first; the files are the
+         * runner's own (as a user's print reads its own folder) */
         d.n = 3;
+        d.uid = geteuid();
+        d.gid = getegid();
         pathj(d.dir[0], sizeof(d.dir[0]), "share");
         pathj(d.dir[1], sizeof(d.dir[1]), "etc");
         pathj(d.dir[2], sizeof(d.dir[2]), "user");
@@ -304,25 +335,59 @@ static void test_firmware(void **state)
                 assert_string_equal(c.code, "/opt/fw/CODE.fd");
                 assert_string_equal(c.vars_template, "");
                 assert_int_equal(w.n, 1); /* no template known */
+                /* the profile's own template: a firmware's, that a
+                 * descriptor lists or under /usr/share; anything else is
+                 * refused (root copies it into a file QEMU's user owns) */
                 strcpy(pr->firmware.vars_template, "/opt/fw/VARS.fd");
+                assert_int_equal(hostinfo_firmware_for_profile(pr, &d, "pc-q35-7.2", &c, &e, NULL),
+                                 -EPERM);
+                assert_string_equal(e.path, "$.firmware.vars_template");
+                assert_string_equal(e.msg,
+                                    "'/opt/fw/VARS.fd' is neither listed by a QEMU firmware descriptor "
+                                    "nor under /usr/share: root would copy it into a file QEMU's user "
+                                    "owns (leave vars_template out, or name the template of a firmware "
+                                    "package)");
+                strcpy(pr->firmware.vars_template, "/usr/share/../../etc/shadow");
+                assert_int_equal(hostinfo_firmware_for_profile(pr, &d, "pc-q35-7.2", &c, &e, NULL),
+                                 -EPERM);
+                strcpy(pr->firmware.vars_template, "/usr/sharex/VARS.fd");
+                assert_int_equal(hostinfo_firmware_for_profile(pr, &d, "pc-q35-7.2", &c, &e, NULL),
+                                 -EPERM);
+                strcpy(pr->firmware.vars_template, "/usr/share/edk2/ovmf/OVMF_VARS.fd");
                 assert_int_equal(hostinfo_firmware_for_profile(pr, &d, "pc-q35-7.2", &c, &e, NULL), 0);
-                assert_string_equal(c.vars_template, "/opt/fw/VARS.fd");
+                assert_string_equal(c.vars_template, "/usr/share/edk2/ovmf/OVMF_VARS.fd");
+                strcpy(pr->firmware.vars_template, "/home/u/PVARS.fd"); /* user/10-plain.json's */
+                assert_int_equal(hostinfo_firmware_for_profile(pr, &d, "pc-q35-7.2", &c, &e, NULL), 0);
+                assert_string_equal(c.vars_template, "/home/u/PVARS.fd");
+                /* the same rule without firmware.code */
+                pr->firmware.code[0] = '\0';
+                strcpy(pr->firmware.vars_template, "/opt/fw/VARS.fd");
+                assert_int_equal(hostinfo_firmware_for_profile(pr, &d, "pc-q35-7.2", &c, &e, NULL),
+                                 -EPERM);
                 pr->firmware.type = FIRMWARE_BIOS;
+                pr->firmware.vars_template[0] = '\0';
                 assert_int_equal(hostinfo_firmware_for_profile(pr, &d, "pc-q35-7.2", &c, &e, NULL), 0);
                 assert_string_equal(c.code, "");
                 free(pr);
         }
 
-        /* the default folder list */
-        assert_int_equal(hostinfo_firmware_dirs_default("/x/cfg", "/home/u", &d), 0);
+        /* the default folder list of a user */
+        assert_int_equal(hostinfo_firmware_dirs_default(1000, 1000, "/x/cfg", "/home/u", &d), 0);
         assert_int_equal(d.n, 3);
         assert_string_equal(d.dir[0], "/usr/share/qemu/firmware");
         assert_string_equal(d.dir[1], "/etc/qemu/firmware");
         assert_string_equal(d.dir[2], "/x/cfg/qemu/firmware");
-        assert_int_equal(hostinfo_firmware_dirs_default("relative", "/home/u", &d), 0);
+        assert_int_equal(d.uid, 1000);
+        assert_int_equal(d.gid, 1000);
+        assert_int_equal(hostinfo_firmware_dirs_default(1000, 1000, "relative", "/home/u", &d), 0);
         assert_string_equal(d.dir[2], "/home/u/.config/qemu/firmware");
-        assert_int_equal(hostinfo_firmware_dirs_default(NULL, NULL, &d), 0);
+        assert_int_equal(hostinfo_firmware_dirs_default(1000, 1000, NULL, NULL, &d), 0);
         assert_int_equal(d.n, 2);
+        /* ... and of root: never a user's folder, root's files only */
+        assert_int_equal(hostinfo_firmware_dirs_default(0, 0, "/x/cfg", "/home/u", &d), 0);
+        assert_int_equal(d.n, 2);
+        assert_string_equal(d.dir[1], "/etc/qemu/firmware");
+        assert_int_equal(d.uid, 0);
 }
 
 static void read_file(const char *path, char *buf, size_t size)
@@ -398,6 +463,316 @@ static void test_vars(void **state)
         assert_true(created);
 }
 
+/* Where the VARS may be (launch_prepare()): root creates that file for
+ * QEMU's user, so only a profile root owns (profile_trusted) may name a
+ * place outside STATE/NAME/. */
+static void test_vars_location(void **state)
+{
+        struct hostinfo h = { .qemu_path = "/usr/bin/qemu-system-x86_64", .version = { 7, 2, 0 } };
+        struct firmware_dirs d = { .n = 1, .uid = geteuid(), .gid = getegid() };
+        struct host_roots roots = { .sysfs = "/nonexistent" }; /* no "smbios": "host" here */
+        struct qemu_runtime *rt = calloc(1, sizeof(*rt));
+        struct profile *pr = calloc(1, sizeof(*pr));
+        struct vl_error e = {};
+        static const char *const inside[] = { "/var/lib/vfio-launch/vm/vm_VARS.fd",
+                                              "/var/lib/vfio-launch/vm/old/VARS.fd" };
+        static const char *const outside[] = { "/srv/vms/vm_VARS.fd", "/var/lib/vfio-launch/vm.fd",
+                                               "/var/lib/vfio-launch/vmx/vm_VARS.fd",
+                                               "/var/lib/vfio-launch/other/vm_VARS.fd",
+                                               "/var/lib/vfio-launch/vm/../other/vm_VARS.fd",
+                                               "/var/lib/vfio-launch/vm/" };
+
+        assert_non_null(rt);
+        assert_non_null(pr);
+        pathj(d.dir[0], sizeof(d.dir[0]), "share");
+        assert_int_equal(mkdir(d.dir[0], 0755), 0);
+        debian_descriptors(d.dir[0]);
+        profile_init(pr, "vm");
+
+        for (size_t i = 0; i < ELEMENTSOF(outside); i++) {
+                strcpy(pr->firmware.vars, outside[i]);
+                qemu_runtime_init(rt);
+                assert_int_equal(launch_prepare(pr, &h, &roots, &d, "/var/lib/vfio-launch", false, rt, NULL, &e,
+                                                 NULL),
+                                 -EPERM);
+                assert_string_equal(e.path, "$.firmware.vars");
+                /* a profile of root's may */
+                qemu_runtime_init(rt);
+                assert_int_equal(launch_prepare(pr, &h, &roots, &d, "/var/lib/vfio-launch", true, rt, NULL, &e,
+                                                 NULL),
+                                 0);
+                assert_string_equal(rt->firmware.vars, outside[i]);
+        }
+        strcpy(pr->firmware.vars, "/srv/vms/vm_VARS.fd");
+        assert_int_equal(launch_prepare(pr, &h, &roots, &d, "/var/lib/vfio-launch", false, rt, NULL, &e, NULL),
+                         -EPERM);
+        assert_string_equal(e.msg,
+                            "'/srv/vms/vm_VARS.fd' is not in '/var/lib/vfio-launch/vm/': only a profile "
+                            "that root owns, and no other account may change, may put the VARS "
+                            "elsewhere (leave vars out, or keep the profile in /etc/vfio-launch/, owned "
+                            "by root)");
+        for (size_t i = 0; i < ELEMENTSOF(inside); i++) {
+                strcpy(pr->firmware.vars, inside[i]);
+                qemu_runtime_init(rt);
+                assert_int_equal(launch_prepare(pr, &h, &roots, &d, "/var/lib/vfio-launch", false, rt, NULL, &e,
+                                                 NULL),
+                                 0);
+                assert_string_equal(rt->firmware.vars, inside[i]);
+        }
+        pr->firmware.vars[0] = '\0';
+        qemu_runtime_init(rt);
+        assert_int_equal(launch_prepare(pr, &h, &roots, &d, "/var/lib/vfio-launch", false, rt, NULL, &e, NULL), 0);
+        assert_string_equal(rt->firmware.vars, "/var/lib/vfio-launch/vm/vm_VARS.fd");
+        free(pr);
+        free(rt);
+}
+
+/* ---- what another account plants where root reads ------------------------
+ * Root only: the files are given to user nobody. A stand-in for /etc/shadow
+ * (mode 0600, root's) is what the planted files name; no test may end with
+ * its content in a warning or in a file nobody owns. */
+
+static bool nobody_ids(uid_t *uid, gid_t *gid)
+{
+        struct passwd *pw = getpwnam("nobody");
+
+        if (geteuid() != 0 || !pw || pw->pw_uid == 0)
+                return false;
+        *uid = pw->pw_uid;
+        *gid = pw->pw_gid;
+        return true;
+}
+
+#define SECRET "SECRET-TOKEN:$6$salt$hash:19000:0:99999:7:::\n"
+
+/* TMP/secret: root's, 0600. */
+static void plant_secret(char *buf, size_t size)
+{
+        pathj(buf, size, "secret");
+        write_file(buf, SECRET, 0600);
+        assert_int_equal(chmod(buf, 0600), 0);
+}
+
+static void mkdir_owned(const char *path, mode_t mode, uid_t uid, gid_t gid)
+{
+        assert_int_equal(mkdir(path, mode), 0);
+        assert_int_equal(chmod(path, mode), 0); /* past the umask */
+        assert_int_equal(chown(path, uid, gid), 0);
+}
+
+static bool warned(const struct vl_warnings *w, const char *a, const char *b)
+{
+        for (unsigned i = 0; i < w->n; i++)
+                if (strstr(w->msg[i], a) && (!b || strstr(w->msg[i], b)))
+                        return true;
+        return false;
+}
+
+static bool leaked(const struct vl_warnings *w)
+{
+        for (unsigned i = 0; i < w->n; i++)
+                if (strstr(w->msg[i], "SECRET"))
+                        return true;
+        return false;
+}
+
+/* F1: a descriptor the run-as user planted names root's secret as its
+ * nvram-template. Root never picks it: not from the user's folder, not when
+ * it sits in a system folder but belongs to another account, not through a
+ * folder others may write or a symlink; a FIFO or a symlink as descriptor is
+ * refused at once, without reading it (so nothing of it is in a warning). */
+static void test_firmware_untrusted(void **state)
+{
+        char secret[300], home[300], p[700], userfw[512], sys[300], loose[300];
+        struct firmware_dirs d = {};
+        struct firmware_choice c;
+        struct vl_warnings w = {};
+        struct vl_error e = {};
+        uid_t nuid = 0;
+        gid_t ngid = 0;
+
+        if (!nobody_ids(&nuid, &ngid))
+                skip();
+        plant_secret(secret, sizeof(secret));
+        pathj(sys, sizeof(sys), "sys");
+        mkdir_owned(sys, 0755, 0, 0);
+        debian_descriptors(sys);
+
+        /* nobody's home, as useradd makes it, with a descriptor of its own */
+        pathj(home, sizeof(home), "home");
+        mkdir_owned(home, 0755, nuid, ngid);
+        snprintf(p, sizeof(p), "%s/.config", home);
+        mkdir_owned(p, 0755, nuid, ngid);
+        snprintf(p, sizeof(p), "%s/.config/qemu", home);
+        mkdir_owned(p, 0755, nuid, ngid);
+        snprintf(userfw, sizeof(userfw), "%s/.config/qemu/firmware", home);
+        mkdir_owned(userfw, 0755, nuid, ngid);
+        snprintf(p, sizeof(p), "%s/10-evil.json", userfw);
+        {
+                char json[1024];
+                snprintf(json, sizeof(json), DESC("evil", "/usr/share/OVMF/OVMF_CODE_4M.fd", "%s",
+                                                  "\"pc-q35-*\"", ""),
+                         secret);
+                write_file(p, json, 0644);
+                assert_int_equal(chown(p, nuid, ngid), 0);
+
+                /* Root's search does not even list nobody's folder; with
+                 * the system's folders it finds whatever they offer (or
+                 * nothing), never the planted descriptor. */
+                assert_int_equal(hostinfo_firmware_dirs_default(0, 0, NULL, home, &d), 0);
+                assert_int_equal(d.n, 2);
+                for (unsigned i = 0; i < d.n; i++)
+                        assert_null(strstr(d.dir[i], home));
+                memset(&c, 0, sizeof(c));
+                (void) hostinfo_firmware_select(&d, "pc-q35-7.2", false, &c, &e, NULL);
+                assert_null(strstr(c.descriptor, "evil"));
+                assert_string_not_equal(c.vars_template, secret);
+
+                /* Listed after the system folder, as QEMU's search would
+                 * (and root's reader, uid 0): still not read. */
+                memset(&d, 0, sizeof(d));
+                d.n = 2;
+                strcpy(d.dir[0], sys);
+                strcpy(d.dir[1], userfw);
+                assert_int_equal(hostinfo_firmware_select(&d, "pc-q35-7.2", false, &c, &e, &w), 0);
+                assert_string_equal(c.vars_template, "/usr/share/OVMF/OVMF_VARS_4M.fd");
+                assert_string_equal(c.code, "/usr/share/OVMF/OVMF_CODE_4M.fd");
+                /* the folder is nobody's: nothing in it is even listed */
+                assert_true(warned(&w, home, "belongs to uid"));
+
+                /* nobody's file in root's folder: not read either */
+                snprintf(p, sizeof(p), "%s/05-nobody.json", sys);
+                write_file(p, json, 0644);
+                assert_int_equal(chown(p, nuid, ngid), 0);
+                memset(&w, 0, sizeof(w));
+                d.n = 1;
+                assert_int_equal(hostinfo_firmware_select(&d, "pc-q35-7.2", false, &c, &e, &w), 0);
+                assert_string_equal(c.vars_template, "/usr/share/OVMF/OVMF_VARS_4M.fd");
+                assert_true(warned(&w, "05-nobody.json", "belongs to uid"));
+                assert_int_equal(unlink(p), 0);
+
+                /* root's file in a folder every account may write: whoever
+                 * wrote it last is unknown */
+                pathj(loose, sizeof(loose), "loose");
+                mkdir_owned(loose, 0777, 0, 0);
+                snprintf(p, sizeof(p), "%s/00-loose.json", loose);
+                write_file(p, json, 0644);
+                memset(&w, 0, sizeof(w));
+                d.n = 2;
+                strcpy(d.dir[1], loose);
+                assert_int_equal(hostinfo_firmware_select(&d, "pc-q35-7.2", false, &c, &e, &w), 0);
+                assert_string_equal(c.vars_template, "/usr/share/OVMF/OVMF_VARS_4M.fd");
+                assert_true(warned(&w, loose, "writable by every account"));
+        }
+
+        /* A FIFO and a symlink (to the secret) as descriptors, in root's
+         * folder: refused at once; the alarm turns a hang into a failure. */
+        snprintf(p, sizeof(p), "%s/01-fifo.json", sys);
+        assert_int_equal(mkfifo(p, 0644), 0);
+        snprintf(p, sizeof(p), "%s/02-link.json", sys);
+        assert_int_equal(symlink(secret, p), 0);
+        memset(&w, 0, sizeof(w));
+        d.n = 1;
+        alarm(10);
+        assert_int_equal(hostinfo_firmware_select(&d, "pc-q35-7.2", false, &c, &e, &w), 0);
+        alarm(0);
+        assert_string_equal(c.vars_template, "/usr/share/OVMF/OVMF_VARS_4M.fd");
+        assert_true(warned(&w, "01-fifo.json", "not a regular file"));
+        assert_true(warned(&w, "02-link.json", "symbolic link"));
+        assert_false(leaked(&w));
+
+        /* the system folder reached through a symlink: not read at all */
+        pathj(p, sizeof(p), "sys-link");
+        assert_int_equal(symlink(sys, p), 0);
+        strcpy(d.dir[0], p);
+        memset(&w, 0, sizeof(w));
+        assert_int_equal(hostinfo_firmware_select(&d, "pc-q35-7.2", false, &c, &e, &w), -ENOENT);
+        assert_true(warned(&w, "sys-link", "symbolic link"));
+        assert_false(leaked(&w));
+}
+
+/* A VARS copy as root for user nobody: only from a template root owns, in
+ * folders no other account may change, never through a symlink or from a
+ * FIFO; into a folder of root's or nobody's own; an existing VARS must be a
+ * regular file of nobody's. Nothing is created when refused. */
+static void test_vars_untrusted(void **state)
+{
+        char secret[300], tpl[300], bad[300], dir[300], vars[400], buf[64];
+        struct vl_error e = {};
+        struct stat st;
+        bool created;
+        uid_t nuid = 0;
+        gid_t ngid = 0;
+
+        if (!nobody_ids(&nuid, &ngid))
+                skip();
+        plant_secret(secret, sizeof(secret));
+        pathj(tpl, sizeof(tpl), "VARS_template.fd");
+        write_file(tpl, "template", 0644);
+        pathj(dir, sizeof(dir), "vm");
+        mkdir_owned(dir, 0755, 0, 0);
+        snprintf(vars, sizeof(vars), "%s/vm_VARS.fd", dir);
+
+        /* templates that are not root's to give */
+        pathj(bad, sizeof(bad), "tpl-link.fd");
+        assert_int_equal(symlink(secret, bad), 0);
+        assert_int_equal(vars_ensure(bad, vars, nuid, ngid, false, &created, &e), -ELOOP);
+        assert_non_null(strstr(e.msg, "symbolic link"));
+        assert_null(strstr(e.msg, "SECRET"));
+        pathj(bad, sizeof(bad), "tpl-nobody.fd");
+        write_file(bad, "nobody's", 0644);
+        assert_int_equal(chown(bad, nuid, ngid), 0);
+        assert_int_equal(vars_ensure(bad, vars, nuid, ngid, false, &created, &e), -EPERM);
+        assert_non_null(strstr(e.msg, "belongs to uid"));
+        pathj(bad, sizeof(bad), "tpl-fifo.fd");
+        assert_int_equal(mkfifo(bad, 0644), 0);
+        alarm(10);
+        assert_true(vars_ensure(bad, vars, nuid, ngid, false, &created, &e) < 0);
+        alarm(0);
+        assert_non_null(strstr(e.msg, "not a regular file"));
+        pathj(bad, sizeof(bad), "loose");
+        mkdir_owned(bad, 0777, 0, 0);
+        pathj(bad, sizeof(bad), "loose/tpl.fd");
+        write_file(bad, "template", 0644);
+        assert_int_equal(vars_ensure(bad, vars, nuid, ngid, false, &created, &e), -EPERM);
+        assert_non_null(strstr(e.msg, "writable by every account"));
+        assert_int_equal(lstat(vars, &st), -1);
+
+        /* a VARS that is a symlink, or not nobody's: not used as is */
+        assert_int_equal(symlink(secret, vars), 0);
+        assert_int_equal(vars_ensure(tpl, vars, nuid, ngid, false, &created, &e), -ELOOP);
+        assert_int_equal(unlink(vars), 0);
+        write_file(vars, "root's", 0600);
+        assert_int_equal(vars_ensure(tpl, vars, nuid, ngid, false, &created, &e), -EPERM);
+        assert_non_null(strstr(e.msg, "belongs to uid 0"));
+        assert_int_equal(unlink(vars), 0);
+
+        /* a VARS folder others may write, or reached through a symlink */
+        pathj(bad, sizeof(bad), "loose/vm_VARS.fd");
+        assert_int_equal(vars_ensure(tpl, bad, nuid, ngid, false, &created, &e), -EPERM);
+        assert_int_equal(lstat(bad, &st), -1);
+        pathj(bad, sizeof(bad), "vm-link");
+        assert_int_equal(symlink(dir, bad), 0);
+        pathj(bad, sizeof(bad), "vm-link/vm_VARS.fd");
+        assert_int_equal(vars_ensure(tpl, bad, nuid, ngid, false, &created, &e), -ELOOP);
+        assert_int_equal(lstat(vars, &st), -1);
+
+        /* and the way it should be: root's template, nobody's copy */
+        assert_int_equal(vars_ensure(tpl, vars, nuid, ngid, false, &created, &e), 0);
+        assert_true(created);
+        assert_int_equal(lstat(vars, &st), 0);
+        assert_int_equal(st.st_uid, nuid);
+        assert_int_equal(st.st_mode & 07777, 0600);
+        read_file(vars, buf, sizeof(buf));
+        assert_string_equal(buf, "template");
+        /* in a folder of nobody's own, too */
+        pathj(bad, sizeof(bad), "nobodys");
+        mkdir_owned(bad, 0700, nuid, ngid);
+        pathj(bad, sizeof(bad), "nobodys/vm_VARS.fd");
+        assert_int_equal(vars_ensure(tpl, bad, nuid, ngid, false, &created, &e), 0);
+        assert_true(created);
+}
+
 /* The probe cache: a second launch does not exec QEMU; a changed binary,
  * a corrupt or a writable-by-others cache file are probed again. The fake
  * QEMU counts its runs in a file. */
@@ -411,8 +786,12 @@ static void test_probe_cache(void **state)
         pathj(bin, sizeof(bin), "qemu");
         pathj(cache, sizeof(cache), "cache/qemu-version");
         pathj(count, sizeof(count), "count");
+        /* -version counted; -cpu help lists three flags. */
         snprintf(script, sizeof(script),
-                 "#!/bin/sh\necho x >> %s\necho 'QEMU emulator version 9.1.2'\n", count);
+                 "#!/bin/sh\nif [ \"$1\" = -cpu ]; then printf 'Available CPUs:\\nx86 max\\n\\n"
+                 "Recognized CPUID flags:\\n  fpu lahf_lm\\n  topoext\\n'; exit 0; fi\n"
+                 "echo x >> %s\necho 'QEMU emulator version 9.1.2'\n",
+                 count);
         write_file(bin, script, 0755);
 #define RUNS() (runs_in(count, buf, sizeof(buf)))
         assert_int_equal(hostinfo_probe_qemu_cached(bin, cache, &h, &e), 0);
@@ -422,6 +801,7 @@ static void test_probe_cache(void **state)
         assert_string_equal(h.qemu_path, bin);
         assert_int_equal(h.version.major, 9);
         assert_int_equal(h.version.micro, 2);
+        assert_string_equal(h.cpu_flags, " fpu lahf-lm topoext "); /* the flags too */
         assert_int_equal(RUNS(), 1); /* from the cache */
 
         /* An upgrade changes mtime (and ctime): probed again. */
@@ -451,9 +831,13 @@ int main(void)
                 cmocka_unit_test(test_parse_version),
                 cmocka_unit_test_setup_teardown(test_find_and_probe, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_probe_cache, setup, teardown),
+                cmocka_unit_test(test_cpu_flags),
                 cmocka_unit_test(test_machine),
                 cmocka_unit_test_setup_teardown(test_firmware, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vars, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_vars_location, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_firmware_untrusted, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_vars_untrusted, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -334,6 +334,18 @@ static void test_corrupt(void **state)
                 assert_int_equal(unlink(fifo), 0);
         }
 
+        /* Another account's file in our folder (a hard link, say): not
+         * acted on. Root only: the file is given to nobody. */
+        if (geteuid() == 0) {
+                char path[4096];
+                write_text(fs, "bad", "{}");
+                snprintf(path, sizeof(path), "%s/bad/state.json", fakesys_run(fs));
+                assert_int_equal(chown(path, 65534, 65534), 0);
+                assert_int_equal(journal_load(fakesys_roots(fs), "bad", k, &e), -EBADMSG);
+                assert_non_null(strstr(e.msg, "belongs to uid 65534"));
+                assert_int_equal(unlink(path), 0);
+        }
+
         /* Too big: refused before parsing. */
         char *big = malloc(JOURNAL_FILE_MAX + 10);
         memset(big, ' ', JOURNAL_FILE_MAX + 9);

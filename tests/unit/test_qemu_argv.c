@@ -560,11 +560,43 @@ static void test_hugepages(void **state)
         test_free(p);
 }
 
+/* CPU features: named as QEMU knows them (when the flags were probed);
+ * the nested-Hyper-V enlightenments need QEMU 7.1. */
+static void test_cpu_features(void **state)
+{
+        struct profile *p = reference();
+        struct hostinfo h = host(7, 2, 0);
+        struct qemu_runtime rt = runtime();
+        struct qemu_cmd *c;
+
+        rt.fds.nic[1] = 12;
+        strcpy(p->cpu.features[0].name, "topoext");
+        p->cpu.features[0].on = true;
+        strcpy(p->cpu.features[1].name, "hypervisor");
+        p->cpu.n_features = 2;
+        c = build_ok(p, &h, &rt, NULL); /* not probed: left to QEMU */
+        qemu_cmd_free(c);
+        strcpy(h.cpu_flags, " fpu topoext hypervisor ");
+        c = build_ok(p, &h, &rt, NULL);
+        assert_has(c, "-cpu", "host,topoext=on,hypervisor=off,kvm=off,hv-relaxed=on,hv-vapic=on,"
+                              "hv-spinlocks=0x1fff,hv-vendor-id=whatever");
+        qemu_cmd_free(c);
+        strcpy(p->cpu.features[1].name, "hypervisr");
+        expect_error(p, &h, &rt, EINVAL, "$.cpu.features.hypervisr", "knows no CPU feature \"hypervisr\"");
+        p->cpu.n_features = 0;
+
+        p->cpu.hyperv.tlbflush = p->cpu.hyperv.vpindex = p->cpu.hyperv.tlbflush_ext = true;
+        h = host(7, 0, 0);
+        expect_error(p, &h, &rt, ENOTSUP, "$.cpu.hyperv", "need QEMU 7.1");
+        test_free(p);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_hugepages),
                 cmocka_unit_test(test_reference_machine),
+                cmocka_unit_test(test_cpu_features),
                 cmocka_unit_test(test_same_slot),
                 cmocka_unit_test(test_layout_errors),
                 cmocka_unit_test(test_automatic_and_numbering),

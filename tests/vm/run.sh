@@ -17,6 +17,10 @@
 #   -t       outer timeout in seconds (default 60 + 120 per case)
 # env: VL_VM_CACHE (default /var/tmp/vfio-launch-vm), VL_VM_CASE_TIMEOUT
 #      (per case inside L1, default 120), VL_VM_APPEND (extra kernel args),
+# A case whose file has the line "# vm-needs: disks" gets two disks in L1,
+# each alone in its IOMMU group: virtio-blk at 00:06.0 and an NVMe
+# controller of a multipath-capable subsystem at 00:07.0 (sparse files,
+# removed after the boot).
 #
 # Output: PASS/FAIL/NOTE/CASE lines as they come; the full serial log is kept
 # in $VL_VM_CACHE/logs/. Exit 0 only if L1 printed its final marker VL-DONE
@@ -72,6 +76,21 @@ else
                 -device ich9-intel-hda,bus=pcie.0,addr=0x5.1)
 fi
 
+DISKDIR=
+for c in "${CASES[@]}"; do
+        grep -q '^# vm-needs: disks$' "$here/cases/$c.sh" || continue
+        mkdir -p "$CACHE" && DISKDIR=$(mktemp -d "$CACHE/disks.XXXXXX") || exit 1
+        trap 'rm -rf "$DISKDIR"' EXIT
+        truncate -s 64M "$DISKDIR/vd.img" && truncate -s 32M "$DISKDIR/nv.img" || exit 1
+        DEVICES+=(-drive "file=$DISKDIR/vd.img,if=none,id=vd0,format=raw"
+                -device virtio-blk-pci,drive=vd0,bus=pcie.0,addr=0x6
+                -drive "file=$DISKDIR/nv.img,if=none,id=nv0,format=raw"
+                -device nvme-subsys,id=nvsub0,nqn=vfio-launch-vm
+                -device nvme,id=nvme0,serial=vl0,subsys=nvsub0,bus=pcie.0,addr=0x7
+                -device nvme-ns,drive=nv0,bus=nvme0,nsid=1)
+        break
+done
+
 mkdir -p "$CACHE/logs"
 # keep the newest 100 serial logs
 ls -t "$CACHE"/logs/*.log 2>/dev/null | tail -n +100 | xargs -r rm -f
@@ -88,6 +107,7 @@ LOG=$CACHE/logs/$VARIANT-$(date +%Y%m%d-%H%M%S)-$$.log
 APPEND="console=ttyS0 panic=-1 loglevel=4 $KARGS vl.variant=$VARIANT vl.topo=$TOPO"
 APPEND+=" vl.src=$here vl.cases=$caselist vl.ctimeout=${VL_VM_CASE_TIMEOUT:-120}"
 [ -n "$BUILD" ] && APPEND+=" vl.build=$BUILD"
+[ -n "$DISKDIR" ] && APPEND+=" vl.disks=1"
 APPEND+=" ${VL_VM_APPEND:-}"
 
 CMD=(timeout -k 5 "$TIMEOUT"
