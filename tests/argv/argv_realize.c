@@ -34,8 +34,8 @@
  *     -tpmdev emulator            N, a real swtpm (a fresh state in a temp folder)
  *                                 the other as its control channel, as the
  *                                 launcher runs it; swtpm must exit 0 with QEMU
- *   memory-backend-file        -> mem-path = a temp folder of the same name
- *     mem-path=DIR                (this machine reserves no hugepages and its
+ *   memory-backend-file        -> mem-path = a temp folder of the same name,
+ *     mem-path=DIR                prealloc=off (this machine reserves no hugepages and its
  *                                 tests never write nr_hugepages; QEMU takes any
  *                                 folder, so the syntax is still checked —
  *                                 tests/vm runs it on a real hugetlbfs mount)
@@ -480,6 +480,10 @@ static char *subst(const char *opt, const char *val, const char **code_path, uns
                 if (mkdir(path, 0700) < 0)
                         die("mkdir %s: %m", path);
                 opt_set(&o, "mem-path", path);
+                /* Not on hugetlbfs, prealloc=on would write the whole size
+                 * (16 GiB for win11) to this machine's disk before prelaunch. */
+                if (opt_get(&o, "prealloc"))
+                        opt_set(&o, "prealloc", "off");
                 return opt_join(&o);
         }
         if (strcmp(opt, "-spice") == 0) {
