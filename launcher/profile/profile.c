@@ -743,7 +743,7 @@ static int validate_tpm(const struct profile *p, struct vl_error *e)
 
         if (!p->tpm.enabled)
                 return 0;
-        if (!profile_tpm_model_name(p->tpm.model))
+        if (!profile_tpm_model_name(p->tpm.model) || p->tpm.model == TPM_MODEL_NONE)
                 return FAIL("$.tpm.model", "unknown TPM model %d", (int) p->tpm.model);
         for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
                 unsigned n = kinds[k].kind == PROFILE_DEVICE_HOSTDEV ? p->n_hostdevs

@@ -255,10 +255,11 @@ struct profile_sound {
 enum tpm_model {
         TPM_MODEL_CRB = 0, /* tpm-crb: the TPM 2.0 Command Response Buffer interface */
         TPM_MODEL_TIS,     /* tpm-tis: the older FIFO interface, for guests without CRB */
+        TPM_MODEL_NONE,    /* no TPM: how a profile turns off the one its "os" preset adds */
 };
 
 struct profile_tpm {
-        bool enabled;                      /* "tpm" given */
+        bool enabled;                      /* "tpm" given, model not "none" */
         enum tpm_model model;              /* default crb */
 };
 
