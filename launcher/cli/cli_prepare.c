@@ -128,6 +128,15 @@ int cli_prepare(const char *profile_path, bool dry_run, struct cli_prepared *c)
                 }
         }
 
+        /* With a TPM: swtpm and its tools, found as QEMU is. */
+        if (c->p->tpm.enabled && swtpm_plan(c->p, VARS_STATE_DIR, getenv("PATH"), &c->tpm, &err) < 0) {
+                if (!dry_run) {
+                        cli_print_error(&err);
+                        return EXIT_FAILURE_RUN;
+                }
+                vl_warn(&c->warn, "a run would stop here: %s", err.msg);
+        }
+
         r = qemu_argv_build(c->p, &c->host, &c->rt, &c->cmd, &err, &c->warn);
         if (r < 0) {
                 cli_print_error(&err);

@@ -14,6 +14,7 @@
 #include "profile/profile.h"
 #include "qemu/qemu_argv.h"
 #include "host/runas.h"
+#include "run/swtpm.h"
 
 /* Not to be copied: hostenv points at roots. */
 struct cli_prepared {
@@ -27,6 +28,7 @@ struct cli_prepared {
         struct firmware_choice fc;
         struct qemu_runtime rt;
         struct qemu_cmd *cmd;
+        struct swtpm_plan tpm;         /* with "tpm": swtpm's programs, state and command line */
         struct vl_warnings warn;
 };
 

@@ -59,7 +59,8 @@ int cmd_doctor(int argc, char **argv)
         struct runas user;
         struct firmware_dirs dirs;
         struct vl_warnings warn = {};
-        struct vl_error qerr = {}, uerr = {};
+        struct tpm_tools tools;
+        struct vl_error qerr = {}, uerr = {}, terr = {};
         char qemu_path[PROFILE_PATH_MAX], qmsg[600], umsg[600];
         struct rlimit rl;
         bool as_json = false;
@@ -105,6 +106,11 @@ int cmd_doctor(int argc, char **argv)
                 if (hostinfo_firmware_dirs_default(geteuid(), getegid(), NULL, env.user ? user.home : NULL,
                                                    &dirs) >= 0)
                         env.dirs = &dirs;
+                /* swtpm as a run finds it */
+                if (p->tpm.enabled && tpm_find_tools(getenv("PATH"), &tools, &terr) >= 0)
+                        env.tpm_tools = &tools;
+                else
+                        env.tpm_error = terr.msg;
         }
 
         r = doctor_run(&env, p, rep);

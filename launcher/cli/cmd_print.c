@@ -15,6 +15,7 @@
 #include "cli/cli_prepare.h"
 #include "host/hugepages.h"
 #include "host/net.h"
+#include "host/tpm.h"
 
 static void help(void)
 {
@@ -86,6 +87,34 @@ static void print_memory(const struct cli_prepared *c)
         if (plan.missing)
                 printf(": a run would add %llu for itself (reserve) and give them back after\n",
                        (unsigned long long) plan.missing);
+}
+
+/* The TPM: its state folder as a run would find it, read only. */
+static void print_tpm(const struct cli_prepared *c)
+{
+        struct vl_error err = {};
+        char line[1200];
+        int r;
+
+        if (!c->p->tpm.enabled)
+                return;
+        if (!c->tpm.state[0]) {
+                printf("# TPM: %s on swtpm", c->p->tpm.model == TPM_MODEL_TIS ? "tpm-tis" : "tpm-crb");
+                printf(" (see the warning above)\n");
+                return;
+        }
+        printf("# TPM: %s on swtpm, state in %s", c->p->tpm.model == TPM_MODEL_TIS ? "tpm-tis" : "tpm-crb",
+               c->tpm.state);
+        r = tpm_state_check(c->tpm.state_dir, c->p->name, c->user.uid, &err);
+        if (r > 0)
+                printf(" (exists: used as is, never replaced)\n");
+        else if (r == 0)
+                printf(" (will be manufactured at the first start: %s as %s)\n", c->tpm.tools.swtpm_setup,
+                       c->user.name);
+        else {
+                vl_error_format(&err, line, sizeof(line));
+                printf("\n# TPM state: a run would refuse: %s\n", line);
+        }
 }
 
 /* The host links a run would create, by the names `ip link` will show. */
@@ -185,6 +214,7 @@ int cmd_print(int argc, char **argv)
                        c.rt.spice_port, c.p->display.port ? "" : " (autoport: free right now)");
 
         print_memory(&c);
+        print_tpm(&c);
         print_network(&c);
         print_plan(&c);
         print_platform(&c);
@@ -198,6 +228,15 @@ int cmd_print(int argc, char **argv)
         for (size_t i = 0; i < c.cmd->n_argv; i++) {
                 cli_print_shell_word(c.cmd->argv[i]);
                 fputs(i + 1 < c.cmd->n_argv ? " \\\n" : "\n", stdout);
+        }
+        if (c.p->tpm.enabled && c.tpm.cmd.argc) {
+                printf("\n# swtpm command line (started before QEMU, as the same user, in the same sandbox;\n"
+                       "# fd %d is its end of a socket pair whose other end QEMU has as fd %d)\n",
+                       SWTPM_CTRL_FD, c.rt.fds.tpm);
+                for (unsigned i = 0; i < c.tpm.cmd.argc; i++) {
+                        cli_print_shell_word(c.tpm.cmd.argv[i]);
+                        fputs(i + 1 < c.tpm.cmd.argc ? " \\\n" : "\n", stdout);
+                }
         }
         cli_prepared_done(&c);
         return EXIT_OK;

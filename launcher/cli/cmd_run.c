@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "cli/cli.h"
 #include "cli/cli_prepare.h"
 #include "host/vars.h"
@@ -97,6 +98,9 @@ static int check_privileges(const struct profile *p)
                               "with sudo or pkexec");
         else if (p->n_hostdevs > 0)
                 cli_log_error("moving PCI devices to vfio-pci needs root: run it with sudo or pkexec");
+        else if (p->tpm.enabled)
+                cli_log_error("a TPM needs root (its state is kept in %s/%s/tpm): run it with sudo or pkexec",
+                              VARS_STATE_DIR, p->name);
         else
                 return EXIT_OK;
         return EXIT_FAILURE_RUN;
@@ -133,6 +137,7 @@ static int apply(struct launch *l, const struct cli_prepared *c)
         const struct profile *p = c->p;
         struct vl_warnings warn = {};
         struct vl_error err = {};
+        bool tpm_failed = false;
         int r;
 
         /* Pages first: the host change most likely to be refused (the kernel
@@ -141,6 +146,16 @@ static int apply(struct launch *l, const struct cli_prepared *c)
         if (r > 0)
                 cli_log("%s: added %d %s hugepages to the pool for this run", p->name, r,
                         profile_hugepage_size_name(p->hugepages.size));
+        /* The TPM's state before the devices: a failed swtpm_setup has moved nothing. */
+        if (r >= 0 && p->tpm.enabled) {
+                uint64_t t0 = clock_ms();
+                r = launch_apply_tpm(l, &err, &warn);
+                if (r > 0)
+                        cli_log("%s: manufactured the TPM in %s (swtpm_setup, %.1f s)", p->name, c->tpm.state,
+                                (double) (clock_ms() - t0) / 1000.0);
+                if (r < 0 && err.err == EIO)
+                        tpm_failed = true; /* swtpm_setup said why, in the log */
+        }
         if (r >= 0 && p->n_hostdevs > 0)
                 cli_log("%s: moving %u device(s) to vfio-pci", p->name, l->plan->n_devices);
         if (r >= 0)
@@ -157,6 +172,8 @@ static int apply(struct launch *l, const struct cli_prepared *c)
         cli_print_warnings(&warn);
         if (r < 0) {
                 cli_print_error(&err);
+                if (tpm_failed)
+                        show_log_tail(p->name);
                 return EXIT_FAILURE_RUN;
         }
         return EXIT_OK;
@@ -183,8 +200,12 @@ static int supervise(struct launch *l, const struct cli_prepared *c)
                         show_log_tail(p->name);
                 return res.outcome == SUP_FORCED ? EXIT_FORCED : EXIT_START_FAILED;
         }
-        cli_log("%s: %s%s%s%s", p->name, sup_outcome_to_string(res.outcome), res.term_signal ? " (" : "",
-                res.term_signal ? strsignal(res.term_signal) : "", res.term_signal ? ")" : "");
+        if (res.helper_failed)
+                cli_log("%s: %s: swtpm, the VM's TPM, ended (%s)", p->name, sup_outcome_to_string(res.outcome),
+                        res.helper_term_signal ? strsignal(res.helper_term_signal) : "exited");
+        else
+                cli_log("%s: %s%s%s%s", p->name, sup_outcome_to_string(res.outcome), res.term_signal ? " (" : "",
+                        res.term_signal ? strsignal(res.term_signal) : "", res.term_signal ? ")" : "");
         switch (res.outcome) {
         case SUP_GUEST_POWEROFF:
         case SUP_STOPPED:
@@ -240,6 +261,7 @@ int cmd_run(int argc, char **argv)
                 return r;
 
         launch_init(&l, c.p, &c.hostenv, &c.user, &c.rt);
+        l.tpm = c.p->tpm.enabled ? &c.tpm : NULL;
         r = preflight(&l);
         if (r != EXIT_OK)
                 return r;

@@ -730,6 +730,35 @@ static int validate_display(const struct profile *p, struct vl_error *e, struct 
         return 0;
 }
 
+/* The TPM's device id is the command line's own, but only when there is a
+ * TPM: a profile without one keeps "tpm0" free for its devices. */
+static int validate_tpm(const struct profile *p, struct vl_error *e)
+{
+        static const struct {
+                enum profile_device_kind kind;
+                const char *array;
+        } kinds[] = { { PROFILE_DEVICE_HOSTDEV, "hostdevs" }, { PROFILE_DEVICE_DISK, "disks" },
+                      { PROFILE_DEVICE_NIC, "nics" } };
+        char id[PROFILE_STR_MAX], path[64];
+
+        if (!p->tpm.enabled)
+                return 0;
+        if (!profile_tpm_model_name(p->tpm.model) || p->tpm.model == TPM_MODEL_NONE)
+                return FAIL("$.tpm.model", "unknown TPM model %d", (int) p->tpm.model);
+        for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
+                unsigned n = kinds[k].kind == PROFILE_DEVICE_HOSTDEV ? p->n_hostdevs
+                             : kinds[k].kind == PROFILE_DEVICE_DISK  ? p->n_disks
+                                                                     : p->n_nics;
+                for (unsigned i = 0; i < n; i++)
+                        if (strcmp(profile_device_id(p, kinds[k].kind, i, id), PROFILE_ID_TPM) == 0) {
+                                (void) snprintf(path, sizeof(path), "$.%s[%u].id", kinds[k].array, i);
+                                return FAIL(path, "\"%s\" is the id of the TPM vfio-launch adds for \"tpm\"",
+                                            PROFILE_ID_TPM);
+                        }
+        }
+        return 0;
+}
+
 static int validate_platform(const struct profile *p, struct vl_error *e, struct vl_warnings *w)
 {
         char path[64];
@@ -812,7 +841,7 @@ int profile_validate(const struct profile *p, struct vl_error *e, struct vl_warn
             (r = validate_disks(p, e)) < 0 || (r = validate_nics(p, e)) < 0 ||
             (r = validate_ids(p, e)) < 0 || (r = validate_sound(p, e, w)) < 0 ||
             (r = validate_display(p, e, w)) < 0 || (r = validate_hugepages(p, e)) < 0 ||
-            (r = validate_platform(p, e, w)) < 0)
+            (r = validate_tpm(p, e)) < 0 || (r = validate_platform(p, e, w)) < 0)
                 return r;
 
         if (p->shutdown_timeout_s < 1 || p->shutdown_timeout_s > 3600)

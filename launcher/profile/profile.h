@@ -249,6 +249,20 @@ struct profile_sound {
         char alsa_dev[PROFILE_STR_MAX];    /* ALSA PCM, "" = default */
 };
 
+/* A TPM 2.0 for the guest (Windows 11 wants one): QEMU's TPM front end on
+ * swtpm, which the launcher runs for the VM (run/swtpm.h) with its state in
+ * the VM's folder (host/tpm.h). */
+enum tpm_model {
+        TPM_MODEL_CRB = 0, /* tpm-crb: the TPM 2.0 Command Response Buffer interface */
+        TPM_MODEL_TIS,     /* tpm-tis: the older FIFO interface, for guests without CRB */
+        TPM_MODEL_NONE,    /* no TPM: how a profile turns off the one its "os" preset adds */
+};
+
+struct profile_tpm {
+        bool enabled;                      /* "tpm" given, model not "none" */
+        enum tpm_model model;              /* default crb */
+};
+
 enum display_type { DISPLAY_NONE = 0, DISPLAY_SPICE };
 enum spice_compression {
         SPICE_COMPRESSION_DEFAULT = 0,
@@ -379,6 +393,7 @@ struct profile {
         struct profile_sound sound;
         struct profile_display display;
         bool balloon;
+        struct profile_tpm tpm;
         unsigned shutdown_timeout_s;       /* default 120 */
         unsigned powerdown_repeat_s;       /* second power button press after this; 0 = once; default 1 */
         enum os_preset os;
@@ -415,6 +430,7 @@ enum profile_device_kind {
 #define PROFILE_ID_SOUND "sound0"
 #define PROFILE_ID_SOUND_CODEC "sound0-codec0"
 #define PROFILE_ID_BALLOON "balloon0"
+#define PROFILE_ID_TPM "tpm0"             /* only with "tpm": refused then, free otherwise */
 #define PROFILE_ID_WATCHDOG "watchdog0"
 
 /* The id of device i of kind (explicit or default), in buf; returns buf. */
@@ -448,6 +464,7 @@ const char *profile_sound_backend_name(unsigned v);
 const char *profile_display_type_name(unsigned v);
 const char *profile_image_compression_name(unsigned v);
 const char *profile_video_name(unsigned v);
+const char *profile_tpm_model_name(unsigned v);
 const char *profile_cpu_cache_name(unsigned v);
 const char *profile_rtc_base_name(unsigned v);
 const char *profile_rtc_driftfix_name(unsigned v);

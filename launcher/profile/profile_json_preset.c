@@ -25,8 +25,9 @@
 
 static const char *const presets[] = {
         [OS_NONE] = NULL,
-        /* Windows 11 insists on UEFI with Secure Boot (and a TPM 2.0). */
-        [OS_WINDOWS11] = "{" WINDOWS_COMMON ", \"firmware\": {\"type\": \"uefi\", \"secure_boot\": true}}",
+        /* Windows 11's setup insists on UEFI with Secure Boot and a TPM 2.0. */
+        [OS_WINDOWS11] = "{" WINDOWS_COMMON ", \"firmware\": {\"type\": \"uefi\", \"secure_boot\": true}, "
+                         "\"tpm\": {\"model\": \"crb\"}}",
         [OS_WINDOWS10] = "{" WINDOWS_COMMON "}",
         [OS_LINUX] = "{\"clock\": {\"rtc\": \"utc\"}}",
         [OS_OTHER] = "{}",

@@ -122,6 +122,8 @@ int profile_json_nic_element(struct ctx *c, json_t *o, unsigned i, void *ud);
 int profile_json_parse_sound(struct ctx *c, json_t *root, struct profile_sound *s);
 int profile_json_parse_display(struct ctx *c, json_t *root, struct profile_display *d);
 
+/* profile_json_tpm.c */
+int profile_json_parse_tpm(struct ctx *c, json_t *root, struct profile_tpm *t);
 /* profile_json_preset.c: "os" (read first: its preset goes under root
  * before anything else is read), and whether the preset set the value at
  * path (a JSON path as errors spell it). */

@@ -30,7 +30,7 @@
 void qemu_runtime_init(struct qemu_runtime *rt)
 {
         memset(rt, 0, sizeof(*rt));
-        rt->fds.qmp = rt->fds.qmp_user = -1;
+        rt->fds.qmp = rt->fds.qmp_user = rt->fds.tpm = -1;
         for (size_t i = 0; i < ELEMENTSOF(rt->fds.nic); i++)
                 rt->fds.nic[i] = -1;
 }
@@ -43,6 +43,7 @@ void qemu_fd_layout_init(struct qemu_fd_layout *l, const struct profile *p, bool
         l->qmp_user = qmp_user ? fd++ : -1;
         for (unsigned i = 0; i < ELEMENTSOF(l->nic); i++)
                 l->nic[i] = i < p->n_nics && p->nics[i].backend != NIC_USER ? fd++ : -1;
+        l->tpm = p->tpm.enabled ? fd++ : -1;
         l->n = (unsigned) (fd - QEMU_FD_FIRST);
 }
 
@@ -57,7 +58,7 @@ static int place(const struct qemu_fd_layout *l, int number, int fd, int out[QEM
 }
 
 int qemu_fd_layout_place(const struct qemu_fd_layout *l, int qmp, int qmp_user,
-                         const int nic_fds[PROFILE_NICS_MAX], int out[QEMU_FDS_MAX])
+                         const int nic_fds[PROFILE_NICS_MAX], int tpm, int out[QEMU_FDS_MAX])
 {
         int r;
 
@@ -70,6 +71,8 @@ int qemu_fd_layout_place(const struct qemu_fd_layout *l, int qmp, int qmp_user,
                 r = place(l, l->qmp_user, qmp_user, out);
         for (unsigned i = 0; r >= 0 && i < PROFILE_NICS_MAX; i++)
                 r = place(l, l->nic[i], nic_fds[i], out);
+        if (r >= 0)
+                r = place(l, l->tpm, tpm, out);
         for (unsigned i = 0; r >= 0 && i < l->n; i++)
                 if (out[i] < 0)
                         r = -EBADF; /* a number no fd was given for */
@@ -454,6 +457,9 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
         if (r < 0)
                 return r;
         r = qemu_argv_emit_hostdevs(b, p, &l, e);
+        if (r < 0)
+                return r;
+        r = qemu_argv_emit_tpm(b, p, rt, e);
         if (r < 0)
                 return r;
         if (p->balloon) {

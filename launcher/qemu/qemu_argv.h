@@ -21,7 +21,7 @@
 #include "profile/profile.h"
 
 #define QEMU_FD_FIRST 3 /* the first fd QEMU inherits: after stdin, stdout and stderr */
-#define QEMU_FDS_MAX (2 + PROFILE_NICS_MAX)
+#define QEMU_FDS_MAX (2 + PROFILE_NICS_MAX + 1)
 
 /* The fds QEMU inherits, each with the number it has in QEMU's process.
  * Built once per run (qemu_fd_layout_init()), then used both by the
@@ -33,18 +33,21 @@ struct qemu_fd_layout {
         int qmp_user;              /* a second QMP listener for tools and people (QEMU
                                       serves one client per monitor); -1 = none */
         int nic[PROFILE_NICS_MAX]; /* each tap/macvtap NIC's fd by NIC index; -1 for "user" */
+        int tpm;                   /* the TPM's chardev: QEMU's end of the socket pair to
+                                      swtpm (run/swtpm.h); -1 = no TPM */
         unsigned n;                /* QEMU_FD_FIRST .. QEMU_FD_FIRST + n - 1 are used */
 };
 
 /* The layout for p: the QMP listener(s) first, then one per tap/macvtap NIC
- * in profile order. Pure. */
+ * in profile order, then the TPM's socket. Pure. */
 void qemu_fd_layout_init(struct qemu_fd_layout *l, const struct profile *p, bool qmp_user);
 
 /* Put the run's open fds in layout order: out[i] is the fd QEMU sees as
- * QEMU_FD_FIRST + i. nic_fds is by NIC index (-1 for "user" NICs). Pure.
+ * QEMU_FD_FIRST + i. nic_fds is by NIC index (-1 for "user" NICs); tpm is
+ * QEMU's end of the socket pair to swtpm (-1 without a TPM). Pure.
  * Returns l->n, or -EBADF when an fd the layout needs is missing (< 0). */
 int qemu_fd_layout_place(const struct qemu_fd_layout *l, int qmp, int qmp_user,
-                         const int nic_fds[PROFILE_NICS_MAX], int out[QEMU_FDS_MAX]);
+                         const int nic_fds[PROFILE_NICS_MAX], int tpm, int out[QEMU_FDS_MAX]);
 
 /* What the launcher decides at run time, handed to the builder. */
 struct qemu_runtime {

@@ -106,6 +106,10 @@ int qemu_argv_emit_sound(struct builder *b, const struct profile *p, const struc
 int qemu_argv_emit_spice(struct builder *b, const struct profile *p, const struct qemu_runtime *rt,
                          struct vl_error *e);
 
+/* ---- the TPM (qemu_tpm.c) ------------------------------------------------------------- */
+
+int qemu_argv_emit_tpm(struct builder *b, const struct profile *p, const struct qemu_runtime *rt,
+                       struct vl_error *e);
 /* ---- platform (qemu_platform.c) ------------------------------------------------------- */
 
 /* The -machine properties of the platform (hpet=), into the caller's option. */

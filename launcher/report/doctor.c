@@ -20,6 +20,7 @@
 #include "host/bind.h"
 #include "host/hugepages.h"
 #include "host/pci.h"
+#include "host/vars.h"
 #include "report/doctor.h"
 
 #define CMDLINE_MAX 4096
@@ -831,6 +832,28 @@ static void check_nics(const struct doctor_env *env, const struct profile *p, st
         }
 }
 
+/* swtpm and the state folder a run would use (host/tpm.h), read only. */
+static void check_tpm(const struct doctor_env *env, const struct profile *p, struct doctor_report *rep)
+{
+        const char *dir = env->state_dir ? env->state_dir : VARS_STATE_DIR;
+        const struct tpm_tools *t = env->tpm_tools;
+        struct vl_error e = {};
+        int r;
+
+        if (!t) {
+                add(rep, "tpm", DOCTOR_FAIL, "TPM (swtpm)", "apt-get install swtpm swtpm-tools", "%s",
+                    env->tpm_error ? env->tpm_error : "swtpm not found");
+                return;
+        }
+        r = env->user ? tpm_state_check(dir, p->name, env->user->uid, &e) : 0;
+        if (r < 0)
+                add(rep, "tpm", DOCTOR_FAIL, "TPM (swtpm)", "see the evidence", "%s", e.msg);
+        else
+                add(rep, "tpm", DOCTOR_OK, "TPM (swtpm)", NULL, "%s, %s; state %s/%s/%s: %s", t->swtpm,
+                    t->swtpm_setup, dir, p->name, TPM_STATE_SUBDIR,
+                    r > 0 ? "there, used as is" : "made at the first start");
+}
+
 int doctor_run(const struct doctor_env *env, const struct profile *p, struct doctor_report *ret)
 {
         struct cpu_facts cpu;
@@ -855,6 +878,8 @@ int doctor_run(const struct doctor_env *env, const struct profile *p, struct doc
         if (p) {
                 check_audio(env, p, ret);
                 check_nics(env, p, ret);
+                if (p->tpm.enabled)
+                        check_tpm(env, p, ret);
         }
         return 0;
 }

@@ -21,6 +21,7 @@
 #include "qemu/hostinfo.h"
 #include "profile/profile.h"
 #include "host/runas.h"
+#include "host/tpm.h"
 
 #define DOCTOR_RESULTS_MAX 64
 
@@ -55,6 +56,9 @@ struct doctor_env {
         const struct firmware_dirs *dirs; /* NULL: firmware not checked */
         const struct runas *user;     /* NULL: run-as user unknown (user_error says why) */
         const char *user_error;
+        const struct tpm_tools *tpm_tools; /* a profile with "tpm": NULL = not found (tpm_error says why) */
+        const char *tpm_error;
+        const char *state_dir;        /* the TPM state's root; NULL = VARS_STATE_DIR */
 };
 
 /* The installed settings on roots (which must outlive env; host_env_init),

@@ -142,6 +142,7 @@ void launch_init(struct launch *l, const struct profile *p, const struct host_en
         *l = (struct launch) {
                 .p = p, .host = host, .user = user, .rt = rt, .lock = -1, .log_fd = -1,
                 .qmp_listener = -1, .qmp_client = -1, .qmp_user_listener = -1,
+                .tpm_fds = { -1, -1 },
         };
         for (unsigned i = 0; i < PROFILE_NICS_MAX; i++)
                 l->nic_fds[i] = -1;
@@ -212,6 +213,48 @@ int launch_apply_net(struct launch *l, struct vl_error *e)
         return net_setup(l->host->roots, l->p, l->nic_fds, e);
 }
 
+static int open_log(const char *name, struct vl_error *e);
+
+/* The sandbox both QEMU and swtpm run in: QEMU's user, the VM's log. */
+static struct sandbox_config sandbox_for(const struct launch *l)
+{
+        struct sandbox_config c = {
+                .uid = l->user->uid,
+                .gid = l->user->gid,
+                .n_groups = l->user->n_groups,
+                .stdin_fd = -1,
+                .stdout_fd = l->log_fd >= 0 ? l->log_fd : STDERR_FILENO,
+                .stderr_fd = l->log_fd >= 0 ? l->log_fd : STDERR_FILENO,
+                .parent = getpid(),
+                .seccomp = true,
+        };
+
+        memcpy(c.groups, l->user->groups, sizeof(c.groups));
+        return c;
+}
+
+static void ensure_log(struct launch *l, struct vl_warnings *w)
+{
+        struct vl_error le = {};
+
+        if (l->log_fd >= 0)
+                return;
+        l->log_fd = open_log(l->p->name, &le);
+        if (l->log_fd < 0)
+                vl_warn(w, "%s: QEMU's messages go to this terminal, ignoring", le.msg);
+}
+
+int launch_apply_tpm(struct launch *l, struct vl_error *e, struct vl_warnings *w)
+{
+        struct sandbox_config c;
+
+        if (!l->tpm)
+                return 0;
+        ensure_log(l, w);
+        c = sandbox_for(l);
+        return swtpm_manufacture(l->tpm, l->p->name, &c, SWTPM_SETUP_TIMEOUT_MS, e);
+}
+
 static int open_log(const char *name, struct vl_error *e)
 {
         char path[512], stamp[64];
@@ -234,12 +277,11 @@ int launch_open(struct launch *l, struct vl_error *e, struct vl_warnings *w)
 {
         const char *run = l->host->roots->run, *name = l->p->name;
         char monitor[256];
-        struct vl_error le = {};
         int r;
 
-        l->log_fd = open_log(name, &le);
-        if (l->log_fd < 0)
-                vl_warn(w, "%s: QEMU's messages go to this terminal, ignoring", le.msg);
+        ensure_log(l, w);
+        if (l->tpm && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, l->tpm_fds) < 0)
+                return vl_error_set(e, errno, "socketpair for the TPM: %s", strerror(errno));
 
         if (rundir_path(monitor, sizeof(monitor), run, name, RUNDIR_MONITOR_SOCKET) < 0 ||
             rundir_path(l->qmp_user_path, sizeof(l->qmp_user_path), run, name, RUNDIR_QMP_SOCKET) < 0 ||
@@ -316,23 +358,13 @@ int launch_supervise(struct launch *l, const struct qemu_cmd *cmd, const char *r
                      struct sup_result *ret, struct vl_error *e)
 {
         const bool hp = l->hotplug_ready;
+        static char *const swtpm_env[] = { (char *) SWTPM_ENV_PATH, NULL };
         struct sup_config c = {
                 .name = l->p->name,
                 .qemu_path = cmd->argv[0],
                 .argv = cmd->argv,
                 .envp = cmd->env,
-                .sandbox = {
-                        .uid = l->user->uid,
-                        .gid = l->user->gid,
-                        .n_groups = l->user->n_groups,
-                        .stdin_fd = -1,
-                        .stdout_fd = l->log_fd >= 0 ? l->log_fd : STDERR_FILENO,
-                        .stderr_fd = l->log_fd >= 0 ? l->log_fd : STDERR_FILENO,
-                        /* VFIO pins all guest RAM; libvirt's allowance: RAM + 1 GiB. */
-                        .memlock_bytes = l->p->n_hostdevs ? (l->p->memory_mib + 1024) << 20 : 0,
-                        .parent = getpid(),
-                        .seccomp = true,
-                },
+                .sandbox = sandbox_for(l),
                 .qmp_client = l->qmp_client,
                 .user_qmp_path = l->qmp_user_path,
                 .control_path = l->control_path,
@@ -351,9 +383,20 @@ int launch_supervise(struct launch *l, const struct qemu_cmd *cmd, const char *r
         };
         int r;
 
-        memcpy(c.sandbox.groups, l->user->groups, sizeof(c.sandbox.groups));
+        /* VFIO pins all guest RAM; libvirt's allowance: RAM + 1 GiB. */
+        c.sandbox.memlock_bytes = l->p->n_hostdevs ? (l->p->memory_mib + 1024) << 20 : 0;
+        if (l->tpm) {
+                /* swtpm: the same sandbox, its end of the pair as fd 3. */
+                c.helper = (struct sup_helper) {
+                        .name = "swtpm", .path = l->tpm->cmd.argv[0], .argv = l->tpm->cmd.argv,
+                        .envp = swtpm_env, .sandbox = sandbox_for(l),
+                };
+                c.helper.sandbox.n_fds = 1;
+                c.helper.sandbox.fds[SWTPM_CTRL_FD - 3] = l->tpm_fds[1];
+        }
         /* Each fd at the number the command line gives it. */
-        r = qemu_fd_layout_place(&l->rt->fds, l->qmp_listener, l->qmp_user_listener, l->nic_fds, c.sandbox.fds);
+        r = qemu_fd_layout_place(&l->rt->fds, l->qmp_listener, l->qmp_user_listener, l->nic_fds, l->tpm_fds[0],
+                                 c.sandbox.fds);
         if (r < 0) {
                 memset(ret, 0, sizeof(*ret));
                 ret->outcome = SUP_START_FAILED;
@@ -362,6 +405,7 @@ int launch_supervise(struct launch *l, const struct qemu_cmd *cmd, const char *r
         c.sandbox.n_fds = (unsigned) r;
         /* sup_run() takes them all. */
         l->qmp_client = l->qmp_listener = l->qmp_user_listener = -1;
+        l->tpm_fds[0] = l->tpm_fds[1] = -1;
         for (unsigned i = 0; i < PROFILE_NICS_MAX; i++)
                 l->nic_fds[i] = -1;
         return sup_run(&c, ret, e);
@@ -395,6 +439,8 @@ void launch_done(struct launch *l)
         l->qmp_listener = safe_close(l->qmp_listener);
         l->qmp_client = safe_close(l->qmp_client);
         l->qmp_user_listener = safe_close(l->qmp_user_listener);
+        l->tpm_fds[0] = safe_close(l->tpm_fds[0]);
+        l->tpm_fds[1] = safe_close(l->tpm_fds[1]);
         if (l->qmp_user_path[0])
                 (void) unlink(l->qmp_user_path);
         l->log_fd = safe_close(l->log_fd);

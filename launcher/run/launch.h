@@ -9,7 +9,9 @@
  *   launch_lock()      the VM name's lock (one instance per name);
  *   launch_plan()      READ-ONLY: devices, networks, hugepages; a refusal
  *                      here leaves the host as it was;
- *   launch_apply_*()   the host changes, each journaled before it is made;
+ *   launch_apply_*()   the host changes, each journaled before it is made
+ *                      (the TPM's state, like the VARS file, is the VM's
+ *                      own: made once, never undone);
  *   launch_open()      QEMU's log and sockets;
  *   launch_supervise() QEMU in its sandbox, to its end (run/supervisor.h),
  *                      with the run's hooks: its PID into the journal, vCPU
@@ -37,6 +39,7 @@
 #include "qemu/qemu_argv.h"
 #include "run/hotplug.h"
 #include "run/supervisor.h"
+#include "run/swtpm.h"
 
 #define LAUNCH_LOG_DIR "/var/log/vfio-launch" /* QEMU's output: NAME.log */
 
@@ -76,6 +79,10 @@ struct launch {
         char qmp_user_path[256], control_path[256];
         struct hotplug hotplug;              /* valid when hotplug_ready */
         bool hotplug_ready;
+        /* With a TPM: swtpm's plan (cli_prepare()), set by the caller after
+         * launch_init(); NULL = no TPM. Must outlive l. */
+        const struct swtpm_plan *tpm;
+        int tpm_fds[2];                      /* the socket pair: [0] QEMU's end, [1] swtpm's; -1 */
 };
 
 /* A run of p by user on host, with rt from launch_prepare(); nothing open
@@ -105,10 +112,15 @@ int launch_apply_devices(struct launch *l, struct vl_error *e, struct vl_warning
 int launch_apply_vars(struct launch *l, const char *template_path, const char *vars_path, struct vl_error *e);
 /* The macvtap/tap links, their fds kept for QEMU. */
 int launch_apply_net(struct launch *l, struct vl_error *e);
+/* With a TPM: its state, manufactured as QEMU's user if it does not exist
+ * (swtpm_manufacture(); its output goes to the VM's log, opened here).
+ * 1 when it was made, 0 when it existed or there is no TPM. */
+int launch_apply_tpm(struct launch *l, struct vl_error *e, struct vl_warnings *w);
 
 /* QEMU's log (LAUNCH_LOG_DIR/NAME.log; failing that, a warning and this
  * terminal) and the VM's sockets under RUN/NAME: the supervisor's QMP
- * socket, the tools' one, the control socket's path. */
+ * socket, the tools' one, the control socket's path; with a TPM, the
+ * socket pair between QEMU and swtpm. */
 int launch_open(struct launch *l, struct vl_error *e, struct vl_warnings *w);
 
 /* Run QEMU (cmd from the builder) to its end; see sup_run() for ret and

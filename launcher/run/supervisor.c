@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/exec.h"
 #include "base/unixsock.h"
 #include "profile/profile.h"
 #include "qmp.h"
@@ -65,6 +66,9 @@ struct sup {
         bool tick_shown;
         bool hotplug_busy;    /* a hotplug hook is running (nested loop turns) */
         int wstatus;
+        pid_t helper_pid;     /* swtpm; -1 = none */
+        int helper_pidfd;
+        bool helper_exited;
 };
 
 _printf_(2, 0) static void vsay(struct sup *s, const char *fmt, va_list ap)
@@ -309,6 +313,67 @@ static void reap(struct sup *s)
         }
 }
 
+/* "exited with status 1", "was killed by signal 9 (Killed)" */
+static void describe_wstatus(int st, char *buf, size_t size)
+{
+        if (WIFSIGNALED(st))
+                (void) snprintf(buf, size, "was killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+        else
+                (void) snprintf(buf, size, "exited with status %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+static void helper_record(struct sup *s, int st)
+{
+        s->helper_exited = true;
+        s->helper_pidfd = safe_close(s->helper_pidfd);
+        s->res->helper_exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        s->res->helper_term_signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+}
+
+/* The helper is gone. With QEMU still there and not on its way out, the VM
+ * has lost a device it cannot do without and QEMU does not notice: end the
+ * run as a crash. */
+static void reap_helper(struct sup *s)
+{
+        char how[96];
+        int st;
+
+        if (s->helper_pid <= 0 || s->helper_exited || waitpid(s->helper_pid, &st, WNOHANG) != s->helper_pid)
+                return;
+        helper_record(s, st);
+        if (s->exited || s->stage >= STAGE_QUIT || s->res->shutdown_reason[0])
+                return; /* QEMU is leaving, and its helper with it */
+        describe_wstatus(st, how, sizeof(how));
+        say(s, "%s (pid %d) %s: stopping the VM, it cannot run without it", s->c->helper.name,
+            (int) s->helper_pid, how);
+        s->res->helper_failed = true;
+        enter_stage(s, STAGE_KILL);
+}
+
+/* QEMU is gone (or never ran): the helper leaves with it — swtpm ends when
+ * its data channel closes, which it only has once QEMU set it up. Else
+ * SIGTERM, then SIGKILL, each after quit_timeout_ms. */
+static void stop_helper(struct sup *s)
+{
+        struct pollfd pfd = { .fd = s->helper_pidfd, .events = POLLIN };
+        int st;
+
+        if (s->helper_pid <= 0 || s->helper_exited)
+                return;
+        if (!s->ready || poll(&pfd, 1, (int) s->c->quit_timeout_ms) == 0) {
+                if (s->ready)
+                        say(s, "%s (pid %d) did not leave with QEMU: sending SIGTERM", s->c->helper.name,
+                            (int) s->helper_pid);
+                (void) syscall(SYS_pidfd_send_signal, s->helper_pidfd, SIGTERM, NULL, 0);
+                if (poll(&pfd, 1, (int) s->c->quit_timeout_ms) == 0) {
+                        say(s, "sending SIGKILL to %s (pid %d)", s->c->helper.name, (int) s->helper_pid);
+                        (void) syscall(SYS_pidfd_send_signal, s->helper_pidfd, SIGKILL, NULL, 0);
+                }
+        }
+        if (exec_wait(s->helper_pid, &st) == 0)
+                helper_record(s, st);
+}
+
 static void handle_signal(struct sup *s)
 {
         struct signalfd_siginfo si;
@@ -362,13 +427,16 @@ static void control_reply(struct sup *s, int fd, const char *msg, size_t len)
         int n;
 
         if (len == 6 && memcmp(msg, "status", 6) == 0) {
-                char extra[1400] = "";
+                char extra[1400] = "", helper[64] = "";
                 if (s->c->status_extra)
                         s->c->status_extra(s->c->userdata, extra, sizeof(extra));
+                if (s->helper_pid > 0 && !s->helper_exited)
+                        (void) snprintf(helper, sizeof(helper), ",\"%s_pid\":%d", s->c->helper.name,
+                                        (int) s->helper_pid);
                 n = snprintf(out, sizeof(out),
                              "{\"name\":\"%s\",\"state\":\"%s\",\"launcher_pid\":%d,"
-                             "\"qemu_pid\":%d,\"qmp\":\"%s\",\"detail\":\"%s\"%s%s}",
-                             s->c->name, stage_name(s), (int) getpid(), (int) s->pid,
+                             "\"qemu_pid\":%d%s,\"qmp\":\"%s\",\"detail\":\"%s\"%s%s}",
+                             s->c->name, stage_name(s), (int) getpid(), (int) s->pid, helper,
                              s->c->user_qmp_path ? s->c->user_qmp_path : "",
                              s->c->ready_detail ? s->c->ready_detail : "", extra[0] ? "," : "", extra);
         } else if (len == 4 && memcmp(msg, "stop", 4) == 0) {
@@ -452,7 +520,7 @@ int sup_control_request(const char *path, const char *command, char *buf, size_t
 
 /* ---- the loop ------------------------------------------------------------ */
 
-enum { PFD_PID, PFD_SIG, PFD_QMP, PFD_CTL, PFD_CLIENT0 };
+enum { PFD_PID, PFD_SIG, PFD_QMP, PFD_CTL, PFD_HELPER, PFD_CLIENT0 };
 
 /* One turn of the loop. Returns 1 when QEMU has exited. */
 static int turn(struct sup *s, uint64_t extra_deadline)
@@ -465,6 +533,7 @@ static int turn(struct sup *s, uint64_t extra_deadline)
         pfd[PFD_QMP] = (struct pollfd) { .fd = s->qmp_dead ? -1 : qmp_fd(s->q),
                                          .events = s->qmp_dead ? 0 : qmp_poll_events(s->q) };
         pfd[PFD_CTL] = (struct pollfd) { .fd = s->ctl_fd, .events = POLLIN };
+        pfd[PFD_HELPER] = (struct pollfd) { .fd = s->helper_exited ? -1 : s->helper_pidfd, .events = POLLIN };
         for (int i = 0; i < CONTROL_CLIENTS_MAX; i++)
                 pfd[PFD_CLIENT0 + i] = (struct pollfd) { .fd = s->clients[i], .events = POLLIN };
 
@@ -483,6 +552,9 @@ static int turn(struct sup *s, uint64_t extra_deadline)
                                 control_client(s, i);
                 if (pfd[PFD_PID].revents)
                         reap(s);
+                /* After QEMU's: its own exit closes the helper's socket. */
+                if (pfd[PFD_HELPER].revents)
+                        reap_helper(s);
         }
         handle_deadlines(s);
         return s->exited;
@@ -691,12 +763,22 @@ static void fill_result(struct sup *s)
                 res->outcome = SUP_GUEST_POWEROFF;
         else
                 res->outcome = SUP_QEMU_FAILED;
+        /* The run was ended because the helper died: a crash, whatever
+         * else was going on (a stop on request included). */
+        if (res->helper_failed && s->ready)
+                res->outcome = SUP_QEMU_FAILED;
 }
 
 static void close_fds(const struct sup_config *c)
 {
         for (unsigned i = 0; i < c->sandbox.n_fds; i++)
                 (void) safe_close(c->sandbox.fds[i]);
+}
+
+static void close_helper_fds(const struct sup_config *c)
+{
+        for (unsigned i = 0; i < c->helper.sandbox.n_fds; i++)
+                (void) safe_close(c->helper.sandbox.fds[i]);
 }
 
 static void close_clients(struct sup *s)
@@ -709,7 +791,9 @@ int sup_run(const struct sup_config *c, struct sup_result *ret, struct vl_error 
 {
         _cleanup_(close_clients) struct sup s = {
                 .c = c, .res = ret, .pid = -1, .tty = isatty(STDERR_FILENO) == 1,
+                .helper_pid = -1, .helper_pidfd = -1,
         };
+        bool helper_fds_open = c->helper.name != NULL;
         _cleanup_close_ int client = c->qmp_client, pidfd = -EBADF, sigfd = -EBADF, ctl_fd = -EBADF;
         _cleanup_(qmp_freep) struct qmp *q = NULL;
         sigset_t mask, old;
@@ -717,7 +801,7 @@ int sup_run(const struct sup_config *c, struct sup_result *ret, struct vl_error 
 
         memset(ret, 0, sizeof(*ret));
         ret->outcome = SUP_START_FAILED;
-        ret->exit_status = -1;
+        ret->exit_status = ret->helper_exit_status = -1;
         for (int i = 0; i < CONTROL_CLIENTS_MAX; i++)
                 s.clients[i] = -1;
 
@@ -749,6 +833,19 @@ int sup_run(const struct sup_config *c, struct sup_result *ret, struct vl_error 
         s.q = q;
         (void) qmp_set_event_callback(q, on_event, &s);
 
+        if (c->helper.name) {
+                r = spawn_sandboxed(c->helper.path, c->helper.argv, c->helper.envp, &c->helper.sandbox,
+                                    &s.helper_pid, &s.helper_pidfd, e);
+                close_helper_fds(c); /* its copies, or it failed */
+                helper_fds_open = false;
+                if (r < 0) {
+                        s.helper_pid = -1;
+                        vl_error_prefix(e, "cannot start %s", c->helper.name);
+                        goto out;
+                }
+                ret->helper_pid = s.helper_pid;
+        }
+
         r = spawn_sandboxed(c->qemu_path, c->argv, c->envp, &c->sandbox, &s.pid, &pidfd, e);
         s.pidfd = pidfd;
         /* QEMU has its own copies now. Ours would keep its listeners open:
@@ -766,7 +863,11 @@ int sup_run(const struct sup_config *c, struct sup_result *ret, struct vl_error 
         r = start_up(&s, e);
         if (r == -ECHILD || (r < 0 && s.exited)) {
                 fill_result(&s);
-                if (r == -ECHILD)
+                if (r == -ECHILD && ret->helper_failed)
+                        vl_error_set(e, ECHILD, "%s ended during start-up (%s %d): QEMU was stopped",
+                                     c->helper.name, ret->helper_term_signal ? "signal" : "status",
+                                     ret->helper_term_signal ? ret->helper_term_signal : ret->helper_exit_status);
+                else if (r == -ECHILD)
                         vl_error_set(e, ECHILD, "QEMU exited during start-up (%s %d)",
                                      ret->term_signal ? "signal" : "status",
                                      ret->term_signal ? ret->term_signal : ret->exit_status);
@@ -809,6 +910,10 @@ out:
                 kill_group(&s);
                 (void) waitpid(s.pid, NULL, 0);
         }
+        if (helper_fds_open)
+                close_helper_fds(c); /* never spawned */
+        stop_helper(&s);
+        s.helper_pidfd = safe_close(s.helper_pidfd);
         if (ctl_fd >= 0)
                 (void) unlink(c->control_path);
         (void) sigprocmask(SIG_SETMASK, &old, NULL);

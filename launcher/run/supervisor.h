@@ -11,6 +11,14 @@
  *   quit → SIGTERM → SIGKILL (through the pidfd, so never a recycled PID).
  * A second Ctrl-C (or `stop --force`) skips to quit.
  *
+ * A helper QEMU cannot run without (swtpm, the VM's TPM) is started first,
+ * in its own sandbox, and watched through a pidfd in the same loop: QEMU
+ * does not notice the death of its TPM emulator (it runs on, no QMP event,
+ * docs/facts.md#F-swtpm), so the supervisor ends the run itself — SIGKILL
+ * to QEMU, an outcome of SUP_QEMU_FAILED, as for a crash of QEMU. When QEMU
+ * is gone the helper is waited for (it leaves with QEMU), then stopped with
+ * SIGTERM and SIGKILL, each after quit_timeout_ms.
+ *
  * It does not undo host changes: it returns how QEMU ended and the caller
  * (cmd_run) undoes the binding, whatever the outcome. It prints progress
  * lines to stderr (the supervisor and the CLI are the only printers).
@@ -36,6 +44,17 @@ enum sup_outcome {
         SUP_START_FAILED,       /* QEMU never became ready */
 };
 
+/* A process QEMU depends on (swtpm). */
+struct sup_helper {
+        const char *name;             /* for messages, "swtpm"; NULL = no helper */
+        const char *path;
+        char *const *argv;
+        char *const *envp;
+        /* Its fds, in the order its argv numbers them from 3; sup_run()
+         * takes them like QEMU's. */
+        struct sandbox_config sandbox;
+};
+
 struct sup_config {
         const char *name;             /* VM name, for messages */
         const char *qemu_path;
@@ -54,6 +73,7 @@ struct sup_config {
         unsigned start_timeout_ms;    /* exec → QMP ready */
         unsigned quit_timeout_ms;     /* quit → exit, then SIGTERM → exit */
         const char *ready_detail;     /* printed on the ready line (SPICE port, ...) */
+        struct sup_helper helper;     /* started before QEMU; .name NULL = none */
         /* Called after QMP is ready and before `cont` (vCPU pinning). May be NULL. */
         int (*before_cont)(void *userdata, struct qmp *q, pid_t qemu_pid, struct vl_error *e);
         void *userdata;
@@ -83,6 +103,11 @@ struct sup_result {
         pid_t qemu_pid;
         char shutdown_reason[64]; /* from the SHUTDOWN event, "" if none seen */
         unsigned powerdown_presses; /* POWERDOWN events QEMU reported (one per press) */
+        /* The helper, when there was one: */
+        pid_t helper_pid;           /* 0 = none started */
+        bool helper_failed;         /* it ended while QEMU ran: the run was ended for it */
+        int helper_exit_status;     /* its exit status, or -1 */
+        int helper_term_signal;     /* the signal that ended it, or 0 */
 };
 
 /* Run QEMU to its end. Returns 0 with *ret filled whenever QEMU was started

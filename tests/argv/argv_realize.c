@@ -30,16 +30,20 @@
  *                                 timer-period / buffer-length / frequency
  *                                 (no sound server or card here; ALSA errors
  *                                 would only be logged, PA would be fatal)
- *   memory-backend-file        -> mem-path = a temp folder of the same name
- *     mem-path=DIR                (this machine reserves no hugepages and its
+ *   -chardev socket,fd=N of a  -> kept: QEMU gets one end of a socket pair at fd
+ *     -tpmdev emulator            N, a real swtpm (a fresh state in a temp folder)
+ *                                 the other as its control channel, as the
+ *                                 launcher runs it; swtpm must exit 0 with QEMU
+ *   memory-backend-file        -> mem-path = a temp folder of the same name,
+ *     mem-path=DIR                prealloc=off (this machine reserves no hugepages and its
  *                                 tests never write nr_hugepages; QEMU takes any
  *                                 folder, so the syntax is still checked —
  *                                 tests/vm runs it on a real hugetlbfs mount)
  * Temp files keep the golden file's base name (commas and spaces included)
  * inside a folder named "realize, CASE.XXXXXX", so the escaping is exercised.
  *
- * Usage: argv_realize CASE_DIR QEMU QEMU_IMG OVMF_DIR WORK_PARENT
- * Exit: 0 pass, 1 fail, 77 skip (no QEMU).
+ * Usage: argv_realize CASE_DIR QEMU QEMU_IMG OVMF_DIR WORK_PARENT [SWTPM]
+ * Exit: 0 pass, 1 fail, 77 skip (no QEMU; no swtpm for a case with a TPM).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,8 +67,11 @@
 #define OUT_MAX (1024 * 1024)
 #define TIMEOUT_MS 60000
 
-static const char *qemu, *qemu_img, *ovmf_dir;
+static const char *qemu, *qemu_img, *ovmf_dir, *swtpm = "/usr/bin/swtpm";
+static const char *tpm_chardev; /* the id a -tpmdev emulator names, or NULL */
+static int tpm_fd = -1;         /* its fd= in QEMU */
 static char work[4096];
+static const char *work_parent;
 static char *in_args[MAX_ARGS];
 static size_t n_in;
 
@@ -437,6 +444,14 @@ static char *subst(const char *opt, const char *val, const char **code_path, uns
                 opt_del(&o, "fd");
                 return opt_join(&o);
         }
+        if (strcmp(opt, "-chardev") == 0 && tpm_chardev && opt_get(&o, "id") &&
+            strcmp(opt_get(&o, "id"), tpm_chardev) == 0 && opt_get(&o, "fd")) {
+                /* The TPM's socket: the real thing, run_qemu() puts it there. */
+                tpm_fd = atoi(opt_get(&o, "fd"));
+                if (tpm_fd < 3 || tpm_fd > 100)
+                        die("TPM chardev fd %s out of range", opt_get(&o, "fd"));
+                return xstrdup(val);
+        }
         if (strcmp(opt, "-chardev") == 0 && strcmp(opt_head(&o), "socket") == 0 &&
             opt_get(&o, "fd")) {
                 /* The first is the supervisor's monitor, driven over stdio
@@ -465,6 +480,10 @@ static char *subst(const char *opt, const char *val, const char **code_path, uns
                 if (mkdir(path, 0700) < 0)
                         die("mkdir %s: %m", path);
                 opt_set(&o, "mem-path", path);
+                /* Not on hugetlbfs, prealloc=on would write the whole size
+                 * (16 GiB for win11) to this machine's disk before prelaunch. */
+                if (opt_get(&o, "prealloc"))
+                        opt_set(&o, "prealloc", "off");
                 return opt_join(&o);
         }
         if (strcmp(opt, "-spice") == 0) {
@@ -499,6 +518,59 @@ static int64_t now_ms(void)
         return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw);
+
+/* swtpm on one end of a socket pair, as the launcher runs it (its control
+ * channel at fd 3); *ret_qemu_end is the other end, for QEMU's tpm_fd. */
+static pid_t start_swtpm(const char *state, int *ret_qemu_end)
+{
+        int sp[2];
+        pid_t pid;
+
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+                die("socketpair: %m");
+        pid = fork();
+        if (pid < 0)
+                die("fork: %m");
+        if (pid == 0) {
+                char *const args[] = { (char *) swtpm, (char *) "socket", (char *) "--tpm2",
+                                       (char *) "--tpmstate", xprintf("dir=%s,mode=0600", state),
+                                       (char *) "--ctrl", (char *) "type=unixio,clientfd=3",
+                                       (char *) "--terminate", (char *) "--seccomp", (char *) "action=kill", NULL };
+                if (dup2(sp[0], 3) < 0)
+                        _exit(127);
+                execv(swtpm, args);
+                _exit(127);
+        }
+        close(sp[0]);
+        *ret_qemu_end = sp[1];
+        return pid;
+}
+
+/* swtpm leaves with QEMU (--terminate): wait for it, at most 5 s. */
+static int wait_swtpm(pid_t pid)
+{
+        int64_t deadline = now_ms() + 5000;
+        int status;
+
+        while (waitpid(pid, &status, WNOHANG) == 0) {
+                if (now_ms() > deadline) {
+                        kill(pid, SIGKILL);
+                        (void) waitpid(pid, &status, 0);
+                        fprintf(stderr, "FAIL: swtpm was still running 5 s after QEMU\n");
+                        return -1;
+                }
+                usleep(10000);
+        }
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                fprintf(stderr, "FAIL: swtpm ended with %s %d\n", WIFEXITED(status) ? "status" : "signal",
+                        WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+                return -1;
+        }
+        printf("swtpm (the TPM's other end) exited 0 with QEMU\n");
+        return 0;
+}
+
 static int run_qemu(char **argv, char *out, char *err, int *ret_status)
 {
         static const char cmds[] = "{\"execute\":\"qmp_capabilities\"}\n"
@@ -510,15 +582,28 @@ static int run_qemu(char **argv, char *out, char *err, int *ret_status)
         size_t n_out = 0, n_err = 0;
         int64_t deadline = now_ms() + TIMEOUT_MS;
         char *env[] = { (char *) "PATH=/usr/local/bin:/usr/bin:/bin", xprintf("HOME=%s", work), NULL };
-        pid_t pid;
+        pid_t pid, tpm_pid = -1;
+        int tpm_end = -1, tpm_failed = 0;
+        char *tpm_state = NULL;
 
+        if (tpm_fd >= 0) {
+                /* Not in work: swtpm's options have no ",," for the comma in its name. */
+                tpm_state = xprintf("%s/realize-swtpm.XXXXXX", work_parent);
+                if (!mkdtemp(tpm_state))
+                        die("mkdtemp %s: %m", tpm_state);
+                tpm_pid = start_swtpm(tpm_state, &tpm_end);
+        }
         if (pipe2(in, O_CLOEXEC) < 0 || pipe2(o, O_CLOEXEC) < 0 || pipe2(e, O_CLOEXEC) < 0)
                 die("pipe: %m");
         pid = fork();
         if (pid < 0)
                 die("fork: %m");
         if (pid == 0) {
+                /* Above every number dup2() is about to take, then into place. */
+                int t = tpm_end >= 0 ? fcntl(tpm_end, F_DUPFD_CLOEXEC, 200) : -1;
                 if (dup2(in[0], 0) < 0 || dup2(o[1], 1) < 0 || dup2(e[1], 2) < 0)
+                        _exit(127);
+                if (t >= 0 && dup2(t, tpm_fd) < 0)
                         _exit(127);
                 if (chdir(work) < 0)
                         _exit(127);
@@ -528,6 +613,8 @@ static int run_qemu(char **argv, char *out, char *err, int *ret_status)
         close(in[0]);
         close(o[1]);
         close(e[1]);
+        if (tpm_end >= 0)
+                close(tpm_end);
         /* QMP input can be queued before the greeting: the monitor reads it
          * once it runs, i.e. after every device was created and realized. */
         if (write(in[1], cmds, strlen(cmds)) != (ssize_t) strlen(cmds))
@@ -568,7 +655,11 @@ static int run_qemu(char **argv, char *out, char *err, int *ret_status)
                 close(e[0]);
         if (waitpid(pid, ret_status, 0) < 0)
                 die("waitpid: %m");
-        return 0;
+        if (tpm_pid > 0) {
+                tpm_failed = wait_swtpm(tpm_pid) < 0;
+                nftw(tpm_state, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        }
+        return tpm_failed ? -1 : 0;
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -585,14 +676,16 @@ int main(int argc, char **argv)
         FILE *f;
         size_t len;
 
-        if (argc != 6) {
-                fprintf(stderr, "usage: %s CASE_DIR QEMU QEMU_IMG OVMF_DIR WORK_PARENT\n", argv[0]);
+        if (argc != 6 && argc != 7) {
+                fprintf(stderr, "usage: %s CASE_DIR QEMU QEMU_IMG OVMF_DIR WORK_PARENT [SWTPM]\n", argv[0]);
                 return 2;
         }
         dir = argv[1];
         qemu = argv[2];
         qemu_img = argv[3];
         ovmf_dir = argv[4];
+        if (argc == 7)
+                swtpm = argv[6];
         signal(SIGPIPE, SIG_IGN);
         if (access(qemu, X_OK) < 0 || access(qemu_img, X_OK) < 0) {
                 printf("SKIP: %s or %s not installed\n", qemu, qemu_img);
@@ -615,6 +708,20 @@ int main(int argc, char **argv)
         }
         if (n_in == 0)
                 die("%s/expected.args is empty", dir);
+        work_parent = argv[5];
+        for (size_t i = 1; i + 1 < n_in; i++) {
+                struct optv o;
+
+                if (strcmp(in_args[i], "-tpmdev") != 0)
+                        continue;
+                opt_parse(in_args[i + 1], &o);
+                if (strcmp(opt_head(&o), "emulator") == 0 && opt_get(&o, "chardev"))
+                        tpm_chardev = opt_get(&o, "chardev");
+        }
+        if (tpm_chardev && access(swtpm, X_OK) < 0) {
+                printf("SKIP: %s not installed (apt-get install swtpm): the case has a TPM\n", swtpm);
+                return 77;
+        }
 
         snprintf(work, sizeof(work), "%s/realize, %s.XXXXXX", argv[5], base_name(dir));
         if (!mkdtemp(work))
@@ -641,7 +748,8 @@ int main(int argc, char **argv)
 
         out = track(calloc(1, OUT_MAX));
         err = track(calloc(1, OUT_MAX));
-        run_qemu(out_args, out, err, &status);
+        if (run_qemu(out_args, out, err, &status) < 0)
+                fails++;
 
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 fprintf(stderr, "FAIL: QEMU exited with %s %d\n",

@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The lifecycle tests' guest: the Debian kernel tests/vm/fetch-kernel.sh
 # caches, and a busybox-static initramfs with guest-init as /init plus the
-# few modules it loads (virtio disk, ACPI button, evdev, a watchdog). Rebuilt only when
-# an input changed. Both files end up world-readable in a 0755 folder: QEMU
-# runs as nobody and must read them.
+# few modules it loads (virtio disk, ACPI button, evdev, a watchdog, the
+# TPM's unless built in). Rebuilt only when an input changed. Both files end
+# up world-readable in a 0755 folder: QEMU runs as nobody and must read them.
 #
 # Prints KERNEL=... and INITRD=... on its last two lines.
 # env: VL_VM_CACHE  cache folder (default /var/tmp/vfio-launch-vm)
@@ -22,6 +22,12 @@ if ldd "$BUSYBOX" >/dev/null 2>&1; then
         exit 1
 fi
 MODS="virtio_pci virtio_blk button evdev i6300esb"
+# The TPM's drivers (the "tpm" case): built into Debian's kernel
+# (CONFIG_TCG_CRB=y, CONFIG_TCG_TIS=y), copied when a kernel has them as
+# modules.
+for m in tpm_crb tpm_tis; do
+        grep -q "/$m\.ko\$" "$KMOD/modules.builtin" || MODS="$MODS $m"
+done
 
 mkdir -p "$OUT"
 hash=$( (echo "$KVER $MODS"; cat "$BUSYBOX" "$0" "$here/guest-init" "$here/../vm/copy-modules.sh") |

@@ -9,7 +9,7 @@
 #   lifecycle.sh -b BUILD_DIR [CASE...]     (all cases when none is given)
 #
 # Cases: graceful acpi-ignored kill-qemu kill-launcher sigterm-startup
-#        start-failure second-start guest-poweroff sandbox pinning hugepages
+#        start-failure second-start guest-poweroff sandbox pinning hugepages platform tpm
 # Each check prints PASS/FAIL; the exit status is 1 on any FAIL, else 77
 # (skipped) when not root or when a case could not run all its checks here
 # (a "SKIP: CASE: REASON" line says why). Needs root (the launcher switches
@@ -34,8 +34,9 @@ if [ "$(id -u)" != 0 ]; then
 fi
 RUN_DIR=/run/vfio-launch
 LOG_DIR=/var/log/vfio-launch
+STATE_DIR=/var/lib/vfio-launch
 ALL="graceful acpi-ignored kill-qemu kill-launcher sigterm-startup start-failure second-start
-     guest-poweroff sandbox pinning hugepages platform"
+     guest-poweroff sandbox pinning hugepages platform tpm"
 
 eval "$("$here/build-guest.sh" 2>/dev/null | grep -E '^(KERNEL|INITRD)=')" ||
         { echo "lifecycle: build-guest.sh failed" >&2; exit 1; }
@@ -88,6 +89,16 @@ start() { # the launcher in the background; stderr in $T/err
 }
 
 alive() { kill -0 "$1" 2>/dev/null; }
+
+# swtpm processes of this VM, found by their state folder (unique per VM).
+swtpm_pids() {
+        local f a
+        for f in /proc/[0-9]*/cmdline; do
+                mapfile -d '' -t a < "$f" 2>/dev/null || continue
+                [[ " ${a[*]} " == *" dir=$STATE_DIR/$NAME/tpm,"* ]] &&
+                        { f=${f#/proc/}; echo "${f%/cmdline}"; }
+        done
+}
 
 # QEMU processes of this VM, found by their -name argument (not by program
 # name: other people's QEMUs may run on this machine).
@@ -166,9 +177,11 @@ cleanup() { # whatever a failed case left: only our own processes, by PID
         fi
         for p in $(qemu_pids); do kill -9 "$p" 2>/dev/null; done
         if [ -n "$NAME" ]; then
+                for p in $(swtpm_pids); do kill -9 "$p" 2>/dev/null; done
                 [ -e "$RUN_DIR/$NAME" ] && "$VL" recover "$NAME" >/dev/null 2>&1
                 rm -rf "${RUN_DIR:?}/$NAME"
                 rm -f "$LOG_DIR/$NAME.log"
+                rm -rf "${STATE_DIR:?}/$NAME" # a TPM's state: this test VM's own
         fi
         [ -n "$T" ] && [ "${VL_LIFE_KEEP:-0}" != 1 ] && rm -rf "$T"
         T='' NAME='' LPID='' QPID=''
@@ -530,6 +543,111 @@ case_hugepages() {
         check "no run dir left" no_run_dir
         check "the 2M pool unchanged ($(pool_state))" test "$(pool_state)" = "$before"
         [ "$fails" = 0 ] || { sed 's/^/  1G: /' "$T/err-1g"; }
+}
+
+# tpm (the TPM feature): "tpm": {"model": "crb"}, swtpm next to QEMU.
+# Run 1 manufactures the state (swtpm_setup, once, as nobody); QMP
+# query-tpm shows the device; the guest finds tpm0 (TPM 2.0), reads the
+# endorsement key, defines and writes an NV index, and powers off: exit 0,
+# swtpm gone with QEMU. Run 2 reads the same key and the index run 1 wrote;
+# swtpm's sandbox is read from /proc; then swtpm is killed -9 under the
+# running guest: exit 4, the message names it, no QEMU or swtpm left, the
+# run dir gone. Run 3 finds the state intact after the kill. The state
+# folder keeps its inode throughout (never replaced), nobody's, 0700.
+qmp() { # qmp COMMAND: run it on the VM's tools' QMP socket, print the answer
+        python3 - "$RUN_DIR/$NAME/qmp.sock" "$1" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+f.readline()
+for cmd in ("qmp_capabilities", sys.argv[2]):
+    f.write(json.dumps({"execute": cmd}) + "\n")
+    f.flush()
+    while True:
+        m = json.loads(f.readline())
+        if "return" in m or "error" in m:
+            break
+print(json.dumps(m))
+PY
+}
+
+case_tpm() {
+        local state line1 line ek ino st sw q
+        if ! command -v swtpm >/dev/null || ! command -v swtpm_setup >/dev/null; then
+                skip "swtpm and swtpm-tools not installed (tests/deps.sh installs them)"
+                return
+        fi
+        new_vm tpm
+        sed -i 's|^  "shutdown_timeout"|  "tpm": { "model": "crb" },\n&|' "$T/$NAME.json"
+        state=$STATE_DIR/$NAME/tpm
+        tpm_line() { grep -a -o 'VL-TPM [^[:cntrl:]]*' "$T/disk.img"; }
+        fresh_disk() { truncate -s 0 "$T/disk.img" && truncate -s 1M "$T/disk.img"; }
+
+        # run 1: manufactured, used, powered off
+        start
+        check "run 1: running line" wait_running 60 || return
+        q=$(qmp query-tpm)
+        check "run 1: QMP query-tpm shows tpm-crb on the emulator ($q)" \
+                grep -q '"model": "tpm-crb", "options": {"type": "emulator", "data": {"chardev": "chrtpm"}}, "id": "tpm-tpm0"' <<< "$q"
+        check "run 1: the guest talked to its TPM" wait_marker VL-TPM 60 || return
+        wait_exit 60
+        line1=$(tpm_line)
+        check "run 1: exit status 0 (got $RC)" exit_is 0
+        check "run 1: swtpm_setup manufactured the state" has_err "$NAME: manufactured the TPM in $state (swtpm_setup, "
+        check "run 1: tpm0 is a TPM 2.0 ($line1)" grep -q 'ver=2 ' <<< "$line1"
+        check "run 1: the endorsement key swtpm_setup made answers" grep -q 'ekrc=00000000 ' <<< "$line1"
+        check "run 1: NV index defined, written, read back" grep -q 'nv=new:564c54504d2d4f4b$' <<< "$line1"
+        check "run 1: the state is nobody's, 0700 ($(stat -c '%U %a' "$state"))" \
+                test "$(stat -c '%U %a' "$state")" = "nobody 700"
+        check "run 1: no staging folder left" test -z "$(ls -A "$STATE_DIR/$NAME" | grep -v '^tpm$')"
+        check "run 1: swtpm left with QEMU" test -z "$(swtpm_pids)"
+        check "$RUN_DIR/$NAME removed" no_run_dir
+        ek=$(grep -o 'ek=[0-9a-f]*' <<< "$line1")
+        ino=$(stat -c %i "$state")
+
+        # run 2: the same TPM; swtpm killed under the running guest
+        fresh_disk
+        sed -i 's/vl.mode=tpm"/vl.mode=tpm-stay"/' "$T/$NAME.json"
+        start
+        check "run 2: running line" wait_running 60 || return
+        check "run 2: the guest talked to its TPM" wait_marker VL-TPM 60 || return
+        line=$(tpm_line)
+        check "run 2: same endorsement key ($ek)" grep -q "$ek " <<< "$line"
+        check "run 2: the NV index run 1 wrote ($line)" grep -q 'nv=old:564c54504d2d4f4b$' <<< "$line"
+        check "run 2: not manufactured again" sh -c "! grep -q 'manufactured the TPM' '$T/err'"
+        sw=$("$VL" status "$NAME" | sed -n 's/.*"swtpm_pid":\([0-9]*\).*/\1/p')
+        check "run 2: status names swtpm's pid ($sw)" test -n "$sw"
+        [ -n "$sw" ] || return
+        st=$(cat "/proc/$sw/status")
+        field() { awk -v k="$1:" '$1 == k { $1 = ""; sub(/^ /, ""); print }' <<< "$st"; }
+        check "run 2: swtpm runs as nobody ($(field Uid))" test "$(field Uid)" = "65534 65534 65534 65534"
+        check "run 2: swtpm CapEff 0, CapBnd 0" test "$(field CapEff)/$(field CapBnd)" = 0000000000000000/0000000000000000
+        check "run 2: swtpm NoNewPrivs 1, Seccomp_filters 2 (launcher's + its own)" \
+                test "$(field NoNewPrivs)/$(field Seccomp_filters)" = 1/2
+        kill -9 "$sw"
+        wait_exit 30
+        check "run 2: kill -9 of swtpm → exit status 4 (got $RC)" exit_is 4
+        check "run 2: stderr names swtpm's death" has_err "swtpm (pid $sw) was killed by signal 9 (Killed): stopping the VM"
+        check "run 2: stderr: QEMU failed because of it" has_err "$NAME: QEMU failed: swtpm, the VM's TPM, ended (Killed)"
+        check "$RUN_DIR/$NAME removed" no_run_dir
+        check "no QEMU left" no_qemu
+        check "no swtpm left" test -z "$(swtpm_pids)"
+        check "run 2: the state folder not replaced (inode $ino)" test "$(stat -c %i "$state")" = "$ino"
+
+        # run 3: intact after the kill
+        fresh_disk
+        sed -i 's/vl.mode=tpm-stay"/vl.mode=tpm"/' "$T/$NAME.json"
+        start
+        check "run 3: the guest talked to its TPM" wait_marker VL-TPM 90 || return
+        wait_exit 60
+        line=$(tpm_line)
+        check "run 3: exit status 0 (got $RC)" exit_is 0
+        check "run 3: same endorsement key, the NV index still there ($line)" \
+                grep -q "$ek ekrc=00000000 nv=old:564c54504d2d4f4b$" <<< "$line"
+        check "run 3: the state folder not replaced (inode $ino)" test "$(stat -c %i "$state")" = "$ino"
+        check "no swtpm left" test -z "$(swtpm_pids)"
 }
 
 t_all=$(now)

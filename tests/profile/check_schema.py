@@ -49,6 +49,8 @@ LOADER_ONLY = {
     "os-windows11-bios", "os-hyperv-dependency",
     # memory against the hugepage size
     "hugepages-1g-memory-not-whole", "hugepages-2m-memory-odd",
+    # a device id against "tpm"
+    "tpm-id-taken",
 }
 
 

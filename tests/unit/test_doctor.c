@@ -395,6 +395,35 @@ static void test_hugepages(void **state)
         expect(f, "hugepages", DOCTOR_FAIL, "$.hugepages.path: ");
 }
 
+/* A profile with a TPM: swtpm found or not (the caller looks), and the
+ * state folder as a run would find it, in a state root of the test's. */
+static void test_tpm(void **state)
+{
+        struct fixture *f = *state;
+        struct runas u = { .name = "alice", .uid = 1000, .gid = 1000 };
+        struct tpm_tools t = { "/usr/bin/swtpm", "/usr/bin/swtpm_setup", "/usr/bin/swtpm_localca" };
+        char dir[4096];
+
+        f->p.tpm.enabled = true;
+        f->env.tpm_error = "swtpm not found in $PATH: a profile with \"tpm\" needs it (apt-get install swtpm swtpm-tools)";
+        run(f);
+        expect(f, "tpm", DOCTOR_FAIL, "swtpm not found");
+        assert_string_equal(doctor_find(&f->rep, "tpm")->fix, "apt-get install swtpm swtpm-tools");
+
+        f->env.tpm_tools = &t;
+        f->env.user = &u;
+        f->env.state_dir = fakesys_top(f->fs);
+        run(f);
+        expect(f, "tpm", DOCTOR_OK, "/win10/tpm: made at the first start");
+        /* a state folder that is not QEMU's user's */
+        snprintf(dir, sizeof(dir), "%s/win10", fakesys_top(f->fs));
+        assert_int_equal(mkdir(dir, 0755), 0);
+        snprintf(dir, sizeof(dir), "%s/win10/tpm", fakesys_top(f->fs));
+        assert_int_equal(mkdir(dir, 0700), 0);
+        run(f);
+        expect(f, "tpm", geteuid() == 1000 ? DOCTOR_OK : DOCTOR_FAIL, NULL);
+}
+
 static void test_json(void **state)
 {
         struct fixture *f = *state;
@@ -481,6 +510,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_cmdline_without_intel_iommu, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_profile_backends, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hugepages, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_tpm, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_json, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
         };
