@@ -30,6 +30,31 @@ int cli_profile_is_roots(const char *profile_path, struct vl_error *e)
         return fd < 0 ? fd : 0;
 }
 
+int cli_check_profile_owner(const char *profile_path, bool changes_host, bool *ret_trusted,
+                            struct vl_warnings *w)
+{
+        struct vl_error err = {};
+        int r;
+
+        /* A profile is root's power over this host (docs/design.md, "Who may
+         * do what"). Through pkexec, whoever asked is not root: the profile
+         * must be root's, or it is not even read. */
+        r = geteuid() == 0 ? cli_profile_is_roots(profile_path, &err) : 0;
+        if (ret_trusted)
+                *ret_trusted = r >= 0; /* a profile that cannot be judged: not believed either */
+        if (r == -EPERM && changes_host && getenv("PKEXEC_UID")) {
+                cli_log_error("%s: through pkexec only a profile that root owns, and no other account "
+                              "may change, is used (keep it in /etc/vfio-launch/, owned by root)",
+                              err.msg);
+                return EXIT_INVALID;
+        }
+        if (r == -EPERM)
+                vl_warn(w, "%s: whoever can change it has root's power over this host (keep "
+                           "system profiles in /etc/vfio-launch/, owned by root)",
+                        err.msg);
+        return EXIT_OK;
+}
+
 int cli_prepare(const char *profile_path, bool dry_run, struct cli_prepared *c)
 {
         char qemu_path[PROFILE_PATH_MAX];
@@ -45,22 +70,9 @@ int cli_prepare(const char *profile_path, bool dry_run, struct cli_prepared *c)
                 return EXIT_FAILURE_RUN;
         }
 
-        /* A profile is root's power over this host (docs/design.md, "Who may
-         * do what"). Through pkexec, whoever asked is not root: the profile
-         * must be root's, or it is not even read. */
-        r = geteuid() == 0 ? cli_profile_is_roots(profile_path, &err) : 0;
-        c->profile_trusted = r >= 0; /* a profile that cannot be judged: not believed either */
-        if (r == -EPERM && !dry_run && getenv("PKEXEC_UID")) {
-                cli_log_error("%s: through pkexec only a profile that root owns, and no other account "
-                              "may change, is run (keep it in /etc/vfio-launch/, owned by root)",
-                              err.msg);
-                return EXIT_INVALID;
-        }
-        if (r == -EPERM)
-                vl_warn(&c->warn, "%s: whoever can change it has root's power over this host (keep "
-                                  "system profiles in /etc/vfio-launch/, owned by root)",
-                        err.msg);
-        memset(&err, 0, sizeof(err));
+        r = cli_check_profile_owner(profile_path, !dry_run, &c->profile_trusted, &c->warn);
+        if (r != EXIT_OK)
+                return r;
 
         if (profile_load(profile_path, c->p, &err, &c->warn) < 0) {
                 cli_print_error(&err);

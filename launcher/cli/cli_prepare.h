@@ -50,5 +50,13 @@ void cli_prepared_done(struct cli_prepared *c);
  * -errno (e filled) when it cannot tell (no such file). */
 int cli_profile_is_roots(const char *profile_path, struct vl_error *e);
 
+/* The rule on the profile's owner, for every command that acts on a
+ * profile as root: one that is not root's (or that another account may
+ * change) is warned about in w, and when changes_host and started through
+ * pkexec (PKEXEC_UID set) refused before it is read: EXIT_INVALID, said on
+ * stderr. *ret_trusted (may be NULL): the profile is root's. EXIT_OK. */
+int cli_check_profile_owner(const char *profile_path, bool changes_host, bool *ret_trusted,
+                            struct vl_warnings *w);
+
 /* Append s to stdout, single-quoted for a POSIX shell when it needs it. */
 void cli_print_shell_word(const char *s);

@@ -18,6 +18,7 @@
 #include "base/roots.h"
 #include "host/bind.h"
 #include "cli/cli.h"
+#include "cli/cli_prepare.h"
 #include "host/journal.h"
 #include "host/rundir.h"
 #include "host/undo.h"
@@ -87,6 +88,7 @@ int cmd_bind(int argc, char **argv)
         bool unbind = strcmp(argv[0], "unbind") == 0;
         struct host_roots roots, bound_roots;
         struct host_env runs, kept;
+        struct vl_warnings warn = {};
         struct vl_error err = {};
         pid_t holder;
         int first, r, lock;
@@ -94,6 +96,10 @@ int cmd_bind(int argc, char **argv)
         r = cli_parse(unbind ? &unbind_cmd : &bind_cmd, argc, argv, NULL, NULL, &first);
         if (r != CLI_PARSED)
                 return r;
+        r = cli_check_profile_owner(argv[first], true, NULL, &warn);
+        if (r != EXIT_OK)
+                return r;
+        cli_print_warnings(&warn);
         r = cli_load_profile(argv[first], false, &p);
         if (r != EXIT_OK)
                 return r;

@@ -124,30 +124,48 @@ static int check_existing(int dfd, const char *base, const char *path, uid_t own
         return 0;
 }
 
+/* Create the last level of dir (0755) in its parent, a trusted folder;
+ * levels > 1 creates the parent first the same way when it is missing. */
+static int make_folder(const char *dir, uid_t owner, gid_t group, unsigned levels, struct vl_error *e)
+{
+        _cleanup_close_ int pfd = -EBADF;
+        char parent[4096], *slash;
+        const char *leaf;
+        struct vl_error pe = {};
+
+        if (xsnprintf(parent, sizeof(parent), "%s", dir) < 0)
+                return vl_error_set(e, ENAMETOOLONG, "VARS path too long");
+        slash = strrchr(parent, '/');
+        leaf = dir + (slash - parent) + 1;
+        slash[slash == parent ? 1 : 0] = '\0'; /* "/x" -> "/", "/a/x" -> "/a" */
+        pfd = fs_open_dir_trusted(parent, owner, group, "VARS folder", &pe);
+        if (pfd == -ENOENT && levels > 1) {
+                int r = make_folder(parent, owner, group, levels - 1, e);
+
+                if (r < 0)
+                        return r;
+                pfd = fs_open_dir_trusted(parent, owner, group, "VARS folder", &pe);
+        }
+        if (pfd < 0) {
+                *e = pe;
+                return pfd;
+        }
+        if (leaf[0] && mkdirat(pfd, leaf, 0755) < 0 && errno != EEXIST)
+                return vl_error_set(e, errno, "cannot create '%s': %s", dir, strerror(errno));
+        return 0;
+}
+
 /* The folder of the VARS, as root may create a file in it: of root's or of
  * QEMU's user, no other account may change it or the folders above; with
- * mkdir_parent the last level is created first (0755). */
+ * mkdir_parent it and its parent (STATE_DIR/NAME and STATE_DIR, on the
+ * first run after an install that made neither) are created first (0755). */
 static int open_folder(const char *dir, uid_t owner, gid_t group, bool mkdir_parent,
                        struct vl_error *e)
 {
         int r;
 
-        if (mkdir_parent) {
-                _cleanup_close_ int pfd = -EBADF;
-                char parent[4096], *slash;
-                const char *leaf;
-
-                if (xsnprintf(parent, sizeof(parent), "%s", dir) < 0)
-                        return vl_error_set(e, ENAMETOOLONG, "VARS path too long");
-                slash = strrchr(parent, '/');
-                leaf = dir + (slash - parent) + 1;
-                slash[slash == parent ? 1 : 0] = '\0'; /* "/x" -> "/", "/a/x" -> "/a" */
-                pfd = r = fs_open_dir_trusted(parent, owner, group, "VARS folder", e);
-                if (r < 0)
-                        goto fail;
-                if (leaf[0] && mkdirat(pfd, leaf, 0755) < 0 && errno != EEXIST)
-                        return vl_error_set(e, errno, "cannot create '%s': %s", dir, strerror(errno));
-        }
+        if (mkdir_parent && (r = make_folder(dir, owner, group, 2, e)) < 0)
+                goto fail;
         r = fs_open_dir_trusted(dir, owner, group, "VARS folder", e);
         if (r >= 0)
                 return r;

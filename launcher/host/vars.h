@@ -35,7 +35,7 @@ int vars_default_path(const char *state_dir, const char *name, char *ret, size_t
  *    (link() where the file system lacks it) — a file that appeared
  *    meanwhile wins and is used as is. The folder is fsync'ed.
  *    *ret_created = true.
- * With mkdir_parent, a missing parent folder (one level: STATE_DIR/NAME) is
- * created 0755. ret_created may be NULL. Returns 0 or -errno; fills e. */
+ * With mkdir_parent, missing parent folders (two levels: STATE_DIR/NAME and
+ * STATE_DIR) are created 0755. ret_created may be NULL. Returns 0 or -errno; fills e. */
 int vars_ensure(const char *template_path, const char *vars_path, uid_t uid, gid_t gid,
                 bool mkdir_parent, bool *ret_created, struct vl_error *e);

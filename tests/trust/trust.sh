@@ -140,12 +140,12 @@ no_vm_left() { [ ! -e "/run/vfio-launch/$NAME" ] && [ ! -e "/var/lib/vfio-launch
 
 # profile-owner: a profile that is not root's — another account's file, in a
 # folder every account may write, or through a symlink — is refused before
-# it is read when run through pkexec, with one line that says why and where
+# it is read when run (or bound: `bind`) through pkexec, with one line that says why and where
 # system profiles live; run otherwise (sudo, systemd) it is warned about, and
 # so is a desktop entry (pkexec) made for it. Root's own profile gets neither. The run-as user does not exist, so that
 # even a launcher without the refusal stops at the user lookup.
 case_profile_owner() {
-        local msg="through pkexec only a profile that root owns, and no other account may change, is run (keep it in /etc/vfio-launch/, owned by root)"
+        local msg="through pkexec only a profile that root owns, and no other account may change, is used (keep it in /etc/vfio-launch/, owned by root)"
         local power="whoever can change it has root's power over this host (keep system profiles in /etc/vfio-launch/, owned by root)"
         new_dir
         NAME=trust-p-$$
@@ -177,6 +177,14 @@ JSON
         check "pkexec, a symlink: exit status 2 (got $RC)" exit_is 2
         check "pkexec, a symlink: the one line" \
                 err_is "vfio-launch: profile '$T/p/link.json' is a symbolic link: $msg"
+        [ "$fails" = "$f0" ] || show
+        f0=$fails
+        # bind changes the host as run does (the profile has no devices:
+        # a launcher without the rule binds nothing either)
+        PKEXEC_UID=65534 vl "$VL" bind "$T/p/nobodys.json"
+        check "pkexec bind, nobody's profile: exit status 2 (got $RC)" exit_is 2
+        check "pkexec bind, nobody's profile: the one line" \
+                err_is "vfio-launch: profile '$T/p/nobodys.json' belongs to uid 65534: $msg"
         [ "$fails" = "$f0" ] || show
         f0=$fails
         PKEXEC_UID=65534 run_guarded "$T/p/roots.json"

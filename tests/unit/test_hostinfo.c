@@ -436,6 +436,17 @@ static void test_vars(void **state)
         /* even with no template at all */
         assert_int_equal(vars_ensure(NULL, vars, (uid_t) -1, (gid_t) -1, false, &created, &e), 0);
 
+        /* the first run after an install: STATE_DIR itself is missing too
+         * (two levels made); three missing levels are not the default place */
+        pathj(vars, sizeof(vars), "state/win11/win11_VARS.fd");
+        assert_int_equal(vars_ensure(tpl, vars, (uid_t) -1, (gid_t) -1, true, &created, &e), 0);
+        assert_true(created);
+        pathj(dir, sizeof(dir), "state");
+        assert_int_equal(stat(dir, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0755);
+        pathj(vars, sizeof(vars), "a/b/c/c_VARS.fd");
+        assert_int_equal(vars_ensure(tpl, vars, (uid_t) -1, (gid_t) -1, true, &created, &e), -ENOENT);
+
         /* no leftover temp files */
         pathj(dir, sizeof(dir), "win10");
         {
