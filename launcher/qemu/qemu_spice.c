@@ -7,7 +7,7 @@
  * libvirt's wiring (the spicevmc cases of tests/qemuxmlconfdata): one
  * virtio-serial controller, a spicevmc chardev named "vdagent", a
  * virtserialport named "com.redhat.spice.0" (the name the guest agent looks
- * for). PURE, part of the builder.
+ * for; docs/facts.md#F-spice-agent). PURE, part of the builder.
  */
 #include <errno.h>
 
