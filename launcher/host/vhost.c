@@ -67,12 +67,10 @@ int vhost_net_decide(const struct profile *p, const struct host_roots *roots,
                 }
                 /* Under TCG QEMU itself relays the kicks and interrupts
                  * vhost-net exchanges through KVM's ioeventfd and irqfd:
-                 * the gain is gone, so only on request. */
+                 * the gain is gone, so only on request — and quietly: nothing
+                 * is lost that the user chose (print says why). */
                 if (n->vhost == SWITCH_DEFAULT && p->accel == ACCEL_TCG) {
                         (void) snprintf(c->why, sizeof(c->why), "accel \"tcg\"");
-                        vl_warn(w, "$.nics[%u]: no vhost-net with accel \"tcg\": QEMU's userspace virtio-net "
-                                   "instead (\"vhost\": true asks for it)",
-                                i);
                         continue;
                 }
                 if (usable < 0)

@@ -137,8 +137,7 @@ static void test_decide_tcg(void **state)
         assert_false(c[0].on);
         assert_string_equal(c[0].why, "accel \"tcg\"");
         assert_true(c[1].on);
-        assert_int_equal(w.n, 1);
-        assert_non_null(strstr(w.msg[0], "$.nics[0]: no vhost-net with accel \"tcg\""));
+        assert_int_equal(w.n, 0); /* the TCG default is userspace, said by print only */
         test_free(p);
 }
 
