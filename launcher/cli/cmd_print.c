@@ -124,6 +124,13 @@ static void print_network(const struct cli_prepared *c)
                 const struct profile_nic *n = &c->p->nics[i];
                 char link[IFNAMSIZ];
 
+                /* Which virtio-net a virtio NIC gets, and why not the kernel's. */
+                if (strcmp(n->model, "virtio-net-pci") == 0) {
+                        if (c->rt.fds.vhost[i] >= 0)
+                                printf("# nics[%u]: vhost-net (/dev/vhost-net as fd %d)\n", i, c->rt.fds.vhost[i]);
+                        else
+                                printf("# nics[%u]: userspace virtio-net (%s)\n", i, c->rt.vhost_off[i]);
+                }
                 if (n->backend == NIC_USER || net_link_name(c->p->name, i, link, sizeof(link)) < 0)
                         continue;
                 if (n->backend == NIC_MACVTAP)

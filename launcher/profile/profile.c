@@ -355,12 +355,18 @@ const char *profile_device_id(const struct profile *p, enum profile_device_kind 
 static bool id_reserved(const char *id)
 {
         static const char *const own[] = { PROFILE_ID_VIDEO, PROFILE_ID_SOUND, PROFILE_ID_SOUND_CODEC,
-                                           PROFILE_ID_BALLOON, PROFILE_ID_WATCHDOG };
+                                           PROFILE_ID_BALLOON, PROFILE_ID_WATCHDOG,
+                                           PROFILE_ID_VIRTIO_SERIAL, PROFILE_ID_AGENT_PORT };
 
         for (size_t i = 0; i < ELEMENTSOF(own); i++)
                 if (strcmp(id, own[i]) == 0)
                         return true;
         return strncmp(id, "pci.", 4) == 0;
+}
+
+bool profile_spice_agent(const struct profile *p)
+{
+        return p->display.type == DISPLAY_SPICE && p->display.agent != SWITCH_OFF;
 }
 
 /* The function-0 hostdev of the host slot of hostdevs[i], or -1. */
@@ -544,6 +550,13 @@ static int validate_nics(const struct profile *p, struct vl_error *e)
                 if (n->bridge[0] && !profile_ifname_valid(n->bridge))
                         return FAIL(NIC_PATH(".bridge"), "\"%s\" is not a network device name",
                                     n->bridge);
+                /* vhost-net serves virtio queues on a tap fd: nothing else. */
+                if (n->vhost == SWITCH_ON && strcmp(n->model, "virtio-net-pci") != 0)
+                        return FAIL(NIC_PATH(".vhost"),
+                                    "vhost-net only serves model \"virtio-net-pci\" (this is \"%s\")", n->model);
+                if (n->vhost == SWITCH_ON && n->backend == NIC_USER)
+                        return FAIL(NIC_PATH(".vhost"),
+                                    "vhost-net needs backend \"tap\" or \"macvtap\" (\"user\" is QEMU's own NAT)");
                 if (n->mac_set && ((n->mac[0] & 1) || !(n->mac[0] | n->mac[1] | n->mac[2] |
                                                         n->mac[3] | n->mac[4] | n->mac[5])))
                         return FAIL(NIC_PATH(".mac"), "not a unicast station address");
@@ -626,9 +639,10 @@ static int validate_ids(const struct profile *p, struct vl_error *e)
                 if (id_reserved(ids[i]))
                         return FAIL(path,
                                     "\"%s\" is the id of a device vfio-launch adds itself (%s, %s, %s, %s, "
-                                    "%s, pci.N)",
+                                    "%s, %s, %s, pci.N)",
                                     ids[i], PROFILE_ID_VIDEO, PROFILE_ID_SOUND, PROFILE_ID_SOUND_CODEC,
-                                    PROFILE_ID_BALLOON, PROFILE_ID_WATCHDOG);
+                                    PROFILE_ID_BALLOON, PROFILE_ID_WATCHDOG, PROFILE_ID_VIRTIO_SERIAL,
+                                    PROFILE_ID_AGENT_PORT);
                 for (unsigned k = 0; k < i; k++)
                         if (strcmp(ids[i], ids[k]) == 0)
                                 return FAIL(path, "id \"%s\" is already used by %s", ids[i],
@@ -715,8 +729,18 @@ static int validate_display(const struct profile *p, struct vl_error *e, struct 
         if (d->type == DISPLAY_NONE) {
                 if (d->gl)
                         return FAIL("$.display.gl", "gl needs display type \"spice\"");
+                if (d->agent != SWITCH_DEFAULT || d->clipboard != SWITCH_DEFAULT ||
+                    d->file_transfer != SWITCH_DEFAULT)
+                        return FAIL("$.display", "agent, clipboard and file_transfer need display type \"spice\"");
                 return 0;
         }
+        /* Both travel through the agent: without it they cannot be given. */
+        if (d->agent == SWITCH_OFF && d->clipboard != SWITCH_DEFAULT)
+                return FAIL("$.display.clipboard", "the clipboard is shared through the SPICE agent: "
+                                                   "not with \"agent\": false");
+        if (d->agent == SWITCH_OFF && d->file_transfer != SWITCH_DEFAULT)
+                return FAIL("$.display.file_transfer", "file transfer goes through the SPICE agent: "
+                                                       "not with \"agent\": false");
         if (d->port > 65535)
                 return FAIL("$.display.port", "%u is out of range (expected 1..65535 or \"auto\")",
                             d->port);

@@ -221,6 +221,10 @@ struct profile_nic {
         enum macvtap_mode mode;
         char bridge[PROFILE_STR_MAX];      /* tap: the bridge to enslave to */
         char id[PROFILE_STR_MAX];          /* default "netN" */
+        /* vhost-net for a virtio NIC on tap/macvtap: ON = required (a run
+         * without /dev/vhost-net fails), OFF = QEMU's userspace virtio-net,
+         * DEFAULT = when possible (host/vhost.h decides). */
+        enum profile_switch vhost;
 };
 
 enum sound_model { SOUND_NONE = 0, SOUND_AC97, SOUND_ICH9, SOUND_ICH6 };
@@ -283,6 +287,12 @@ struct profile_display {
         char rendernode[PROFILE_PATH_MAX]; /* "" = none */
         char password_file[PROFILE_PATH_MAX]; /* "" = no password: disable-ticketing=on */
         char video[PROFILE_STR_MAX];       /* emulated adapter besides the GPU: "" = none, "qxl", "virtio", "std" */
+        /* The SPICE agent's channel (virtio-serial + spicevmc vdagent):
+         * DEFAULT = on with SPICE, as virt-manager adds it;
+         * profile_spice_agent() resolves it. */
+        enum profile_switch agent;
+        enum profile_switch clipboard;     /* OFF: disable-copy-paste=on */
+        enum profile_switch file_transfer; /* OFF: disable-agent-file-xfer=on */
 };
 
 /* The guest's clocks, libvirt's <clock>: Windows keeps its RTC in local
@@ -432,6 +442,8 @@ enum profile_device_kind {
 #define PROFILE_ID_BALLOON "balloon0"
 #define PROFILE_ID_TPM "tpm0"             /* only with "tpm": refused then, free otherwise */
 #define PROFILE_ID_WATCHDOG "watchdog0"
+#define PROFILE_ID_VIRTIO_SERIAL "virtio-serial0" /* the SPICE agent's controller */
+#define PROFILE_ID_AGENT_PORT "channel0"          /* its vdagent port */
 
 /* The id of device i of kind (explicit or default), in buf; returns buf. */
 const char *profile_device_id(const struct profile *p, enum profile_device_kind kind, unsigned i,
@@ -493,6 +505,10 @@ int profile_parse_mac(const char *s, uint8_t ret[6]);
 
 /* NIC i's MAC: the profile's, else profile_derive_mac()'s. */
 void profile_nic_mac(const struct profile *p, unsigned i, uint8_t ret[6]);
+
+/* Whether the guest gets the SPICE agent's channel: a SPICE display whose
+ * "agent" is not false. */
+bool profile_spice_agent(const struct profile *p);
 
 /* A stable locally administered MAC 52:54:00:xx:xx:xx derived from the VM name
  * and the NIC index (same name, same MAC, every run). */

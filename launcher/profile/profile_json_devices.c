@@ -171,10 +171,21 @@ static int check_mac(struct ctx *c, json_t *v, struct profile_nic *n)
         return 0;
 }
 
+/* A bool key whose absence means "the default": left SWITCH_DEFAULT. */
+static int opt_switch(struct ctx *c, json_t *o, const char *key, enum profile_switch *ret)
+{
+        bool on = false;
+        int r = pj_opt_bool(c, o, key, &on);
+
+        if (r > 0)
+                *ret = on ? SWITCH_ON : SWITCH_OFF;
+        return r;
+}
+
 int profile_json_nic_element(struct ctx *c, json_t *o, unsigned i, void *ud)
 {
         static const char *const keys[] = { "model",  "mac",    "backend", "dev",
-                                            "mode",   "bridge", "id",      NULL };
+                                            "mode",   "bridge", "id",      "vhost", NULL };
         struct profile *p = ud;
         struct profile_nic *n = &p->nics[i];
         int r, backend = NIC_USER, mode = MACVTAP_BRIDGE, got_mode;
@@ -189,7 +200,8 @@ int profile_json_nic_element(struct ctx *c, json_t *o, unsigned i, void *ud)
             (r = pj_opt_string(c, o, "dev", n->dev, sizeof(n->dev))) < 0 ||
             (got_mode = pj_opt_enum(c, o, "mode", profile_macvtap_mode_name, &mode)) < 0 ||
             (r = pj_opt_string(c, o, "bridge", n->bridge, sizeof(n->bridge))) < 0 ||
-            (r = pj_opt_string(c, o, "id", n->id, sizeof(n->id))) < 0)
+            (r = pj_opt_string(c, o, "id", n->id, sizeof(n->id))) < 0 ||
+            (r = opt_switch(c, o, "vhost", &n->vhost)) < 0)
                 return r < 0 ? r : -EINVAL;
         if ((v = json_object_get(o, "mac"))) {
                 m = pj_enter_key(c, "mac");
@@ -381,7 +393,7 @@ int profile_json_parse_display(struct ctx *c, json_t *root, struct profile_displ
 {
         static const char *const keys[] = { "type", "port",          "listen", "image_compression",
                                             "gl",   "rendernode",    "password_file", "video",
-                                            NULL };
+                                            "agent", "clipboard",    "file_transfer", NULL };
         int r, type = DISPLAY_SPICE, comp = SPICE_COMPRESSION_DEFAULT, video = 0;
         const char *key;
         json_t *v;
@@ -422,6 +434,10 @@ int profile_json_parse_display(struct ctx *c, json_t *root, struct profile_displ
             (r = pj_opt_path(c, o, "rendernode", d->rendernode)) < 0 ||
             (r = pj_opt_path(c, o, "password_file", d->password_file)) < 0 ||
             (r = pj_opt_enum(c, o, "video", profile_video_name, &video)) < 0)
+                return r;
+        if ((r = opt_switch(c, o, "agent", &d->agent)) < 0 ||
+            (r = opt_switch(c, o, "clipboard", &d->clipboard)) < 0 ||
+            (r = opt_switch(c, o, "file_transfer", &d->file_transfer)) < 0)
                 return r;
         d->image_compression = (enum spice_compression) comp;
         strcpy(d->video, video == 0 ? "" : profile_video_name((unsigned) video));

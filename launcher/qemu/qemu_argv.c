@@ -32,17 +32,20 @@ void qemu_runtime_init(struct qemu_runtime *rt)
         memset(rt, 0, sizeof(*rt));
         rt->fds.qmp = rt->fds.qmp_user = rt->fds.tpm = -1;
         for (size_t i = 0; i < ELEMENTSOF(rt->fds.nic); i++)
-                rt->fds.nic[i] = -1;
+                rt->fds.nic[i] = rt->fds.vhost[i] = -1;
 }
 
-void qemu_fd_layout_init(struct qemu_fd_layout *l, const struct profile *p, bool qmp_user)
+void qemu_fd_layout_init(struct qemu_fd_layout *l, const struct profile *p, bool qmp_user,
+                         const bool vhost[PROFILE_NICS_MAX])
 {
         int fd = QEMU_FD_FIRST;
 
         l->qmp = fd++;
         l->qmp_user = qmp_user ? fd++ : -1;
-        for (unsigned i = 0; i < ELEMENTSOF(l->nic); i++)
+        for (unsigned i = 0; i < ELEMENTSOF(l->nic); i++) {
                 l->nic[i] = i < p->n_nics && p->nics[i].backend != NIC_USER ? fd++ : -1;
+                l->vhost[i] = l->nic[i] >= 0 && vhost && vhost[i] ? fd++ : -1;
+        }
         l->tpm = p->tpm.enabled ? fd++ : -1;
         l->n = (unsigned) (fd - QEMU_FD_FIRST);
 }
@@ -58,7 +61,8 @@ static int place(const struct qemu_fd_layout *l, int number, int fd, int out[QEM
 }
 
 int qemu_fd_layout_place(const struct qemu_fd_layout *l, int qmp, int qmp_user,
-                         const int nic_fds[PROFILE_NICS_MAX], int tpm, int out[QEMU_FDS_MAX])
+                         const int nic_fds[PROFILE_NICS_MAX], const int vhost_fds[PROFILE_NICS_MAX], int tpm,
+                         int out[QEMU_FDS_MAX])
 {
         int r;
 
@@ -69,8 +73,11 @@ int qemu_fd_layout_place(const struct qemu_fd_layout *l, int qmp, int qmp_user,
         r = place(l, l->qmp, qmp, out);
         if (r >= 0)
                 r = place(l, l->qmp_user, qmp_user, out);
-        for (unsigned i = 0; r >= 0 && i < PROFILE_NICS_MAX; i++)
+        for (unsigned i = 0; r >= 0 && i < PROFILE_NICS_MAX; i++) {
                 r = place(l, l->nic[i], nic_fds[i], out);
+                if (r >= 0)
+                        r = place(l, l->vhost[i], vhost_fds ? vhost_fds[i] : -1, out);
+        }
         if (r >= 0)
                 r = place(l, l->tpm, tpm, out);
         for (unsigned i = 0; r >= 0 && i < l->n; i++)
@@ -454,6 +461,9 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
         if (r < 0)
                 return r;
         r = qemu_argv_emit_spice(b, p, rt, e);
+        if (r < 0)
+                return r;
+        r = qemu_argv_emit_spice_agent(b, p, &l, e);
         if (r < 0)
                 return r;
         r = qemu_argv_emit_hostdevs(b, p, &l, e);

@@ -21,7 +21,7 @@
 #include "profile/profile.h"
 
 #define QEMU_FD_FIRST 3 /* the first fd QEMU inherits: after stdin, stdout and stderr */
-#define QEMU_FDS_MAX (2 + PROFILE_NICS_MAX + 1)
+#define QEMU_FDS_MAX (2 + 2 * PROFILE_NICS_MAX + 1)
 
 /* The fds QEMU inherits, each with the number it has in QEMU's process.
  * Built once per run (qemu_fd_layout_init()), then used both by the
@@ -33,21 +33,27 @@ struct qemu_fd_layout {
         int qmp_user;              /* a second QMP listener for tools and people (QEMU
                                       serves one client per monitor); -1 = none */
         int nic[PROFILE_NICS_MAX]; /* each tap/macvtap NIC's fd by NIC index; -1 for "user" */
+        int vhost[PROFILE_NICS_MAX]; /* its /dev/vhost-net fd (host/vhost.h); -1 = QEMU's
+                                        userspace virtio-net */
         int tpm;                   /* the TPM's chardev: QEMU's end of the socket pair to
                                       swtpm (run/swtpm.h); -1 = no TPM */
         unsigned n;                /* QEMU_FD_FIRST .. QEMU_FD_FIRST + n - 1 are used */
 };
 
-/* The layout for p: the QMP listener(s) first, then one per tap/macvtap NIC
- * in profile order, then the TPM's socket. Pure. */
-void qemu_fd_layout_init(struct qemu_fd_layout *l, const struct profile *p, bool qmp_user);
+/* The layout for p: the QMP listener(s) first, then per tap/macvtap NIC in
+ * profile order its tap and, where vhost[i] (NULL = none), its
+ * /dev/vhost-net, then the TPM's socket. Pure. */
+void qemu_fd_layout_init(struct qemu_fd_layout *l, const struct profile *p, bool qmp_user,
+                         const bool vhost[PROFILE_NICS_MAX]);
 
 /* Put the run's open fds in layout order: out[i] is the fd QEMU sees as
- * QEMU_FD_FIRST + i. nic_fds is by NIC index (-1 for "user" NICs); tpm is
+ * QEMU_FD_FIRST + i. nic_fds and vhost_fds are by NIC index (-1 where the
+ * layout has none; vhost_fds may be NULL when it has none at all); tpm is
  * QEMU's end of the socket pair to swtpm (-1 without a TPM). Pure.
  * Returns l->n, or -EBADF when an fd the layout needs is missing (< 0). */
 int qemu_fd_layout_place(const struct qemu_fd_layout *l, int qmp, int qmp_user,
-                         const int nic_fds[PROFILE_NICS_MAX], int tpm, int out[QEMU_FDS_MAX]);
+                         const int nic_fds[PROFILE_NICS_MAX], const int vhost_fds[PROFILE_NICS_MAX], int tpm,
+                         int out[QEMU_FDS_MAX]);
 
 /* What the launcher decides at run time, handed to the builder. */
 struct qemu_runtime {
@@ -56,6 +62,8 @@ struct qemu_runtime {
         struct qemu_fd_layout fds;
         unsigned spice_port; /* the port chosen when display.port is 0 (autoport) */
         int nic_fds[PROFILE_NICS_MAX]; /* tap / macvtap fd per NIC index; -1 for "user" NICs */
+        /* Per NIC without vhost-net (fds.vhost[i] < 0): why, for print. */
+        char vhost_off[PROFILE_NICS_MAX][128];
         struct {
                 char code[PROFILE_PATH_MAX];   /* "" = BIOS (SeaBIOS, no pflash) */
                 char code_format[8];           /* "raw" (default) | "qcow2" */

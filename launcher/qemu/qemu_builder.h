@@ -80,6 +80,7 @@ struct layout {
         unsigned nic_bus[PROFILE_NICS_MAX];
         unsigned disk_bus[PROFILE_DISKS_MAX];          /* 0 = SATA (no port) */
         unsigned balloon_bus;
+        unsigned serial_bus;                           /* the SPICE agent's virtio-serial; 0 = none */
 };
 
 /* Where every PCIe device goes (see qemu_argv.h for the rules): 0, or
@@ -105,6 +106,15 @@ int qemu_argv_emit_sound(struct builder *b, const struct profile *p, const struc
                          const struct qemu_runtime *rt, struct vl_error *e, struct vl_warnings *w);
 int qemu_argv_emit_spice(struct builder *b, const struct profile *p, const struct qemu_runtime *rt,
                          struct vl_error *e);
+
+/* ---- the SPICE agent (qemu_spice.c) -------------------------------------------------- */
+
+/* The -spice properties of the agent (clipboard, file transfer), into the
+ * caller's option. */
+void qemu_argv_spice_agent_opts(struct builder *b, struct opt *o, const struct profile *p);
+/* The agent's virtio-serial controller, spicevmc chardev and port. */
+int qemu_argv_emit_spice_agent(struct builder *b, const struct profile *p, const struct layout *l,
+                               struct vl_error *e);
 
 /* ---- the TPM (qemu_tpm.c) ------------------------------------------------------------- */
 

@@ -152,6 +152,17 @@ int qemu_argv_emit_nics(struct builder *b, const struct profile *p, const struct
                         qa_opt_raw(b, &o, "tap", 3);
                         o.first = false;
                         qa_opt_kv(b, &o, "fd", "%d", rt->fds.nic[i]);
+                        /* The launcher opened /dev/vhost-net (root's): QEMU,
+                         * unprivileged, could not (host/vhost.h). */
+                        if (rt->fds.vhost[i] >= 0) {
+                                if (strcmp(model, "virtio-net-pci") != 0) {
+                                        free(o.buf);
+                                        return vl_error_set_at(e, EINVAL, NULL, 0, 0, path,
+                                                               "vhost-net only serves virtio-net-pci");
+                                }
+                                qa_opt_kv(b, &o, "vhost", "on");
+                                qa_opt_kv(b, &o, "vhostfd", "%d", rt->fds.vhost[i]);
+                        }
                         break;
                 default:
                         free(o.buf);
@@ -333,6 +344,7 @@ int qemu_argv_emit_spice(struct builder *b, const struct profile *p, const struc
                 if (d->rendernode[0])
                         qa_opt_kv_esc(b, &o, "rendernode", d->rendernode);
         }
+        qemu_argv_spice_agent_opts(b, &o, p);
         qa_arg_opt(b, "-spice", &o);
         return 0;
 }

@@ -150,6 +150,14 @@ int qemu_argv_plan_layout(const struct profile *p, struct layout *l, struct vl_e
                 l->user[r] = PORT_DEVICE;
                 l->balloon_bus = (unsigned) r;
         }
+        /* Last, so that adding the agent moves no other device. */
+        if (profile_spice_agent(p)) {
+                r = free_port(l, "the SPICE agent's virtio-serial", e);
+                if (r < 0)
+                        return r;
+                l->user[r] = PORT_DEVICE;
+                l->serial_bus = (unsigned) r;
+        }
         for (unsigned n = 1; n <= PROFILE_GUEST_BUS_MAX; n++)
                 if (l->user[n] != PORT_FREE)
                         l->n_ports = n;

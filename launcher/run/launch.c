@@ -20,6 +20,7 @@
 #include "host/net.h"
 #include "host/rundir.h"
 #include "host/vars.h"
+#include "host/vhost.h"
 #include "run/launch.h"
 #include "run/pin.h"
 
@@ -48,9 +49,20 @@ int launch_prepare(const struct profile *p, const struct hostinfo *h, const stru
 {
         char canonical[PROFILE_STR_MAX];
         struct firmware_choice fc = {};
+        struct vhost_choice vhost[PROFILE_NICS_MAX];
+        bool vhost_on[PROFILE_NICS_MAX];
         int r;
 
-        qemu_fd_layout_init(&rt->fds, p, true);
+        /* Decided here, once: the fd layout has a slot for each vhost-net
+         * fd, and print shows the same choice a run makes. */
+        r = vhost_net_decide(p, roots, vhost, e, w);
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < PROFILE_NICS_MAX; i++) {
+                vhost_on[i] = vhost[i].on;
+                (void) snprintf(rt->vhost_off[i], sizeof(rt->vhost_off[i]), "%s", vhost[i].why);
+        }
+        qemu_fd_layout_init(&rt->fds, p, true, vhost_on);
         /* The run creates this folder (hugepages_setup()); print shows it. */
         if (p->hugepages.enabled &&
             hugepages_vm_dir(p->hugepages.path, p->name, rt->mem_path, sizeof(rt->mem_path)) < 0)
@@ -136,6 +148,9 @@ int launch_pick_port(const char *listen_addr, unsigned first, unsigned *ret)
 
 /* ---- the run ----------------------------------------------------------- */
 
+/* Every fd of the layout must fit the sandbox's table. */
+_Static_assert(QEMU_FDS_MAX <= SANDBOX_FDS_MAX, "the sandbox cannot hand QEMU every fd of the layout");
+
 void launch_init(struct launch *l, const struct profile *p, const struct host_env *host,
                  const struct runas *user, const struct qemu_runtime *rt)
 {
@@ -145,7 +160,7 @@ void launch_init(struct launch *l, const struct profile *p, const struct host_en
                 .tpm_fds = { -1, -1 },
         };
         for (unsigned i = 0; i < PROFILE_NICS_MAX; i++)
-                l->nic_fds[i] = -1;
+                l->nic_fds[i] = l->vhost_fds[i] = -1;
 }
 
 int launch_lock(struct launch *l, pid_t *ret_holder, struct vl_error *e)
@@ -209,6 +224,20 @@ int launch_apply_vars(struct launch *l, const char *template_path, const char *v
 
 int launch_apply_net(struct launch *l, struct vl_error *e)
 {
+        int r;
+
+        /* Not a host change: a vhost device lives and dies with its fd. */
+        for (unsigned i = 0; i < PROFILE_NICS_MAX; i++) {
+                if (l->rt->fds.vhost[i] < 0)
+                        continue;
+                r = vhost_net_open(l->host->roots, e);
+                if (r < 0) {
+                        if (e)
+                                (void) snprintf(e->path, sizeof(e->path), "$.nics[%u].vhost", i);
+                        return r;
+                }
+                l->vhost_fds[i] = r;
+        }
         l->changed = true;
         return net_setup(l->host->roots, l->p, l->nic_fds, e);
 }
@@ -395,8 +424,8 @@ int launch_supervise(struct launch *l, const struct qemu_cmd *cmd, const char *r
                 c.helper.sandbox.fds[SWTPM_CTRL_FD - 3] = l->tpm_fds[1];
         }
         /* Each fd at the number the command line gives it. */
-        r = qemu_fd_layout_place(&l->rt->fds, l->qmp_listener, l->qmp_user_listener, l->nic_fds, l->tpm_fds[0],
-                                 c.sandbox.fds);
+        r = qemu_fd_layout_place(&l->rt->fds, l->qmp_listener, l->qmp_user_listener, l->nic_fds, l->vhost_fds,
+                                 l->tpm_fds[0], c.sandbox.fds);
         if (r < 0) {
                 memset(ret, 0, sizeof(*ret));
                 ret->outcome = SUP_START_FAILED;
@@ -407,7 +436,7 @@ int launch_supervise(struct launch *l, const struct qemu_cmd *cmd, const char *r
         l->qmp_client = l->qmp_listener = l->qmp_user_listener = -1;
         l->tpm_fds[0] = l->tpm_fds[1] = -1;
         for (unsigned i = 0; i < PROFILE_NICS_MAX; i++)
-                l->nic_fds[i] = -1;
+                l->nic_fds[i] = l->vhost_fds[i] = -1;
         return sup_run(&c, ret, e);
 }
 
@@ -417,6 +446,7 @@ int launch_undo(struct launch *l, struct vl_error *e, struct vl_warnings *w)
 
         /* QEMU is gone: its links can go, and a tap goes with its last fd. */
         net_close_fds(l->nic_fds, PROFILE_NICS_MAX);
+        net_close_fds(l->vhost_fds, PROFILE_NICS_MAX);
         if (!l->changed)
                 return 0;
         r = host_undo(l->host, l->p->name, e, w);
@@ -436,6 +466,7 @@ void launch_done(struct launch *l)
                 (void) launch_undo(l, &ignored, NULL);
         }
         net_close_fds(l->nic_fds, PROFILE_NICS_MAX);
+        net_close_fds(l->vhost_fds, PROFILE_NICS_MAX);
         l->qmp_listener = safe_close(l->qmp_listener);
         l->qmp_client = safe_close(l->qmp_client);
         l->qmp_user_listener = safe_close(l->qmp_user_listener);

@@ -45,7 +45,8 @@
 
 /* Fill rt's machine type (resolved for this QEMU, with its warnings), the
  * firmware (code, VARS path under state_dir unless the profile names one),
- * the fd layout (with a tools' QMP socket) and, with hugepages, the VM's
+ * vhost-net per NIC (vhost_net_decide(): ROOTS->dev/vhost-net opened once;
+ * rt->vhost_off says why not), the fd layout (with a tools' QMP socket) and, with hugepages, the VM's
  * mem-path folder; with "smbios": "host", the host's strings (read from
  * roots->sysfs). ret_fc (may be NULL) gets the firmware choice, for
  * printing. home/xdg_runtime_dir and spice_port are left to the caller.
@@ -74,6 +75,7 @@ struct launch {
         struct hugepages_plan hugepages;     /* launch_plan(), with p->hugepages */
         bool changed;                        /* host changes may exist: undo them */
         int nic_fds[PROFILE_NICS_MAX];       /* by NIC index; -1 */
+        int vhost_fds[PROFILE_NICS_MAX];     /* /dev/vhost-net per NIC as rt->fds.vhost says; -1 */
         int log_fd;                          /* QEMU's stdout and stderr; -1 = this terminal */
         int qmp_listener, qmp_client, qmp_user_listener;
         char qmp_user_path[256], control_path[256];
@@ -110,7 +112,8 @@ int launch_apply_devices(struct launch *l, struct vl_error *e, struct vl_warning
 /* The VM's VARS from template to vars_path if it does not exist (never
  * overwritten): 1 when it was created, 0 when it existed. */
 int launch_apply_vars(struct launch *l, const char *template_path, const char *vars_path, struct vl_error *e);
-/* The macvtap/tap links, their fds kept for QEMU. */
+/* The /dev/vhost-net fds the layout has slots for (not a host change:
+ * nothing journaled), then the macvtap/tap links, their fds kept for QEMU. */
 int launch_apply_net(struct launch *l, struct vl_error *e);
 /* With a TPM: its state, manufactured as QEMU's user if it does not exist
  * (swtpm_manufacture(); its output goes to the VM's log, opened here).

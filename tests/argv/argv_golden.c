@@ -10,7 +10,9 @@
  * /usr/bin/qemu-system-x86_64 version 7.2.0 (CASE/host may say
  * "qemu-version X.Y.Z"), firmware chosen from the descriptors in
  * tests/argv/firmware/ (copies of Debian 12's), VARS at the profile's path or
- * /var/lib/vfio-launch/NAME/NAME_VARS.fd, QMP fd 3, tap fds 20+index, SPICE
+ * /var/lib/vfio-launch/NAME/NAME_VARS.fd, the fd numbers of launch_prepare()'s
+ * layout (QMP 3, then taps, each with its vhost-net where the case's folder
+ * "dev" has a file "vhost-net"), SPICE
  * autoport 5900, run-as user HOME=/home/alice, XDG_RUNTIME_DIR=/run/user/1000.
  *
  * VL_REGEN=1 (read here only, never by vfio-launch) rewrites the expected
@@ -122,6 +124,23 @@ static int check(const char *dir, const char *name, const char *got, bool regen)
         return -1;
 }
 
+/* Messages name files by absolute path (the case's own dev/ and sys/):
+ * the case folder becomes "." so the expected files hold wherever the
+ * tree is. */
+static void relative_to_case(char *s)
+{
+        char cwd[PATH_MAX];
+        size_t n;
+
+        if (!getcwd(cwd, sizeof(cwd)))
+                return;
+        n = strlen(cwd);
+        for (char *p = strstr(s, cwd); p; p = strstr(p + 1, cwd)) {
+                memmove(p + 1, p + n, strlen(p + n) + 1);
+                *p = '.';
+        }
+}
+
 static int read_host(const char *dir, struct hostinfo *h)
 {
         char path[4096], line[256];
@@ -154,8 +173,10 @@ static int fake_runtime(const struct profile *p, const struct hostinfo *h, const
                         struct qemu_runtime *rt, struct vl_error *e, struct vl_warnings *w)
 {
         struct firmware_dirs dirs = { .n = 1 };
-        /* The case's own sysfs (its folder "sys", for "smbios": "host"). */
-        static char sys[PATH_MAX];
+        /* The case's own sysfs (its folder "sys", for "smbios": "host")
+         * and /dev (its folder "dev": a file "vhost-net" there is a
+         * vhost-net the launcher can open). */
+        static char sys[PATH_MAX], dev[PATH_MAX];
         struct host_roots roots;
         struct stat st;
         int r;
@@ -172,8 +193,11 @@ static int fake_runtime(const struct profile *p, const struct hostinfo *h, const
         host_roots_init(&roots);
         if (!getcwd(sys, sizeof(sys) - 4))
                 return vl_error_set(e, errno, "getcwd: %s", strerror(errno));
+        strcpy(dev, sys);
         strcat(sys, "/sys");
+        strcat(dev, "/dev");
         roots.sysfs = sys;
+        roots.dev = dev;
         r = launch_prepare(p, h, &roots, &dirs, VARS_STATE_DIR, true, rt, NULL, e, w);
         if (r < 0)
                 return r;
@@ -224,6 +248,7 @@ int main(int argc, char **argv)
                 r = qemu_argv_build(p, &h, rt, &cmd, &e, &w);
         if (r < 0) {
                 vl_error_format(&e, errline, sizeof(errline));
+                relative_to_case(errline);
                 strcat(errline, "\n");
                 if (check(".", "expected.error", errline, regen) < 0) {
                         fprintf(stderr, "%s: build failed: %s", dir, errline);
@@ -248,8 +273,10 @@ int main(int argc, char **argv)
         envs = join(cmd->env, cmd->n_env);
         {
                 char *lines[VL_WARNINGS_MAX];
-                for (unsigned i = 0; i < w.n; i++)
+                for (unsigned i = 0; i < w.n; i++) {
+                        relative_to_case(w.msg[i]);
                         lines[i] = w.msg[i];
+                }
                 warns = join(lines, w.n);
         }
         if (!args || !envs || !warns)

@@ -19,7 +19,10 @@
  *                                 ich9-intel-hda (other functions): a GPU and its
  *                                 HDA function, with the same id, bus, addr,
  *                                 multifunction, rombar; host/romfile/x-vga dropped
- *   -netdev tap,fd=N,...       -> -netdev user,... (same id)
+ *   -netdev tap,fd=N,...       -> -netdev user,... (same id); vhost=on and
+ *                                 vhostfd=M dropped (no /dev/vhost-net here:
+ *                                 tests/net case vhost and tests/vm case
+ *                                 vhost-net hand QEMU the real one)
  *   -chardev socket,fd=N,...   -> -chardev stdio (same id): QMP over stdin/stdout
  *   pflash0 file               -> the real OVMF code (same file if present)
  *   pflash1 file               -> a temp copy of the matching OVMF VARS template
@@ -442,6 +445,8 @@ static char *subst(const char *opt, const char *val, const char **code_path, uns
         if (strcmp(opt, "-netdev") == 0 && strcmp(opt_head(&o), "tap") == 0) {
                 opt_set_head(&o, "user");
                 opt_del(&o, "fd");
+                opt_del(&o, "vhost");
+                opt_del(&o, "vhostfd");
                 return opt_join(&o);
         }
         if (strcmp(opt, "-chardev") == 0 && tpm_chardev && opt_get(&o, "id") &&

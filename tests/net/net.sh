@@ -8,7 +8,12 @@
 #
 #   net.sh -b BUILD_DIR CASE
 #   CASE: macvtap tap missing-dev kill-recover reused-name no-devtmpfs
-#         nodev-rundir
+#         nodev-rundir vhost
+#
+# vhost: a virtio NIC on a tap with "vhost": true: QEMU (as nobody) holds
+# /dev/vhost-net, opened by the launcher, at the vhostfd= its argv names.
+# Skipped (77) on a host without /dev/vhost-net; tests/vm case vhost-net
+# runs it on a kernel that has the module.
 #
 # Only the test's own namespace is touched: its lower device is a veth pair
 # named dummy0/dummy0p (a dummy when CONFIG_DUMMY is there would do; this
@@ -30,6 +35,10 @@ VL=$(cd "$BUILD" && pwd)/launcher/vfio-launch
 [ -x "$VL" ] || { echo "net: $VL not built" >&2; exit 2; }
 if [ "$(id -u)" != 0 ]; then
         echo "SKIP: net tests need root (network namespaces, QEMU as nobody)"
+        exit 77
+fi
+if [ "$CASE" = vhost ] && [ ! -c /dev/vhost-net ]; then
+        echo "SKIP: no /dev/vhost-net on this host (module vhost_net not loaded; tests/vm case vhost-net covers it)"
         exit 77
 fi
 NS=vl-net-$CASE-$$
@@ -274,6 +283,27 @@ reused-name)
                         grep -q "link/ether 52:54:00:99:99:99 " <<<"$(nsx ip link show "$LINK")"
                 check "the journal is gone" journal_gone
                 nsx ip link del "$LINK"
+        else
+                fail "the VM did not reach running"
+                sed 's/^/    /' "$T/out"
+        fi
+        ;;
+vhost)
+        profile "{ \"model\": \"virtio-net-pci\", \"mac\": \"$MAC\", \"backend\": \"tap\", \"bridge\": \"br0\", \"vhost\": true }"
+        "$VL" print "$T/$NAME.json" >"$T/print" 2>&1
+        check "print: # nics[0]: vhost-net" grep -q '^# nics\[0\]: vhost-net' "$T/print"
+        start
+        if wait_running; then
+                pass "the VM is running"
+                pid=$("$VL" status "$NAME" | sed -n 's/.*"qemu_pid": *\([0-9]*\).*/\1/p')
+                fd=$(tr '\0' '\n' <"/proc/$pid/cmdline" | sed -n 's/^tap,fd=5,vhost=on,vhostfd=\([0-9]*\),id=hostnet0$/\1/p')
+                check "QEMU's argv has -netdev tap,fd=5,vhost=on,vhostfd=N (N=${fd:-none})" [ -n "$fd" ]
+                check "QEMU (pid $pid) holds /dev/vhost-net as fd $fd" \
+                        [ "$(readlink "/proc/$pid/fd/${fd:-none}")" = /dev/vhost-net ]
+                "$VL" stop --force "$NAME" >/dev/null
+                wait_exit
+                check "forced stop exits 5 (got $RC)" [ "$RC" = 5 ]
+                check "the link is gone after the run" link_gone
         else
                 fail "the VM did not reach running"
                 sed 's/^/    /' "$T/out"
