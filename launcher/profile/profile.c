@@ -356,17 +356,28 @@ static bool id_reserved(const char *id)
 {
         static const char *const own[] = { PROFILE_ID_VIDEO, PROFILE_ID_SOUND, PROFILE_ID_SOUND_CODEC,
                                            PROFILE_ID_BALLOON, PROFILE_ID_WATCHDOG,
-                                           PROFILE_ID_VIRTIO_SERIAL, PROFILE_ID_AGENT_PORT };
+                                           PROFILE_ID_VIRTIO_SERIAL, PROFILE_ID_AGENT_PORT, PROFILE_ID_USB };
+        size_t n = strlen(PROFILE_ID_USB_REDIR_PREFIX);
 
         for (size_t i = 0; i < ELEMENTSOF(own); i++)
                 if (strcmp(id, own[i]) == 0)
                         return true;
+        if (strncmp(id, PROFILE_ID_USB_REDIR_PREFIX, n) == 0 && id[n] >= '0' && id[n] <= '9')
+                return true;
         return strncmp(id, "pci.", 4) == 0;
 }
 
 bool profile_spice_agent(const struct profile *p)
 {
         return p->display.type == DISPLAY_SPICE && p->display.agent != SWITCH_OFF;
+}
+
+enum usb_controller profile_usb_controller(const struct profile *p)
+{
+        if (p->usb.controller != USB_CONTROLLER_DEFAULT)
+                return p->usb.controller;
+        return p->display.type == DISPLAY_SPICE && p->display.usb_redirect > 0 ? USB_CONTROLLER_QEMU_XHCI
+                                                                                : USB_CONTROLLER_NONE;
 }
 
 /* The function-0 hostdev of the host slot of hostdevs[i], or -1. */
@@ -639,10 +650,10 @@ static int validate_ids(const struct profile *p, struct vl_error *e)
                 if (id_reserved(ids[i]))
                         return FAIL(path,
                                     "\"%s\" is the id of a device vfio-launch adds itself (%s, %s, %s, %s, "
-                                    "%s, %s, %s, pci.N)",
+                                    "%s, %s, %s, %s, %sN, pci.N)",
                                     ids[i], PROFILE_ID_VIDEO, PROFILE_ID_SOUND, PROFILE_ID_SOUND_CODEC,
                                     PROFILE_ID_BALLOON, PROFILE_ID_WATCHDOG, PROFILE_ID_VIRTIO_SERIAL,
-                                    PROFILE_ID_AGENT_PORT);
+                                    PROFILE_ID_AGENT_PORT, PROFILE_ID_USB, PROFILE_ID_USB_REDIR_PREFIX);
                 for (unsigned k = 0; k < i; k++)
                         if (strcmp(ids[i], ids[k]) == 0)
                                 return FAIL(path, "id \"%s\" is already used by %s", ids[i],
@@ -741,6 +752,9 @@ static int validate_display(const struct profile *p, struct vl_error *e, struct 
         if (d->agent == SWITCH_OFF && d->file_transfer != SWITCH_DEFAULT)
                 return FAIL("$.display.file_transfer", "file transfer goes through the SPICE agent: "
                                                        "not with \"agent\": false");
+        if (d->usb_redirect > PROFILE_USB_REDIRECT_MAX)
+                return FAIL("$.display.usb_redirect", "%u is out of range (expected 0..%d)", d->usb_redirect,
+                            PROFILE_USB_REDIRECT_MAX);
         if (d->port > 65535)
                 return FAIL("$.display.port", "%u is out of range (expected 1..65535 or \"auto\")",
                             d->port);
@@ -780,6 +794,17 @@ static int validate_tpm(const struct profile *p, struct vl_error *e)
                                             PROFILE_ID_TPM);
                         }
         }
+        return 0;
+}
+
+static int validate_usb(const struct profile *p, struct vl_error *e)
+{
+        if (!profile_usb_controller_name(p->usb.controller))
+                return FAIL("$.usb.controller", "unknown USB controller %d", (int) p->usb.controller);
+        if (p->display.type == DISPLAY_SPICE && p->display.usb_redirect > 0 &&
+            profile_usb_controller(p) == USB_CONTROLLER_NONE)
+                return FAIL("$.display.usb_redirect", "redirected USB devices need the guest's USB controller: "
+                                                      "not with \"usb\": {\"controller\": \"none\"}");
         return 0;
 }
 
@@ -865,7 +890,7 @@ int profile_validate(const struct profile *p, struct vl_error *e, struct vl_warn
             (r = validate_disks(p, e)) < 0 || (r = validate_nics(p, e)) < 0 ||
             (r = validate_ids(p, e)) < 0 || (r = validate_sound(p, e, w)) < 0 ||
             (r = validate_display(p, e, w)) < 0 || (r = validate_hugepages(p, e)) < 0 ||
-            (r = validate_tpm(p, e)) < 0 || (r = validate_platform(p, e, w)) < 0)
+            (r = validate_tpm(p, e)) < 0 || (r = validate_usb(p, e)) < 0 || (r = validate_platform(p, e, w)) < 0)
                 return r;
 
         if (p->shutdown_timeout_s < 1 || p->shutdown_timeout_s > 3600)

@@ -293,6 +293,25 @@ struct profile_display {
         enum profile_switch agent;
         enum profile_switch clipboard;     /* OFF: disable-copy-paste=on */
         enum profile_switch file_transfer; /* OFF: disable-agent-file-xfer=on */
+        /* USB devices the SPICE client may redirect into the guest at the
+         * same time (usb-redir on spicevmc "usbredir"): 0..USB_REDIRECT_MAX. */
+        unsigned usb_redirect;
+};
+
+#define PROFILE_USB_REDIRECT_MAX 4 /* the USB 2 ports of one xHCI controller (QEMU's p2=4) */
+
+/* The guest's USB controller. DEFAULT: none, unless something needs USB
+ * (display.usb_redirect): then qemu-xhci, as libvirt adds one to a q35
+ * guest. profile_usb_controller() resolves it. */
+enum usb_controller {
+        USB_CONTROLLER_DEFAULT = 0,
+        USB_CONTROLLER_NONE,
+        USB_CONTROLLER_QEMU_XHCI, /* qemu-xhci: QEMU's own xHCI, what libvirt picks */
+        USB_CONTROLLER_NEC_XHCI,  /* nec-usb-xhci: for guests without a driver for QEMU's */
+};
+
+struct profile_usb {
+        enum usb_controller controller;
 };
 
 /* The guest's clocks, libvirt's <clock>: Windows keeps its RTC in local
@@ -404,6 +423,7 @@ struct profile {
         struct profile_display display;
         bool balloon;
         struct profile_tpm tpm;
+        struct profile_usb usb;
         unsigned shutdown_timeout_s;       /* default 120 */
         unsigned powerdown_repeat_s;       /* second power button press after this; 0 = once; default 1 */
         enum os_preset os;
@@ -444,6 +464,8 @@ enum profile_device_kind {
 #define PROFILE_ID_WATCHDOG "watchdog0"
 #define PROFILE_ID_VIRTIO_SERIAL "virtio-serial0" /* the SPICE agent's controller */
 #define PROFILE_ID_AGENT_PORT "channel0"          /* its vdagent port */
+#define PROFILE_ID_USB "usb0"                     /* the USB controller */
+#define PROFILE_ID_USB_REDIR_PREFIX "redir"       /* redir0.. : the SPICE client's USB devices */
 
 /* The id of device i of kind (explicit or default), in buf; returns buf. */
 const char *profile_device_id(const struct profile *p, enum profile_device_kind kind, unsigned i,
@@ -477,6 +499,7 @@ const char *profile_display_type_name(unsigned v);
 const char *profile_image_compression_name(unsigned v);
 const char *profile_video_name(unsigned v);
 const char *profile_tpm_model_name(unsigned v);
+const char *profile_usb_controller_name(unsigned v);
 const char *profile_cpu_cache_name(unsigned v);
 const char *profile_rtc_base_name(unsigned v);
 const char *profile_rtc_driftfix_name(unsigned v);
@@ -509,6 +532,9 @@ void profile_nic_mac(const struct profile *p, unsigned i, uint8_t ret[6]);
 /* Whether the guest gets the SPICE agent's channel: a SPICE display whose
  * "agent" is not false. */
 bool profile_spice_agent(const struct profile *p);
+
+/* The guest's USB controller, the default resolved (never DEFAULT). */
+enum usb_controller profile_usb_controller(const struct profile *p);
 
 /* A stable locally administered MAC 52:54:00:xx:xx:xx derived from the VM name
  * and the NIC index (same name, same MAC, every run). */

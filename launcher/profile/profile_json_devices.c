@@ -393,7 +393,7 @@ int profile_json_parse_display(struct ctx *c, json_t *root, struct profile_displ
 {
         static const char *const keys[] = { "type", "port",          "listen", "image_compression",
                                             "gl",   "rendernode",    "password_file", "video",
-                                            "agent", "clipboard",    "file_transfer", NULL };
+                                            "agent", "clipboard",    "file_transfer", "usb_redirect", NULL };
         int r, type = DISPLAY_SPICE, comp = SPICE_COMPRESSION_DEFAULT, video = 0;
         const char *key;
         json_t *v;
@@ -437,7 +437,8 @@ int profile_json_parse_display(struct ctx *c, json_t *root, struct profile_displ
                 return r;
         if ((r = opt_switch(c, o, "agent", &d->agent)) < 0 ||
             (r = opt_switch(c, o, "clipboard", &d->clipboard)) < 0 ||
-            (r = opt_switch(c, o, "file_transfer", &d->file_transfer)) < 0)
+            (r = opt_switch(c, o, "file_transfer", &d->file_transfer)) < 0 ||
+            (r = pj_opt_unsigned(c, o, "usb_redirect", 0, PROFILE_USB_REDIRECT_MAX, &d->usb_redirect)) < 0)
                 return r;
         d->image_compression = (enum spice_compression) comp;
         strcpy(d->video, video == 0 ? "" : profile_video_name((unsigned) video));

@@ -124,6 +124,9 @@ int profile_json_parse_display(struct ctx *c, json_t *root, struct profile_displ
 
 /* profile_json_tpm.c */
 int profile_json_parse_tpm(struct ctx *c, json_t *root, struct profile_tpm *t);
+
+/* profile_json_usb.c */
+int profile_json_parse_usb(struct ctx *c, json_t *root, struct profile_usb *u);
 /* profile_json_preset.c: "os" (read first: its preset goes under root
  * before anything else is read), and whether the preset set the value at
  * path (a JSON path as errors spell it). */

@@ -81,6 +81,7 @@ struct layout {
         unsigned disk_bus[PROFILE_DISKS_MAX];          /* 0 = SATA (no port) */
         unsigned balloon_bus;
         unsigned serial_bus;                           /* the SPICE agent's virtio-serial; 0 = none */
+        unsigned usb_bus;                              /* the USB controller; 0 = none */
 };
 
 /* Where every PCIe device goes (see qemu_argv.h for the rules): 0, or
@@ -115,6 +116,12 @@ void qemu_argv_spice_agent_opts(struct builder *b, struct opt *o, const struct p
 /* The agent's virtio-serial controller, spicevmc chardev and port. */
 int qemu_argv_emit_spice_agent(struct builder *b, const struct profile *p, const struct layout *l,
                                struct vl_error *e);
+
+/* ---- USB (qemu_usb.c) ---------------------------------------------------------------- */
+
+/* The USB controller and the SPICE client's redirection channels. */
+int qemu_argv_emit_usb(struct builder *b, const struct profile *p, const struct layout *l,
+                       struct vl_error *e);
 
 /* ---- the TPM (qemu_tpm.c) ------------------------------------------------------------- */
 

@@ -158,6 +158,14 @@ int qemu_argv_plan_layout(const struct profile *p, struct layout *l, struct vl_e
                 l->user[r] = PORT_DEVICE;
                 l->serial_bus = (unsigned) r;
         }
+        /* After the agent, for the same reason. */
+        if (profile_usb_controller(p) != USB_CONTROLLER_NONE) {
+                r = free_port(l, "the USB controller", e);
+                if (r < 0)
+                        return r;
+                l->user[r] = PORT_DEVICE;
+                l->usb_bus = (unsigned) r;
+        }
         for (unsigned n = 1; n <= PROFILE_GUEST_BUS_MAX; n++)
                 if (l->user[n] != PORT_FREE)
                         l->n_ports = n;

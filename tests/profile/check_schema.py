@@ -51,6 +51,8 @@ LOADER_ONLY = {
     "hugepages-1g-memory-not-whole", "hugepages-2m-memory-odd",
     # a device id against "tpm"
     "tpm-id-taken",
+    # display.usb_redirect against "usb" (the schema has no relation between them)
+    "usb-redirect-no-controller",
 }
 
 
