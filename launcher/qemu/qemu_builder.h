@@ -78,7 +78,8 @@ struct layout {
         unsigned hd_bus[PROFILE_HOSTDEVS_MAX], hd_fn[PROFILE_HOSTDEVS_MAX];
         bool hd_multifunction[PROFILE_HOSTDEVS_MAX];
         unsigned nic_bus[PROFILE_NICS_MAX];
-        unsigned disk_bus[PROFILE_DISKS_MAX];          /* 0 = SATA (no port) */
+        unsigned disk_bus[PROFILE_DISKS_MAX];          /* 0 = SATA or SCSI (no port of its own) */
+        unsigned scsi_bus;                             /* the virtio-scsi controller's; 0 = none */
         unsigned balloon_bus;
 };
 
@@ -93,10 +94,12 @@ void qemu_argv_emit_root_ports(struct builder *b, const struct layout *l);
 int qemu_argv_emit_hostdevs(struct builder *b, const struct profile *p, const struct layout *l,
                             struct vl_error *e);
 
-/* ---- devices (qemu_devices.c) --------------------------------------------------------- */
+/* ---- devices (qemu_devices.c, qemu_disks.c) -------------------------------------------- */
 
-int qemu_argv_emit_disks(struct builder *b, const struct profile *p, const struct layout *l,
-                         struct vl_error *e);
+/* The I/O threads, the virtio-scsi controller, then each disk's two
+ * -blockdev nodes and its device (qemu_disks.c). */
+int qemu_argv_emit_disks(struct builder *b, const struct profile *p, const struct qemu_runtime *rt,
+                         const struct layout *l, struct vl_error *e);
 int qemu_argv_emit_nics(struct builder *b, const struct profile *p, const struct qemu_runtime *rt,
                         const struct layout *l, struct vl_error *e);
 int qemu_argv_emit_video(struct builder *b, const struct profile *p, bool x_vga,
