@@ -51,6 +51,9 @@ LOADER_ONLY = {
     "hugepages-1g-memory-not-whole", "hugepages-2m-memory-odd",
     # a device id against "tpm"
     "tpm-id-taken",
+    # an iothread index against the iothreads array, one thread per scsi
+    # controller, boot orders unique across arrays, an id against a scsi disk
+    "iothread-missing", "iothread-scsi-two", "boot-order-twice", "scsi-id-reserved",
 }
 
 
