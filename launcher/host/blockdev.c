@@ -153,7 +153,7 @@ int blockdev_hand_over(const struct host_roots *roots, const char *vm, const str
                 x.blockdev.rdev = st.st_rdev;
                 x.blockdev.uid = st.st_uid;
                 x.blockdev.gid = st.st_gid;
-                x.blockdev.mode = st.st_mode & 07777;
+                x.blockdev.mode = st.st_mode & 0777;
                 strcpy(x.blockdev.node, n->node);
                 r = journal_add_entry(roots, vm, &x, e);
                 if (r < 0)

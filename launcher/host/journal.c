@@ -207,10 +207,11 @@ static int entry_check(const struct journal_entry *x, const char *vm, char *why,
                         return -EINVAL;
                 }
         }
-        /* What the undo writes back with fchown()/fchmod() as root. */
+        /* What the undo writes back with fchown()/fchmod() as root: a
+         * device node's mode has no set-id or sticky bit (as for groups). */
         if (x->kind == JOURNAL_BLOCKDEV) {
                 if (x->blockdev.rdev == 0 || x->blockdev.uid >= UINT32_MAX || x->blockdev.gid >= UINT32_MAX ||
-                    x->blockdev.mode > 07777) {
+                    x->blockdev.mode > 0777) {
                         (void) snprintf(why, size,
                                         "blockdev of VM \"%s\": \"rdev\" is 0, or \"uid\", \"gid\" or \"mode\" "
                                         "is out of range",

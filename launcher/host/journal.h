@@ -114,7 +114,7 @@ struct journal_blockdev {
         char node[JOURNAL_PATH_MAX]; /* the resolved node, under DEV ("/dev/sdb") */
         uint64_t rdev;               /* its device number (makedev()); not 0 */
         uint64_t uid, gid;           /* before */
-        uint64_t mode;               /* permission bits before (07777) */
+        uint64_t mode;               /* permission bits before (0777) */
 };
 
 struct journal_entry {
