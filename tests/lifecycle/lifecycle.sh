@@ -431,16 +431,19 @@ case_pinning() {
                 return
         fi
         new_vm ignore
-        sed -i 's|"cpu": { "model": "max" }|"cpu": { "model": "max", "cores": 2, "pin": ["1", "0"], "emulator_pin": "0", "rt_priority": 1 }|' \
-                "$T/$NAME.json"
+        # and an I/O thread of the disk on CPU 1 (QEMU names it "IO iothread0")
+        sed -i -e 's|"cpu": { "model": "max" }|"cpu": { "model": "max", "cores": 2, "pin": ["1", "0"], "emulator_pin": "0", "rt_priority": 1 },\n  "iothreads": [{ "pin": "1" }]|' \
+               -e 's|"bus": "virtio" }|"bus": "virtio", "iothread": 0 }|' "$T/$NAME.json"
         start
         check "running line" wait_running 30 || return
+        check "the I/O thread is there" grep -qx 'IO iothread0' /proc/"$QPID"/task/*/comm
         for t in /proc/"$QPID"/task/*; do
                 name=$(cat "$t/comm")
                 got=$(awk '/^Cpus_allowed_list:/ { print $2 }' "$t/status")
                 case $name in
                 "CPU 0/TCG") want=1 ;;
                 "CPU 1/TCG") want=0 ;;
+                "IO iothread0") want=1 ;;
                 *) want=0 ;;
                 esac
                 check "thread \"$name\" on CPU $want (Cpus_allowed_list $got)" test "$got" = "$want"
