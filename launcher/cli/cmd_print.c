@@ -153,7 +153,9 @@ static void print_disks(const struct cli_prepared *c)
                 printf("# iothreads[%u]: iothread%u, %u disk(s), %s%s%s\n", t, t, users,
                        p->iothreads[t].pinned ? "pinned to host CPUs " : "",
                        p->iothreads[t].pinned ? list : "",
-                       p->iothreads[t].pinned ? " before the guest runs" : "on QEMU's other CPUs (emulator_pin)");
+                       p->iothreads[t].pinned       ? " before the guest runs"
+                       : p->cpu.emulator_pinned ? "with QEMU's other threads (cpu.emulator_pin)"
+                                                : "not pinned");
         }
         for (unsigned i = 0; i < p->n_disks; i++) {
                 struct blockdev_node n;

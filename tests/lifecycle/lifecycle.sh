@@ -60,7 +60,7 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
 # ---- per-case state and helpers --------------------------------------------
-T='' NAME='' LPID='' QPID='' RC='' LOOP=''
+T='' NAME='' LPID='' QPID='' RC='' LOOP='' LOOP_ORIG=''
 
 new_vm() { # new_vm MODE [SHUTDOWN_TIMEOUT [DISK_PATH]]: a fresh temp dir + profile
         T=$(mktemp -d /tmp/vl-life.XXXXXX)
@@ -184,10 +184,14 @@ cleanup() { # whatever a failed case left: only our own processes, by PID
                 rm -f "$LOG_DIR/$NAME.log"
                 rm -rf "${STATE_DIR:?}/$NAME" # a TPM's state: this test VM's own
         fi
-        # The loop device the case made, by the name losetup gave it.
-        [ -n "$LOOP" ] && losetup -d "$LOOP" 2>/dev/null
+        # The loop device the case made, by the name losetup gave it, with
+        # the owner and mode its node had before the case changed them.
+        if [ -n "$LOOP" ]; then
+                [ -n "$LOOP_ORIG" ] && chown "${LOOP_ORIG% *}" "$LOOP" && chmod "${LOOP_ORIG#* }" "$LOOP"
+                losetup -d "$LOOP" 2>/dev/null
+        fi
         [ -n "$T" ] && [ "${VL_LIFE_KEEP:-0}" != 1 ] && rm -rf "$T"
-        T='' NAME='' LPID='' QPID='' LOOP=''
+        T='' NAME='' LPID='' QPID='' LOOP='' LOOP_ORIG=''
 }
 trap cleanup EXIT
 
@@ -670,7 +674,9 @@ case_blockdev() {
                 skip "no loop device: $(cat "$T/losetup.err")"
                 return
         }
-        # A state the run must give back exactly, unlike what it hands over.
+        # A state the run must give back exactly, unlike what it hands over
+        # (the node's own is put back by cleanup).
+        LOOP_ORIG=$(stat -c '%u:%g %a' "$LOOP")
         chown root:disk "$LOOP" && chmod 0640 "$LOOP"
         before=$(stat -c '%u:%g %a' "$LOOP")
         ln -s "$LOOP" "$T/by-id-disk"
