@@ -24,6 +24,7 @@
 #include "fakesys.h"
 #include "host/bind.h"
 #include "host/blockdev.h"
+#include "host/undo.h"
 
 static int setup(void **state)
 {
@@ -186,6 +187,78 @@ static void test_undo_not_ours(void **state)
         assert_int_equal(st.st_uid, 0);
 }
 
+/* The hand-over and its undo on a real block device node — made in the
+ * fake DEV, so the host's own /dev/loop0 keeps its owner: inspected,
+ * journaled before the chown, given back by host_undo() (the handler of
+ * kind blockdev), the journal gone after. Needs root (mknod, chown) and a
+ * loop driver to open the node (the node of an unbound loop device opens). */
+static void test_hand_over_and_undo(void **state)
+{
+        struct fakesys *fs = *state;
+        struct blockdev_plan plan = {};
+        struct journal j;
+        struct host_env h;
+        struct vl_error e = {};
+        char path[4096], link[4096];
+        struct stat st;
+        int fd;
+
+        snprintf(path, sizeof(path), "%s/vdz", fakesys_dev(fs));
+        if (mknod(path, S_IFBLK | 0640, makedev(7, 0)) < 0 || chown(path, 0, 6) < 0 || chmod(path, 0640) < 0) {
+                print_message("skipped: mknod/chown need root (%s)\n", strerror(errno));
+                return;
+        }
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) {
+                print_message("skipped: cannot open a loop device node here (%s)\n", strerror(errno));
+                return;
+        }
+        close(fd);
+        /* Named through a link, as /dev/disk/by-id/... */
+        snprintf(link, sizeof(link), "%s/by-id-vdz", fakesys_top(fs));
+        assert_int_equal(symlink(path, link), 0);
+        assert_int_equal(blockdev_inspect(fakesys_roots(fs), link, "$.disks[0].path", &plan.nodes[0], &e), 1);
+        assert_int_equal(plan.nodes[0].rdev, makedev(7, 0));
+        assert_int_equal(plan.nodes[0].gid, 6);
+        assert_int_equal(plan.nodes[0].mode, 0640);
+        assert_non_null(strstr(plan.nodes[0].node, "/dev/vdz"));
+        plan.n = 1;
+
+        assert_int_equal(blockdev_hand_over(fakesys_roots(fs), "bd", &plan, 65534, 65534, &e), 0);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_uid, 65534);
+        assert_int_equal(st.st_gid, 65534);
+        assert_int_equal(journal_load(fakesys_roots(fs), "bd", &j, &e), 0);
+        assert_int_equal(j.n_entries, 1);
+        assert_int_equal(j.entries[0].kind, JOURNAL_BLOCKDEV);
+        assert_string_equal(j.entries[0].blockdev.node, plan.nodes[0].node);
+        assert_int_equal(j.entries[0].blockdev.uid, 0);
+        assert_int_equal(j.entries[0].blockdev.gid, 6);
+        assert_int_equal(j.entries[0].blockdev.mode, 0640);
+
+        struct journal_entry x = j.entries[0];
+
+        /* Someone changed the mode meanwhile: given back too. */
+        assert_int_equal(chmod(path, 0600), 0);
+        fakesys_host_env(fs, &h);
+        assert_int_equal(host_undo(&h, "bd", &e, NULL), 0);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_uid, 0);
+        assert_int_equal(st.st_gid, 6);
+        assert_int_equal(st.st_mode & 07777, 0640);
+        assert_int_equal(journal_load(fakesys_roots(fs), "bd", &j, &e), -ENOENT);
+
+        /* Idempotent: the entry once more changes nothing. */
+        assert_int_equal(blockdev_undo_entry(fakesys_roots(fs), &x, &e), 0);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_uid, 0);
+        assert_int_equal(st.st_mode & 07777, 0640);
+        /* A node the user owns already is not journaled. */
+        assert_int_equal(chown(path, 65534, 65534), 0);
+        assert_int_equal(blockdev_hand_over(fakesys_roots(fs), "bd", &plan, 65534, 65534, &e), 0);
+        assert_int_equal(journal_load(fakesys_roots(fs), "bd", &j, &e), -ENOENT);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -194,6 +267,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_inspect_file, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_inspect_outside_dev, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_undo_not_ours, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_hand_over_and_undo, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
