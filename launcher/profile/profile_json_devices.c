@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The profile's devices: hostdevs (with their guest addresses), NICs,
- * sound and the display (disks: profile_json_disks.c). Part of the strict loader: profile_json.c reads the
- * hostdevs and nics arrays and hands each element to its *_element()
- * here, and calls the sound and display readers for their keys; the shared
- * readers are in profile_json_read.c (declared in profile_json_read.h).
+ * sound and the display (the disks: profile_json_disks.c). Part of the
+ * strict loader: profile_json.c reads the hostdevs and nics arrays and
+ * hands each element to its *_element() here, and calls the sound and
+ * display readers for their keys; the shared readers are in
+ * profile_json_read.c (declared in profile_json_read.h).
  */
 #include <errno.h>
 #include <stdio.h>
