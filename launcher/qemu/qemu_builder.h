@@ -3,7 +3,8 @@
  * Internal to the QEMU command-line builder: shared by qemu_argv.c (the
  * builder's entry point, machine, CPU, memory, firmware, monitors),
  * qemu_layout.c (the PCIe layout: root ports and hostdevs) and
- * qemu_devices.c (disks, NICs, video, sound, SPICE), and by nothing else;
+ * qemu_disks.c (I/O threads, disks, virtio-scsi), qemu_devices.c (NICs,
+ * video, sound, SPICE), and by nothing else;
  * the public interface is qemu_argv.h. PURE like the rest of the builder:
  * no I/O, no globals, no getenv; only malloc.
  *
