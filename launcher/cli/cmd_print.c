@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "host/bind.h"
 #include "cli/cli.h"
 #include "cli/cli_prepare.h"
+#include "host/blockdev.h"
 #include "host/hugepages.h"
 #include "host/net.h"
 #include "host/tpm.h"
@@ -141,6 +143,51 @@ static void print_network(const struct cli_prepared *c)
         }
 }
 
+/* The I/O threads with their CPUs, and the block devices a run hands to
+ * QEMU's user: what the host loses for the run, and whether it may. */
+static void print_disks(const struct cli_prepared *c)
+{
+        const struct profile *p = c->p;
+        char list[256], line[1200];
+
+        for (unsigned t = 0; t < p->n_iothreads; t++) {
+                unsigned users = 0;
+
+                for (unsigned i = 0; i < p->n_disks; i++)
+                        users += p->disks[i].has_iothread && p->disks[i].iothread == t;
+                if (p->iothreads[t].pinned)
+                        (void) cpuset_format(&p->iothreads[t].pin, list, sizeof(list));
+                printf("# iothreads[%u]: iothread%u, %u disk(s), %s%s%s\n", t, t, users,
+                       p->iothreads[t].pinned ? "pinned to host CPUs " : "",
+                       p->iothreads[t].pinned ? list : "",
+                       p->iothreads[t].pinned       ? " before the guest runs"
+                       : p->cpu.emulator_pinned ? "with QEMU's other threads (cpu.emulator_pin)"
+                                                : "not pinned");
+        }
+        for (unsigned i = 0; i < p->n_disks; i++) {
+                struct blockdev_node n;
+                struct vl_error err = {};
+                char jpath[64];
+                int r;
+
+                if (!c->rt.disk_node[i][0])
+                        continue;
+                (void) snprintf(jpath, sizeof(jpath), "$.disks[%u].path", i);
+                r = blockdev_inspect(&c->roots, p->disks[i].path, jpath, &n, &err);
+                if (r > 0)
+                        r = blockdev_check_unused(&c->roots, &n, jpath, &err);
+                if (r < 0) {
+                        vl_error_format(&err, line, sizeof(line));
+                        printf("# disks[%u]: a run would refuse: %s\n", i, line);
+                        continue;
+                }
+                printf("# disks[%u]: block device %s (%u:%u, owner now %u:%u, mode %04o): handed to %s for the run, "
+                       "given back after (journaled)\n",
+                       i, c->rt.disk_node[i], major(n.rdev), minor(n.rdev), (unsigned) n.uid, (unsigned) n.gid,
+                       (unsigned) n.mode, c->user.name);
+        }
+}
+
 /* What the command line does not say plainly: where SMBIOS strings come
  * from, and which arguments nobody checked. */
 static void print_platform(const struct cli_prepared *c)
@@ -223,6 +270,7 @@ int cmd_print(int argc, char **argv)
         print_memory(&c);
         print_tpm(&c);
         print_network(&c);
+        print_disks(&c);
         print_plan(&c);
         print_platform(&c);
 

@@ -156,6 +156,12 @@ static int apply(struct launch *l, const struct cli_prepared *c)
                 if (r < 0 && err.err == EIO)
                         tpm_failed = true; /* swtpm_setup said why, in the log */
         }
+        if (r >= 0 && l->blockdevs.n > 0) {
+                r = launch_apply_blockdevs(l, &err);
+                for (unsigned i = 0; r >= 0 && i < l->blockdevs.n; i++)
+                        cli_log("%s: block device %s handed to %s for the run", p->name, l->blockdevs.nodes[i].node,
+                                l->user->name);
+        }
         if (r >= 0 && p->n_hostdevs > 0)
                 cli_log("%s: moving %u device(s) to vfio-pci", p->name, l->plan->n_devices);
         if (r >= 0)

@@ -153,6 +153,15 @@ struct bind_holders {
 int bind_device_holders(const struct bind_env *env, const struct pci_device *d, struct bind_holders *ret,
                         struct vl_error *e);
 
+/* The same for block device dev (a whole disk or a partition) that a
+ * profile gives QEMU as a disk: what the host has on it — a file system
+ * mounted from it or from one of its partitions, active swap there, or a
+ * device stacked on it (its or its partitions' holders/: LVM, dm-crypt, md),
+ * "the block device /dev/mapper/vg-root stacked on it". Read only, from
+ * roots->sysfs and roots->proc. Returns how many (ret->n), or -errno with e
+ * filled (-ENOENT: no such block device in SYS/class/block). */
+int bind_block_holders(const struct host_roots *roots, dev_t dev, struct bind_holders *ret, struct vl_error *e);
+
 /* ret->what joined as "A", "A and B", "A, B and C" (" and N more" past
  * BIND_HOLDERS_MAX), cut to size. Returns buf. */
 char *bind_holders_join(const struct bind_holders *h, char *buf, size_t size);

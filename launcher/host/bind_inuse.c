@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bind: what on the host holds a PCI device, besides processes with its
- * nodes open (pci_device_openers()): bind_device_holders(), see bind.h.
+ * nodes open (pci_device_openers()): bind_device_holders(), see bind.h;
+ * and the same question for one block device a profile names as a disk
+ * (bind_block_holders()): one answer to "what counts as in use".
  * Read only; every path is built from env->roots, and the link addresses and
  * routes come through env->ops (rtnetlink for the installed binary).
  *
@@ -613,6 +615,84 @@ int bind_device_holders(const struct bind_env *env, const struct pci_device *d, 
         }
         find_net(f);
         find_console(f);
+        return (int) (ret->n > INT_MAX ? INT_MAX : ret->n);
+}
+
+/* SYS/class/block/NAME whose dev is maj:min, into name. */
+static int block_name_of(const struct host_roots *roots, unsigned maj, unsigned min, char *name, size_t size)
+{
+        _cleanup_closedir_ DIR *dir = NULL;
+        char path[PATH_MAX], buf[32];
+        struct dirent *de;
+        unsigned a, b;
+
+        if (fs_join(path, sizeof(path), roots->sysfs, "class/block") < 0)
+                return -ENAMETOOLONG;
+        dir = opendir(path);
+        if (!dir)
+                return -errno;
+        while ((de = readdir(dir))) {
+                if (de->d_name[0] == '.' ||
+                    fs_join(path, sizeof(path), roots->sysfs, "class/block/%s/dev", de->d_name) < 0 ||
+                    fs_read(path, buf, sizeof(buf)) < 0 || sscanf(buf, "%u:%u", &a, &b) != 2 || a != maj || b != min)
+                        continue;
+                if (strlen(de->d_name) >= size)
+                        return -ENAMETOOLONG;
+                strcpy(name, de->d_name);
+                return 0;
+        }
+        return -ENOENT;
+}
+
+int bind_block_holders(const struct host_roots *roots, dev_t dev, struct bind_holders *ret, struct vl_error *e)
+{
+        _cleanup_free_ struct finder *f = NULL;
+        struct bind_env env = { .roots = roots };
+        char path[PATH_MAX], name[NAME_MAX + 1];
+        unsigned maj = major(dev), min = minor(dev);
+        int r;
+
+        memset(ret, 0, sizeof(*ret));
+        if (!roots || !roots->sysfs || !roots->proc || !roots->dev)
+                return vl_error_set(e, EINVAL, "bind: incomplete environment (a root is NULL)");
+        r = block_name_of(roots, maj, min, name, sizeof(name));
+        if (r < 0)
+                return vl_error_set(e, -r, "block device %u:%u: not in '%s/class/block': %s", maj, min, roots->sysfs,
+                                    strerror(-r));
+        f = calloc(1, sizeof(*f));
+        if (!f)
+                return vl_error_set(e, ENOMEM, "out of memory");
+        f->env = &env;
+        f->ret = ret;
+        /* The disk's own folder: its partitions are below it, as a PCI
+         * device's disks are below the device. */
+        if (fs_join(path, sizeof(path), roots->sysfs, "class/block/%s", name) < 0 || !realpath(path, f->devdir))
+                return vl_error_set(e, errno ? errno : ENAMETOOLONG, "%s: cannot resolve '%s': %s", name, path,
+                                    strerror(errno ? errno : ENAMETOOLONG));
+        f->devdir_len = strlen(f->devdir);
+        r = find_blocks(f);
+        if (r == -E2BIG)
+                return vl_error_set(e, E2BIG, "/dev/%s: more than %d block devices on it and stacked on them", name,
+                                    BLOCKS_MAX);
+        if (r < 0)
+                return vl_error_set(e, -r, "/dev/%s: cannot list its partitions and holders: %s", name, strerror(-r));
+        /* Stacked on it (holders/: LVM, dm-crypt, md, bcache): the host
+         * uses the disk through that device, mounted or not. */
+        for (size_t i = 0; i < f->n_blocks; i++) {
+                char dir[PATH_MAX], resolved[PATH_MAX];
+
+                if (fs_join(dir, sizeof(dir), roots->sysfs, "class/block/%s", f->blocks[i].name) >= 0 &&
+                    realpath(dir, resolved) && under_device(f, resolved))
+                        continue;
+                found(f, "the block device %s stacked on it", f->blocks[i].shown);
+        }
+        r = find_mounts(f);
+        if (r < 0)
+                return vl_error_set(e, -r, "/dev/%s: cannot read '%s/self/mountinfo': %s", name, roots->proc,
+                                    strerror(-r));
+        r = find_swaps(f);
+        if (r < 0)
+                return vl_error_set(e, -r, "/dev/%s: cannot read '%s/swaps': %s", name, roots->proc, strerror(-r));
         return (int) (ret->n > INT_MAX ? INT_MAX : ret->n);
 }
 

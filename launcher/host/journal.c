@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "base/fs.h"
@@ -96,10 +97,19 @@ static const struct field hugepages_fields[] = {
         FIELD("dir", FIELD_PATH, hugepages.dir),
 };
 
+static const struct field blockdev_fields[] = {
+        FIELD("node", FIELD_PATH, blockdev.node),
+        FIELD("rdev", FIELD_U64, blockdev.rdev),
+        FIELD("uid", FIELD_U64, blockdev.uid),
+        FIELD("gid", FIELD_U64, blockdev.gid),
+        FIELD("mode", FIELD_U64, blockdev.mode),
+};
+
 static const struct kind_info kinds[_JOURNAL_KIND_MAX] = {
         [JOURNAL_MACVTAP] = { "macvtap", macvtap_fields, ELEMENTSOF(macvtap_fields) },
         [JOURNAL_TAP] = { "tap", tap_fields, ELEMENTSOF(tap_fields) },
         [JOURNAL_HUGEPAGES] = { "hugepages", hugepages_fields, ELEMENTSOF(hugepages_fields) },
+        [JOURNAL_BLOCKDEV] = { "blockdev", blockdev_fields, ELEMENTSOF(blockdev_fields) },
 };
 
 const char *journal_kind_to_string(enum journal_kind k)
@@ -197,6 +207,18 @@ static int entry_check(const struct journal_entry *x, const char *vm, char *why,
                         return -EINVAL;
                 }
         }
+        /* What the undo writes back with fchown()/fchmod() as root: a
+         * device node's mode has no set-id or sticky bit (as for groups). */
+        if (x->kind == JOURNAL_BLOCKDEV) {
+                if (x->blockdev.rdev == 0 || x->blockdev.uid >= UINT32_MAX || x->blockdev.gid >= UINT32_MAX ||
+                    x->blockdev.mode > 0777) {
+                        (void) snprintf(why, size,
+                                        "blockdev of VM \"%s\": \"rdev\" is 0, or \"uid\", \"gid\" or \"mode\" "
+                                        "is out of range",
+                                        vm);
+                        return -EINVAL;
+                }
+        }
         return 0;
 }
 
@@ -210,6 +232,11 @@ void journal_entry_describe(const struct journal_entry *x, char *buf, size_t siz
         case JOURNAL_HUGEPAGES:
                 (void) snprintf(buf, size, "hugepages (%" PRIu64 " kB pages, %" PRIu64 " added, %s)",
                                 x->hugepages.page_kib, x->hugepages.added, x->hugepages.dir);
+                return;
+        case JOURNAL_BLOCKDEV:
+                (void) snprintf(buf, size, "block device %s (%u:%u, was %" PRIu64 ":%" PRIu64 " mode %04" PRIo64 ")",
+                                x->blockdev.node, major((dev_t) x->blockdev.rdev), minor((dev_t) x->blockdev.rdev),
+                                x->blockdev.uid, x->blockdev.gid, x->blockdev.mode);
                 return;
         case _JOURNAL_KIND_MAX:
                 break;
@@ -915,6 +942,10 @@ static bool entry_equal(const struct journal_entry *a, const struct journal_entr
         case JOURNAL_HUGEPAGES:
                 return a->hugepages.page_kib == b->hugepages.page_kib && a->hugepages.before == b->hugepages.before &&
                        a->hugepages.added == b->hugepages.added && strcmp(a->hugepages.dir, b->hugepages.dir) == 0;
+        case JOURNAL_BLOCKDEV:
+                return strcmp(a->blockdev.node, b->blockdev.node) == 0 && a->blockdev.rdev == b->blockdev.rdev &&
+                       a->blockdev.uid == b->blockdev.uid && a->blockdev.gid == b->blockdev.gid &&
+                       a->blockdev.mode == b->blockdev.mode;
         case _JOURNAL_KIND_MAX:
                 break;
         }

@@ -82,6 +82,7 @@ enum journal_kind {
         JOURNAL_MACVTAP = 0, /* a macvtap link on a lower device (net.c) */
         JOURNAL_TAP,         /* a tap link enslaved to a bridge (net.c) */
         JOURNAL_HUGEPAGES,   /* pages added to a hugepage pool and the VM's folder (hugepages.c) */
+        JOURNAL_BLOCKDEV,    /* a disk's block device node handed to QEMU's user (blockdev.c) */
         _JOURNAL_KIND_MAX,
 };
 
@@ -105,11 +106,23 @@ struct journal_hugepages {
         char dir[JOURNAL_PATH_MAX]; /* the VM's folder in the mount: removed */
 };
 
+/* JOURNAL_BLOCKDEV: the node's owner, group and mode before the chown,
+ * as for /dev/vfio/GROUP. The undo touches the node only while it is still
+ * a block device with this device number: a node udev made again since
+ * (the disk went and came back) has its default owner already. */
+struct journal_blockdev {
+        char node[JOURNAL_PATH_MAX]; /* the resolved node, under DEV ("/dev/sdb") */
+        uint64_t rdev;               /* its device number (makedev()); not 0 */
+        uint64_t uid, gid;           /* before */
+        uint64_t mode;               /* permission bits before (0777) */
+};
+
 struct journal_entry {
         enum journal_kind kind;
         union {
                 struct journal_link link;
                 struct journal_hugepages hugepages;
+                struct journal_blockdev blockdev;
         };
 };
 
@@ -222,7 +235,7 @@ int journal_update_entry(const struct host_roots *roots, const char *name, const
 /* Drop entries[i] from j (in memory). */
 void journal_drop_entry(struct journal *j, unsigned i);
 
-/* "macvtap", "tap", "hugepages"; NULL for an unknown kind. */
+/* "macvtap", "tap", "hugepages", "blockdev"; NULL for an unknown kind. */
 const char *journal_kind_to_string(enum journal_kind k);
 
 /* What an entry is, for messages: "macvtap \"vl-win10-0\"",

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "host/blockdev.h"
 #include "host/net.h"
 #include "host/undo.h"
 
@@ -32,10 +33,17 @@ static int undo_hugepages(const struct host_env *h, const struct journal_entry *
         return hugepages_undo_entry(&h->hugepages, x, e, w);
 }
 
+static int undo_blockdev(const struct host_env *h, const struct journal_entry *x, struct vl_error *e,
+                         struct vl_warnings *w)
+{
+        return blockdev_undo_entry(h->roots, x, e);
+}
+
 static const undo_fn handlers[_JOURNAL_KIND_MAX] = {
         [JOURNAL_MACVTAP] = undo_link,
         [JOURNAL_TAP] = undo_link,
         [JOURNAL_HUGEPAGES] = undo_hugepages,
+        [JOURNAL_BLOCKDEV] = undo_blockdev,
 };
 
 bool host_undo_covers(enum journal_kind k)

@@ -586,6 +586,48 @@ static int validate_nics(const struct profile *p, struct vl_error *e)
         return 0;
 }
 
+/* A disk's I/O settings against each other and against the I/O threads,
+ * with QEMU's own rules (block.c, blockdev.c, file-posix.c) here so that
+ * the error has a place and comes before the host is changed. */
+static int validate_disk_io(const struct profile *p, unsigned i, struct vl_error *e)
+{
+        const struct profile_disk *d = &p->disks[i];
+        char path[64];
+
+        if (!profile_disk_discard_name(d->discard) || !profile_disk_detect_zeroes_name(d->detect_zeroes) ||
+            !profile_disk_aio_name(d->aio) || !profile_disk_bus_name(d->bus)) {
+                (void) snprintf(path, sizeof(path), "$.disks[%u]", i);
+                return FAIL(path, "unknown discard, detect_zeroes, aio or bus value");
+        }
+        (void) snprintf(path, sizeof(path), "$.disks[%u].detect_zeroes", i);
+        if (d->detect_zeroes == DISK_DZ_UNMAP && d->discard != DISK_DISCARD_UNMAP)
+                return FAIL(path, "\"unmap\" needs \"discard\": \"unmap\" (QEMU: setting detect-zeroes "
+                                  "to unmap is not allowed without setting discard operation to unmap)");
+        (void) snprintf(path, sizeof(path), "$.disks[%u].aio", i);
+        if (d->aio == DISK_AIO_NATIVE && d->cache != DISK_CACHE_NONE)
+                return FAIL(path, "\"native\" needs \"cache\": \"none\" (QEMU: aio=native requires "
+                                  "cache.direct=on, which only cache \"none\" sets)");
+        if (!d->has_iothread)
+                return 0;
+        (void) snprintf(path, sizeof(path), "$.disks[%u].iothread", i);
+        if (d->bus != DISK_BUS_VIRTIO && d->bus != DISK_BUS_SCSI)
+                return FAIL(path, "only a disk on bus \"virtio\" or \"scsi\" has an I/O thread (this "
+                                  "one is on \"%s\")",
+                            profile_disk_bus_name(d->bus));
+        if (d->iothread >= p->n_iothreads)
+                return FAIL(path, "I/O thread %u does not exist (\"iothreads\" has %u%s)", d->iothread,
+                            p->n_iothreads, p->n_iothreads ? ", counted from 0" : "");
+        /* One virtio-scsi controller serves every scsi disk, and the
+         * thread is the controller's. */
+        for (unsigned k = 0; d->bus == DISK_BUS_SCSI && k < i; k++)
+                if (p->disks[k].bus == DISK_BUS_SCSI && p->disks[k].has_iothread &&
+                    p->disks[k].iothread != d->iothread)
+                        return FAIL(path, "the scsi disks share one virtio-scsi controller, and $.disks[%u] "
+                                          "gives it I/O thread %u",
+                                    k, p->disks[k].iothread);
+        return 0;
+}
+
 static int validate_disks(const struct profile *p, struct vl_error *e)
 {
         char path[64];
@@ -612,7 +654,73 @@ static int validate_disks(const struct profile *p, struct vl_error *e)
                         (void) snprintf(path, sizeof(path), "$.disks[%u].bus", i);
                         return FAIL(path, "a cdrom needs bus \"sata\"");
                 }
+                if (validate_disk_io(p, i, e) < 0)
+                        return -EINVAL;
         }
+        return 0;
+}
+
+/* An I/O thread no disk names is a thread QEMU runs for nothing: legal,
+ * but likely a disk that forgot its "iothread". */
+static int validate_iothreads(const struct profile *p, struct vl_error *e, struct vl_warnings *w)
+{
+        if (p->n_iothreads > PROFILE_IOTHREADS_MAX)
+                return FAIL("$.iothreads", "%u I/O threads, more than %u", p->n_iothreads, PROFILE_IOTHREADS_MAX);
+        for (unsigned t = 0; t < p->n_iothreads; t++) {
+                bool used = false;
+
+                for (unsigned i = 0; i < p->n_disks; i++)
+                        used = used || (p->disks[i].has_iothread && p->disks[i].iothread == t);
+                if (!used)
+                        vl_warn(w, "$.iothreads[%u]: no disk names I/O thread %u (\"iothread\": %u), ignoring", t,
+                                t, t);
+        }
+        return 0;
+}
+
+bool profile_boot_order(const struct profile *p)
+{
+        for (unsigned i = 0; i < p->n_disks; i++)
+                if (p->disks[i].boot)
+                        return true;
+        for (unsigned i = 0; i < p->n_hostdevs; i++)
+                if (p->hostdevs[i].boot)
+                        return true;
+        for (unsigned i = 0; i < p->n_nics; i++)
+                if (p->nics[i].boot)
+                        return true;
+        return false;
+}
+
+/* "boot" orders: positive, and one device per order — QEMU refuses a
+ * bootindex given twice, but only once the devices are being created,
+ * after the host was changed. */
+static int validate_boot(const struct profile *p, struct vl_error *e)
+{
+        enum { MAXDEV = PROFILE_HOSTDEVS_MAX + PROFILE_DISKS_MAX + PROFILE_NICS_MAX };
+        unsigned order[MAXDEV], n = 0;
+        char paths[MAXDEV][32];
+
+#define ADD(arr, count, field)                                                                          \
+        for (unsigned i = 0; i < (count); i++) {                                                    \
+                if (!p->arr[i].field)                                                               \
+                        continue;                                                                   \
+                order[n] = p->arr[i].field;                                                         \
+                (void) snprintf(paths[n], sizeof(paths[n]), "$.%s[%u].boot", #arr, i);              \
+                if (order[n] > PROFILE_BOOT_MAX)                                                    \
+                        return FAIL(paths[n], "%u is out of range (expected 1..%u)", order[n],      \
+                                    PROFILE_BOOT_MAX);                                              \
+                for (unsigned k = 0; k < n; k++)                                                    \
+                        if (order[k] == order[n])                                                   \
+                                return FAIL(paths[n], "boot order %u is also %s's (each order "    \
+                                                      "names one device)",                          \
+                                            order[n], paths[k]);                                    \
+                n++;                                                                                \
+        }
+        ADD(disks, p->n_disks, boot)
+        ADD(hostdevs, p->n_hostdevs, boot)
+        ADD(nics, p->n_nics, boot)
+#undef ADD
         return 0;
 }
 
@@ -631,6 +739,10 @@ static int validate_ids(const struct profile *p, struct vl_error *e)
         };
         char ids[MAXDEV][PROFILE_STR_MAX], paths[MAXDEV][32], path[48];
         unsigned n = 0;
+        bool scsi = false;
+
+        for (unsigned i = 0; i < p->n_disks; i++)
+                scsi = scsi || p->disks[i].bus == DISK_BUS_SCSI;
 
         for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
                 unsigned count = kinds[k].kind == PROFILE_DEVICE_HOSTDEV ? p->n_hostdevs
@@ -647,6 +759,10 @@ static int validate_ids(const struct profile *p, struct vl_error *e)
                         return FAIL(path,
                                     "\"%s\" is not a device id (a letter, then letters, digits, _ . -)",
                                     ids[i]);
+                if (scsi && strcmp(ids[i], PROFILE_ID_SCSI) == 0)
+                        return FAIL(path, "\"%s\" is the id of the virtio-scsi controller vfio-launch adds "
+                                          "for the scsi disks",
+                                    PROFILE_ID_SCSI);
                 if (id_reserved(ids[i]))
                         return FAIL(path,
                                     "\"%s\" is the id of a device vfio-launch adds itself (%s, %s, %s, %s, "
@@ -887,7 +1003,8 @@ int profile_validate(const struct profile *p, struct vl_error *e, struct vl_warn
                 return r;
 
         if ((r = validate_cpu(p, e)) < 0 || (r = validate_hostdevs(p, e, w)) < 0 ||
-            (r = validate_disks(p, e)) < 0 || (r = validate_nics(p, e)) < 0 ||
+            (r = validate_disks(p, e)) < 0 || (r = validate_nics(p, e)) < 0 || (r = validate_boot(p, e)) < 0 ||
+            (r = validate_iothreads(p, e, w)) < 0 ||
             (r = validate_ids(p, e)) < 0 || (r = validate_sound(p, e, w)) < 0 ||
             (r = validate_display(p, e, w)) < 0 || (r = validate_hugepages(p, e)) < 0 ||
             (r = validate_tpm(p, e)) < 0 || (r = validate_usb(p, e)) < 0 || (r = validate_platform(p, e, w)) < 0)

@@ -183,11 +183,27 @@ struct profile_hostdev {
          * renumbered bus cannot hand the wrong device to a guest. */
         bool ids_set;                      /* false = not checked */
         uint16_t vendor, device;
+        unsigned boot;                     /* bootindex (boot from a passed-through NVMe); 0 = none */
 };
 
 enum disk_format { DISK_QCOW2 = 0, DISK_RAW };
-enum disk_bus { DISK_BUS_SATA = 0, DISK_BUS_VIRTIO, DISK_BUS_NVME };
+enum disk_bus { DISK_BUS_SATA = 0, DISK_BUS_VIRTIO, DISK_BUS_NVME, DISK_BUS_SCSI };
 enum disk_cache { DISK_CACHE_DEFAULT = 0, DISK_CACHE_NONE, DISK_CACHE_WRITEBACK, DISK_CACHE_UNSAFE };
+/* QEMU's block-layer options, left to QEMU's defaults unless given. */
+enum disk_discard { DISK_DISCARD_DEFAULT = 0, DISK_DISCARD_UNMAP, DISK_DISCARD_IGNORE };
+enum disk_detect_zeroes { DISK_DZ_DEFAULT = 0, DISK_DZ_OFF, DISK_DZ_ON, DISK_DZ_UNMAP };
+enum disk_aio { DISK_AIO_DEFAULT = 0, DISK_AIO_THREADS, DISK_AIO_NATIVE, DISK_AIO_IO_URING };
+
+#define PROFILE_IOTHREADS_MAX 16
+#define PROFILE_BOOT_MAX 255               /* "boot": 1..255 */
+
+/* An I/O thread (-object iothread,id=iothreadN): an event loop of its own
+ * for the virtio disks that name it, optionally on host CPUs of its own
+ * (placed by the supervisor before `cont`, like the vCPUs). */
+struct profile_iothread {
+        bool pinned;
+        struct cpuset pin;
+};
 
 struct profile_disk {
         char path[PROFILE_PATH_MAX];
@@ -197,6 +213,12 @@ struct profile_disk {
         bool readonly;
         bool cdrom;                        /* an ISO on a SATA cdrom */
         char id[PROFILE_STR_MAX];          /* default "diskN" */
+        enum disk_discard discard;
+        enum disk_detect_zeroes detect_zeroes;
+        enum disk_aio aio;
+        bool has_iothread;                 /* "iothread" given: virtio / scsi only */
+        unsigned iothread;                 /* index into profile.iothreads */
+        unsigned boot;                     /* bootindex; 0 = none (see profile_boot_order()) */
 };
 
 enum nic_backend {
@@ -225,6 +247,7 @@ struct profile_nic {
          * without /dev/vhost-net fails), OFF = QEMU's userspace virtio-net,
          * DEFAULT = when possible (host/vhost.h decides). */
         enum profile_switch vhost;
+        unsigned boot;                     /* bootindex (PXE); 0 = none */
 };
 
 enum sound_model { SOUND_NONE = 0, SOUND_AC97, SOUND_ICH9, SOUND_ICH6 };
@@ -415,6 +438,8 @@ struct profile {
         bool allow_boot_vga;               /* allow taking the boot VGA / framebuffer device */
         bool allow_in_use;                 /* allow taking a device open by a process */
 
+        unsigned n_iothreads;
+        struct profile_iothread iothreads[PROFILE_IOTHREADS_MAX];
         unsigned n_disks;
         struct profile_disk disks[PROFILE_DISKS_MAX];
         unsigned n_nics;
@@ -466,6 +491,12 @@ enum profile_device_kind {
 #define PROFILE_ID_AGENT_PORT "channel0"          /* its vdagent port */
 #define PROFILE_ID_USB "usb0"                     /* the USB controller */
 #define PROFILE_ID_USB_REDIR_PREFIX "redir"       /* redir0.. : the SPICE client's USB devices */
+#define PROFILE_ID_SCSI "scsi0"           /* the virtio-scsi controller: only with a scsi disk */
+
+/* Whether any disk, hostdev or NIC has a "boot" order. Without one the
+ * disks boot in profile order (bootindex 1, 2, ...); with one, only the
+ * devices that name an order get a bootindex. */
+bool profile_boot_order(const struct profile *p);
 
 /* The id of device i of kind (explicit or default), in buf; returns buf. */
 const char *profile_device_id(const struct profile *p, enum profile_device_kind kind, unsigned i,
@@ -491,6 +522,9 @@ const char *profile_hugepage_size_name(unsigned v);
 const char *profile_disk_format_name(unsigned v);
 const char *profile_disk_bus_name(unsigned v);
 const char *profile_disk_cache_name(unsigned v);
+const char *profile_disk_discard_name(unsigned v);
+const char *profile_disk_detect_zeroes_name(unsigned v);
+const char *profile_disk_aio_name(unsigned v);
 const char *profile_nic_backend_name(unsigned v);
 const char *profile_macvtap_mode_name(unsigned v);
 const char *profile_sound_model_name(unsigned v);

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The profile's devices: hostdevs (with their guest addresses), disks, NICs,
- * sound and the display. Part of the strict loader: profile_json.c reads the
- * hostdevs, disks and nics arrays and hands each element to its *_element()
- * here, and calls the sound and display readers for their keys; the shared
- * readers are in profile_json_read.c (declared in profile_json_read.h).
+ * The profile's devices: hostdevs (with their guest addresses), NICs,
+ * sound and the display (the disks: profile_json_disks.c). Part of the
+ * strict loader: profile_json.c reads the hostdevs and nics arrays and
+ * hands each element to its *_element() here, and calls the sound and
+ * display readers for their keys; the shared readers are in
+ * profile_json_read.c (declared in profile_json_read.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -82,7 +83,7 @@ static int parse_ids(struct ctx *c, json_t *dev, struct profile_hostdev *h)
 static int parse_hostdev(struct ctx *c, json_t *o, unsigned index, struct profile_hostdev *h)
 {
         static const char *const keys[] = { "host",   "guest", "vendor_device", "rombar", "romfile",
-                                            "multifunction", "x_vga", "id", NULL };
+                                            "multifunction", "x_vga", "id", "boot", NULL };
         bool rombar = false;
         size_t m;
         int r, got_rombar;
@@ -100,7 +101,8 @@ static int parse_hostdev(struct ctx *c, json_t *o, unsigned index, struct profil
             (r = pj_opt_path(c, o, "romfile", h->romfile)) < 0 ||
             (r = pj_opt_bool(c, o, "multifunction", &h->multifunction)) < 0 ||
             (r = pj_opt_bool(c, o, "x_vga", &h->x_vga)) < 0 ||
-            (r = pj_opt_string(c, o, "id", h->id, sizeof(h->id))) < 0)
+            (r = pj_opt_string(c, o, "id", h->id, sizeof(h->id))) < 0 ||
+            (r = pj_opt_unsigned(c, o, "boot", 1, PROFILE_BOOT_MAX, &h->boot)) < 0)
                 return r < 0 ? r : -EINVAL;
         h->rombar = got_rombar ? (rombar ? ROMBAR_ON : ROMBAR_OFF) : ROMBAR_DEFAULT;
         if (!h->id[0])
@@ -113,42 +115,7 @@ int profile_json_hostdev_element(struct ctx *c, json_t *v, unsigned i, void *ud)
         return parse_hostdev(c, v, i, &((struct profile *) ud)->hostdevs[i]);
 }
 
-/* ---- disks and NICs ----------------------------------------------------------------- */
-
-int profile_json_disk_element(struct ctx *c, json_t *o, unsigned i, void *ud)
-{
-        static const char *const keys[] = { "path",     "format", "bus", "cache",
-                                            "readonly", "cdrom",  "id",  NULL };
-        struct profile_disk *d = &((struct profile *) ud)->disks[i];
-        int r, fmt = -1, bus = DISK_BUS_SATA, cache = DISK_CACHE_DEFAULT, got_ro;
-
-        if (!json_is_object(o))
-                return pj_type_error(c, o, "an object");
-        if ((r = pj_check_keys(c, o, keys)) < 0 || (r = pj_require(c, o, "path")) < 0 ||
-            (r = pj_opt_path(c, o, "path", d->path)) < 0 ||
-            (r = pj_opt_enum(c, o, "format", profile_disk_format_name, &fmt)) < 0 ||
-            (r = pj_opt_enum(c, o, "bus", profile_disk_bus_name, &bus)) < 0 ||
-            (r = pj_opt_enum(c, o, "cache", profile_disk_cache_name, &cache)) < 0 ||
-            (got_ro = pj_opt_bool(c, o, "readonly", &d->readonly)) < 0 ||
-            (r = pj_opt_bool(c, o, "cdrom", &d->cdrom)) < 0 ||
-            (r = pj_opt_string(c, o, "id", d->id, sizeof(d->id))) < 0)
-                return r < 0 ? r : -EINVAL;
-        if (d->cdrom) {
-                if (got_ro && !d->readonly) {
-                        (void) pj_enter_key(c, "readonly");
-                        return pj_fail(c, "a cdrom is always read-only");
-                }
-                d->readonly = true;
-        }
-        /* An ISO is raw; never let QEMU probe a format (a raw image could
-         * pose as qcow2 with a backing file). */
-        d->format = fmt >= 0 ? (enum disk_format) fmt : d->cdrom ? DISK_RAW : DISK_QCOW2;
-        d->bus = (enum disk_bus) bus;
-        d->cache = (enum disk_cache) cache;
-        if (!d->id[0])
-                (void) snprintf(d->id, sizeof(d->id), "disk%u", i);
-        return 0;
-}
+/* ---- NICs ----------------------------------------------------------------- */
 
 static int check_mac(struct ctx *c, json_t *v, struct profile_nic *n)
 {
@@ -185,7 +152,7 @@ static int opt_switch(struct ctx *c, json_t *o, const char *key, enum profile_sw
 int profile_json_nic_element(struct ctx *c, json_t *o, unsigned i, void *ud)
 {
         static const char *const keys[] = { "model",  "mac",    "backend", "dev",
-                                            "mode",   "bridge", "id",      "vhost", NULL };
+                                            "mode",   "bridge", "id",      "vhost", "boot", NULL };
         struct profile *p = ud;
         struct profile_nic *n = &p->nics[i];
         int r, backend = NIC_USER, mode = MACVTAP_BRIDGE, got_mode;
@@ -201,7 +168,8 @@ int profile_json_nic_element(struct ctx *c, json_t *o, unsigned i, void *ud)
             (got_mode = pj_opt_enum(c, o, "mode", profile_macvtap_mode_name, &mode)) < 0 ||
             (r = pj_opt_string(c, o, "bridge", n->bridge, sizeof(n->bridge))) < 0 ||
             (r = pj_opt_string(c, o, "id", n->id, sizeof(n->id))) < 0 ||
-            (r = opt_switch(c, o, "vhost", &n->vhost)) < 0)
+            (r = opt_switch(c, o, "vhost", &n->vhost)) < 0 ||
+            (r = pj_opt_unsigned(c, o, "boot", 1, PROFILE_BOOT_MAX, &n->boot)) < 0)
                 return r < 0 ? r : -EINVAL;
         if ((v = json_object_get(o, "mac"))) {
                 m = pj_enter_key(c, "mac");

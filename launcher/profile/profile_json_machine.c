@@ -235,8 +235,7 @@ static int parse_hyperv(struct ctx *c, json_t *cpu, struct profile_hyperv *hv)
         return 0;
 }
 
-/* A host CPU list string ("2-3,6") into set; the caller has entered v. */
-static int check_cpuset(struct ctx *c, const json_t *v, struct cpuset *set)
+int pj_check_cpuset(struct ctx *c, const json_t *v, struct cpuset *set)
 {
         char q[QUOTE_MAX + 8];
         int r;
@@ -262,7 +261,7 @@ static int parse_pin(struct ctx *c, json_t *o, struct profile_cpu *cpu)
 
         if ((v = json_object_get(o, "emulator_pin"))) {
                 m = pj_enter_key(c, "emulator_pin");
-                if ((r = check_cpuset(c, v, &cpu->emulator_pin)) < 0)
+                if ((r = pj_check_cpuset(c, v, &cpu->emulator_pin)) < 0)
                         return r;
                 cpu->emulator_pinned = true;
                 pj_leave(c, m);
@@ -274,7 +273,7 @@ static int parse_pin(struct ctx *c, json_t *o, struct profile_cpu *cpu)
                 k = pj_enter_index(c, i);
                 if (i >= PROFILE_VCPUS_MAX)
                         return pj_fail(c, "too many entries (at most %u, one per vCPU)", PROFILE_VCPUS_MAX);
-                if ((r = check_cpuset(c, v, &cpu->pin[i])) < 0)
+                if ((r = pj_check_cpuset(c, v, &cpu->pin[i])) < 0)
                         return r;
                 pj_leave(c, k);
         }

@@ -2,8 +2,8 @@
 /*
  * Internal to the strict profile loader. profile_json.c (the entry points
  * and the top level), profile_json_machine.c (memory, hugepages, firmware,
- * boot, CPU), profile_json_devices.c (hostdevs, disks, NICs, sound,
- * display), profile_json_platform.c (clock, SMBIOS, watchdog, qemu_args),
+ * boot, CPU), profile_json_devices.c (hostdevs, NICs, sound,
+ * display), profile_json_disks.c (disks and their I/O threads), profile_json_platform.c (clock, SMBIOS, watchdog, qemu_args),
  * profile_json_preset.c ("os") and profile_json_read.c (the readers below) are together the
  * loader, and the only profile code that includes jansson; nothing else
  * includes this header (the interface is profile_json.h).
@@ -80,6 +80,9 @@ int pj_join_path(const char *base, const char *rel, char *buf, size_t size);
 
 int pj_check_pci(struct ctx *c, const json_t *v, struct pci_addr *ret);
 
+/* A host CPU list string ("2-3,6") into set. */
+int pj_check_cpuset(struct ctx *c, const json_t *v, struct cpuset *set);
+
 /* ---- objects ------------------------------------------------------------------- */
 
 /* An error at the first key of obj (in document order) not in allowed
@@ -117,10 +120,13 @@ int profile_json_parse_cpu(struct ctx *c, json_t *root, struct profile_cpu *cpu)
 /* profile_json_devices.c: the *_element() read element i of their array
  * into the struct profile ud. */
 int profile_json_hostdev_element(struct ctx *c, json_t *v, unsigned i, void *ud);
-int profile_json_disk_element(struct ctx *c, json_t *o, unsigned i, void *ud);
 int profile_json_nic_element(struct ctx *c, json_t *o, unsigned i, void *ud);
 int profile_json_parse_sound(struct ctx *c, json_t *root, struct profile_sound *s);
 int profile_json_parse_display(struct ctx *c, json_t *root, struct profile_display *d);
+
+/* profile_json_disks.c: "iothreads", and element i of "disks". */
+int profile_json_parse_iothreads(struct ctx *c, json_t *root, struct profile *p);
+int profile_json_disk_element(struct ctx *c, json_t *o, unsigned i, void *ud);
 
 /* profile_json_tpm.c */
 int profile_json_parse_tpm(struct ctx *c, json_t *root, struct profile_tpm *t);

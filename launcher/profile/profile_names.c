@@ -18,9 +18,17 @@ NAMES(profile_pci_hotplug_name, [PCI_HOTPLUG_NATIVE] = "native", [PCI_HOTPLUG_AC
 NAMES(profile_firmware_name, [FIRMWARE_UEFI] = "uefi", [FIRMWARE_BIOS] = "bios")
 NAMES(profile_hugepage_size_name, [HUGEPAGE_2M] = "2M", [HUGEPAGE_1G] = "1G")
 NAMES(profile_disk_format_name, [DISK_QCOW2] = "qcow2", [DISK_RAW] = "raw")
-NAMES(profile_disk_bus_name, [DISK_BUS_SATA] = "sata", [DISK_BUS_VIRTIO] = "virtio", [DISK_BUS_NVME] = "nvme")
+NAMES(profile_disk_bus_name, [DISK_BUS_SATA] = "sata", [DISK_BUS_VIRTIO] = "virtio", [DISK_BUS_NVME] = "nvme",
+      [DISK_BUS_SCSI] = "scsi")
 NAMES(profile_disk_cache_name, [DISK_CACHE_DEFAULT] = "", [DISK_CACHE_NONE] = "none",
       [DISK_CACHE_WRITEBACK] = "writeback", [DISK_CACHE_UNSAFE] = "unsafe")
+NAMES(profile_disk_discard_name, [DISK_DISCARD_DEFAULT] = "", [DISK_DISCARD_UNMAP] = "unmap",
+      [DISK_DISCARD_IGNORE] = "ignore")
+NAMES(profile_disk_detect_zeroes_name, [DISK_DZ_DEFAULT] = "", [DISK_DZ_OFF] = "off", [DISK_DZ_ON] = "on",
+      [DISK_DZ_UNMAP] = "unmap")
+/* QEMU's BlockdevAioOptions spellings. */
+NAMES(profile_disk_aio_name, [DISK_AIO_DEFAULT] = "", [DISK_AIO_THREADS] = "threads", [DISK_AIO_NATIVE] = "native",
+      [DISK_AIO_IO_URING] = "io_uring")
 NAMES(profile_nic_backend_name, [NIC_USER] = "user", [NIC_MACVTAP] = "macvtap", [NIC_TAP] = "tap")
 NAMES(profile_macvtap_mode_name, [MACVTAP_BRIDGE] = "bridge", [MACVTAP_VEPA] = "vepa",
       [MACVTAP_PRIVATE] = "private", [MACVTAP_PASSTHRU] = "passthru")

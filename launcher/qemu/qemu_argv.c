@@ -448,7 +448,7 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
                 emit_monitor(b, "charqmp", rt->fds.qmp_user);
 
         qemu_argv_emit_root_ports(b, &l);
-        r = qemu_argv_emit_disks(b, p, &l, e);
+        r = qemu_argv_emit_disks(b, p, rt, &l, e);
         if (r < 0)
                 return r;
         r = qemu_argv_emit_nics(b, p, rt, &l, e);

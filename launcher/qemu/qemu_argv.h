@@ -81,6 +81,12 @@ struct qemu_runtime {
         /* With "smbios": "host": the host's strings, read at start
          * (dmi_read()); mode SMBIOS_HOST, fields "" where the host has none. */
         struct profile_smbios smbios_host;
+        /* Per disk: the block device node its path resolved to, handed to
+         * QEMU's user for the run (host/blockdev.h); "" = an image file.
+         * A block device is QEMU's host_device driver (its "file" driver
+         * refuses one) and is opened by this name, not through the link
+         * the profile gave. */
+        char disk_node[PROFILE_DISKS_MAX][PROFILE_PATH_MAX];
 };
 
 /* Everything -1 / "" / 0. */
@@ -129,6 +135,7 @@ struct qemu_hostdev {
         int rombar;                        /* -1 = QEMU's default, else 0 or 1 */
         char romfile[PROFILE_PATH_MAX];    /* "" = none */
         bool x_vga;
+        unsigned bootindex;                /* 0 = none */
 };
 
 /* The hostdevs of p as qemu_argv_build() places them (the same layout, so a

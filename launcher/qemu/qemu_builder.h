@@ -3,7 +3,8 @@
  * Internal to the QEMU command-line builder: shared by qemu_argv.c (the
  * builder's entry point, machine, CPU, memory, firmware, monitors),
  * qemu_layout.c (the PCIe layout: root ports and hostdevs) and
- * qemu_devices.c (disks, NICs, video, sound, SPICE), and by nothing else;
+ * qemu_disks.c (I/O threads, disks, virtio-scsi), qemu_devices.c (NICs,
+ * video, sound, SPICE), and by nothing else;
  * the public interface is qemu_argv.h. PURE like the rest of the builder:
  * no I/O, no globals, no getenv; only malloc.
  *
@@ -78,7 +79,8 @@ struct layout {
         unsigned hd_bus[PROFILE_HOSTDEVS_MAX], hd_fn[PROFILE_HOSTDEVS_MAX];
         bool hd_multifunction[PROFILE_HOSTDEVS_MAX];
         unsigned nic_bus[PROFILE_NICS_MAX];
-        unsigned disk_bus[PROFILE_DISKS_MAX];          /* 0 = SATA (no port) */
+        unsigned disk_bus[PROFILE_DISKS_MAX];          /* 0 = SATA or SCSI (no port of its own) */
+        unsigned scsi_bus;                             /* the virtio-scsi controller's; 0 = none */
         unsigned balloon_bus;
         unsigned serial_bus;                           /* the SPICE agent's virtio-serial; 0 = none */
         unsigned usb_bus;                              /* the USB controller; 0 = none */
@@ -95,10 +97,12 @@ void qemu_argv_emit_root_ports(struct builder *b, const struct layout *l);
 int qemu_argv_emit_hostdevs(struct builder *b, const struct profile *p, const struct layout *l,
                             struct vl_error *e);
 
-/* ---- devices (qemu_devices.c) --------------------------------------------------------- */
+/* ---- devices (qemu_devices.c, qemu_disks.c) -------------------------------------------- */
 
-int qemu_argv_emit_disks(struct builder *b, const struct profile *p, const struct layout *l,
-                         struct vl_error *e);
+/* The I/O threads, the virtio-scsi controller, then each disk's two
+ * -blockdev nodes and its device (qemu_disks.c). */
+int qemu_argv_emit_disks(struct builder *b, const struct profile *p, const struct qemu_runtime *rt,
+                         const struct layout *l, struct vl_error *e);
 int qemu_argv_emit_nics(struct builder *b, const struct profile *p, const struct qemu_runtime *rt,
                         const struct layout *l, struct vl_error *e);
 int qemu_argv_emit_video(struct builder *b, const struct profile *p, bool x_vga,

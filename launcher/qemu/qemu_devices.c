@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The QEMU command line's devices besides the hostdevs: disks, NICs, the
- * emulated video, sound and SPICE. PURE, part of the builder (qemu_argv.c):
+ * The QEMU command line's devices besides the hostdevs and disks
+ * (qemu_disks.c): NICs, the emulated video, sound and SPICE. PURE, part of the builder (qemu_argv.c):
  * PCIe devices go on the root ports qemu_layout.c planned, and every
  * user-controlled value is escaped (qa_opt_kv_esc()).
  */
@@ -14,106 +14,8 @@
 #include "qemu/audio.h"
 #include "qemu/qemu_builder.h"
 
-#define SATA_UNITS 6             /* q35's built-in ICH9 AHCI: ide.0 .. ide.5 */
 #define PCIE0_VIDEO_ADDR "0x1"   /* where libvirt puts the primary video on q35 */
 #define PCIE0_SOUND_ADDR "0x1b"  /* ICH9 HD audio's slot on real q35 boards */
-
-/* What both nodes of a disk (file and format) carry, then the option. */
-static void blockdev_end(struct builder *b, struct opt *o, const char *cache_direct, const char *cache_noflush,
-                         bool ro)
-{
-        if (cache_direct) {
-                qa_opt_kv(b, o, "cache.direct", "%s", cache_direct);
-                qa_opt_kv(b, o, "cache.no-flush", "%s", cache_noflush);
-        }
-        if (ro)
-                qa_opt_kv(b, o, "read-only", "on");
-        qa_arg_opt(b, "-blockdev", o);
-}
-
-int qemu_argv_emit_disks(struct builder *b, const struct profile *p, const struct layout *l,
-                         struct vl_error *e)
-{
-        unsigned sata = 0;
-        char path[64];
-
-        for (unsigned i = 0; i < p->n_disks; i++) {
-                const struct profile_disk *d = &p->disks[i];
-                char id[PROFILE_STR_MAX], stor[32], fmt[32];
-                bool ro = d->readonly || d->cdrom;
-                const char *cache_direct = NULL, *cache_noflush = NULL;
-                struct opt o;
-
-                profile_device_id(p, PROFILE_DEVICE_DISK, i, id);
-                /* Node names are ours (index based): QEMU limits them to 31
-                 * characters, which user ids may exceed. */
-                (void) snprintf(stor, sizeof(stor), "disk%u-storage", i);
-                (void) snprintf(fmt, sizeof(fmt), "disk%u-format", i);
-                /* libvirt's cache mapping (qemuBuildDriveSourceStr /
-                 * qemuDomainDiskGetBackendAlias): none = O_DIRECT,
-                 * unsafe = ignore flushes. */
-                switch (d->cache) {
-                case DISK_CACHE_DEFAULT:
-                        break;
-                case DISK_CACHE_NONE:
-                        cache_direct = "on", cache_noflush = "off";
-                        break;
-                case DISK_CACHE_WRITEBACK:
-                        cache_direct = "off", cache_noflush = "off";
-                        break;
-                case DISK_CACHE_UNSAFE:
-                        cache_direct = "off", cache_noflush = "on";
-                        break;
-                }
-
-                qa_opt_begin(b, &o, NULL);
-                qa_opt_kv(b, &o, "driver", "file");
-                qa_opt_kv_esc(b, &o, "filename", d->path);
-                qa_opt_kv(b, &o, "node-name", "%s", stor);
-                blockdev_end(b, &o, cache_direct, cache_noflush, ro);
-
-                qa_opt_begin(b, &o, NULL);
-                qa_opt_kv(b, &o, "driver", "%s", d->format == DISK_RAW ? "raw" : "qcow2");
-                qa_opt_kv(b, &o, "file", "%s", stor);
-                qa_opt_kv(b, &o, "node-name", "%s", fmt);
-                blockdev_end(b, &o, cache_direct, cache_noflush, ro);
-
-                switch (d->bus) {
-                case DISK_BUS_SATA:
-                        if (sata >= SATA_UNITS)
-                                return vl_error_set_at(e, EINVAL, NULL, 0, 0, path,
-                                                       "more than %u SATA disks (q35's AHCI has "
-                                                       "%u ports)",
-                                                       SATA_UNITS, SATA_UNITS);
-                        qa_opt_begin(b, &o, d->cdrom ? "ide-cd" : "ide-hd");
-                        qa_opt_kv(b, &o, "bus", "ide.%u", sata++);
-                        break;
-                case DISK_BUS_VIRTIO:
-                        qa_opt_begin(b, &o, "virtio-blk-pci");
-                        qa_opt_port_addr(b, &o, l->disk_bus[i], 0);
-                        break;
-                case DISK_BUS_NVME:
-                        /* nvme refuses to start without a serial (max 20 chars);
-                         * the id keeps it stable when disks are reordered. */
-                        if (strlen(id) > 20)
-                                return vl_error_set_at(e, EINVAL, NULL, 0, 0, path,
-                                                       "id \"%s\" is longer than the 20 characters "
-                                                       "an NVMe serial number may have",
-                                                       id);
-                        qa_opt_begin(b, &o, "nvme");
-                        qa_opt_kv_esc(b, &o, "serial", id);
-                        qa_opt_port_addr(b, &o, l->disk_bus[i], 0);
-                        break;
-                default:
-                        return vl_error_set_at(e, EINVAL, NULL, 0, 0, path, "unknown disk bus");
-                }
-                qa_opt_kv(b, &o, "drive", "%s", fmt);
-                qa_opt_kv_esc(b, &o, "id", id);
-                qa_opt_kv(b, &o, "bootindex", "%u", i + 1);
-                qa_arg_opt(b, "-device", &o);
-        }
-        return 0;
-}
 
 int qemu_argv_emit_nics(struct builder *b, const struct profile *p, const struct qemu_runtime *rt,
                         const struct layout *l, struct vl_error *e)
@@ -176,6 +78,8 @@ int qemu_argv_emit_nics(struct builder *b, const struct profile *p, const struct
                 qa_opt_kv_esc(b, &o, "id", id);
                 qa_opt_kv(b, &o, "mac", "%s", mac_s);
                 qa_opt_port_addr(b, &o, l->nic_bus[i], 0);
+                if (n->boot)
+                        qa_opt_kv(b, &o, "bootindex", "%u", n->boot);
                 qa_arg_opt(b, "-device", &o);
         }
         return 0;

@@ -137,6 +137,17 @@ int qemu_argv_plan_layout(const struct profile *p, struct layout *l, struct vl_e
         for (unsigned i = 0; i < p->n_disks; i++) {
                 if (p->disks[i].bus == DISK_BUS_SATA)
                         continue;
+                /* The scsi disks sit on one controller, placed once. */
+                if (p->disks[i].bus == DISK_BUS_SCSI) {
+                        if (l->scsi_bus)
+                                continue;
+                        r = free_port(l, "the virtio-scsi controller", e);
+                        if (r < 0)
+                                return r;
+                        l->user[r] = PORT_DEVICE;
+                        l->scsi_bus = (unsigned) r;
+                        continue;
+                }
                 r = free_port(l, "a disk", e);
                 if (r < 0)
                         return r;
@@ -209,6 +220,7 @@ static void hostdev_props(const struct profile *p, const struct layout *l, unsig
                 .multifunction = l->hd_multifunction[i],
                 .rombar = h->rombar == ROMBAR_ON ? 1 : h->rombar == ROMBAR_OFF ? 0 : -1,
                 .x_vga = h->x_vga,
+                .bootindex = h->boot,
         };
         profile_device_id(p, PROFILE_DEVICE_HOSTDEV, i, ret->id);
         pci_addr_format(&h->host, ret->host);
@@ -249,6 +261,10 @@ int qemu_argv_emit_hostdevs(struct builder *b, const struct profile *p, const st
                         qa_opt_kv_esc(b, &o, "romfile", hd.romfile);
                 if (hd.x_vga)
                         qa_opt_kv(b, &o, "x-vga", "on");
+                /* Boot from a passed-through NVMe or NIC: the firmware
+                 * runs the device's option ROM in this order. */
+                if (hd.bootindex)
+                        qa_opt_kv(b, &o, "bootindex", "%u", hd.bootindex);
                 qa_arg_opt(b, "-device", &o);
         }
         return 0;

@@ -18,6 +18,7 @@
 
 #include "base/fs.h"
 #include "host/bind.h"
+#include "host/blockdev.h"
 #include "host/hugepages.h"
 #include "host/pci.h"
 #include "host/vars.h"
@@ -854,6 +855,29 @@ static void check_tpm(const struct doctor_env *env, const struct profile *p, str
                     r > 0 ? "there, used as is" : "made at the first start");
 }
 
+/* The disks that are block devices: what a run would refuse, through the
+ * run's own plan (blockdev_plan(), read only). */
+static void check_blockdevs(const struct doctor_env *env, const struct profile *p, struct doctor_report *rep)
+{
+        struct blockdev_plan plan;
+        struct vl_error e = {};
+        char list[400] = "";
+
+        if (blockdev_plan(env->hostenv.roots, p, &plan, &e) < 0) {
+                add(rep, "blockdevs", DOCTOR_FAIL, "Block devices as disks",
+                    "unmount the file systems on it, swapoff, deactivate what is stacked on it (vgchange -an, "
+                    "cryptsetup close, mdadm --stop); or give the VM another disk",
+                    "%s", e.msg);
+                return;
+        }
+        if (plan.n == 0)
+                return;
+        for (unsigned i = 0; i < plan.n; i++)
+                appendf(list, sizeof(list), "%s%s", i ? ", " : "", plan.nodes[i].node);
+        add(rep, "blockdevs", DOCTOR_OK, "Block devices as disks", NULL,
+            "%s: not in use on the host; a run hands them to QEMU's user and gives them back", list);
+}
+
 int doctor_run(const struct doctor_env *env, const struct profile *p, struct doctor_report *ret)
 {
         struct cpu_facts cpu;
@@ -878,6 +902,7 @@ int doctor_run(const struct doctor_env *env, const struct profile *p, struct doc
         if (p) {
                 check_audio(env, p, ret);
                 check_nics(env, p, ret);
+                check_blockdevs(env, p, ret);
                 if (p->tpm.enabled)
                         check_tpm(env, p, ret);
         }

@@ -317,7 +317,10 @@ static json_t *device_args(const struct qemu_hostdev *hd)
         if ((hd->multifunction && json_object_set_new(o, "multifunction", json_true()) < 0) ||
             (hd->rombar >= 0 && json_object_set_new(o, "rombar", json_integer(hd->rombar)) < 0) ||
             (hd->romfile[0] && json_object_set_new(o, "romfile", json_string(hd->romfile)) < 0) ||
-            (hd->x_vga && json_object_set_new(o, "x-vga", json_true()) < 0)) {
+            (hd->x_vga && json_object_set_new(o, "x-vga", json_true()) < 0) ||
+            /* The boot order the command line gave it: the next reboot
+             * of the guest boots from it as before the detach. */
+            (hd->bootindex && json_object_set_new(o, "bootindex", json_integer(hd->bootindex)) < 0)) {
                 json_decref(o);
                 return NULL;
         }

@@ -68,6 +68,20 @@ int launch_prepare(const struct profile *p, const struct hostinfo *h, const stru
             hugepages_vm_dir(p->hugepages.path, p->name, rt->mem_path, sizeof(rt->mem_path)) < 0)
                 return vl_error_set(e, ENAMETOOLONG, "the VM's hugepages folder path is too long");
 
+        /* A block device is opened by its node, with QEMU's host_device
+         * driver; print shows it, the run hands it over (launch_plan()). */
+        for (unsigned i = 0; i < p->n_disks; i++) {
+                struct blockdev_node n;
+                char jpath[64];
+
+                (void) snprintf(jpath, sizeof(jpath), "$.disks[%u].path", i);
+                r = blockdev_inspect(roots, p->disks[i].path, jpath, &n, e);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        strcpy(rt->disk_node[i], n.node);
+        }
+
         /* Root creates the VARS for QEMU's user: where, only root says. */
         if (p->firmware.type == FIRMWARE_UEFI && p->firmware.vars[0] && !profile_trusted &&
             !path_in_vm_dir(p->firmware.vars, state_dir, p->name))
@@ -182,7 +196,42 @@ int launch_plan(struct launch *l, struct vl_error *e)
                 r = net_check(l->p, l->host->roots->sysfs, e);
         if (r >= 0 && l->p->hugepages.enabled)
                 r = hugepages_plan(&l->host->hugepages, l->p, &l->hugepages, e);
+        if (r >= 0)
+                r = blockdev_plan(l->host->roots, l->p, &l->blockdevs, e);
+        /* The command line names the nodes launch_prepare() found: a link
+         * that points elsewhere now would give QEMU another device than
+         * the one handed over. */
+        for (unsigned i = 0; r >= 0 && i < l->blockdevs.n; i++) {
+                const struct blockdev_node *n = &l->blockdevs.nodes[i];
+                char jpath[64];
+
+                (void) snprintf(jpath, sizeof(jpath), "$.disks[%u].path", n->disk);
+                if (strcmp(n->node, l->rt->disk_node[n->disk]) != 0)
+                        r = vl_error_set_at(e, ESTALE, NULL, 0, 0, jpath,
+                                            "now the block device '%s', not '%s' as when the command line was "
+                                            "built",
+                                            n->node, l->rt->disk_node[n->disk][0] ? l->rt->disk_node[n->disk] : "(none)");
+        }
+        for (unsigned i = 0; r >= 0 && i < l->p->n_disks; i++) {
+                bool planned = false;
+                char jpath[64];
+
+                (void) snprintf(jpath, sizeof(jpath), "$.disks[%u].path", i);
+                for (unsigned k = 0; k < l->blockdevs.n; k++)
+                        planned = planned || l->blockdevs.nodes[k].disk == i;
+                if (l->rt->disk_node[i][0] && !planned)
+                        r = vl_error_set_at(e, ESTALE, NULL, 0, 0, jpath, "no longer the block device '%s'",
+                                            l->rt->disk_node[i]);
+        }
         return r;
+}
+
+int launch_apply_blockdevs(struct launch *l, struct vl_error *e)
+{
+        if (l->blockdevs.n == 0)
+                return 0;
+        l->changed = true;
+        return blockdev_hand_over(l->host->roots, l->p->name, &l->blockdevs, l->user->uid, l->user->gid, e);
 }
 
 int launch_apply_hugepages(struct launch *l, struct vl_error *e)

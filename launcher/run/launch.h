@@ -31,6 +31,7 @@
 
 #include "base/error.h"
 #include "host/bind.h"
+#include "host/blockdev.h"
 #include "host/hugepages.h"
 #include "host/runas.h"
 #include "host/undo.h"
@@ -48,7 +49,8 @@
  * vhost-net per NIC (vhost_net_decide(): ROOTS->dev/vhost-net opened once;
  * rt->vhost_off says why not), the fd layout (with a tools' QMP socket) and, with hugepages, the VM's
  * mem-path folder; with "smbios": "host", the host's strings (read from
- * roots->sysfs). ret_fc (may be NULL) gets the firmware choice, for
+ * roots->sysfs); the node of each disk that is a block device
+ * (blockdev_inspect(), read only). ret_fc (may be NULL) gets the firmware choice, for
  * printing. home/xdg_runtime_dir and spice_port are left to the caller.
  * profile_trusted: the profile is root's and no other account may change it
  * (or the launcher does not run as root). Only such a profile may put the
@@ -73,6 +75,7 @@ struct launch {
         int lock;                            /* the VM name's lock, -1 */
         struct bind_plan *plan;              /* launch_plan() */
         struct hugepages_plan hugepages;     /* launch_plan(), with p->hugepages */
+        struct blockdev_plan blockdevs;      /* launch_plan(): the disks that are block devices */
         bool changed;                        /* host changes may exist: undo them */
         int nic_fds[PROFILE_NICS_MAX];       /* by NIC index; -1 */
         int vhost_fds[PROFILE_NICS_MAX];     /* /dev/vhost-net per NIC as rt->fds.vhost says; -1 */
@@ -97,7 +100,8 @@ void launch_init(struct launch *l, const struct profile *p, const struct host_en
 int launch_lock(struct launch *l, pid_t *ret_holder, struct vl_error *e);
 
 /* READ-ONLY: the device plan (l->plan, with its warnings), the host network
- * devices, the hugetlbfs mount and pages. -errno with e saying why a run
+ * devices, the hugetlbfs mount and pages, the block devices given as disks
+ * (none may be in use on the host, each must be the node rt names). -errno with e saying why a run
  * must not start; the host is untouched. */
 int launch_plan(struct launch *l, struct vl_error *e);
 
@@ -106,6 +110,8 @@ int launch_plan(struct launch *l, struct vl_error *e);
  * is launch_undo()'s (or launch_done()'s). */
 /* Hugepages the profile reserves: the number of pages added (>= 0). */
 int launch_apply_hugepages(struct launch *l, struct vl_error *e);
+/* The disks' block devices to QEMU's user (blockdev_hand_over()). */
+int launch_apply_blockdevs(struct launch *l, struct vl_error *e);
 /* The devices to vfio-pci, /dev/vfio/GROUP to QEMU's user; then live
  * detach/attach is made ready (that failing is a warning in w). */
 int launch_apply_devices(struct launch *l, struct vl_error *e, struct vl_warnings *w);

@@ -54,7 +54,11 @@ int pin_check(const struct profile *p, const char *sysfs_root, struct vl_error *
         char path[64], list[256];
         int r;
 
-        if (!c->pinned && !c->emulator_pinned)
+        bool io_pinned = false;
+
+        for (unsigned t = 0; t < p->n_iothreads; t++)
+                io_pinned = io_pinned || p->iothreads[t].pinned;
+        if (!c->pinned && !c->emulator_pinned && !io_pinned)
                 return 0;
         r = read_cpuset(sysfs_root, "online", &online);
         if (r < 0)
@@ -70,6 +74,14 @@ int pin_check(const struct profile *p, const char *sysfs_root, struct vl_error *
         }
         if (c->emulator_pinned) {
                 r = check_online(&c->emulator_pin, &online, "$.cpu.emulator_pin", e);
+                if (r < 0)
+                        return r;
+        }
+        for (unsigned t = 0; t < p->n_iothreads; t++) {
+                if (!p->iothreads[t].pinned)
+                        continue;
+                snprintf(path, sizeof(path), "$.iothreads[%u].pin", t);
+                r = check_online(&p->iothreads[t].pin, &online, path, e);
                 if (r < 0)
                         return r;
         }
@@ -138,17 +150,53 @@ static int set_affinity(pid_t tid, const struct cpuset *set, struct vl_error *e,
         return r;
 }
 
+/* The pinned I/O threads' thread ids, by index (QMP query-iothreads: the
+ * ids are the builder's "iothreadN"), as libvirt finds them
+ * (qemuProcessDetectIOThreadPIDs). 0 where not pinned. */
+static int iothread_tids(const struct profile *p, struct qmp *q, pid_t tid[static PROFILE_IOTHREADS_MAX],
+                         struct vl_error *e)
+{
+        struct qmp_error qe;
+        json_t *ret = NULL, *t;
+        size_t i;
+        int r;
+
+        r = qmp_execute_sync(q, "query-iothreads", NULL, QMP_TIMEOUT_MS, &ret, &qe);
+        if (r == -EREMOTEIO)
+                return vl_error_set(e, EREMOTEIO, "query-iothreads: %s: %s", qe.error_class, qe.desc);
+        if (r < 0)
+                return vl_error_set(e, -r, "query-iothreads: %s", strerror(-r));
+        json_array_foreach (ret, i, t) {
+                const char *id = json_string_value(json_object_get(t, "id"));
+                json_int_t tid_v = json_integer_value(json_object_get(t, "thread-id"));
+                unsigned n;
+                int end = 0;
+
+                if (id && sscanf(id, "iothread%u%n", &n, &end) == 1 && id[end] == '\0' && n < p->n_iothreads &&
+                    p->iothreads[n].pinned && tid_v > 0)
+                        tid[n] = (pid_t) tid_v;
+        }
+        json_decref(ret);
+        for (unsigned n = 0; n < p->n_iothreads; n++)
+                if (p->iothreads[n].pinned && !tid[n])
+                        return vl_error_set(e, ESRCH, "QEMU reported no thread for I/O thread iothread%u", n);
+        return 0;
+}
+
 int pin_apply(const struct profile *p, struct qmp *q, pid_t qemu_pid, const char *proc_root,
               struct vl_error *e)
 {
         const struct profile_cpu *c = &p->cpu;
-        pid_t vcpu_tid[PROFILE_VCPUS_MAX] = {};
+        pid_t vcpu_tid[PROFILE_VCPUS_MAX] = {}, io_tid[PROFILE_IOTHREADS_MAX] = {};
+        bool io_pinned = false;
         struct qmp_error qe;
         json_t *ret = NULL, *cpu;
         size_t i;
         int r;
 
-        if (!c->pinned && !c->emulator_pinned && !c->rt_priority)
+        for (unsigned t = 0; t < p->n_iothreads; t++)
+                io_pinned = io_pinned || p->iothreads[t].pinned;
+        if (!c->pinned && !c->emulator_pinned && !c->rt_priority && !io_pinned)
                 return 0;
         r = qmp_execute_sync(q, "query-cpus-fast", NULL, QMP_TIMEOUT_MS, &ret, &qe);
         if (r == -EREMOTEIO)
@@ -178,6 +226,21 @@ int pin_apply(const struct profile *p, struct qmp *q, pid_t qemu_pid, const char
                 }
         }
 
+        if (io_pinned) {
+                r = iothread_tids(p, q, io_tid, e);
+                if (r < 0)
+                        return r;
+                for (unsigned t = 0; t < p->n_iothreads; t++) {
+                        char what[32];
+                        if (!p->iothreads[t].pinned)
+                                continue;
+                        snprintf(what, sizeof(what), "I/O thread %u", t);
+                        r = set_affinity(io_tid[t], &p->iothreads[t].pin, e, what);
+                        if (r < 0)
+                                return r;
+                }
+        }
+
         if (c->emulator_pinned) {
                 char path[4096];
                 DIR *d;
@@ -197,6 +260,9 @@ int pin_apply(const struct profile *p, struct qmp *q, pid_t qemu_pid, const char
                                 continue;
                         for (unsigned v = 0; v < c->vcpus; v++)
                                 is_vcpu = is_vcpu || vcpu_tid[v] == tid;
+                        /* A pinned I/O thread keeps its own CPUs. */
+                        for (unsigned t = 0; t < p->n_iothreads; t++)
+                                is_vcpu = is_vcpu || (io_tid[t] && io_tid[t] == tid);
                         if (is_vcpu)
                                 continue;
                         r = set_affinity(tid, &c->emulator_pin, e, "an emulator thread");

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * CPU placement of a running QEMU: each vCPU thread on the host CPUs the
- * profile's cpu.pin names, every other QEMU thread on cpu.emulator_pin, and
- * optionally SCHED_FIFO for the vCPU threads. Applied from the supervisor
+ * profile's cpu.pin names, each pinned I/O thread on its iothreads[N].pin,
+ * every other QEMU thread on cpu.emulator_pin, and optionally SCHED_FIFO
+ * for the vCPU threads. Applied from the supervisor
  * (root, CAP_SYS_NICE) between `query-status` = prelaunch and `cont`, so the
  * guest never runs unplaced; QEMU itself is sandboxed with
  * resourcecontrol=deny and could not do it.
@@ -23,9 +24,10 @@ struct qmp;
 int pin_check(const struct profile *p, const char *sysfs_root, struct vl_error *e,
               struct vl_warnings *w);
 
-/* The vCPU thread ids from `query-cpus-fast`, then sched_setaffinity() of
- * each vCPU thread and of every other thread in PROC_ROOT/PID/task, then
- * SCHED_FIFO. Does nothing when the profile pins nothing. Returns 0 or
+/* The vCPU thread ids from `query-cpus-fast` and the pinned I/O threads'
+ * from `query-iothreads` (by their ids "iothreadN"), then
+ * sched_setaffinity() of each vCPU thread, each pinned I/O thread and
+ * every other thread in PROC_ROOT/PID/task, then SCHED_FIFO. Does nothing when the profile pins nothing. Returns 0 or
  * -errno with e filled (which thread, which step). */
 int pin_apply(const struct profile *p, struct qmp *q, pid_t qemu_pid, const char *proc_root,
               struct vl_error *e);

@@ -140,6 +140,13 @@ static void relative_to_case(char *s)
                 *p = '.';
         }
 }
+/* "blockdev PATH NODE" lines of the case's host file: the disk at PATH is
+ * a block device whose node is NODE (what launch_prepare() finds on a host
+ * that has it; this one has no such device). */
+static struct {
+        char path[PROFILE_PATH_MAX], node[PROFILE_PATH_MAX];
+} blockdevs[PROFILE_DISKS_MAX];
+static unsigned n_blockdevs;
 
 static int read_host(const char *dir, struct hostinfo *h)
 {
@@ -157,6 +164,11 @@ static int read_host(const char *dir, struct hostinfo *h)
                 if (strncmp(line, "qemu-version ", 13) == 0 &&
                     hostinfo_parse_version(line + 13, &h->version) == 0)
                         continue;
+                if (strncmp(line, "blockdev ", 9) == 0 && n_blockdevs < PROFILE_DISKS_MAX &&
+                    sscanf(line + 9, "%1023s %1023s", blockdevs[n_blockdevs].path, blockdevs[n_blockdevs].node) == 2) {
+                        n_blockdevs++;
+                        continue;
+                }
                 fprintf(stderr, "%s: cannot understand \"%s\"\n", path, line);
                 fclose(f);
                 return -EINVAL;
@@ -201,6 +213,10 @@ static int fake_runtime(const struct profile *p, const struct hostinfo *h, const
         r = launch_prepare(p, h, &roots, &dirs, VARS_STATE_DIR, true, rt, NULL, e, w);
         if (r < 0)
                 return r;
+        for (unsigned i = 0; i < p->n_disks; i++)
+                for (unsigned k = 0; k < n_blockdevs; k++)
+                        if (strcmp(p->disks[i].path, blockdevs[k].path) == 0)
+                                snprintf(rt->disk_node[i], sizeof(rt->disk_node[i]), "%s", blockdevs[k].node);
         rt->spice_port = 5900;
         strcpy(rt->home, "/home/alice");
         strcpy(rt->xdg_runtime_dir, "/run/user/1000");

@@ -15,7 +15,8 @@
  *                                 HyperV VP_INDEX"; other hv-* flags are kept);
  *                                 TCG's max is AMD-flavoured and warns on
  *                                 threads>1 without topoext, which TCG lacks
- *   -device vfio-pci,...       -> bochs-display (function 0; VGA if x-vga=on) /
+ *   -device vfio-pci,...       -> bochs-display (function 0; VGA if x-vga=on;
+ *                                 nvme,serial=ID with a bootindex) /
  *                                 ich9-intel-hda (other functions): a GPU and its
  *                                 HDA function, with the same id, bus, addr,
  *                                 multifunction, rombar; host/romfile/x-vga dropped
@@ -27,6 +28,9 @@
  *   pflash0 file               -> the real OVMF code (same file if present)
  *   pflash1 file               -> a temp copy of the matching OVMF VARS template
  *   disk files                 -> temp qcow2/raw images made with qemu-img
+ *   -blockdev host_device,     -> driver=file on such a temp image (no block
+ *     filename=/dev/...           device here; tests/lifecycle case blockdev
+ *                                 runs a real one, a loop device)
  *   -object secret,file=       -> a temp password file
  *   -spice                     -> a free port on 127.0.0.1; gl/rendernode dropped
  *   -audiodev DRIVER,...       -> none,... keeping id and the generic
@@ -358,6 +362,16 @@ static char *subst_blockdev(const char *val, const char **code_path, unsigned *n
         char *path;
 
         opt_parse(val, &o);
+        /* A block device this machine does not have: the same node as a
+         * file (the launcher hands the real one to QEMU's user). */
+        if (strcmp(opt_get(&o, "driver") ? opt_get(&o, "driver") : "", "host_device") == 0) {
+                char *from = xstrdup(val), *to;
+
+                opt_set(&o, "driver", "file");
+                to = subst_blockdev(opt_join(&o), code_path, n_disk);
+                note("a block device (host_device)", from, to);
+                return to;
+        }
         if (strcmp(opt_get(&o, "driver") ? opt_get(&o, "driver") : "", "file") != 0)
                 return xstrdup(val);
         node = opt_get(&o, "node-name");
@@ -437,6 +451,12 @@ static char *subst(const char *opt, const char *val, const char **code_path, uns
                 bool fn0 = !addr || !strchr(addr, '.'), vga = opt_get(&o, "x-vga") != NULL;
                 /* Not a NIC: an unconnected one warns "nic ... has no peer". */
                 opt_set_head(&o, !fn0 ? "ich9-intel-hda" : vga ? "VGA" : "bochs-display");
+                /* A boot device (bootindex=): an NVMe controller, which
+                 * takes one, as the passed-through NVMe it stands for. */
+                if (fn0 && !vga && opt_get(&o, "bootindex")) {
+                        opt_set_head(&o, "nvme");
+                        opt_set(&o, "serial", opt_get(&o, "id") ? opt_get(&o, "id") : "hostdev");
+                }
                 opt_del(&o, "host");
                 opt_del(&o, "romfile");
                 opt_del(&o, "x-vga");

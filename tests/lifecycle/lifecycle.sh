@@ -10,6 +10,7 @@
 #
 # Cases: graceful acpi-ignored kill-qemu kill-launcher sigterm-startup
 #        start-failure second-start guest-poweroff sandbox pinning hugepages platform tpm
+#        blockdev
 # Each check prints PASS/FAIL; the exit status is 1 on any FAIL, else 77
 # (skipped) when not root or when a case could not run all its checks here
 # (a "SKIP: CASE: REASON" line says why). Needs root (the launcher switches
@@ -36,7 +37,7 @@ RUN_DIR=/run/vfio-launch
 LOG_DIR=/var/log/vfio-launch
 STATE_DIR=/var/lib/vfio-launch
 ALL="graceful acpi-ignored kill-qemu kill-launcher sigterm-startup start-failure second-start
-     guest-poweroff sandbox pinning hugepages platform tpm"
+     guest-poweroff sandbox pinning hugepages platform tpm blockdev"
 
 eval "$("$here/build-guest.sh" 2>/dev/null | grep -E '^(KERNEL|INITRD)=')" ||
         { echo "lifecycle: build-guest.sh failed" >&2; exit 1; }
@@ -59,7 +60,7 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
 # ---- per-case state and helpers --------------------------------------------
-T='' NAME='' LPID='' QPID='' RC=''
+T='' NAME='' LPID='' QPID='' RC='' LOOP='' LOOP_ORIG=''
 
 new_vm() { # new_vm MODE [SHUTDOWN_TIMEOUT [DISK_PATH]]: a fresh temp dir + profile
         T=$(mktemp -d /tmp/vl-life.XXXXXX)
@@ -183,8 +184,14 @@ cleanup() { # whatever a failed case left: only our own processes, by PID
                 rm -f "$LOG_DIR/$NAME.log"
                 rm -rf "${STATE_DIR:?}/$NAME" # a TPM's state: this test VM's own
         fi
+        # The loop device the case made, by the name losetup gave it, with
+        # the owner and mode its node had before the case changed them.
+        if [ -n "$LOOP" ]; then
+                [ -n "$LOOP_ORIG" ] && chown "${LOOP_ORIG% *}" "$LOOP" && chmod "${LOOP_ORIG#* }" "$LOOP"
+                losetup -d "$LOOP" 2>/dev/null
+        fi
         [ -n "$T" ] && [ "${VL_LIFE_KEEP:-0}" != 1 ] && rm -rf "$T"
-        T='' NAME='' LPID='' QPID=''
+        T='' NAME='' LPID='' QPID='' LOOP='' LOOP_ORIG=''
 }
 trap cleanup EXIT
 
@@ -428,16 +435,19 @@ case_pinning() {
                 return
         fi
         new_vm ignore
-        sed -i 's|"cpu": { "model": "max" }|"cpu": { "model": "max", "cores": 2, "pin": ["1", "0"], "emulator_pin": "0", "rt_priority": 1 }|' \
-                "$T/$NAME.json"
+        # and an I/O thread of the disk on CPU 1 (QEMU names it "IO iothread0")
+        sed -i -e 's|"cpu": { "model": "max" }|"cpu": { "model": "max", "cores": 2, "pin": ["1", "0"], "emulator_pin": "0", "rt_priority": 1 },\n  "iothreads": [{ "pin": "1" }]|' \
+               -e 's|"bus": "virtio" }|"bus": "virtio", "iothread": 0 }|' "$T/$NAME.json"
         start
         check "running line" wait_running 30 || return
+        check "the I/O thread is there" grep -qx 'IO iothread0' /proc/"$QPID"/task/*/comm
         for t in /proc/"$QPID"/task/*; do
                 name=$(cat "$t/comm")
                 got=$(awk '/^Cpus_allowed_list:/ { print $2 }' "$t/status")
                 case $name in
                 "CPU 0/TCG") want=1 ;;
                 "CPU 1/TCG") want=0 ;;
+                "IO iothread0") want=1 ;;
                 *) want=0 ;;
                 esac
                 check "thread \"$name\" on CPU $want (Cpus_allowed_list $got)" test "$got" = "$want"
@@ -648,6 +658,108 @@ case_tpm() {
                 grep -q "$ek ekrc=00000000 nv=old:564c54504d2d4f4b$" <<< "$line"
         check "run 3: the state folder not replaced (inode $ino)" test "$(stat -c %i "$state")" = "$ino"
         check "no swtpm left" test -z "$(swtpm_pids)"
+}
+
+# (n) A whole block device as the disk: a loop device this case makes on a
+# file of its own, named through a link (as /dev/disk/by-id/... would be).
+# The launcher hands the node to QEMU's user (nobody) for the run and gives
+# owner, group and mode back: after a normal stop, after kill -9 of QEMU, and
+# through `recover` after kill -9 of the launcher. A mounted one is refused
+# with the host untouched.
+case_blockdev() {
+        local before owner
+        new_vm acpi 30
+        LOOP=$(losetup -f --show "$T/disk.img" 2>"$T/losetup.err") || {
+                LOOP=
+                skip "no loop device: $(cat "$T/losetup.err")"
+                return
+        }
+        # A state the run must give back exactly, unlike what it hands over
+        # (the node's own is put back by cleanup).
+        LOOP_ORIG=$(stat -c '%u:%g %a' "$LOOP")
+        chown root:disk "$LOOP" && chmod 0640 "$LOOP"
+        before=$(stat -c '%u:%g %a' "$LOOP")
+        ln -s "$LOOP" "$T/by-id-disk"
+        sed -i "s|\"path\": \"$T/disk.img\", \"format\": \"raw\"|\"path\": \"$T/by-id-disk\", \"format\": \"raw\", \"cache\": \"none\"|" \
+                "$T/$NAME.json"
+        check "the profile names the link" grep -q "\"path\": \"$T/by-id-disk\"" "$T/$NAME.json"
+        owner() { stat -c '%U' "$LOOP"; }
+        given_back() { test "$(stat -c '%u:%g %a' "$LOOP")" = "$before"; }
+
+        # print shows the hand-over and changes nothing
+        "$VL" print "$T/$NAME.json" > "$T/print.out" 2>&1
+        check "print: shows the hand-over of $LOOP" \
+                grep -q "# disks\[0\]: block device $LOOP (7:[0-9]*, owner now 0:[0-9]*, mode 0640): handed to nobody" "$T/print.out"
+        check "print: QEMU opens $LOOP with host_device" grep -q "driver=host_device,filename=$LOOP," "$T/print.out"
+        check "print: nothing changed ($(stat -c '%u:%g %a' "$LOOP"))" given_back
+
+        # (1) a normal run: the guest uses the device, stops, all back
+        start
+        check "run 1: running line" wait_running 30 || return
+        check "run 1: $LOOP is nobody's while it runs (got $(owner))" test "$(owner)" = nobody
+        check "run 1: stderr says so" has_err "block device $LOOP handed to nobody for the run"
+        check "run 1: the journal records owner, group, mode" \
+                grep -q '"kind": *"blockdev"' "$RUN_DIR/$NAME/state.json"
+        check "run 1: the guest wrote on the loop device" wait_marker VL-UP 60 || return
+        check "run 1: 'vfio-launch stop' accepted" "$VL" stop "$NAME"
+        wait_exit 40
+        check "run 1: exit status 0 (got $RC)" exit_is 0
+        check "run 1: $LOOP given back ($(stat -c '%u:%g %a' "$LOOP"), was $before)" given_back
+        check "run 1: $RUN_DIR/$NAME removed" no_run_dir
+
+        # (2) kill -9 of QEMU
+        start
+        check "run 2: running line" wait_running 30 || return
+        check "run 2: $LOOP is nobody's (got $(owner))" test "$(owner)" = nobody
+        kill -9 "$QPID"
+        wait_exit 10
+        check "run 2: kill -9 of QEMU → exit status 4 (got $RC)" exit_is 4
+        check "run 2: $LOOP given back ($(stat -c '%u:%g %a' "$LOOP"))" given_back
+        check "run 2: no QEMU left" no_qemu
+        check "run 2: $RUN_DIR/$NAME removed" no_run_dir
+
+        # (3) kill -9 of the launcher: QEMU goes, the journal stays, recover
+        local qstart
+        start
+        check "run 3: running line" wait_running 30 || return
+        qstart=$(awk '{ print $22 }' "/proc/$QPID/stat")
+        kill -9 "$LPID"
+        wait "$LPID" 2>/dev/null
+        LPID=
+        check "run 3: QEMU gone with its launcher" gone_within 5 "$QPID" "$qstart"
+        check "run 3: $LOOP still nobody's (got $(owner))" test "$(owner)" = nobody
+        check "run 3: the journal keeps the hand-over" grep -q '"kind": *"blockdev"' "$RUN_DIR/$NAME/state.json"
+        "$VL" recover "$NAME" > "$T/recover.out" 2>&1
+        RC=$?
+        check "run 3: recover: exit status 0 (got $RC)" exit_is 0
+        check "run 3: recover gave $LOOP back ($(stat -c '%u:%g %a' "$LOOP"))" given_back
+        check "run 3: $RUN_DIR/$NAME removed" no_run_dir
+        [ "$fails" = 0 ] || sed 's/^/  recover: /' "$T/recover.out"
+
+        # (4) mounted on the host (in a mount namespace of its own, where the
+        # launcher runs too): refused, nothing changed
+        mkdir "$T/mnt"
+        if ! mkfs.ext2 -q -F "$LOOP" > "$T/mkfs.err" 2>&1; then
+                skip "mkfs.ext2 on $LOOP failed: $(cat "$T/mkfs.err")"
+                return
+        fi
+        # shellcheck disable=SC2016
+        unshare -m --propagation private sh -c '
+                mount "$1" "$2/mnt" 2> "$2/mount.err" || exit 90
+                exec "$3" "$4"' sh "$LOOP" "$T" "$VL" "$T/$NAME.json" > "$T/out" 2> "$T/err"
+        RC=$?
+        if [ "$RC" = 90 ]; then
+                skip "cannot mount $LOOP here: $(cat "$T/mount.err")"
+                return
+        fi
+        check "mounted: exit status 1 (got $RC)" exit_is 1
+        check "mounted: one clear line" \
+                has_err "\$.disks\[0\].path: the block device $LOOP is in use on the host: the mounted filesystem $T/mnt ($LOOP); refused"
+        check "mounted: nothing was changed on the host" has_err "nothing was changed on the host"
+        check "mounted: $LOOP untouched ($(stat -c '%u:%g %a' "$LOOP"))" given_back
+        check "mounted: no QEMU started" no_qemu
+        check "mounted: no run dir left" no_run_dir
+        check "mounted: the mount went with its namespace" sh -c "! grep -q ' $T/mnt ' /proc/self/mountinfo"
 }
 
 t_all=$(now)

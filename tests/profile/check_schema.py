@@ -53,6 +53,9 @@ LOADER_ONLY = {
     "tpm-id-taken",
     # display.usb_redirect against "usb" (the schema has no relation between them)
     "usb-redirect-no-controller",
+    # an iothread index against the iothreads array, one thread per scsi
+    # controller, boot orders unique across arrays, an id against a scsi disk
+    "iothread-missing", "iothread-scsi-two", "boot-order-twice", "scsi-id-reserved",
 }
 
 

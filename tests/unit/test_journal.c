@@ -47,7 +47,10 @@ static void sample(struct journal *j, const char *name, const struct host_roots 
         j->devices[1].step = JOURNAL_STEP_PLANNED;
         j->n_groups = 1;
         j->groups[0] = (struct journal_group) { .group = 12, .chowned = true, .uid = 0, .gid = 0, .mode = 0600 };
-        j->n_entries = 2;
+        j->n_entries = 3;
+        j->entries[2] = (struct journal_entry) { .kind = JOURNAL_BLOCKDEV,
+                                                 .blockdev = { .node = "/dev/sdb", .rdev = 0x810,
+                                                               .uid = 0, .gid = 6, .mode = 0660 } };
         j->entries[0] = (struct journal_entry) { .kind = JOURNAL_MACVTAP,
                                                  .link = { .name = "vl-win10-0", .peer = "usb0" } };
         j->entries[1] = (struct journal_entry) { .kind = JOURNAL_HUGEPAGES,
@@ -110,7 +113,13 @@ static void test_round_trip(void **state)
         assert_int_equal(k->n_groups, 1);
         assert_true(k->groups[0].chowned);
         assert_int_equal(k->groups[0].mode, 0600);
-        assert_int_equal(k->n_entries, 2);
+        assert_int_equal(k->n_entries, 3);
+        assert_int_equal(k->entries[2].kind, JOURNAL_BLOCKDEV);
+        assert_string_equal(k->entries[2].blockdev.node, "/dev/sdb");
+        assert_int_equal(k->entries[2].blockdev.rdev, 0x810);
+        assert_int_equal(k->entries[2].blockdev.uid, 0);
+        assert_int_equal(k->entries[2].blockdev.gid, 6);
+        assert_int_equal(k->entries[2].blockdev.mode, 0660);
         assert_int_equal(k->entries[0].kind, JOURNAL_MACVTAP);
         assert_string_equal(k->entries[0].link.name, "vl-win10-0");
         assert_string_equal(k->entries[0].link.peer, "usb0");
@@ -308,6 +317,29 @@ static void test_corrupt(void **state)
                    ENTRIES_HEAD "[{\"kind\": \"hugepages\", \"page_kib\": 4, \"before\": 0, \"added\": 1, "
                                 "\"dir\": \"/dev/hugepages/vfio-launch-bad\"}]}",
                    EBADMSG, "\"page_kib\" is not 2048 or 1048576");
+        /* A block device's owner: a node path without "..", a device
+         * number, ids and a mode that fit. */
+        expect_bad(fs,
+                   ENTRIES_HEAD "[{\"kind\": \"blockdev\", \"node\": \"/dev/../etc/shadow\", \"rdev\": 2064, "
+                                "\"uid\": 0, \"gid\": 6, \"mode\": 432}]}",
+                   EBADMSG, "\"node\" is not a valid absolute path");
+        expect_bad(fs,
+                   ENTRIES_HEAD "[{\"kind\": \"blockdev\", \"node\": \"/dev/sdb\", \"rdev\": 0, "
+                                "\"uid\": 0, \"gid\": 6, \"mode\": 432}]}",
+                   EBADMSG, "blockdev of VM \"bad\": \"rdev\" is 0");
+        expect_bad(fs,
+                   ENTRIES_HEAD "[{\"kind\": \"blockdev\", \"node\": \"/dev/sdb\", \"rdev\": 2064, "
+                                "\"uid\": 0, \"gid\": 6, \"mode\": 3504}]}",
+                   EBADMSG, "\"mode\" is out of range");
+        expect_bad(fs,
+                   ENTRIES_HEAD "[{\"kind\": \"blockdev\", \"node\": \"/dev/sdb\", \"rdev\": 2064, "
+                                "\"uid\": 4294967295, \"gid\": 6, \"mode\": 432}]}",
+                   EBADMSG, "\"uid\", \"gid\" or \"mode\" is out of range");
+        expect_bad(fs,
+                   ENTRIES_HEAD "[{\"kind\": \"blockdev\", \"node\": \"/dev/sdb\", \"rdev\": 2064, "
+                                "\"uid\": 0, \"mode\": 432}]}",
+                   EBADMSG, "a blockdev entry has exactly the keys \"kind\", \"node\", \"rdev\", \"uid\", \"gid\", \"mode\"");
+
         /* Modes given back are a device node's: no set-id or sticky bit. */
         expect_bad(fs,
                    "{\"version\": 2, \"name\": \"bad\", \"launcher_pid\": 5, \"launcher_start\": 0, "

@@ -108,6 +108,26 @@ static void test_offline_refused(void **state)
         free(p);
 }
 
+/* An I/O thread's CPUs, alone (no vCPU pinned): online, or refused at its
+ * JSON path. */
+static void test_iothread_offline_refused(void **state)
+{
+        struct profile *p = calloc(1, sizeof(*p));
+        struct vl_error e = {};
+        struct vl_warnings w = {};
+
+        profile_init(p, "pin");
+        p->n_iothreads = 2;
+        p->iothreads[1].pinned = true;
+        assert_int_equal(cpuset_parse("2-3", &p->iothreads[1].pin), 0);
+        assert_int_equal(pin_check(p, root, &e, &w), -EINVAL);
+        assert_string_equal(e.path, "$.iothreads[1].pin");
+        assert_non_null(strstr(e.msg, "host CPU 3"));
+        assert_int_equal(cpuset_parse("1-2", &p->iothreads[1].pin), 0);
+        assert_int_equal(pin_check(p, root, &e, &w), 0);
+        free(p);
+}
+
 static void test_warnings(void **state)
 {
         struct profile *p = pinned("0", "2");
@@ -135,6 +155,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cpuset),
                 cmocka_unit_test_setup_teardown(test_offline_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_iothread_offline_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_warnings, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -303,8 +303,11 @@ static void test_enum_strings(void **state)
         check_names(profile_firmware_name, FIRMWARE_BIOS + 1);
         check_names(profile_hugepage_size_name, HUGEPAGE_1G + 1);
         check_names(profile_disk_format_name, DISK_RAW + 1);
-        check_names(profile_disk_bus_name, DISK_BUS_NVME + 1);
+        check_names(profile_disk_bus_name, DISK_BUS_SCSI + 1);
         check_names(profile_disk_cache_name, DISK_CACHE_UNSAFE + 1);
+        check_names(profile_disk_discard_name, DISK_DISCARD_IGNORE + 1);
+        check_names(profile_disk_detect_zeroes_name, DISK_DZ_UNMAP + 1);
+        check_names(profile_disk_aio_name, DISK_AIO_IO_URING + 1);
         check_names(profile_nic_backend_name, NIC_TAP + 1);
         check_names(profile_macvtap_mode_name, MACVTAP_PASSTHRU + 1);
         check_names(profile_sound_model_name, SOUND_ICH6 + 1);
