@@ -10,6 +10,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "base/macro.h"
 #include "host/bind.h"
 #include "host/blockdev.h"
@@ -37,16 +38,75 @@ static int open_node(const char *node)
         return fd < 0 ? -errno : fd;
 }
 
+/* Root hands over the node the path leads to: every folder on the way and
+ * every link followed must be root's (or the caller's own) and writable by
+ * no other account — else whoever controls one picks which disk of the host
+ * QEMU's user gets. /dev/disk/by-id/... passes: udev's links in root's
+ * folders. One link at a time, each from a trusted folder. */
+static int resolve_trusted(const char *path, const char *jpath, struct vl_error *e)
+{
+        char cur[PATH_MAX], target[PATH_MAX];
+        uid_t me = geteuid();
+
+        if (xsnprintf(cur, sizeof(cur), "%s", path) < 0)
+                return vl_error_set_at(e, ENAMETOOLONG, NULL, 0, 0, jpath, "'%s': path too long", path);
+        for (unsigned hop = 0; hop < 16; hop++) {
+                _cleanup_close_ int dfd = -EBADF;
+                struct vl_error te = {};
+                char dir[PATH_MAX], *slash;
+                const char *leaf;
+                struct stat st;
+                ssize_t n;
+
+                if (cur[0] != '/')
+                        return vl_error_set_at(e, EINVAL, NULL, 0, 0, jpath, "'%s' is not absolute", cur);
+                strcpy(dir, cur);
+                slash = strrchr(dir, '/');
+                leaf = cur + (slash - dir) + 1;
+                slash[slash == dir ? 1 : 0] = '\0';
+                dfd = fs_open_dir_trusted(dir, me, getegid(), "block device", &te);
+                if (dfd < 0)
+                        return vl_error_set_at(e, -dfd, NULL, 0, 0, jpath,
+                                               "%s: root hands over only a block device reached through folders "
+                                               "and links no other account controls",
+                                               te.msg);
+                if (fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        return vl_error_set_at(e, errno, NULL, 0, 0, jpath, "cannot stat '%s': %s", cur,
+                                               strerror(errno));
+                if (!S_ISLNK(st.st_mode))
+                        return 0;
+                if (st.st_uid != 0 && st.st_uid != me)
+                        return vl_error_set_at(e, EPERM, NULL, 0, 0, jpath,
+                                               "block device '%s': the link '%s' belongs to uid %u: root hands "
+                                               "over only a block device reached through folders and links no "
+                                               "other account controls",
+                                               path, cur, (unsigned) st.st_uid);
+                n = readlinkat(dfd, leaf, target, sizeof(target) - 1);
+                if (n < 0)
+                        return vl_error_set_at(e, errno, NULL, 0, 0, jpath, "cannot read the link '%s': %s", cur,
+                                               strerror(errno));
+                target[n] = '\0';
+                if (target[0] == '/' ? xsnprintf(cur, sizeof(cur), "%s", target) < 0
+                                     : xsnprintf(cur, sizeof(cur), "%s/%s", strcmp(dir, "/") ? dir : "", target) < 0)
+                        return vl_error_set_at(e, ENAMETOOLONG, NULL, 0, 0, jpath, "'%s': path too long", path);
+        }
+        return vl_error_set_at(e, ELOOP, NULL, 0, 0, jpath, "'%s': too many links", path);
+}
+
 int blockdev_inspect(const struct host_roots *roots, const char *path, const char *jpath,
                      struct blockdev_node *ret, struct vl_error *e)
 {
         _cleanup_close_ int fd = -EBADF;
         char node[PATH_MAX];
         struct stat st;
+        int r;
 
         /* Followed: a by-id link is what the profile should name. */
         if (stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
                 return 0;
+        r = resolve_trusted(path, jpath, e);
+        if (r < 0)
+                return r;
         if (!realpath(path, node))
                 return vl_error_set_at(e, errno, NULL, 0, 0, jpath, "cannot resolve '%s': %s", path, strerror(errno));
         if (strlen(node) >= sizeof(ret->node))

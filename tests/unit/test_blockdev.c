@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "fakesys.h"
+#include "vl_test.h"
 #include "host/bind.h"
 #include "host/blockdev.h"
 #include "host/undo.h"
@@ -136,8 +137,7 @@ static void test_inspect_outside_dev(void **state)
 
         snprintf(path, sizeof(path), "%s/loop-elsewhere", fakesys_top(fs));
         if (mknod(path, S_IFBLK | 0600, makedev(7, 0)) < 0) {
-                print_message("skipped: mknod needs CAP_MKNOD (%s)\n", strerror(errno));
-                return;
+                vl_skip("mknod needs CAP_MKNOD (%s)", strerror(errno));
         }
         assert_int_equal(blockdev_inspect(fakesys_roots(fs), path, "$.disks[0].path", &n, &e), -EPERM);
         assert_non_null(strstr(e.msg, "which is not under"));
@@ -205,13 +205,11 @@ static void test_hand_over_and_undo(void **state)
 
         snprintf(path, sizeof(path), "%s/vdz", fakesys_dev(fs));
         if (mknod(path, S_IFBLK | 0640, makedev(7, 0)) < 0 || chown(path, 0, 6) < 0 || chmod(path, 0640) < 0) {
-                print_message("skipped: mknod/chown need root (%s)\n", strerror(errno));
-                return;
+                vl_skip("mknod/chown need root (%s)", strerror(errno));
         }
         fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0) {
-                print_message("skipped: cannot open a loop device node here (%s)\n", strerror(errno));
-                return;
+                vl_skip("cannot open a loop device node here (%s)", strerror(errno));
         }
         close(fd);
         /* Named through a link, as /dev/disk/by-id/... */
@@ -259,6 +257,45 @@ static void test_hand_over_and_undo(void **state)
         assert_int_equal(journal_load(fakesys_roots(fs), "bd", &j, &e), -ENOENT);
 }
 
+/* Whoever controls a folder or a link on the way picks which node root
+ * hands over: a link in a folder every account may write, and a link that
+ * another account owns (in a sticky folder, as /dev/shm), are refused;
+ * nothing is changed. */
+static void test_untrusted_link(void **state)
+{
+        struct fakesys *fs = *state;
+        struct blockdev_node n;
+        struct vl_error e = {};
+        char path[4096], dir[4096], link[4200];
+        struct stat st;
+
+        snprintf(path, sizeof(path), "%s/vdy", fakesys_dev(fs));
+        if (mknod(path, S_IFBLK | 0640, makedev(7, 0)) < 0)
+                vl_skip("mknod needs CAP_MKNOD (%s)", strerror(errno));
+        snprintf(dir, sizeof(dir), "%s/open", fakesys_top(fs));
+        assert_int_equal(mkdir(dir, 0777), 0);
+        assert_int_equal(chmod(dir, 0777), 0);
+        snprintf(link, sizeof(link), "%s/by-id-vdy", dir);
+        assert_int_equal(symlink(path, link), 0);
+        assert_int_equal(blockdev_inspect(fakesys_roots(fs), link, "$.disks[0].path", &n, &e), -EPERM);
+        assert_non_null(strstr(e.msg, "is writable by every account (mode 0777)"));
+        assert_non_null(strstr(e.msg, "no other account controls"));
+
+        /* sticky, like /dev/shm: the folder is fine, the link's owner is not */
+        assert_int_equal(chmod(dir, 01777), 0);
+        assert_int_equal(lchown(link, 65534, 65534), 0);
+        memset(&e, 0, sizeof(e));
+        assert_int_equal(blockdev_inspect(fakesys_roots(fs), link, "$.disks[0].path", &n, &e), -EPERM);
+        assert_non_null(strstr(e.msg, "belongs to uid 65534"));
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_uid, 0);
+
+        /* the same link, root's: followed */
+        assert_int_equal(lchown(link, 0, 0), 0);
+        assert_int_equal(blockdev_inspect(fakesys_roots(fs), link, "$.disks[0].path", &n, &e), 1);
+        assert_int_equal(n.rdev, makedev(7, 0));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -268,7 +305,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_inspect_outside_dev, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_undo_not_ours, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hand_over_and_undo, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_untrusted_link, setup, teardown),
         };
 
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return vl_run_tests(tests, NULL, NULL);
 }
