@@ -96,10 +96,24 @@ static const struct field hugepages_fields[] = {
         FIELD("dir", FIELD_PATH, hugepages.dir),
 };
 
+static const struct field shmem_fields[] = {
+        FIELD("path", FIELD_PATH, shmem.path),
+        FIELD("dev", FIELD_U64, shmem.dev),
+        FIELD("ino", FIELD_U64, shmem.ino),
+};
+static const struct field shmem_owner_fields[] = {
+        FIELD("path", FIELD_PATH, shmem.path),
+        FIELD("uid", FIELD_U64, shmem.uid),
+        FIELD("gid", FIELD_U64, shmem.gid),
+        FIELD("mode", FIELD_U64, shmem.mode),
+};
+
 static const struct kind_info kinds[_JOURNAL_KIND_MAX] = {
         [JOURNAL_MACVTAP] = { "macvtap", macvtap_fields, ELEMENTSOF(macvtap_fields) },
         [JOURNAL_TAP] = { "tap", tap_fields, ELEMENTSOF(tap_fields) },
         [JOURNAL_HUGEPAGES] = { "hugepages", hugepages_fields, ELEMENTSOF(hugepages_fields) },
+        [JOURNAL_SHMEM] = { "shmem", shmem_fields, ELEMENTSOF(shmem_fields) },
+        [JOURNAL_SHMEM_OWNER] = { "shmem_owner", shmem_owner_fields, ELEMENTSOF(shmem_owner_fields) },
 };
 
 const char *journal_kind_to_string(enum journal_kind k)
@@ -197,6 +211,23 @@ static int entry_check(const struct journal_entry *x, const char *vm, char *why,
                         return -EINVAL;
                 }
         }
+        if (x->kind == JOURNAL_SHMEM && !profile_name_valid(strrchr(x->shmem.path, '/') + 1)) {
+                (void) snprintf(why, size, "shmem of VM \"%s\": \"path\" is not a shared memory file's", vm);
+                return -EINVAL;
+        }
+        if (x->kind == JOURNAL_SHMEM_OWNER) {
+                const char *base = strrchr(x->shmem.path, '/') + 1;
+                if (strncmp(base, "kvmfr", 5) != 0 || !base[5] || strspn(base + 5, "0123456789") != strlen(base + 5) ||
+                    strlen(base + 5) > 3) {
+                        (void) snprintf(why, size, "shmem_owner of VM \"%s\": \"path\" is not a kvmfr node", vm);
+                        return -EINVAL;
+                }
+                if (x->shmem.uid > UINT32_MAX - 1 || x->shmem.gid > UINT32_MAX - 1 || x->shmem.mode > 07777) {
+                        (void) snprintf(why, size, "shmem_owner of VM \"%s\": \"uid\", \"gid\" or \"mode\" is out "
+                                                   "of range", vm);
+                        return -EINVAL;
+                }
+        }
         return 0;
 }
 
@@ -210,6 +241,13 @@ void journal_entry_describe(const struct journal_entry *x, char *buf, size_t siz
         case JOURNAL_HUGEPAGES:
                 (void) snprintf(buf, size, "hugepages (%" PRIu64 " kB pages, %" PRIu64 " added, %s)",
                                 x->hugepages.page_kib, x->hugepages.added, x->hugepages.dir);
+                return;
+        case JOURNAL_SHMEM:
+                (void) snprintf(buf, size, "shmem %s", x->shmem.path);
+                return;
+        case JOURNAL_SHMEM_OWNER:
+                (void) snprintf(buf, size, "shmem_owner %s (%" PRIu64 ":%" PRIu64 " %04" PRIo64 " before)",
+                                x->shmem.path, x->shmem.uid, x->shmem.gid, x->shmem.mode);
                 return;
         case _JOURNAL_KIND_MAX:
                 break;
@@ -915,6 +953,12 @@ static bool entry_equal(const struct journal_entry *a, const struct journal_entr
         case JOURNAL_HUGEPAGES:
                 return a->hugepages.page_kib == b->hugepages.page_kib && a->hugepages.before == b->hugepages.before &&
                        a->hugepages.added == b->hugepages.added && strcmp(a->hugepages.dir, b->hugepages.dir) == 0;
+        case JOURNAL_SHMEM:
+                return strcmp(a->shmem.path, b->shmem.path) == 0 && a->shmem.dev == b->shmem.dev &&
+                       a->shmem.ino == b->shmem.ino;
+        case JOURNAL_SHMEM_OWNER:
+                return strcmp(a->shmem.path, b->shmem.path) == 0 && a->shmem.uid == b->shmem.uid &&
+                       a->shmem.gid == b->shmem.gid && a->shmem.mode == b->shmem.mode;
         case _JOURNAL_KIND_MAX:
                 break;
         }

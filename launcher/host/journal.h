@@ -82,6 +82,8 @@ enum journal_kind {
         JOURNAL_MACVTAP = 0, /* a macvtap link on a lower device (net.c) */
         JOURNAL_TAP,         /* a tap link enslaved to a bridge (net.c) */
         JOURNAL_HUGEPAGES,   /* pages added to a hugepage pool and the VM's folder (hugepages.c) */
+        JOURNAL_SHMEM,       /* a "shmem" file made in /dev/shm (shmem.c) */
+        JOURNAL_SHMEM_OWNER, /* /dev/kvmfrN handed to a "shmem"'s owner (shmem.c) */
         _JOURNAL_KIND_MAX,
 };
 
@@ -105,11 +107,24 @@ struct journal_hugepages {
         char dir[JOURNAL_PATH_MAX]; /* the VM's folder in the mount: removed */
 };
 
+/* JOURNAL_SHMEM: removed only while the file at path is still the inode
+ * this run made (dev + ino; 0 = not known yet: made or not, it is left
+ * alone) — the name is in a world-writable folder and a user's file of that
+ * name is never removed. JOURNAL_SHMEM_OWNER: the kvmfr node's owner and
+ * mode before, given back. The folder is checked at undo against the
+ * roots (shm / dev): a journal cannot point the undo elsewhere. */
+struct journal_shmem {
+        char path[JOURNAL_PATH_MAX]; /* SHM/NAME, or DEV/kvmfrN */
+        uint64_t dev, ino;           /* JOURNAL_SHMEM */
+        uint64_t uid, gid, mode;     /* JOURNAL_SHMEM_OWNER: before the chown */
+};
+
 struct journal_entry {
         enum journal_kind kind;
         union {
                 struct journal_link link;
                 struct journal_hugepages hugepages;
+                struct journal_shmem shmem;
         };
 };
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "host/net.h"
+#include "host/shmem.h"
 #include "host/undo.h"
 
 void host_env_init(struct host_env *h, const struct host_roots *roots)
@@ -32,10 +33,18 @@ static int undo_hugepages(const struct host_env *h, const struct journal_entry *
         return hugepages_undo_entry(&h->hugepages, x, e, w);
 }
 
+static int undo_shmem(const struct host_env *h, const struct journal_entry *x, struct vl_error *e,
+                      struct vl_warnings *w)
+{
+        return shmem_undo_entry(h->roots, x, e);
+}
+
 static const undo_fn handlers[_JOURNAL_KIND_MAX] = {
         [JOURNAL_MACVTAP] = undo_link,
         [JOURNAL_TAP] = undo_link,
         [JOURNAL_HUGEPAGES] = undo_hugepages,
+        [JOURNAL_SHMEM] = undo_shmem,
+        [JOURNAL_SHMEM_OWNER] = undo_shmem,
 };
 
 bool host_undo_covers(enum journal_kind k)

@@ -122,6 +122,9 @@ int profile_json_nic_element(struct ctx *c, json_t *o, unsigned i, void *ud);
 int profile_json_parse_sound(struct ctx *c, json_t *root, struct profile_sound *s);
 int profile_json_parse_display(struct ctx *c, json_t *root, struct profile_display *d);
 
+/* profile_json_shmem.c: element i of "shmem" into the struct profile ud. */
+int profile_json_shmem_element(struct ctx *c, json_t *o, unsigned i, void *ud);
+
 /* profile_json_tpm.c */
 int profile_json_parse_tpm(struct ctx *c, json_t *root, struct profile_tpm *t);
 /* profile_json_preset.c: "os" (read first: its preset goes under root

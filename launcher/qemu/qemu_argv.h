@@ -73,6 +73,9 @@ struct qemu_runtime {
         /* With "smbios": "host": the host's strings, read at start
          * (dmi_read()); mode SMBIOS_HOST, fields "" where the host has none. */
         struct profile_smbios smbios_host;
+        /* Each "shmem"'s file, by index: /dev/shm/NAME or /dev/kvmfrN
+         * (shmem_path(), host/shmem.h). */
+        char shmem_path[PROFILE_SHMEM_MAX][PROFILE_PATH_MAX];
 };
 
 /* Everything -1 / "" / 0. */

@@ -56,6 +56,11 @@ int launch_prepare(const struct profile *p, const struct hostinfo *h, const stru
             hugepages_vm_dir(p->hugepages.path, p->name, rt->mem_path, sizeof(rt->mem_path)) < 0)
                 return vl_error_set(e, ENAMETOOLONG, "the VM's hugepages folder path is too long");
 
+        /* The run prepares these files (shmem_setup()); print shows them. */
+        for (unsigned i = 0; i < p->n_shmem; i++)
+                if (shmem_path(roots, p, i, rt->shmem_path[i], sizeof(rt->shmem_path[i])) < 0)
+                        return vl_error_set(e, ENAMETOOLONG, "the path of $.shmem[%u] is too long", i);
+
         /* Root creates the VARS for QEMU's user: where, only root says. */
         if (p->firmware.type == FIRMWARE_UEFI && p->firmware.vars[0] && !profile_trusted &&
             !path_in_vm_dir(p->firmware.vars, state_dir, p->name))
@@ -167,7 +172,17 @@ int launch_plan(struct launch *l, struct vl_error *e)
                 r = net_check(l->p, l->host->roots->sysfs, e);
         if (r >= 0 && l->p->hugepages.enabled)
                 r = hugepages_plan(&l->host->hugepages, l->p, &l->hugepages, e);
+        if (r >= 0 && l->p->n_shmem)
+                r = shmem_plan(l->host->roots, l->p, l->user, &l->shmem, e);
         return r;
+}
+
+int launch_apply_shmem(struct launch *l, struct vl_error *e)
+{
+        if (!l->p->n_shmem)
+                return 0;
+        l->changed = true;
+        return shmem_setup(l->host->roots, l->p, &l->shmem, e);
 }
 
 int launch_apply_hugepages(struct launch *l, struct vl_error *e)

@@ -33,6 +33,7 @@
 #include "host/bind.h"
 #include "host/hugepages.h"
 #include "host/runas.h"
+#include "host/shmem.h"
 #include "host/undo.h"
 #include "profile/profile.h"
 #include "qemu/hostinfo.h"
@@ -72,6 +73,7 @@ struct launch {
         int lock;                            /* the VM name's lock, -1 */
         struct bind_plan *plan;              /* launch_plan() */
         struct hugepages_plan hugepages;     /* launch_plan(), with p->hugepages */
+        struct shmem_plan shmem;             /* launch_plan(), with p->shmem */
         bool changed;                        /* host changes may exist: undo them */
         int nic_fds[PROFILE_NICS_MAX];       /* by NIC index; -1 */
         int log_fd;                          /* QEMU's stdout and stderr; -1 = this terminal */
@@ -95,7 +97,7 @@ void launch_init(struct launch *l, const struct profile *p, const struct host_en
 int launch_lock(struct launch *l, pid_t *ret_holder, struct vl_error *e);
 
 /* READ-ONLY: the device plan (l->plan, with its warnings), the host network
- * devices, the hugetlbfs mount and pages. -errno with e saying why a run
+ * devices, the hugetlbfs mount and pages, the "shmem" files. -errno with e saying why a run
  * must not start; the host is untouched. */
 int launch_plan(struct launch *l, struct vl_error *e);
 
@@ -104,6 +106,9 @@ int launch_plan(struct launch *l, struct vl_error *e);
  * is launch_undo()'s (or launch_done()'s). */
 /* Hugepages the profile reserves: the number of pages added (>= 0). */
 int launch_apply_hugepages(struct launch *l, struct vl_error *e);
+/* The "shmem" files made (or kept ones reused) and handed to their owner,
+ * the kvmfr nodes handed over. */
+int launch_apply_shmem(struct launch *l, struct vl_error *e);
 /* The devices to vfio-pci, /dev/vfio/GROUP to QEMU's user; then live
  * detach/attach is made ready (that failing is a warning in w). */
 int launch_apply_devices(struct launch *l, struct vl_error *e, struct vl_warnings *w);
