@@ -51,6 +51,10 @@ LOADER_ONLY = {
     "hugepages-1g-memory-not-whole", "hugepages-2m-memory-odd",
     # a device id against "tpm"
     "tpm-id-taken",
+    # "shmem": names across elements, ids against other arrays, sizes and
+    # resolutions a pattern only approximates
+    "shmem-name-repeated", "shmem-id-taken", "shmem-size-not-power-of-two", "shmem-size-too-large",
+    "shmem-resolution-too-large",
 }
 
 
