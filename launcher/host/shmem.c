@@ -325,6 +325,11 @@ static int setup_file(const struct host_roots *roots, int dfd, const struct prof
                         (void) journal_remove_entry(roots, p->name, &x, &ignored);
                 return r;
         }
+        /* Marked at once: a file a crash leaves before its inode is
+         * journaled is known as this VM's by the next run. Without the mark
+         * (a file system without trusted.* attributes) the file works; only
+         * a kept or left one is not known again. */
+        (void) fsetxattr(fd, SHMEM_XATTR, p->name, strlen(p->name), 0);
         made = x;
         if (fstat(fd, &st) < 0) {
                 r = -errno;
@@ -340,9 +345,6 @@ static int setup_file(const struct host_roots *roots, int dfd, const struct prof
                 (void) journal_remove_entry(roots, p->name, &x, &ignored);
                 return r;
         }
-        /* Without the mark (a file system without trusted.* attributes) the
-         * file works; only a kept one is not known again next time. */
-        (void) fsetxattr(fd, SHMEM_XATTR, p->name, strlen(p->name), 0);
         r = shape(fd, it, e);
         if (r < 0) {
                 (void) remove_if_ours(dfd, s->name, it->path, made.shmem.dev, made.shmem.ino, &ignored);
