@@ -100,6 +100,7 @@ static const struct field shmem_fields[] = {
         FIELD("path", FIELD_PATH, shmem.path),
         FIELD("dev", FIELD_U64, shmem.dev),
         FIELD("ino", FIELD_U64, shmem.ino),
+        FIELD("nonce", FIELD_U64, shmem.nonce),
 };
 static const struct field shmem_owner_fields[] = {
         FIELD("path", FIELD_PATH, shmem.path),
@@ -955,7 +956,7 @@ static bool entry_equal(const struct journal_entry *a, const struct journal_entr
                        a->hugepages.added == b->hugepages.added && strcmp(a->hugepages.dir, b->hugepages.dir) == 0;
         case JOURNAL_SHMEM:
                 return strcmp(a->shmem.path, b->shmem.path) == 0 && a->shmem.dev == b->shmem.dev &&
-                       a->shmem.ino == b->shmem.ino;
+                       a->shmem.ino == b->shmem.ino && a->shmem.nonce == b->shmem.nonce;
         case JOURNAL_SHMEM_OWNER:
                 return strcmp(a->shmem.path, b->shmem.path) == 0 && a->shmem.uid == b->shmem.uid &&
                        a->shmem.gid == b->shmem.gid && a->shmem.mode == b->shmem.mode;

@@ -107,15 +107,18 @@ struct journal_hugepages {
         char dir[JOURNAL_PATH_MAX]; /* the VM's folder in the mount: removed */
 };
 
-/* JOURNAL_SHMEM: removed only while the file at path is still the inode
- * this run made (dev + ino; 0 = not known yet: made or not, it is left
- * alone) — the name is in a world-writable folder and a user's file of that
- * name is never removed. JOURNAL_SHMEM_OWNER: the kvmfr node's owner and
+/* JOURNAL_SHMEM: removed only while the file at path is still the one
+ * this run made: it carries the mark with this nonce (host/shmem.h; only
+ * root can set it) and, once known, the recorded dev + ino (0 = the crash
+ * came before they were recorded). The name is in a world-writable folder:
+ * a user's file of that name is never removed, whatever inode number it
+ * got. JOURNAL_SHMEM_OWNER: the kvmfr node's owner and
  * mode before, given back. The folder is checked at undo against the
  * roots (shm / dev): a journal cannot point the undo elsewhere. */
 struct journal_shmem {
         char path[JOURNAL_PATH_MAX]; /* SHM/NAME, or DEV/kvmfrN */
         uint64_t dev, ino;           /* JOURNAL_SHMEM */
+        uint64_t nonce;              /* JOURNAL_SHMEM: the file's mark ends in it */
         uint64_t uid, gid, mode;     /* JOURNAL_SHMEM_OWNER: before the chown */
 };
 

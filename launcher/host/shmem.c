@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -82,16 +83,35 @@ static int resolve_owner(const struct profile_shmem *s, const struct runas *user
         return 0;
 }
 
-/* Whether the open file fd carries this VM's mark. */
-static bool has_mark(int fd, const char *vm)
+/* The mark of the open file fd: "VM:NONCE" (NONCE 16 hex digits). 0 with
+ * the VM's name and nonce; -ENODATA without a mark (or a malformed one);
+ * -EOPNOTSUPP where the file system keeps no trusted.* attributes. */
+static int read_mark(int fd, char vm[static PROFILE_NAME_MAX], uint64_t *ret_nonce)
 {
-        char v[PROFILE_NAME_MAX];
+        char v[PROFILE_NAME_MAX + 18], *colon, *end;
         ssize_t n = fgetxattr(fd, SHMEM_XATTR, v, sizeof(v) - 1);
 
         if (n < 0)
-                return false;
+                return errno == ENOTSUP || errno == EOPNOTSUPP ? -EOPNOTSUPP : -ENODATA;
         v[n] = '\0';
-        return strcmp(v, vm) == 0;
+        colon = strrchr(v, ':');
+        if (!colon || (size_t) (colon - v) >= PROFILE_NAME_MAX || strlen(colon + 1) != 16)
+                return -ENODATA;
+        errno = 0;
+        *ret_nonce = strtoull(colon + 1, &end, 16);
+        if (*end || errno)
+                return -ENODATA;
+        memcpy(vm, v, (size_t) (colon - v));
+        vm[colon - v] = '\0';
+        return 0;
+}
+
+/* Whether the open file fd carries this VM's mark; its nonce in *ret_nonce. */
+static bool has_mark(int fd, const char *vm, uint64_t *ret_nonce)
+{
+        char who[PROFILE_NAME_MAX];
+
+        return read_mark(fd, who, ret_nonce) == 0 && strcmp(who, vm) == 0;
 }
 
 /* An existing SHM/NAME: this VM's kept file (a regular file with our mark
@@ -101,11 +121,12 @@ static int check_existing(int dfd, const char *name, const char *path, const cha
                           struct vl_error *e)
 {
         _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        uint64_t nonce;
         struct stat st;
 
         if (fd < 0 && errno != ELOOP && errno != ENXIO && errno != EACCES)
                 return vl_error_set(e, errno, "cannot open '%s': %s", path, strerror(errno));
-        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 || !has_mark(fd, vm))
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 || !has_mark(fd, vm, &nonce))
                 return vl_error_set_at(e, EEXIST, NULL, 0, 0, at,
                                        "'%s' exists and vfio-launch did not make it for \"%s\": refused, it is not "
                                        "overwritten (remove it, or choose another \"name\")",
@@ -207,22 +228,33 @@ int shmem_plan(const struct host_roots *roots, const struct profile *p, const st
 
 /* ---- setup and undo --------------------------------------------------------------------- */
 
-/* Remove SHM/NAME if it is still dev:ino. Between the look and the unlink
- * only the file's owner can swap it (the folder is sticky), and would
- * lose its own new file: nobody else's is at risk. */
-static int remove_if_ours(int dfd, const char *name, const char *path, uint64_t dev, uint64_t ino,
-                          struct vl_error *e)
+/* Remove SHM/NAME if it is still the file x recorded: its mark ends in
+ * x's nonce (a user cannot set it) and, once recorded, it is x's dev:ino.
+ * Without trusted.* attributes on the file system only dev:ino can tell,
+ * and an unknown one leaves the file. Between the look and the unlink only
+ * the file's owner can swap it (the folder is sticky), and would lose its
+ * own new file: nobody else's is at risk. */
+static int remove_if_ours(int dfd, const char *name, const struct journal_shmem *x, struct vl_error *e)
 {
+        _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        char vm[PROFILE_NAME_MAX];
+        uint64_t nonce;
         struct stat st;
+        int r;
 
-        if (ino == 0)
-                return 0; /* made or not, unknown: left (the mark lets the next run reuse it) */
-        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return errno == ENOENT ? 0 : vl_error_set(e, errno, "cannot look at '%s': %s", path, strerror(errno));
-        if ((uint64_t) st.st_dev != dev || (uint64_t) st.st_ino != ino)
+        if (fd < 0)
+                return errno == ENOENT || errno == ELOOP || errno == ENXIO
+                               ? 0 /* gone, or a link or socket: not a file this run made */
+                               : vl_error_set(e, errno, "cannot open '%s': %s", x->path, strerror(errno));
+        if (fstat(fd, &st) < 0)
+                return vl_error_set(e, errno, "cannot look at '%s': %s", x->path, strerror(errno));
+        if (!S_ISREG(st.st_mode) || (x->ino && ((uint64_t) st.st_dev != x->dev || (uint64_t) st.st_ino != x->ino)))
                 return 0; /* somebody's file of that name now */
+        r = read_mark(fd, vm, &nonce);
+        if (r == 0 ? nonce != x->nonce : r != -EOPNOTSUPP || !x->ino)
+                return 0;
         if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
-                return vl_error_set(e, errno, "cannot remove '%s': %s", path, strerror(errno));
+                return vl_error_set(e, errno, "cannot remove '%s': %s", x->path, strerror(errno));
         return 0;
 }
 
@@ -257,7 +289,7 @@ int shmem_undo_entry(const struct host_roots *roots, const struct journal_entry 
                 dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (dfd < 0)
                         return errno == ENOENT ? 0 : vl_error_set(e, errno, "cannot open '%s': %s", dir, strerror(errno));
-                return remove_if_ours(dfd, name, x->shmem.path, x->shmem.dev, x->shmem.ino, e);
+                return remove_if_ours(dfd, name, &x->shmem, e);
         }
         if (x->kind != JOURNAL_SHMEM_OWNER)
                 return vl_error_set(e, EINVAL, "not a shmem entry");
@@ -304,10 +336,13 @@ static int setup_file(const struct host_roots *roots, int dfd, const struct prof
         struct stat st;
         int r;
 
+        char mark[PROFILE_NAME_MAX + 18];
+
         (void) snprintf(x.shmem.path, sizeof(x.shmem.path), "%s", it->path);
         if (it->action == SHMEM_REUSE) {
                 fd = openat(dfd, s->name, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-                if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 || !has_mark(fd, p->name))
+                if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+                    !has_mark(fd, p->name, &x.shmem.nonce))
                         return vl_error_set(e, EEXIST, "'%s' changed since the plan: refused, not touched", it->path);
                 x.shmem.dev = (uint64_t) st.st_dev;
                 x.shmem.ino = (uint64_t) st.st_ino;
@@ -315,7 +350,12 @@ static int setup_file(const struct host_roots *roots, int dfd, const struct prof
                         return r;
                 return shape(fd, it, e);
         }
-        /* Journaled before it exists; its inode once it does. */
+        /* Journaled before it exists, with the nonce of its mark; its inode
+         * once it does. The journal's numbers are JSON integers >= 0. */
+        if (getrandom(&x.shmem.nonce, sizeof(x.shmem.nonce), 0) != sizeof(x.shmem.nonce))
+                return vl_error_set(e, EIO, "getrandom: %s", strerror(errno));
+        x.shmem.nonce &= INT64_MAX;
+        (void) snprintf(mark, sizeof(mark), "%s:%016llx", p->name, (unsigned long long) x.shmem.nonce);
         if (!s->keep && (r = journal_add_entry(roots, p->name, &x, e)) < 0)
                 return r;
         fd = openat(dfd, s->name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
@@ -326,10 +366,10 @@ static int setup_file(const struct host_roots *roots, int dfd, const struct prof
                 return r;
         }
         /* Marked at once: a file a crash leaves before its inode is
-         * journaled is known as this VM's by the next run. Without the mark
-         * (a file system without trusted.* attributes) the file works; only
-         * a kept or left one is not known again. */
-        (void) fsetxattr(fd, SHMEM_XATTR, p->name, strlen(p->name), 0);
+         * journaled is still known by its nonce. Without the mark (a file
+         * system without trusted.* attributes) the file works; only a kept
+         * or left one is not known again. */
+        (void) fsetxattr(fd, SHMEM_XATTR, mark, strlen(mark), 0);
         made = x;
         if (fstat(fd, &st) < 0) {
                 r = -errno;
@@ -347,7 +387,7 @@ static int setup_file(const struct host_roots *roots, int dfd, const struct prof
         }
         r = shape(fd, it, e);
         if (r < 0) {
-                (void) remove_if_ours(dfd, s->name, it->path, made.shmem.dev, made.shmem.ino, &ignored);
+                (void) remove_if_ours(dfd, s->name, &made.shmem, &ignored);
                 if (!s->keep)
                         (void) journal_remove_entry(roots, p->name, &made, &ignored);
         }

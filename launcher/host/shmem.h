@@ -15,21 +15,25 @@
  *                     module's static_size_mb entry.
  *   shmem_setup()     "file": the journal entry (JOURNAL_SHMEM) FIRST, then
  *                     the file made with O_CREAT|O_EXCL|O_NOFOLLOW in an fd
- *                     of SHM opened O_DIRECTORY|O_NOFOLLOW, its dev+ino
- *                     recorded, marked as ours (the xattr below), sized,
+ *                     of SHM opened O_DIRECTORY|O_NOFOLLOW, marked as ours
+ *                     (the xattr below), its dev+ino recorded, sized,
  *                     chowned, chmodded — all through the fd. With "keep"
  *                     nothing is journaled: the file is the VM's, like its
  *                     VARS. "kvmfr": JOURNAL_SHMEM_OWNER with the node's
  *                     owner and mode, then chown/chmod.
  *   shmem_undo_entry() host_undo()'s handler (the end of a run, `recover`
  *                     after the launcher died): the file removed only while
- *                     it is the recorded inode; the node's owner given back.
+ *                     it has the recorded nonce (and inode, once known);
+ *                     the node's owner given back.
  *
  * The mark: a file this launcher made carries the extended attribute
- * SHMEM_XATTR = the VM's name. Only root can set a trusted.* attribute
- * (CAP_SYS_ADMIN), so a user cannot forge it: a kept file is known again
- * by it, and a user's file of that name is never opened for writing,
- * truncated, chowned or removed.
+ * SHMEM_XATTR = "VM:NONCE" (the VM's name, 16 hex digits of a random
+ * number the journal entry records too). Only root can set a trusted.*
+ * attribute (CAP_SYS_ADMIN), so a user cannot forge it: a kept file is known
+ * again by the VM's name, the undo removes only the file with the journal's
+ * nonce (an inode number can be reused at once), and a user's file of that
+ * name is never opened for writing, truncated, chowned or removed
+ * (docs/facts.md#F-ivshmem-size).
  *
  * Runs in the launcher; prints nothing; no exit().
  */

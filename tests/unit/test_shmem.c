@@ -3,8 +3,9 @@
  * shmem: the host side of "shmem" on a temp tree (roots.shm, .dev, .sysfs,
  * .run in a folder of the test's own; the real /dev/shm is never touched):
  * a file made with its size, owner, group, mode and mark, journaled with its
- * inode, removed by host_undo() — and not when the name has become another
- * inode; a user's file of that name refused and left byte for byte; a kept
+ * inode and the mark's nonce, removed by host_undo() — and not when the name
+ * has become somebody's file (whatever inode number ext4 gives it), nor
+ * after a crash that left only the nonce in the journal; a user's file of that name refused and left byte for byte; a kept
  * file reused; QEMU's user unable to open the file refused; the journal
  * round trip of both kinds and their refused values; kvmfr against a fake
  * /dev/kvmfr0 (a character device made with mknod: root only) and a fake
@@ -128,7 +129,8 @@ static void test_create_and_undo(void **state)
                 ssize_t n = getxattr(path, SHMEM_XATTR, mark, sizeof(mark) - 1);
                 if (n >= 0) {
                         mark[n] = '\0';
-                        assert_string_equal(mark, "lg");
+                        assert_int_equal(strlen(mark), 3 + 16); /* "lg:" and the nonce */
+                        assert_memory_equal(mark, "lg:", 3);
                 }
         }
         /* Journaled with its inode. */
@@ -175,6 +177,50 @@ static void test_undo_spares_another_inode(void **state)
         assert_int_equal(host_undo(&t->env, "lg", &e, NULL), 0);
         assert_int_equal(lstat(path, &st), 0);
         assert_int_equal(st.st_size, 4);
+}
+
+/* A crash between making the file and recording its inode: the journal
+ * has only the nonce, and that is enough to tell the run's file from a
+ * user's. */
+static void test_undo_by_nonce(void **state)
+{
+        struct tree *t = *state;
+        struct shmem_plan plan;
+        struct vl_error e = {};
+        struct journal *j = calloc(1, sizeof(*j));
+        char path[512];
+        struct stat st;
+        int fd;
+
+        assert_non_null(j);
+        path_of(t, "looking-glass", path, sizeof(path));
+        assert_int_equal(shmem_plan(&t->roots, &t->p, &t->user, &plan, &e), 0);
+        assert_int_equal(shmem_setup(&t->roots, &t->p, &plan, &e), 0);
+        if (getxattr(path, SHMEM_XATTR, NULL, 0) < 0) {
+                free(j);
+                vl_skip("no trusted.* extended attributes here (%s)", strerror(errno));
+        }
+        assert_int_equal(journal_load(&t->roots, "lg", j, &e), 0);
+        assert_true(j->entries[0].shmem.nonce != 0);
+        j->entries[0].shmem.dev = j->entries[0].shmem.ino = 0; /* as before the update */
+        assert_int_equal(journal_save(&t->roots, j, &e), 0);
+        /* A user's file of that name (no mark): left. */
+        {
+                struct journal_entry x = j->entries[0];
+                char saved[600];
+                snprintf(saved, sizeof(saved), "%s.run", path);
+                assert_int_equal(rename(path, saved), 0);
+                fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+                assert_true(fd >= 0);
+                close(fd);
+                assert_int_equal(shmem_undo_entry(&t->roots, &x, &e), 0);
+                assert_int_equal(lstat(path, &st), 0);
+                assert_int_equal(rename(saved, path), 0);
+        }
+        /* The run's own: removed. */
+        assert_int_equal(host_undo(&t->env, "lg", &e, NULL), 0);
+        assert_int_equal(lstat(path, &st), -1);
+        free(j);
 }
 
 static void test_refuse_user_file(void **state)
@@ -289,6 +335,7 @@ static void test_journal_round_trip(void **state)
         snprintf(j->entries[0].shmem.path, sizeof(j->entries[0].shmem.path), "/dev/shm/looking-glass");
         j->entries[0].shmem.dev = 23;
         j->entries[0].shmem.ino = 4711;
+        j->entries[0].shmem.nonce = 0x7fffffffffffffffull;
         j->entries[1].kind = JOURNAL_SHMEM_OWNER;
         snprintf(j->entries[1].shmem.path, sizeof(j->entries[1].shmem.path), "/dev/kvmfr0");
         j->entries[1].shmem.uid = 0;
@@ -303,6 +350,7 @@ static void test_journal_round_trip(void **state)
         assert_int_equal(k->entries[0].kind, JOURNAL_SHMEM);
         assert_string_equal(k->entries[0].shmem.path, "/dev/shm/looking-glass");
         assert_int_equal(k->entries[0].shmem.ino, 4711);
+        assert_int_equal(k->entries[0].shmem.nonce, 0x7fffffffffffffffull);
         assert_int_equal(k->entries[1].kind, JOURNAL_SHMEM_OWNER);
         assert_string_equal(k->entries[1].shmem.path, "/dev/kvmfr0");
         assert_int_equal(k->entries[1].shmem.mode, 0600);
@@ -312,9 +360,9 @@ static void test_journal_round_trip(void **state)
         static const struct {
                 const char *entries, *why;
         } bad[] = {
-                { "[{\"kind\": \"shmem\", \"path\": \"/dev/shm/../../etc/passwd\", \"dev\": 1, \"ino\": 2}]}",
+                { "[{\"kind\": \"shmem\", \"path\": \"/dev/shm/../../etc/passwd\", \"dev\": 1, \"ino\": 2, \"nonce\": 3}]}",
                   "\"path\" is not a valid absolute path" },
-                { "[{\"kind\": \"shmem\", \"path\": \"/dev/shm/.hidden\", \"dev\": 1, \"ino\": 2}]}",
+                { "[{\"kind\": \"shmem\", \"path\": \"/dev/shm/.hidden\", \"dev\": 1, \"ino\": 2, \"nonce\": 3}]}",
                   "\"path\" is not a shared memory file's" },
                 { "[{\"kind\": \"shmem\", \"path\": \"/dev/shm/x\", \"ino\": 2}]}", "a shmem entry has exactly the keys" },
                 { "[{\"kind\": \"shmem_owner\", \"path\": \"/dev/sda\", \"uid\": 0, \"gid\": 0, \"mode\": 384}]}",
@@ -422,6 +470,7 @@ int main(void)
                 cmocka_unit_test(test_auto_size),
                 cmocka_unit_test_setup_teardown(test_create_and_undo, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_undo_spares_another_inode, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_undo_by_nonce, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refuse_user_file, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_keep_and_reuse, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refuse_inaccessible, setup, teardown),
