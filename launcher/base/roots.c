@@ -3,5 +3,6 @@
 
 void host_roots_init(struct host_roots *r)
 {
-        *r = (struct host_roots) { .sysfs = "/sys", .dev = "/dev", .proc = "/proc", .run = HOST_RUN_DIR };
+        *r = (struct host_roots) { .sysfs = "/sys", .dev = "/dev", .proc = "/proc", .run = HOST_RUN_DIR,
+                              .shm = "/dev/shm" };
 }

@@ -15,6 +15,7 @@ struct host_roots {
         const char *dev;   /* "/dev" */
         const char *proc;  /* "/proc" */
         const char *run;   /* HOST_RUN_DIR: RUN/NAME holds a VM's journal, lock and sockets */
+        const char *shm;   /* "/dev/shm": the files of "shmem" (host/shmem.h) */
 };
 
 /* The installed binary's roots (the values above). */

@@ -17,6 +17,7 @@
 #include "host/blockdev.h"
 #include "host/hugepages.h"
 #include "host/net.h"
+#include "host/shmem.h"
 #include "host/tpm.h"
 
 static void help(void)
@@ -116,6 +117,41 @@ static void print_tpm(const struct cli_prepared *c)
         else {
                 vl_error_format(&err, line, sizeof(line));
                 printf("\n# TPM state: a run would refuse: %s\n", line);
+        }
+}
+
+/* The shared memory files: where, how big, whose, and what a run would do
+ * with each (shmem_plan(): read only, nothing is created). */
+static void print_shmem(const struct cli_prepared *c)
+{
+        struct shmem_plan plan;
+        struct vl_error err = {};
+        char line[1200];
+
+        if (!c->p->n_shmem)
+                return;
+        if (c->user.uid == (uid_t) -1 || shmem_plan(&c->roots, c->p, &c->user, &plan, &err) < 0) {
+                for (unsigned i = 0; i < c->p->n_shmem; i++)
+                        printf("# shmem[%u]: %s, %llu MiB (ivshmem-plain)\n", i, c->rt.shmem_path[i],
+                               (unsigned long long) c->p->shmem[i].size_mib);
+                if (c->user.uid != (uid_t) -1) {
+                        vl_error_format(&err, line, sizeof(line));
+                        printf("# shmem: a run would refuse: %s\n", line);
+                }
+                return;
+        }
+        for (unsigned i = 0; i < plan.n; i++) {
+                const struct shmem_item *it = &plan.item[i];
+                const struct profile_shmem *s = &c->p->shmem[i];
+
+                printf("# shmem[%u]: %s, %llu MiB%s (ivshmem-plain), owner %s:%s mode %04o: %s\n", i, it->path,
+                       (unsigned long long) s->size_mib, s->size_auto ? " (auto for the resolution)" : "", it->owner,
+                       it->group, (unsigned) it->mode,
+                       it->action == SHMEM_KVMFR    ? "the kvmfr module's, handed over for the run"
+                       : it->action == SHMEM_REUSE ? (s->keep ? "kept from an earlier run: reused, kept after"
+                                                               : "kept from an earlier run: reused, removed after")
+                       : s->keep                   ? "created at the start, kept after"
+                                                   : "created at the start, removed after");
         }
 }
 
@@ -269,6 +305,7 @@ int cmd_print(int argc, char **argv)
 
         print_memory(&c);
         print_tpm(&c);
+        print_shmem(&c);
         print_network(&c);
         print_disks(&c);
         print_plan(&c);

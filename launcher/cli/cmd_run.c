@@ -98,6 +98,9 @@ static int check_privileges(const struct profile *p)
                               "with sudo or pkexec");
         else if (p->n_hostdevs > 0)
                 cli_log_error("moving PCI devices to vfio-pci needs root: run it with sudo or pkexec");
+        else if (p->n_shmem)
+                cli_log_error("shared memory (\"shmem\") needs root (the files in /dev/shm are made for QEMU's user): "
+                              "run it with sudo or pkexec");
         else if (p->tpm.enabled)
                 cli_log_error("a TPM needs root (its state is kept in %s/%s/tpm): run it with sudo or pkexec",
                               VARS_STATE_DIR, p->name);
@@ -146,6 +149,10 @@ static int apply(struct launch *l, const struct cli_prepared *c)
         if (r > 0)
                 cli_log("%s: added %d %s hugepages to the pool for this run", p->name, r,
                         profile_hugepage_size_name(p->hugepages.size));
+        /* Shared memory before the devices too: quick, and refused by the
+         * host more easily than they are. */
+        if (r >= 0)
+                r = launch_apply_shmem(l, &err);
         /* The TPM's state before the devices: a failed swtpm_setup has moved nothing. */
         if (r >= 0 && p->tpm.enabled) {
                 uint64_t t0 = clock_ms();

@@ -105,11 +105,26 @@ static const struct field blockdev_fields[] = {
         FIELD("mode", FIELD_U64, blockdev.mode),
 };
 
+static const struct field shmem_fields[] = {
+        FIELD("path", FIELD_PATH, shmem.path),
+        FIELD("dev", FIELD_U64, shmem.dev),
+        FIELD("ino", FIELD_U64, shmem.ino),
+        FIELD("nonce", FIELD_U64, shmem.nonce),
+};
+static const struct field shmem_owner_fields[] = {
+        FIELD("path", FIELD_PATH, shmem.path),
+        FIELD("uid", FIELD_U64, shmem.uid),
+        FIELD("gid", FIELD_U64, shmem.gid),
+        FIELD("mode", FIELD_U64, shmem.mode),
+};
+
 static const struct kind_info kinds[_JOURNAL_KIND_MAX] = {
         [JOURNAL_MACVTAP] = { "macvtap", macvtap_fields, ELEMENTSOF(macvtap_fields) },
         [JOURNAL_TAP] = { "tap", tap_fields, ELEMENTSOF(tap_fields) },
         [JOURNAL_HUGEPAGES] = { "hugepages", hugepages_fields, ELEMENTSOF(hugepages_fields) },
         [JOURNAL_BLOCKDEV] = { "blockdev", blockdev_fields, ELEMENTSOF(blockdev_fields) },
+        [JOURNAL_SHMEM] = { "shmem", shmem_fields, ELEMENTSOF(shmem_fields) },
+        [JOURNAL_SHMEM_OWNER] = { "shmem_owner", shmem_owner_fields, ELEMENTSOF(shmem_owner_fields) },
 };
 
 const char *journal_kind_to_string(enum journal_kind k)
@@ -219,6 +234,23 @@ static int entry_check(const struct journal_entry *x, const char *vm, char *why,
                         return -EINVAL;
                 }
         }
+        if (x->kind == JOURNAL_SHMEM && !profile_name_valid(strrchr(x->shmem.path, '/') + 1)) {
+                (void) snprintf(why, size, "shmem of VM \"%s\": \"path\" is not a shared memory file's", vm);
+                return -EINVAL;
+        }
+        if (x->kind == JOURNAL_SHMEM_OWNER) {
+                const char *base = strrchr(x->shmem.path, '/') + 1;
+                if (strncmp(base, "kvmfr", 5) != 0 || !base[5] || strspn(base + 5, "0123456789") != strlen(base + 5) ||
+                    strlen(base + 5) > 3) {
+                        (void) snprintf(why, size, "shmem_owner of VM \"%s\": \"path\" is not a kvmfr node", vm);
+                        return -EINVAL;
+                }
+                if (x->shmem.uid > UINT32_MAX - 1 || x->shmem.gid > UINT32_MAX - 1 || x->shmem.mode > 07777) {
+                        (void) snprintf(why, size, "shmem_owner of VM \"%s\": \"uid\", \"gid\" or \"mode\" is out "
+                                                   "of range", vm);
+                        return -EINVAL;
+                }
+        }
         return 0;
 }
 
@@ -237,6 +269,13 @@ void journal_entry_describe(const struct journal_entry *x, char *buf, size_t siz
                 (void) snprintf(buf, size, "block device %s (%u:%u, was %" PRIu64 ":%" PRIu64 " mode %04" PRIo64 ")",
                                 x->blockdev.node, major((dev_t) x->blockdev.rdev), minor((dev_t) x->blockdev.rdev),
                                 x->blockdev.uid, x->blockdev.gid, x->blockdev.mode);
+                return;
+        case JOURNAL_SHMEM:
+                (void) snprintf(buf, size, "shmem %s", x->shmem.path);
+                return;
+        case JOURNAL_SHMEM_OWNER:
+                (void) snprintf(buf, size, "shmem_owner %s (%" PRIu64 ":%" PRIu64 " %04" PRIo64 " before)",
+                                x->shmem.path, x->shmem.uid, x->shmem.gid, x->shmem.mode);
                 return;
         case _JOURNAL_KIND_MAX:
                 break;
@@ -946,6 +985,12 @@ static bool entry_equal(const struct journal_entry *a, const struct journal_entr
                 return strcmp(a->blockdev.node, b->blockdev.node) == 0 && a->blockdev.rdev == b->blockdev.rdev &&
                        a->blockdev.uid == b->blockdev.uid && a->blockdev.gid == b->blockdev.gid &&
                        a->blockdev.mode == b->blockdev.mode;
+        case JOURNAL_SHMEM:
+                return strcmp(a->shmem.path, b->shmem.path) == 0 && a->shmem.dev == b->shmem.dev &&
+                       a->shmem.ino == b->shmem.ino && a->shmem.nonce == b->shmem.nonce;
+        case JOURNAL_SHMEM_OWNER:
+                return strcmp(a->shmem.path, b->shmem.path) == 0 && a->shmem.uid == b->shmem.uid &&
+                       a->shmem.gid == b->shmem.gid && a->shmem.mode == b->shmem.mode;
         case _JOURNAL_KIND_MAX:
                 break;
         }

@@ -83,6 +83,8 @@ enum journal_kind {
         JOURNAL_TAP,         /* a tap link enslaved to a bridge (net.c) */
         JOURNAL_HUGEPAGES,   /* pages added to a hugepage pool and the VM's folder (hugepages.c) */
         JOURNAL_BLOCKDEV,    /* a disk's block device node handed to QEMU's user (blockdev.c) */
+        JOURNAL_SHMEM,       /* a "shmem" file made in /dev/shm (shmem.c) */
+        JOURNAL_SHMEM_OWNER, /* /dev/kvmfrN handed to a "shmem"'s owner (shmem.c) */
         _JOURNAL_KIND_MAX,
 };
 
@@ -117,12 +119,28 @@ struct journal_blockdev {
         uint64_t mode;               /* permission bits before (0777) */
 };
 
+/* JOURNAL_SHMEM: removed only while the file at path is still the one
+ * this run made: it carries the mark with this nonce (host/shmem.h; only
+ * root can set it) and, once known, the recorded dev + ino (0 = the crash
+ * came before they were recorded). The name is in a world-writable folder:
+ * a user's file of that name is never removed, whatever inode number it
+ * got. JOURNAL_SHMEM_OWNER: the kvmfr node's owner and
+ * mode before, given back. The folder is checked at undo against the
+ * roots (shm / dev): a journal cannot point the undo elsewhere. */
+struct journal_shmem {
+        char path[JOURNAL_PATH_MAX]; /* SHM/NAME, or DEV/kvmfrN */
+        uint64_t dev, ino;           /* JOURNAL_SHMEM */
+        uint64_t nonce;              /* JOURNAL_SHMEM: the file's mark ends in it */
+        uint64_t uid, gid, mode;     /* JOURNAL_SHMEM_OWNER: before the chown */
+};
+
 struct journal_entry {
         enum journal_kind kind;
         union {
                 struct journal_link link;
                 struct journal_hugepages hugepages;
                 struct journal_blockdev blockdev;
+                struct journal_shmem shmem;
         };
 };
 
@@ -235,7 +253,7 @@ int journal_update_entry(const struct host_roots *roots, const char *name, const
 /* Drop entries[i] from j (in memory). */
 void journal_drop_entry(struct journal *j, unsigned i);
 
-/* "macvtap", "tap", "hugepages", "blockdev"; NULL for an unknown kind. */
+/* "macvtap", "tap", "hugepages", "blockdev", "shmem", "shmem_owner"; NULL for an unknown kind. */
 const char *journal_kind_to_string(enum journal_kind k);
 
 /* What an entry is, for messages: "macvtap \"vl-win10-0\"",

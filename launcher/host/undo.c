@@ -7,6 +7,7 @@
 
 #include "host/blockdev.h"
 #include "host/net.h"
+#include "host/shmem.h"
 #include "host/undo.h"
 
 void host_env_init(struct host_env *h, const struct host_roots *roots)
@@ -39,11 +40,19 @@ static int undo_blockdev(const struct host_env *h, const struct journal_entry *x
         return blockdev_undo_entry(h->roots, x, e);
 }
 
+static int undo_shmem(const struct host_env *h, const struct journal_entry *x, struct vl_error *e,
+                      struct vl_warnings *w)
+{
+        return shmem_undo_entry(h->roots, x, e);
+}
+
 static const undo_fn handlers[_JOURNAL_KIND_MAX] = {
         [JOURNAL_MACVTAP] = undo_link,
         [JOURNAL_TAP] = undo_link,
         [JOURNAL_HUGEPAGES] = undo_hugepages,
         [JOURNAL_BLOCKDEV] = undo_blockdev,
+        [JOURNAL_SHMEM] = undo_shmem,
+        [JOURNAL_SHMEM_OWNER] = undo_shmem,
 };
 
 bool host_undo_covers(enum journal_kind k)

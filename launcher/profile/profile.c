@@ -225,7 +225,7 @@ static bool valid_machine(const char *s)
         return b > 0 && v[a + 1 + b] == '\0';
 }
 
-static bool valid_user(const char *s)
+bool profile_user_valid(const char *s)
 {
         size_t n = strlen(s);
 
@@ -982,7 +982,7 @@ int profile_validate(const struct profile *p, struct vl_error *e, struct vl_warn
                             "\"%s\" is not a supported machine type (expected \"q35\" or "
                             "\"pc-q35-X.Y\": devices go behind PCIe root ports)",
                             p->machine);
-        if (p->user[0] && !valid_user(p->user))
+        if (p->user[0] && !profile_user_valid(p->user))
                 return FAIL("$.user", "\"%s\" is not a valid user name", p->user);
         if (p->memory_mib < PROFILE_MEMORY_MIN_MIB || p->memory_mib > PROFILE_MEMORY_MAX_MIB)
                 return FAIL("$.memory", "%llu MiB is out of range (expected %u MiB..%u MiB)",
@@ -1007,7 +1007,8 @@ int profile_validate(const struct profile *p, struct vl_error *e, struct vl_warn
             (r = validate_iothreads(p, e, w)) < 0 ||
             (r = validate_ids(p, e)) < 0 || (r = validate_sound(p, e, w)) < 0 ||
             (r = validate_display(p, e, w)) < 0 || (r = validate_hugepages(p, e)) < 0 ||
-            (r = validate_tpm(p, e)) < 0 || (r = validate_usb(p, e)) < 0 || (r = validate_platform(p, e, w)) < 0)
+            (r = validate_tpm(p, e)) < 0 || (r = validate_usb(p, e)) < 0 || (r = validate_platform(p, e, w)) < 0 ||
+            (r = profile_validate_shmem(p, e)) < 0)
                 return r;
 
         if (p->shutdown_timeout_s < 1 || p->shutdown_timeout_s > 3600)

@@ -290,6 +290,39 @@ struct profile_tpm {
         enum tpm_model model;              /* default crb */
 };
 
+/* Shared memory the guest sees as an IVSHMEM PCI device (QEMU's
+ * ivshmem-plain on a memory-backend-file with share=on): Looking Glass's
+ * frames, Scream's audio. The host side is host/shmem.h. */
+#define PROFILE_SHMEM_MAX 4
+#define PROFILE_SHMEM_MIB_MAX 1024u         /* 1 GiB: 8K HDR needs 1 GiB by Looking Glass's formula */
+#define PROFILE_SHMEM_RES_MAX 16384u        /* pixels, each side */
+enum shmem_backend {
+        SHMEM_BACKEND_FILE = 0, /* /dev/shm/NAME, created for the run */
+        SHMEM_BACKEND_KVMFR,    /* /dev/kvmfrN of Looking Glass's kvmfr module */
+};
+
+struct profile_shmem {
+        char name[PROFILE_NAME_MAX];       /* the file's name in /dev/shm: profile_name_valid() */
+        uint64_t size_mib;                 /* a power of two (the BAR's size), 1..PROFILE_SHMEM_MIB_MAX;
+                                              with "auto": profile_shmem_auto_mib() of the resolution */
+        bool size_auto;
+        unsigned width, height;            /* "resolution" (only with "auto"); 0 = none */
+        enum shmem_backend backend;
+        char owner[PROFILE_STR_MAX];       /* "" = QEMU's user */
+        char group[PROFILE_STR_MAX];       /* "" = the owner's primary group */
+        uint32_t mode;                     /* permission bits, default 0660 */
+        bool keep;                         /* file: leave it in /dev/shm after the run */
+};
+
+/* Looking Glass's size for a width x height SDR frame, in MiB: two frames
+ * of 4 bytes a pixel, plus 10 MiB, rounded up to a power of two
+ * (docs/facts.md#F-looking-glass-size). Pure. */
+uint64_t profile_shmem_auto_mib(unsigned width, unsigned height);
+
+/* The QEMU ids of shmem i: the memory backend's and the device's
+ * ("shmem-NAME" both: objects and devices are separate namespaces). */
+#define PROFILE_SHMEM_ID_PREFIX "shmem-"
+
 enum display_type { DISPLAY_NONE = 0, DISPLAY_SPICE };
 enum spice_compression {
         SPICE_COMPRESSION_DEFAULT = 0,
@@ -449,6 +482,8 @@ struct profile {
         bool balloon;
         struct profile_tpm tpm;
         struct profile_usb usb;
+        unsigned n_shmem;
+        struct profile_shmem shmem[PROFILE_SHMEM_MAX];
         unsigned shutdown_timeout_s;       /* default 120 */
         unsigned powerdown_repeat_s;       /* second power button press after this; 0 = once; default 1 */
         enum os_preset os;
@@ -507,6 +542,12 @@ const char *profile_device_id(const struct profile *p, enum profile_device_kind 
  * with '.' or '-'. */
 bool profile_name_valid(const char *name);
 
+/* A user or group name: 1..32 of [A-Za-z0-9_.-], not starting with '-'. */
+bool profile_user_valid(const char *name);
+
+/* The rules of "shmem" (profile_shmem.c), for profile_validate(). */
+int profile_validate_shmem(const struct profile *p, struct vl_error *e);
+
 /* A network interface name as the kernel's dev_valid_name() accepts it, and
  * without ',' (it would end a QEMU option): 1..15 bytes, no '/', ':',
  * white space or control characters, not "." or "..". */
@@ -534,6 +575,7 @@ const char *profile_image_compression_name(unsigned v);
 const char *profile_video_name(unsigned v);
 const char *profile_tpm_model_name(unsigned v);
 const char *profile_usb_controller_name(unsigned v);
+const char *profile_shmem_backend_name(unsigned v);
 const char *profile_cpu_cache_name(unsigned v);
 const char *profile_rtc_base_name(unsigned v);
 const char *profile_rtc_driftfix_name(unsigned v);

@@ -127,6 +127,8 @@ int profile_json_parse_display(struct ctx *c, json_t *root, struct profile_displ
 /* profile_json_disks.c: "iothreads", and element i of "disks". */
 int profile_json_parse_iothreads(struct ctx *c, json_t *root, struct profile *p);
 int profile_json_disk_element(struct ctx *c, json_t *o, unsigned i, void *ud);
+/* profile_json_shmem.c: element i of "shmem" into the struct profile ud. */
+int profile_json_shmem_element(struct ctx *c, json_t *o, unsigned i, void *ud);
 
 /* profile_json_tpm.c */
 int profile_json_parse_tpm(struct ctx *c, json_t *root, struct profile_tpm *t);

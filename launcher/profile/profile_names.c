@@ -44,6 +44,7 @@ NAMES(profile_image_compression_name, [SPICE_COMPRESSION_DEFAULT] = "", [SPICE_C
 NAMES(profile_video_name, "none", "qxl", "virtio", "std")
 NAMES(profile_usb_controller_name, [USB_CONTROLLER_DEFAULT] = "", [USB_CONTROLLER_NONE] = "none",
       [USB_CONTROLLER_QEMU_XHCI] = "qemu-xhci", [USB_CONTROLLER_NEC_XHCI] = "nec-xhci")
+NAMES(profile_shmem_backend_name, [SHMEM_BACKEND_FILE] = "file", [SHMEM_BACKEND_KVMFR] = "kvmfr")
 NAMES(profile_tpm_model_name, [TPM_MODEL_CRB] = "crb", [TPM_MODEL_TIS] = "tis", [TPM_MODEL_NONE] = "none")
 NAMES(profile_cpu_cache_name, [CPU_CACHE_DEFAULT] = "", [CPU_CACHE_PASSTHROUGH] = "passthrough",
       [CPU_CACHE_EMULATE] = "emulate", [CPU_CACHE_DISABLE] = "disable")

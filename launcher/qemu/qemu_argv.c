@@ -475,6 +475,9 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
         r = qemu_argv_emit_tpm(b, p, rt, e);
         if (r < 0)
                 return r;
+        r = qemu_argv_emit_shmem(b, p, rt, e);
+        if (r < 0)
+                return r;
         if (p->balloon) {
                 /* With VFIO the balloon cannot return RAM (pinned), it only
                  * reports guest memory statistics. */

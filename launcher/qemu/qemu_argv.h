@@ -87,6 +87,9 @@ struct qemu_runtime {
          * refuses one) and is opened by this name, not through the link
          * the profile gave. */
         char disk_node[PROFILE_DISKS_MAX][PROFILE_PATH_MAX];
+        /* Each "shmem"'s file, by index: /dev/shm/NAME or /dev/kvmfrN
+         * (shmem_path(), host/shmem.h). */
+        char shmem_path[PROFILE_SHMEM_MAX][PROFILE_PATH_MAX];
 };
 
 /* Everything -1 / "" / 0. */

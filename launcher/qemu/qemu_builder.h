@@ -131,6 +131,11 @@ int qemu_argv_emit_usb(struct builder *b, const struct profile *p, const struct 
 
 int qemu_argv_emit_tpm(struct builder *b, const struct profile *p, const struct qemu_runtime *rt,
                        struct vl_error *e);
+/* ---- shared memory (qemu_shmem.c) ----------------------------------------------------- */
+
+/* An ivshmem-plain on a shared memory-backend-file per "shmem". */
+int qemu_argv_emit_shmem(struct builder *b, const struct profile *p, const struct qemu_runtime *rt,
+                         struct vl_error *e);
 /* ---- platform (qemu_platform.c) ------------------------------------------------------- */
 
 /* The -machine properties of the platform (hpet=), into the caller's option. */

@@ -81,6 +81,10 @@ int launch_prepare(const struct profile *p, const struct hostinfo *h, const stru
                 if (r > 0)
                         strcpy(rt->disk_node[i], n.node);
         }
+        /* The run prepares these files (shmem_setup()); print shows them. */
+        for (unsigned i = 0; i < p->n_shmem; i++)
+                if (shmem_path(roots, p, i, rt->shmem_path[i], sizeof(rt->shmem_path[i])) < 0)
+                        return vl_error_set(e, ENAMETOOLONG, "the path of $.shmem[%u] is too long", i);
 
         /* Root creates the VARS for QEMU's user: where, only root says. */
         if (p->firmware.type == FIRMWARE_UEFI && p->firmware.vars[0] && !profile_trusted &&
@@ -223,6 +227,8 @@ int launch_plan(struct launch *l, struct vl_error *e)
                         r = vl_error_set_at(e, ESTALE, NULL, 0, 0, jpath, "no longer the block device '%s'",
                                             l->rt->disk_node[i]);
         }
+        if (r >= 0 && l->p->n_shmem)
+                r = shmem_plan(l->host->roots, l->p, l->user, &l->shmem, e);
         return r;
 }
 
@@ -232,6 +238,14 @@ int launch_apply_blockdevs(struct launch *l, struct vl_error *e)
                 return 0;
         l->changed = true;
         return blockdev_hand_over(l->host->roots, l->p->name, &l->blockdevs, l->user->uid, l->user->gid, e);
+}
+
+int launch_apply_shmem(struct launch *l, struct vl_error *e)
+{
+        if (!l->p->n_shmem)
+                return 0;
+        l->changed = true;
+        return shmem_setup(l->host->roots, l->p, &l->shmem, e);
 }
 
 int launch_apply_hugepages(struct launch *l, struct vl_error *e)

@@ -41,6 +41,9 @@
  *     -tpmdev emulator            N, a real swtpm (a fresh state in a temp folder)
  *                                 the other as its control channel, as the
  *                                 launcher runs it; swtpm must exit 0 with QEMU
+ *   memory-backend-file,       -> mem-path = a temp file of the same name and
+ *     share=on (a "shmem":        size (the launcher makes /dev/shm/NAME, and
+ *     /dev/shm/NAME, /dev/kvmfrN) no test machine has kvmfr's /dev/kvmfrN)
  *   memory-backend-file        -> mem-path = a temp folder of the same name,
  *     mem-path=DIR                prealloc=off (this machine reserves no hugepages and its
  *                                 tests never write nr_hugepages; QEMU takes any
@@ -497,6 +500,22 @@ static char *subst(const char *opt, const char *val, const char **code_path, uns
                 if (!f || fputs("test-password", f) < 0 || fclose(f) != 0)
                         die("cannot write %s", path);
                 opt_set(&o, "file", path);
+                return opt_join(&o);
+        }
+        if (strcmp(opt, "-object") == 0 && strcmp(opt_head(&o), "memory-backend-file") == 0 &&
+            opt_get(&o, "mem-path") && opt_get(&o, "share") && strcmp(opt_get(&o, "share"), "on") == 0) {
+                char *path = xprintf("%s/%s", work, base_name(opt_get(&o, "mem-path")));
+                const char *size = opt_get(&o, "size");
+                char *end;
+                unsigned long long mib = size ? strtoull(size, &end, 10) : 0;
+                int fd;
+
+                if (!size || strcmp(end, "M") != 0)
+                        die("shmem size %s is not NM", size ? size : "(none)");
+                fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+                if (fd < 0 || ftruncate(fd, (off_t) (mib << 20)) < 0 || close(fd) < 0)
+                        die("cannot make %s: %m", path);
+                opt_set(&o, "mem-path", path);
                 return opt_join(&o);
         }
         if (strcmp(opt, "-object") == 0 && strcmp(opt_head(&o), "memory-backend-file") == 0 &&

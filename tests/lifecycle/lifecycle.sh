@@ -10,7 +10,7 @@
 #
 # Cases: graceful acpi-ignored kill-qemu kill-launcher sigterm-startup
 #        start-failure second-start guest-poweroff sandbox pinning hugepages platform tpm
-#        blockdev
+#        blockdev shmem
 # Each check prints PASS/FAIL; the exit status is 1 on any FAIL, else 77
 # (skipped) when not root or when a case could not run all its checks here
 # (a "SKIP: CASE: REASON" line says why). Needs root (the launcher switches
@@ -37,7 +37,7 @@ RUN_DIR=/run/vfio-launch
 LOG_DIR=/var/log/vfio-launch
 STATE_DIR=/var/lib/vfio-launch
 ALL="graceful acpi-ignored kill-qemu kill-launcher sigterm-startup start-failure second-start
-     guest-poweroff sandbox pinning hugepages platform tpm blockdev"
+     guest-poweroff sandbox pinning hugepages platform tpm blockdev shmem"
 
 eval "$("$here/build-guest.sh" 2>/dev/null | grep -E '^(KERNEL|INITRD)=')" ||
         { echo "lifecycle: build-guest.sh failed" >&2; exit 1; }
@@ -183,6 +183,7 @@ cleanup() { # whatever a failed case left: only our own processes, by PID
                 rm -rf "${RUN_DIR:?}/$NAME"
                 rm -f "$LOG_DIR/$NAME.log"
                 rm -rf "${STATE_DIR:?}/$NAME" # a TPM's state: this test VM's own
+                rm -f "/dev/shm/$NAME"        # the shmem case's file: named after this test VM
         fi
         # The loop device the case made, by the name losetup gave it, with
         # the owner and mode its node had before the case changed them.
@@ -760,6 +761,95 @@ case_blockdev() {
         check "mounted: no QEMU started" no_qemu
         check "mounted: no run dir left" no_run_dir
         check "mounted: the mount went with its namespace" sh -c "! grep -q ' $T/mnt ' /proc/self/mountinfo"
+# (n) "shmem": an IVSHMEM file in /dev/shm shared by host and guest. Run 1
+# makes /dev/shm/NAME (keep) and the guest writes into its BAR; the host
+# writes its own bytes into the kept file; run 2 reuses it, the guest reads
+# them, and the file goes after the run; run 3's launcher is killed and
+# `recover` removes the file; a file of that name the launcher did not make
+# is refused and left as it was. The file is named after the VM (NAME has
+# this test's PID): nobody else's.
+case_shmem() {
+        local shm line st
+        new_vm shmem 30
+        shm=/dev/shm/$NAME
+        [ -e "$shm" ] && { fail "$shm exists before the test"; return; }
+        set_shmem() { # KEEP
+                python3 - "$T/$NAME.json" "$NAME" "$1" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["shmem"] = [{"name": sys.argv[2], "size": "2M", "keep": sys.argv[3] == "true"}]
+json.dump(p, open(sys.argv[1], "w"))
+PY
+        }
+        shm_line() { grep -a -o 'VL-SHM [^[:cntrl:]]*' "$T/disk.img"; }
+        fresh_disk() { truncate -s 0 "$T/disk.img" && truncate -s 1M "$T/disk.img"; }
+        at() { dd if="$shm" bs=1 skip="$1" count=8 2>/dev/null; } # 8 bytes at offset $1
+
+        # run 1: made for the run, kept
+        set_shmem true
+        check "print shows the file and creates nothing" \
+                sh -c "'$VL' print '$T/$NAME.json' | grep -q '^# shmem\[0\]: $shm, 2 MiB (ivshmem-plain), owner nobody:nogroup mode 0660: created at the start, kept after' && [ ! -e '$shm' ]"
+        start
+        check "run 1: running line" wait_running 30 || return
+        check "run 1: the guest used its IVSHMEM BAR" wait_marker VL-SHM 90 || return
+        line=$(shm_line)
+        check "run 1: PCI 1af4:1110 with a 2 MiB BAR2 ($line)" grep -q ' size=2097152 ' <<< "$line"
+        check "run 1: the guest read back what it wrote" grep -q 'guest=0x3154534555474C56$' <<< "$line"
+        check "run 1: the guest's bytes are in $shm" test "$(at 4096)" = VLGUEST1
+        st=$(stat -c '%U:%G %a %s %F' "$shm")
+        check "run 1: $shm is nobody's, 0660, 2 MiB ($st)" test "$st" = "nobody:nogroup 660 2097152 regular file"
+        "$VL" stop "$NAME" >/dev/null
+        wait_exit 40
+        check "run 1: exit status 0 (got $RC)" exit_is 0
+        check "run 1: kept after the run" test -f "$shm"
+        check "$RUN_DIR/$NAME removed" no_run_dir
+
+        # the host's bytes, before run 2 starts
+        printf 'VLHOSTOK' | dd of="$shm" bs=1 seek=0 conv=notrunc 2>/dev/null
+        dd if=/dev/zero of="$shm" bs=1 seek=4096 count=8 conv=notrunc 2>/dev/null
+
+        # run 2: the kept file reused, removed after
+        set_shmem false
+        fresh_disk
+        start
+        check "run 2: running line" wait_running 30 || return
+        check "run 2: the guest used its IVSHMEM BAR" wait_marker VL-SHM 90 || return
+        line=$(shm_line)
+        check "run 2: the guest read the host's bytes ($line)" grep -q ' host=0x4B4F54534F484C56 ' <<< "$line"
+        check "run 2: the guest's bytes are in $shm" test "$(at 4096)" = VLGUEST1
+        check "run 2: journaled while it runs" grep -q "\"kind\": *\"shmem\"" "$RUN_DIR/$NAME/state.json"
+        "$VL" stop "$NAME" >/dev/null
+        wait_exit 40
+        check "run 2: exit status 0 (got $RC)" exit_is 0
+        check "run 2: $shm removed after the run" test ! -e "$shm"
+        check "$RUN_DIR/$NAME removed" no_run_dir
+
+        # run 3: the launcher killed; recover removes the file
+        fresh_disk
+        start
+        check "run 3: running line" wait_running 30 || return
+        check "run 3: the guest used its IVSHMEM BAR" wait_marker VL-SHM 90 || return
+        kill -9 "$LPID"
+        wait "$LPID" 2>/dev/null
+        LPID=
+        local i
+        for ((i = 0; i < 100; i++)); do no_qemu && break; sleep 0.05; done
+        check "run 3: $shm left behind by the killed launcher" test -f "$shm"
+        check "run 3: 'vfio-launch recover $NAME' exit 0" "$VL" recover "$NAME"
+        check "run 3: recover removed $shm" test ! -e "$shm"
+        check "$RUN_DIR/$NAME removed" no_run_dir
+
+        # somebody's file of that name: refused, untouched
+        printf 'users' > "$shm"
+        chmod 0644 "$shm"
+        fresh_disk
+        start
+        wait_exit 30
+        check "a file vfio-launch did not make: exit status 1 (got $RC)" exit_is 1
+        check "stderr: refused, not overwritten" has_err "'$shm' exists and vfio-launch did not make it for \"$NAME\": refused"
+        check "the file is as it was" test "$(cat "$shm")/$(stat -c %a "$shm")" = users/644
+        rm -f "$shm"
+        check "no QEMU left" no_qemu
 }
 
 t_all=$(now)

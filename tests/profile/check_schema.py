@@ -56,6 +56,10 @@ LOADER_ONLY = {
     # an iothread index against the iothreads array, one thread per scsi
     # controller, boot orders unique across arrays, an id against a scsi disk
     "iothread-missing", "iothread-scsi-two", "boot-order-twice", "scsi-id-reserved",
+    # "shmem": names across elements, ids against other arrays, sizes and
+    # resolutions a pattern only approximates
+    "shmem-name-repeated", "shmem-id-taken", "shmem-size-not-power-of-two", "shmem-size-too-large",
+    "shmem-resolution-too-large",
 }
 
 
