@@ -761,7 +761,9 @@ case_blockdev() {
         check "mounted: no QEMU started" no_qemu
         check "mounted: no run dir left" no_run_dir
         check "mounted: the mount went with its namespace" sh -c "! grep -q ' $T/mnt ' /proc/self/mountinfo"
-# (n) "shmem": an IVSHMEM file in /dev/shm shared by host and guest. Run 1
+}
+
+# (o) "shmem": an IVSHMEM file in /dev/shm shared by host and guest. Run 1
 # makes /dev/shm/NAME (keep) and the guest writes into its BAR; the host
 # writes its own bytes into the kept file; run 2 reuses it, the guest reads
 # them, and the file goes after the run; run 3's launcher is killed and
