@@ -96,6 +96,15 @@ static void config(struct sup_config *c, char *const *argv)
                         __VA_ARGS__ NULL                                                   \
         }
 
+/* sup_run() succeeded, or the test fails saying what sup_run() said. */
+#define assert_sup_ok(r, e)                                                          \
+        do {                                                                         \
+                int r_ = (r);                                                        \
+                if (r_ != 0)                                                         \
+                        print_message("sup_run: %d: %s\n", r_, (e)->msg);          \
+                assert_int_equal(r_, 0);                                             \
+        } while (0)
+
 static int read_status(void *userdata, struct qmp *q, pid_t pid, struct vl_error *e)
 {
         char path[64];
@@ -168,7 +177,7 @@ static void test_sandboxed_and_stopped_by_control(void **state)
         config(&c, argv);
         c.before_cont = read_status;
         helper = later(300, "stop", 0);
-        assert_int_equal(sup_run(&c, &res, &e), 0);
+        assert_sup_ok(sup_run(&c, &res, &e), &e);
         assert_int_equal(waitpid(helper, &st, 0), helper);
         assert_int_equal(WEXITSTATUS(st), 0);
 
@@ -353,7 +362,7 @@ static void test_control_status(void **state)
         config(&c, argv);
         helper = later(300, "status", 0);
         stopper = later(800, "stop-force", 0);
-        assert_int_equal(sup_run(&c, &res, &e), 0);
+        assert_sup_ok(sup_run(&c, &res, &e), &e);
         assert_int_equal(waitpid(helper, &st, 0), helper);
         assert_int_equal(WEXITSTATUS(st), 0);
         assert_int_equal(waitpid(stopper, &st, 0), stopper);
@@ -457,7 +466,7 @@ static void test_control_hotplug(void **state)
         status = later_expect(0, HOOK_RUNNING, "status", "\"extra\":1}");
         busy = later_expect(0, HOOK_RUNNING, "attach gpu", "error: another detach or attach is in progress");
         stopper = later_expect(0, HOOK_DONE, "stop-force", "ok");
-        assert_int_equal(sup_run(&c, &res, &e), 0);
+        assert_sup_ok(sup_run(&c, &res, &e), &e);
         for (pid_t *p = (pid_t[]) { detach, status, busy, stopper, 0 }; *p; p++) {
                 assert_int_equal(waitpid(*p, &st, 0), *p);
                 assert_int_equal(WEXITSTATUS(st), 0);
@@ -484,7 +493,7 @@ static void test_control_hotplug_unavailable(void **state)
         config(&c, argv);
         detach = later_expect(300, AT_ONCE, "detach 1000 gpu", "error: live detach and attach are not available");
         stopper = later_expect(900, AT_ONCE, "stop-force", "ok");
-        assert_int_equal(sup_run(&c, &res, &e), 0);
+        assert_sup_ok(sup_run(&c, &res, &e), &e);
         assert_int_equal(waitpid(detach, &st, 0), detach);
         assert_int_equal(WEXITSTATUS(st), 0);
         assert_int_equal(waitpid(stopper, &st, 0), stopper);
@@ -513,7 +522,7 @@ static void presses(unsigned repeat_ms, unsigned want)
         c.shutdown_timeout_s = 2;
         c.powerdown_repeat_ms = repeat_ms;
         helper = later(500, "stop", 0);
-        assert_int_equal(sup_run(&c, &res, &e), 0);
+        assert_sup_ok(sup_run(&c, &res, &e), &e);
         waitpid(helper, NULL, 0);
         assert_int_equal(res.outcome, SUP_FORCED);
         assert_int_equal(res.powerdown_presses, want);
