@@ -13,6 +13,7 @@
  *
  * A virtio input is a PCI device: behind its own root port like every
  * other PCIe endpoint here (qemu_layout.c places it after the others).
+ * docs/facts.md#F-input-linux.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -193,7 +193,7 @@ cleanup() { # whatever a failed case left: only our own processes, by PID
         fi
         # The input case's uinput keyboard: its device goes with the process.
         if [ -n "$UPID" ]; then
-                exec 7>&- 2>/dev/null
+                exec 7>&-
                 kill "$UPID" 2>/dev/null
                 wait "$UPID" 2>/dev/null
         fi
