@@ -17,6 +17,7 @@
 #include "host/blockdev.h"
 #include "host/hugepages.h"
 #include "host/net.h"
+#include "host/input.h"
 #include "host/shmem.h"
 #include "host/tpm.h"
 
@@ -224,6 +225,40 @@ static void print_disks(const struct cli_prepared *c)
         }
 }
 
+/* Each input: a virtio device, or an evdev node and its hand-over as a
+ * run would make it (input_inspect(): read only). */
+static void print_inputs(const struct cli_prepared *c)
+{
+        const struct profile *p = c->p;
+        char line[1200];
+
+        for (unsigned i = 0; i < p->n_inputs; i++) {
+                const struct profile_input *in = &p->inputs[i];
+                struct input_node n;
+                struct vl_error err = {};
+                char jpath[64];
+
+                if (in->type != INPUT_EVDEV) {
+                        printf("# inputs[%u]: %s-pci (" PROFILE_ID_INPUT_PREFIX "%u)\n", i,
+                               profile_input_type_name(in->type), i);
+                        continue;
+                }
+                (void) snprintf(jpath, sizeof(jpath), "$.inputs[%u].evdev", i);
+                if (input_inspect(&c->roots, in->evdev, jpath, &n, &err) < 0) {
+                        vl_error_format(&err, line, sizeof(line));
+                        printf("# inputs[%u]: evdev %s: a run would refuse: %s\n", i, in->evdev, line);
+                        continue;
+                }
+                printf("# inputs[%u]: evdev %s -> %s (%u:%u, owner now %u:%u, mode %04o), grab-toggle %s%s%s: "
+                       "handed to %s for the run, given back after (journaled)\n",
+                       i, in->evdev, n.node, major(n.rdev), minor(n.rdev), (unsigned) n.uid, (unsigned) n.gid,
+                       (unsigned) n.mode,
+                       in->grab_toggle == GRAB_TOGGLE_DEFAULT ? "ctrl-ctrl (QEMU's default)"
+                                                              : profile_grab_toggle_name(in->grab_toggle),
+                       in->grab_all ? ", grab_all" : "", in->repeat ? ", repeat" : "", c->user.name);
+        }
+}
+
 /* What the command line does not say plainly: where SMBIOS strings come
  * from, and which arguments nobody checked. */
 static void print_platform(const struct cli_prepared *c)
@@ -306,6 +341,7 @@ int cmd_print(int argc, char **argv)
         print_memory(&c);
         print_tpm(&c);
         print_shmem(&c);
+        print_inputs(&c);
         print_network(&c);
         print_disks(&c);
         print_plan(&c);

@@ -85,10 +85,12 @@ static void show_log_tail(const char *name)
 /* Who may do what this profile asks: refused here, before anything. */
 static int check_privileges(const struct profile *p)
 {
-        bool host_net = false;
+        bool host_net = false, evdev = false;
 
         for (unsigned i = 0; i < p->n_nics; i++)
                 host_net = host_net || p->nics[i].backend != NIC_USER;
+        for (unsigned i = 0; i < p->n_inputs; i++)
+                evdev = evdev || p->inputs[i].type == INPUT_EVDEV;
         if (geteuid() == 0)
                 return EXIT_OK;
         if (host_net)
@@ -101,6 +103,9 @@ static int check_privileges(const struct profile *p)
         else if (p->n_shmem)
                 cli_log_error("shared memory (\"shmem\") needs root (the files in /dev/shm are made for QEMU's user): "
                               "run it with sudo or pkexec");
+        else if (evdev)
+                cli_log_error("an evdev input needs root (its node is handed to QEMU's user for the run): run it "
+                              "with sudo or pkexec");
         else if (p->tpm.enabled)
                 cli_log_error("a TPM needs root (its state is kept in %s/%s/tpm): run it with sudo or pkexec",
                               VARS_STATE_DIR, p->name);
@@ -167,6 +172,12 @@ static int apply(struct launch *l, const struct cli_prepared *c)
                 r = launch_apply_blockdevs(l, &err);
                 for (unsigned i = 0; r >= 0 && i < l->blockdevs.n; i++)
                         cli_log("%s: block device %s handed to %s for the run", p->name, l->blockdevs.nodes[i].node,
+                                l->user->name);
+        }
+        if (r >= 0 && l->inputs.n > 0) {
+                r = launch_apply_inputs(l, &err);
+                for (unsigned i = 0; r >= 0 && i < l->inputs.n; i++)
+                        cli_log("%s: evdev input %s handed to %s for the run", p->name, l->inputs.nodes[i].node,
                                 l->user->name);
         }
         if (r >= 0 && p->n_hostdevs > 0)

@@ -8,10 +8,9 @@
  * `vfio-launch recover`).
  *
  * A disk is a block device when its path, followed, is one. Its node is
- * the path resolved (realpath: by-id links are root's, in /dev), which must
- * be under DEV; it is opened O_NOFOLLOW|O_NONBLOCK (no link swapped in
- * after the resolve, no wait for media) and fstat'ed: only a block device
- * is handed over, by that fd (fchown), never by name. A device the host
+ * the path resolved through trusted links and folders, under DEV, and the
+ * hand-over is host/devnode.h's (the one owner of device-node hand-overs):
+ * only a block device is handed over, by an fd, never by name. A device the host
  * uses — mounted, swap, or held by a device stacked on it — is refused
  * (bind_block_holders(), the one answer to "in use").
  *
@@ -66,9 +65,4 @@ int blockdev_plan(const struct host_roots *roots, const struct profile *p, struc
 int blockdev_hand_over(const struct host_roots *roots, const char *vm, const struct blockdev_plan *plan, uid_t uid,
                        gid_t gid, struct vl_error *e);
 
-/* Give one JOURNAL_BLOCKDEV entry back: the recorded owner, group and
- * mode, if the node is still that block device. Idempotent: a node that is
- * gone, or is another device now (udev made it again: its owner is the
- * default), is nothing to give back (0). -EPERM for a node outside
- * roots->dev (the journal cannot make root chown anything else). */
-int blockdev_undo_entry(const struct host_roots *roots, const struct journal_entry *x, struct vl_error *e);
+/* The undo of a JOURNAL_BLOCKDEV entry is devnode_undo_entry() (host/devnode.h). */

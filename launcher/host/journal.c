@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <linux/major.h>
 #include <unistd.h>
 
 #include "base/fs.h"
@@ -105,6 +106,14 @@ static const struct field blockdev_fields[] = {
         FIELD("mode", FIELD_U64, blockdev.mode),
 };
 
+static const struct field evdev_fields[] = {
+        FIELD("node", FIELD_PATH, evdev.node),
+        FIELD("rdev", FIELD_U64, evdev.rdev),
+        FIELD("uid", FIELD_U64, evdev.uid),
+        FIELD("gid", FIELD_U64, evdev.gid),
+        FIELD("mode", FIELD_U64, evdev.mode),
+};
+
 static const struct field shmem_fields[] = {
         FIELD("path", FIELD_PATH, shmem.path),
         FIELD("dev", FIELD_U64, shmem.dev),
@@ -125,6 +134,7 @@ static const struct kind_info kinds[_JOURNAL_KIND_MAX] = {
         [JOURNAL_BLOCKDEV] = { "blockdev", blockdev_fields, ELEMENTSOF(blockdev_fields) },
         [JOURNAL_SHMEM] = { "shmem", shmem_fields, ELEMENTSOF(shmem_fields) },
         [JOURNAL_SHMEM_OWNER] = { "shmem_owner", shmem_owner_fields, ELEMENTSOF(shmem_owner_fields) },
+        [JOURNAL_EVDEV] = { "evdev", evdev_fields, ELEMENTSOF(evdev_fields) },
 };
 
 const char *journal_kind_to_string(enum journal_kind k)
@@ -224,15 +234,23 @@ static int entry_check(const struct journal_entry *x, const char *vm, char *why,
         }
         /* What the undo writes back with fchown()/fchmod() as root: a
          * device node's mode has no set-id or sticky bit (as for groups). */
-        if (x->kind == JOURNAL_BLOCKDEV) {
+        if (x->kind == JOURNAL_BLOCKDEV || x->kind == JOURNAL_EVDEV) {
                 if (x->blockdev.rdev == 0 || x->blockdev.uid >= UINT32_MAX || x->blockdev.gid >= UINT32_MAX ||
                     x->blockdev.mode > 0777) {
                         (void) snprintf(why, size,
-                                        "blockdev of VM \"%s\": \"rdev\" is 0, or \"uid\", \"gid\" or \"mode\" "
+                                        "%s of VM \"%s\": \"rdev\" is 0, or \"uid\", \"gid\" or \"mode\" "
                                         "is out of range",
-                                        vm);
+                                        k->name, vm);
                         return -EINVAL;
                 }
+        }
+        /* The undo chowns an evdev node only: the input major, by its
+         * kernel name (drivers/input/input.c: "input/eventN"). */
+        if (x->kind == JOURNAL_EVDEV &&
+            (major((dev_t) x->evdev.rdev) != INPUT_MAJOR || !strstr(x->evdev.node, "/input/"))) {
+                (void) snprintf(why, size, "evdev of VM \"%s\": not an input device node (major 13, in "
+                                           "/dev/input)", vm);
+                return -EINVAL;
         }
         if (x->kind == JOURNAL_SHMEM && !profile_name_valid(strrchr(x->shmem.path, '/') + 1)) {
                 (void) snprintf(why, size, "shmem of VM \"%s\": \"path\" is not a shared memory file's", vm);
@@ -272,6 +290,11 @@ void journal_entry_describe(const struct journal_entry *x, char *buf, size_t siz
                 return;
         case JOURNAL_SHMEM:
                 (void) snprintf(buf, size, "shmem %s", x->shmem.path);
+                return;
+        case JOURNAL_EVDEV:
+                (void) snprintf(buf, size, "evdev input %s (%u:%u, was %" PRIu64 ":%" PRIu64 " mode %04" PRIo64 ")",
+                                x->evdev.node, major((dev_t) x->evdev.rdev), minor((dev_t) x->evdev.rdev),
+                                x->evdev.uid, x->evdev.gid, x->evdev.mode);
                 return;
         case JOURNAL_SHMEM_OWNER:
                 (void) snprintf(buf, size, "shmem_owner %s (%" PRIu64 ":%" PRIu64 " %04" PRIo64 " before)",
@@ -982,6 +1005,7 @@ static bool entry_equal(const struct journal_entry *a, const struct journal_entr
                 return a->hugepages.page_kib == b->hugepages.page_kib && a->hugepages.before == b->hugepages.before &&
                        a->hugepages.added == b->hugepages.added && strcmp(a->hugepages.dir, b->hugepages.dir) == 0;
         case JOURNAL_BLOCKDEV:
+        case JOURNAL_EVDEV:
                 return strcmp(a->blockdev.node, b->blockdev.node) == 0 && a->blockdev.rdev == b->blockdev.rdev &&
                        a->blockdev.uid == b->blockdev.uid && a->blockdev.gid == b->blockdev.gid &&
                        a->blockdev.mode == b->blockdev.mode;

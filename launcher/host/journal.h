@@ -85,6 +85,7 @@ enum journal_kind {
         JOURNAL_BLOCKDEV,    /* a disk's block device node handed to QEMU's user (blockdev.c) */
         JOURNAL_SHMEM,       /* a "shmem" file made in /dev/shm (shmem.c) */
         JOURNAL_SHMEM_OWNER, /* /dev/kvmfrN handed to a "shmem"'s owner (shmem.c) */
+        JOURNAL_EVDEV,       /* an "inputs" evdev node handed to QEMU's user (input.c, via devnode.c) */
         _JOURNAL_KIND_MAX,
 };
 
@@ -108,12 +109,14 @@ struct journal_hugepages {
         char dir[JOURNAL_PATH_MAX]; /* the VM's folder in the mount: removed */
 };
 
-/* JOURNAL_BLOCKDEV: the node's owner, group and mode before the chown,
- * as for /dev/vfio/GROUP. The undo touches the node only while it is still
- * a block device with this device number: a node udev made again since
- * (the disk went and came back) has its default owner already. */
-struct journal_blockdev {
-        char node[JOURNAL_PATH_MAX]; /* the resolved node, under DEV ("/dev/sdb") */
+/* JOURNAL_BLOCKDEV, JOURNAL_EVDEV (host/devnode.h): a device node's owner,
+ * group and mode before the chown, as for /dev/vfio/GROUP. The undo touches
+ * the node only while it is still a node of the kind's type (a block
+ * device; a character device of the input major) with this device number:
+ * a node udev made again since (the disk or keyboard went and came back)
+ * has its default owner already. */
+struct journal_devnode {
+        char node[JOURNAL_PATH_MAX]; /* the resolved node, under DEV ("/dev/sdb", "/dev/input/event5") */
         uint64_t rdev;               /* its device number (makedev()); not 0 */
         uint64_t uid, gid;           /* before */
         uint64_t mode;               /* permission bits before (0777) */
@@ -139,7 +142,8 @@ struct journal_entry {
         union {
                 struct journal_link link;
                 struct journal_hugepages hugepages;
-                struct journal_blockdev blockdev;
+                struct journal_devnode blockdev; /* JOURNAL_BLOCKDEV */
+                struct journal_devnode evdev;    /* JOURNAL_EVDEV: the same fields */
                 struct journal_shmem shmem;
         };
 };
@@ -253,7 +257,7 @@ int journal_update_entry(const struct host_roots *roots, const char *name, const
 /* Drop entries[i] from j (in memory). */
 void journal_drop_entry(struct journal *j, unsigned i);
 
-/* "macvtap", "tap", "hugepages", "blockdev", "shmem", "shmem_owner"; NULL for an unknown kind. */
+/* "macvtap", "tap", "hugepages", "blockdev", "shmem", "shmem_owner", "evdev"; NULL for an unknown kind. */
 const char *journal_kind_to_string(enum journal_kind k);
 
 /* What an entry is, for messages: "macvtap \"vl-win10-0\"",

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "host/blockdev.h"
+#include "host/devnode.h"
 #include "host/net.h"
 #include "host/shmem.h"
 #include "host/undo.h"
@@ -34,10 +34,11 @@ static int undo_hugepages(const struct host_env *h, const struct journal_entry *
         return hugepages_undo_entry(&h->hugepages, x, e, w);
 }
 
-static int undo_blockdev(const struct host_env *h, const struct journal_entry *x, struct vl_error *e,
-                         struct vl_warnings *w)
+/* JOURNAL_BLOCKDEV and JOURNAL_EVDEV: a device node handed to QEMU's user. */
+static int undo_devnode(const struct host_env *h, const struct journal_entry *x, struct vl_error *e,
+                        struct vl_warnings *w)
 {
-        return blockdev_undo_entry(h->roots, x, e);
+        return devnode_undo_entry(h->roots, x, e);
 }
 
 static int undo_shmem(const struct host_env *h, const struct journal_entry *x, struct vl_error *e,
@@ -50,9 +51,10 @@ static const undo_fn handlers[_JOURNAL_KIND_MAX] = {
         [JOURNAL_MACVTAP] = undo_link,
         [JOURNAL_TAP] = undo_link,
         [JOURNAL_HUGEPAGES] = undo_hugepages,
-        [JOURNAL_BLOCKDEV] = undo_blockdev,
+        [JOURNAL_BLOCKDEV] = undo_devnode,
         [JOURNAL_SHMEM] = undo_shmem,
         [JOURNAL_SHMEM_OWNER] = undo_shmem,
+        [JOURNAL_EVDEV] = undo_devnode,
 };
 
 bool host_undo_covers(enum journal_kind k)

@@ -357,12 +357,14 @@ static bool id_reserved(const char *id)
         static const char *const own[] = { PROFILE_ID_VIDEO, PROFILE_ID_SOUND, PROFILE_ID_SOUND_CODEC,
                                            PROFILE_ID_BALLOON, PROFILE_ID_WATCHDOG,
                                            PROFILE_ID_VIRTIO_SERIAL, PROFILE_ID_AGENT_PORT, PROFILE_ID_USB };
-        size_t n = strlen(PROFILE_ID_USB_REDIR_PREFIX);
+        size_t n = strlen(PROFILE_ID_USB_REDIR_PREFIX), ni = strlen(PROFILE_ID_INPUT_PREFIX);
 
         for (size_t i = 0; i < ELEMENTSOF(own); i++)
                 if (strcmp(id, own[i]) == 0)
                         return true;
         if (strncmp(id, PROFILE_ID_USB_REDIR_PREFIX, n) == 0 && id[n] >= '0' && id[n] <= '9')
+                return true;
+        if (strncmp(id, PROFILE_ID_INPUT_PREFIX, ni) == 0 && id[ni] >= '0' && id[ni] <= '9')
                 return true;
         return strncmp(id, "pci.", 4) == 0;
 }
@@ -766,10 +768,11 @@ static int validate_ids(const struct profile *p, struct vl_error *e)
                 if (id_reserved(ids[i]))
                         return FAIL(path,
                                     "\"%s\" is the id of a device vfio-launch adds itself (%s, %s, %s, %s, "
-                                    "%s, %s, %s, %s, %sN, pci.N)",
+                                    "%s, %s, %s, %s, %sN, %sN, pci.N)",
                                     ids[i], PROFILE_ID_VIDEO, PROFILE_ID_SOUND, PROFILE_ID_SOUND_CODEC,
                                     PROFILE_ID_BALLOON, PROFILE_ID_WATCHDOG, PROFILE_ID_VIRTIO_SERIAL,
-                                    PROFILE_ID_AGENT_PORT, PROFILE_ID_USB, PROFILE_ID_USB_REDIR_PREFIX);
+                                    PROFILE_ID_AGENT_PORT, PROFILE_ID_USB, PROFILE_ID_USB_REDIR_PREFIX,
+                                    PROFILE_ID_INPUT_PREFIX);
                 for (unsigned k = 0; k < i; k++)
                         if (strcmp(ids[i], ids[k]) == 0)
                                 return FAIL(path, "id \"%s\" is already used by %s", ids[i],
@@ -1008,7 +1011,7 @@ int profile_validate(const struct profile *p, struct vl_error *e, struct vl_warn
             (r = validate_ids(p, e)) < 0 || (r = validate_sound(p, e, w)) < 0 ||
             (r = validate_display(p, e, w)) < 0 || (r = validate_hugepages(p, e)) < 0 ||
             (r = validate_tpm(p, e)) < 0 || (r = validate_usb(p, e)) < 0 || (r = validate_platform(p, e, w)) < 0 ||
-            (r = profile_validate_shmem(p, e)) < 0)
+            (r = profile_validate_shmem(p, e)) < 0 || (r = profile_validate_inputs(p, e)) < 0)
                 return r;
 
         if (p->shutdown_timeout_s < 1 || p->shutdown_timeout_s > 3600)

@@ -323,6 +323,43 @@ uint64_t profile_shmem_auto_mib(unsigned width, unsigned height);
  * ("shmem-NAME" both: objects and devices are separate namespaces). */
 #define PROFILE_SHMEM_ID_PREFIX "shmem-"
 
+/* Keyboards and mice for the guest: a host evdev node that QEMU reads and
+ * forwards (QEMU's input-linux object: the host's keyboard goes to the
+ * guest until the grab-toggle keys are pressed), or a virtio input device
+ * on its own root port. An element is one or the other: {"evdev": PATH, ...}
+ * or {"type": "virtio-..."}. The evdev node is handed to QEMU's user for the
+ * run (host/input.h). */
+#define PROFILE_INPUTS_MAX 8
+enum input_type {
+        INPUT_EVDEV = 0,         /* "evdev": PATH; spelt by the key, not by "type" */
+        INPUT_VIRTIO_KEYBOARD,   /* virtio-keyboard-pci */
+        INPUT_VIRTIO_MOUSE,      /* virtio-mouse-pci */
+        INPUT_VIRTIO_TABLET,     /* virtio-tablet-pci: absolute pointer */
+};
+/* QEMU's GrabToggleKeys (qapi/common.json), the keys that move the evdev
+ * between host and guest. DEFAULT: left out, QEMU's own (ctrl-ctrl). */
+enum grab_toggle {
+        GRAB_TOGGLE_DEFAULT = 0,
+        GRAB_TOGGLE_CTRL_CTRL,
+        GRAB_TOGGLE_ALT_ALT,
+        GRAB_TOGGLE_SHIFT_SHIFT,
+        GRAB_TOGGLE_META_META,
+        GRAB_TOGGLE_SCROLLLOCK,
+        GRAB_TOGGLE_CTRL_SCROLLLOCK,
+};
+
+struct profile_input {
+        enum input_type type;
+        char evdev[PROFILE_PATH_MAX];      /* INPUT_EVDEV: absolute, "/dev/input/by-id/...-event-kbd" */
+        bool grab_all;                     /* the toggle grabs every evdev input, not only this one */
+        bool repeat;                       /* pass the host's key repeat on */
+        enum grab_toggle grab_toggle;
+};
+
+/* The QEMU id of input i: the input-linux object's or the virtio device's
+ * ("input0", by its index in "inputs"). */
+#define PROFILE_ID_INPUT_PREFIX "input"
+
 enum display_type { DISPLAY_NONE = 0, DISPLAY_SPICE };
 enum spice_compression {
         SPICE_COMPRESSION_DEFAULT = 0,
@@ -484,6 +521,8 @@ struct profile {
         struct profile_usb usb;
         unsigned n_shmem;
         struct profile_shmem shmem[PROFILE_SHMEM_MAX];
+        unsigned n_inputs;
+        struct profile_input inputs[PROFILE_INPUTS_MAX];
         unsigned shutdown_timeout_s;       /* default 120 */
         unsigned powerdown_repeat_s;       /* second power button press after this; 0 = once; default 1 */
         enum os_preset os;
@@ -548,6 +587,9 @@ bool profile_user_valid(const char *name);
 /* The rules of "shmem" (profile_shmem.c), for profile_validate(). */
 int profile_validate_shmem(const struct profile *p, struct vl_error *e);
 
+/* The rules of "inputs" (profile_input.c), for profile_validate(). */
+int profile_validate_inputs(const struct profile *p, struct vl_error *e);
+
 /* A network interface name as the kernel's dev_valid_name() accepts it, and
  * without ',' (it would end a QEMU option): 1..15 bytes, no '/', ':',
  * white space or control characters, not "." or "..". */
@@ -576,6 +618,8 @@ const char *profile_video_name(unsigned v);
 const char *profile_tpm_model_name(unsigned v);
 const char *profile_usb_controller_name(unsigned v);
 const char *profile_shmem_backend_name(unsigned v);
+const char *profile_input_type_name(unsigned v);
+const char *profile_grab_toggle_name(unsigned v);
 const char *profile_cpu_cache_name(unsigned v);
 const char *profile_rtc_base_name(unsigned v);
 const char *profile_rtc_driftfix_name(unsigned v);

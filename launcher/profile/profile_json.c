@@ -70,7 +70,7 @@ static const char *const top_keys[] = {
         "memory",   "hugepages", "firmware", "boot",         "cpu",          "hostdevs",       "allow_detach",
         "allow_boot_vga", "allow_in_use", "iothreads", "disks", "nics",        "sound",
         "display",  "balloon",  "shutdown_timeout", "powerdown_repeat", "pci_hotplug",
-        "clock", "smbios", "watchdog", "tpm", "usb", "shmem", "qemu_args", "os",
+        "clock", "smbios", "watchdog", "tpm", "usb", "shmem", "inputs", "qemu_args", "os",
         NULL
 };
 
@@ -116,6 +116,8 @@ static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
             (r = profile_json_parse_usb(c, root, &p->usb)) < 0 ||
             (r = parse_array(c, root, "shmem", PROFILE_SHMEM_MAX, "shared memory devices",
                              profile_json_shmem_element, p, &p->n_shmem)) < 0 ||
+            (r = parse_array(c, root, "inputs", PROFILE_INPUTS_MAX, "inputs",
+                             profile_json_input_element, p, &p->n_inputs)) < 0 ||
             (r = profile_json_parse_qemu_args(c, root, p)) < 0)
                 return r;
         p->accel = (enum accel_type) accel;

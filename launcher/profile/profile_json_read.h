@@ -129,6 +129,8 @@ int profile_json_parse_iothreads(struct ctx *c, json_t *root, struct profile *p)
 int profile_json_disk_element(struct ctx *c, json_t *o, unsigned i, void *ud);
 /* profile_json_shmem.c: element i of "shmem" into the struct profile ud. */
 int profile_json_shmem_element(struct ctx *c, json_t *o, unsigned i, void *ud);
+/* profile_json_input.c: one element of "inputs". */
+int profile_json_input_element(struct ctx *c, json_t *o, unsigned i, void *ud);
 
 /* profile_json_tpm.c */
 int profile_json_parse_tpm(struct ctx *c, json_t *root, struct profile_tpm *t);

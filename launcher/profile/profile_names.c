@@ -45,6 +45,13 @@ NAMES(profile_video_name, "none", "qxl", "virtio", "std")
 NAMES(profile_usb_controller_name, [USB_CONTROLLER_DEFAULT] = "", [USB_CONTROLLER_NONE] = "none",
       [USB_CONTROLLER_QEMU_XHCI] = "qemu-xhci", [USB_CONTROLLER_NEC_XHCI] = "nec-xhci")
 NAMES(profile_shmem_backend_name, [SHMEM_BACKEND_FILE] = "file", [SHMEM_BACKEND_KVMFR] = "kvmfr")
+/* "evdev" is not a "type": an evdev input is spelt by its "evdev" key. */
+NAMES(profile_input_type_name, [INPUT_EVDEV] = "", [INPUT_VIRTIO_KEYBOARD] = "virtio-keyboard",
+      [INPUT_VIRTIO_MOUSE] = "virtio-mouse", [INPUT_VIRTIO_TABLET] = "virtio-tablet")
+NAMES(profile_grab_toggle_name, [GRAB_TOGGLE_DEFAULT] = "", [GRAB_TOGGLE_CTRL_CTRL] = "ctrl-ctrl",
+      [GRAB_TOGGLE_ALT_ALT] = "alt-alt", [GRAB_TOGGLE_SHIFT_SHIFT] = "shift-shift",
+      [GRAB_TOGGLE_META_META] = "meta-meta", [GRAB_TOGGLE_SCROLLLOCK] = "scrolllock",
+      [GRAB_TOGGLE_CTRL_SCROLLLOCK] = "ctrl-scrolllock")
 NAMES(profile_tpm_model_name, [TPM_MODEL_CRB] = "crb", [TPM_MODEL_TIS] = "tis", [TPM_MODEL_NONE] = "none")
 NAMES(profile_cpu_cache_name, [CPU_CACHE_DEFAULT] = "", [CPU_CACHE_PASSTHROUGH] = "passthrough",
       [CPU_CACHE_EMULATE] = "emulate", [CPU_CACHE_DISABLE] = "disable")

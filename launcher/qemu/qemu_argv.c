@@ -469,6 +469,9 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
         r = qemu_argv_emit_usb(b, p, &l, e);
         if (r < 0)
                 return r;
+        r = qemu_argv_emit_inputs(b, p, rt, &l, e);
+        if (r < 0)
+                return r;
         r = qemu_argv_emit_hostdevs(b, p, &l, e);
         if (r < 0)
                 return r;

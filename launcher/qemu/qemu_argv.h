@@ -90,6 +90,12 @@ struct qemu_runtime {
         /* Each "shmem"'s file, by index: /dev/shm/NAME or /dev/kvmfrN
          * (shmem_path(), host/shmem.h). */
         char shmem_path[PROFILE_SHMEM_MAX][PROFILE_PATH_MAX];
+        /* Per evdev input: the node its path resolved to, handed to QEMU's
+         * user for the run (host/input.h); QEMU opens this name, not the
+         * link the profile gave, so it gets the node that was handed over.
+         * "" = not found now (a run refuses it before any change; print
+         * shows the profile's path). */
+        char input_node[PROFILE_INPUTS_MAX][PROFILE_PATH_MAX];
 };
 
 /* Everything -1 / "" / 0. */

@@ -84,6 +84,7 @@ struct layout {
         unsigned balloon_bus;
         unsigned serial_bus;                           /* the SPICE agent's virtio-serial; 0 = none */
         unsigned usb_bus;                              /* the USB controller; 0 = none */
+        unsigned input_bus[PROFILE_INPUTS_MAX];        /* a virtio input's; 0 = an evdev (no port) */
 };
 
 /* Where every PCIe device goes (see qemu_argv.h for the rules): 0, or
@@ -136,6 +137,11 @@ int qemu_argv_emit_tpm(struct builder *b, const struct profile *p, const struct 
 /* An ivshmem-plain on a shared memory-backend-file per "shmem". */
 int qemu_argv_emit_shmem(struct builder *b, const struct profile *p, const struct qemu_runtime *rt,
                          struct vl_error *e);
+/* ---- inputs (qemu_input.c) ---------------------------------------------------------- */
+
+/* An input-linux object per evdev input, a virtio-*-pci per virtio one. */
+int qemu_argv_emit_inputs(struct builder *b, const struct profile *p, const struct qemu_runtime *rt,
+                          const struct layout *l, struct vl_error *e);
 /* ---- platform (qemu_platform.c) ------------------------------------------------------- */
 
 /* The -machine properties of the platform (hpet=), into the caller's option. */

@@ -177,6 +177,17 @@ int qemu_argv_plan_layout(const struct profile *p, struct layout *l, struct vl_e
                 l->user[r] = PORT_DEVICE;
                 l->usb_bus = (unsigned) r;
         }
+        /* The virtio inputs after the USB controller, for the same reason:
+         * adding a keyboard moves no device the guest knows already. */
+        for (unsigned i = 0; i < p->n_inputs; i++) {
+                if (p->inputs[i].type == INPUT_EVDEV)
+                        continue;
+                r = free_port(l, "a virtio input", e);
+                if (r < 0)
+                        return r;
+                l->user[r] = PORT_DEVICE;
+                l->input_bus[i] = (unsigned) r;
+        }
         for (unsigned n = 1; n <= PROFILE_GUEST_BUS_MAX; n++)
                 if (l->user[n] != PORT_FREE)
                         l->n_ports = n;

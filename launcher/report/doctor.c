@@ -19,6 +19,7 @@
 #include "base/fs.h"
 #include "host/bind.h"
 #include "host/blockdev.h"
+#include "host/input.h"
 #include "host/hugepages.h"
 #include "host/pci.h"
 #include "host/vars.h"
@@ -878,6 +879,28 @@ static void check_blockdevs(const struct doctor_env *env, const struct profile *
             "%s: not in use on the host; a run hands them to QEMU's user and gives them back", list);
 }
 
+/* The evdev inputs: each there, an input device node reached through
+ * links root trusts — the run's own plan (input_plan(), read only). */
+static void check_inputs(const struct doctor_env *env, const struct profile *p, struct doctor_report *rep)
+{
+        struct input_plan plan;
+        struct vl_error e = {};
+        char list[400] = "";
+
+        if (input_plan(env->hostenv.roots, p, &plan, &e) < 0) {
+                add(rep, "inputs", DOCTOR_FAIL, "Evdev inputs",
+                    "plug the device in, or name it by its link in /dev/input/by-id (ls -l /dev/input/by-id)",
+                    "%s: %s", e.path, e.msg);
+                return;
+        }
+        if (plan.n == 0)
+                return;
+        for (unsigned i = 0; i < plan.n; i++)
+                appendf(list, sizeof(list), "%s%s", i ? ", " : "", plan.nodes[i].node);
+        add(rep, "inputs", DOCTOR_OK, "Evdev inputs", NULL,
+            "%s: present; a run hands them to QEMU's user and gives them back", list);
+}
+
 int doctor_run(const struct doctor_env *env, const struct profile *p, struct doctor_report *ret)
 {
         struct cpu_facts cpu;
@@ -903,6 +926,7 @@ int doctor_run(const struct doctor_env *env, const struct profile *p, struct doc
                 check_audio(env, p, ret);
                 check_nics(env, p, ret);
                 check_blockdevs(env, p, ret);
+                check_inputs(env, p, ret);
                 if (p->tpm.enabled)
                         check_tpm(env, p, ret);
         }

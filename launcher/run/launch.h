@@ -34,6 +34,7 @@
 #include "host/blockdev.h"
 #include "host/hugepages.h"
 #include "host/runas.h"
+#include "host/input.h"
 #include "host/shmem.h"
 #include "host/undo.h"
 #include "profile/profile.h"
@@ -78,6 +79,7 @@ struct launch {
         struct hugepages_plan hugepages;     /* launch_plan(), with p->hugepages */
         struct blockdev_plan blockdevs;      /* launch_plan(): the disks that are block devices */
         struct shmem_plan shmem;             /* launch_plan(), with p->shmem */
+        struct input_plan inputs;            /* launch_plan(): the evdev inputs */
         bool changed;                        /* host changes may exist: undo them */
         int nic_fds[PROFILE_NICS_MAX];       /* by NIC index; -1 */
         int vhost_fds[PROFILE_NICS_MAX];     /* /dev/vhost-net per NIC as rt->fds.vhost says; -1 */
@@ -104,7 +106,8 @@ int launch_lock(struct launch *l, pid_t *ret_holder, struct vl_error *e);
 /* READ-ONLY: the device plan (l->plan, with its warnings), the host network
  * devices, the hugetlbfs mount and pages, the block devices given as disks
  * (none may be in use on the host, each must be the node rt names), the
- * "shmem" files. -errno with e saying why a run
+ * "shmem" files, the evdev inputs (each must exist, be an evdev node and
+ * be the node rt names). -errno with e saying why a run
  * must not start; the host is untouched. */
 int launch_plan(struct launch *l, struct vl_error *e);
 
@@ -118,6 +121,8 @@ int launch_apply_blockdevs(struct launch *l, struct vl_error *e);
 /* The "shmem" files made (or kept ones reused) and handed to their owner,
  * the kvmfr nodes handed over. */
 int launch_apply_shmem(struct launch *l, struct vl_error *e);
+/* The evdev inputs' nodes to QEMU's user (input_hand_over()). */
+int launch_apply_inputs(struct launch *l, struct vl_error *e);
 /* The devices to vfio-pci, /dev/vfio/GROUP to QEMU's user; then live
  * detach/attach is made ready (that failing is a warning in w). */
 int launch_apply_devices(struct launch *l, struct vl_error *e, struct vl_warnings *w);

@@ -147,6 +147,12 @@ static struct {
         char path[PROFILE_PATH_MAX], node[PROFILE_PATH_MAX];
 } blockdevs[PROFILE_DISKS_MAX];
 static unsigned n_blockdevs;
+/* "evdev PATH NODE" lines: the evdev input at PATH resolves to NODE (an
+ * input device this host does not have). */
+static struct {
+        char path[PROFILE_PATH_MAX], node[PROFILE_PATH_MAX];
+} evdevs[PROFILE_INPUTS_MAX];
+static unsigned n_evdevs;
 
 static int read_host(const char *dir, struct hostinfo *h)
 {
@@ -167,6 +173,11 @@ static int read_host(const char *dir, struct hostinfo *h)
                 if (strncmp(line, "blockdev ", 9) == 0 && n_blockdevs < PROFILE_DISKS_MAX &&
                     sscanf(line + 9, "%1023s %1023s", blockdevs[n_blockdevs].path, blockdevs[n_blockdevs].node) == 2) {
                         n_blockdevs++;
+                        continue;
+                }
+                if (strncmp(line, "evdev ", 6) == 0 && n_evdevs < PROFILE_INPUTS_MAX &&
+                    sscanf(line + 6, "%1023s %1023s", evdevs[n_evdevs].path, evdevs[n_evdevs].node) == 2) {
+                        n_evdevs++;
                         continue;
                 }
                 fprintf(stderr, "%s: cannot understand \"%s\"\n", path, line);
@@ -228,6 +239,10 @@ static int fake_runtime(const struct profile *p, const struct hostinfo *h, const
                 for (unsigned k = 0; k < n_blockdevs; k++)
                         if (strcmp(p->disks[i].path, blockdevs[k].path) == 0)
                                 snprintf(rt->disk_node[i], sizeof(rt->disk_node[i]), "%s", blockdevs[k].node);
+        for (unsigned i = 0; i < p->n_inputs; i++)
+                for (unsigned k = 0; k < n_evdevs; k++)
+                        if (strcmp(p->inputs[i].evdev, evdevs[k].path) == 0)
+                                snprintf(rt->input_node[i], sizeof(rt->input_node[i]), "%s", evdevs[k].node);
         rt->spice_port = 5900;
         strcpy(rt->home, "/home/alice");
         strcpy(rt->xdg_runtime_dir, "/run/user/1000");

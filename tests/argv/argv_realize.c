@@ -32,6 +32,10 @@
  *     filename=/dev/...           device here; tests/lifecycle case blockdev
  *                                 runs a real one, a loop device)
  *   -object secret,file=       -> a temp password file
+ *   -object input-linux,...    -> iothread,id=ID once every key is one this
+ *                                 QEMU lists for input-linux (no evdev device
+ *                                 here; tests/lifecycle case input runs the
+ *                                 real one on a uinput keyboard)
  *   -spice                     -> a free port on 127.0.0.1; gl/rendernode dropped
  *   -audiodev DRIVER,...       -> none,... keeping id and the generic
  *                                 timer-period / buffer-length / frequency
@@ -434,6 +438,41 @@ static void drop_tcg_feature_warnings(char *err)
         *out = '\0';
 }
 
+/* An input-linux object needs a real evdev device (its complete() opens
+ * the node and asks EVIOCGVERSION), and this machine may have none: each
+ * key is checked against what this QEMU lists for input-linux, each on/off
+ * value spelt as QEMU's bools, then the object becomes an iothread of the
+ * same id (the lifecycle case input runs the real one on a uinput device). */
+static char *subst_input_linux(struct optv *o)
+{
+        char cmd[4096], line[256], keys[2048] = "";
+        FILE *f;
+
+        snprintf(cmd, sizeof(cmd), "'%s' -object input-linux,help 2>&1", qemu);
+        f = popen(cmd, "re");
+        if (!f)
+                die("cannot run %s: %m", cmd);
+        while (fgets(line, sizeof(line), f)) {
+                char *k = line + strspn(line, " ");
+                size_t n = strcspn(k, "=");
+                if (k[n] == '=' && strlen(keys) + n + 3 < sizeof(keys))
+                        strcat(strncat(strcat(keys, " "), k, n), " ");
+        }
+        pclose(f);
+        for (size_t i = 0; i < o->n; i++) {
+                char want[128];
+                if (!o->kv[i].k || strcmp(o->kv[i].k, "id") == 0)
+                        continue;
+                snprintf(want, sizeof(want), " %s ", o->kv[i].k);
+                if (!strstr(keys, want))
+                        die("input-linux has no property \"%s\" in this QEMU (it has:%s)", o->kv[i].k, keys);
+                if ((strcmp(o->kv[i].k, "grab_all") == 0 || strcmp(o->kv[i].k, "repeat") == 0) &&
+                    strcmp(o->kv[i].v, "on") != 0 && strcmp(o->kv[i].v, "off") != 0)
+                        die("input-linux %s=%s is not on/off", o->kv[i].k, o->kv[i].v);
+        }
+        return xprintf("iothread,id=%s", opt_get(o, "id") ? opt_get(o, "id") : "input");
+}
+
 static char *subst(const char *opt, const char *val, const char **code_path, unsigned *n_disk)
 {
         struct optv o;
@@ -493,6 +532,8 @@ static char *subst(const char *opt, const char *val, const char **code_path, uns
                 opt_set(&o, "path", xprintf("%s/%s.sock", work, opt_get(&o, "id")));
                 return opt_join(&o);
         }
+        if (strcmp(opt, "-object") == 0 && strcmp(opt_head(&o), "input-linux") == 0)
+                return subst_input_linux(&o);
         if (strcmp(opt, "-object") == 0 && strcmp(opt_head(&o), "secret") == 0 &&
             opt_get(&o, "file")) {
                 char *path = xprintf("%s/%s", work, base_name(opt_get(&o, "file")));

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The lifecycle tests' guest: the Debian kernel tests/vm/fetch-kernel.sh
 # caches, and a busybox-static initramfs with guest-init as /init plus the
-# few modules it loads (virtio disk, ACPI button, evdev, a watchdog, the
+# few modules it loads (virtio disk, ACPI button, evdev, virtio input, a watchdog, the
 # TPM's unless built in). Rebuilt only when an input changed. Both files end
 # up world-readable in a 0755 folder: QEMU runs as nobody and must read them.
 #
@@ -21,7 +21,7 @@ if ldd "$BUSYBOX" >/dev/null 2>&1; then
         echo "build-guest: $BUSYBOX is dynamic: install busybox-static" >&2
         exit 1
 fi
-MODS="virtio_pci virtio_blk button evdev i6300esb"
+MODS="virtio_pci virtio_blk button evdev i6300esb virtio_input"
 # The TPM's drivers (the "tpm" case): built into Debian's kernel
 # (CONFIG_TCG_CRB=y, CONFIG_TCG_TIS=y), copied when a kernel has them as
 # modules.

@@ -10,7 +10,7 @@
 #
 # Cases: graceful acpi-ignored kill-qemu kill-launcher sigterm-startup
 #        start-failure second-start guest-poweroff sandbox pinning hugepages platform tpm
-#        blockdev shmem
+#        blockdev shmem input
 # Each check prints PASS/FAIL; the exit status is 1 on any FAIL, else 77
 # (skipped) when not root or when a case could not run all its checks here
 # (a "SKIP: CASE: REASON" line says why). Needs root (the launcher switches
@@ -37,7 +37,7 @@ RUN_DIR=/run/vfio-launch
 LOG_DIR=/var/log/vfio-launch
 STATE_DIR=/var/lib/vfio-launch
 ALL="graceful acpi-ignored kill-qemu kill-launcher sigterm-startup start-failure second-start
-     guest-poweroff sandbox pinning hugepages platform tpm blockdev shmem"
+     guest-poweroff sandbox pinning hugepages platform tpm blockdev shmem input"
 
 eval "$("$here/build-guest.sh" 2>/dev/null | grep -E '^(KERNEL|INITRD)=')" ||
         { echo "lifecycle: build-guest.sh failed" >&2; exit 1; }
@@ -60,7 +60,7 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
 # ---- per-case state and helpers --------------------------------------------
-T='' NAME='' LPID='' QPID='' RC='' LOOP='' LOOP_ORIG=''
+T='' NAME='' LPID='' QPID='' RC='' LOOP='' LOOP_ORIG='' UPID=''
 
 new_vm() { # new_vm MODE [SHUTDOWN_TIMEOUT [DISK_PATH]]: a fresh temp dir + profile
         T=$(mktemp -d /tmp/vl-life.XXXXXX)
@@ -191,8 +191,14 @@ cleanup() { # whatever a failed case left: only our own processes, by PID
                 [ -n "$LOOP_ORIG" ] && chown "${LOOP_ORIG% *}" "$LOOP" && chmod "${LOOP_ORIG#* }" "$LOOP"
                 losetup -d "$LOOP" 2>/dev/null
         fi
+        # The input case's uinput keyboard: its device goes with the process.
+        if [ -n "$UPID" ]; then
+                exec 7>&-
+                kill "$UPID" 2>/dev/null
+                wait "$UPID" 2>/dev/null
+        fi
         [ -n "$T" ] && [ "${VL_LIFE_KEEP:-0}" != 1 ] && rm -rf "$T"
-        T='' NAME='' LPID='' QPID='' LOOP='' LOOP_ORIG=''
+        T='' NAME='' LPID='' QPID='' LOOP='' LOOP_ORIG='' UPID=''
 }
 trap cleanup EXIT
 
@@ -852,6 +858,162 @@ PY
         check "the file is as it was" test "$(cat "$shm")/$(stat -c %a "$shm")" = users/644
         rm -f "$shm"
         check "no QEMU left" no_qemu
+}
+
+# (p) "inputs": a keyboard of the host passed through with QEMU's input-linux.
+# The test makes it with uinput (vl-uinput, built with the tests: the only
+# device node this case changes), names it through a by-id-style link, and
+# the launcher hands the node to nobody for the run: QEMU has it open; keys
+# typed on it reach the guest's keyboard (PS/2, or the virtio keyboard the
+# profile adds), which the guest writes to its disk; the node's owner, group
+# and mode are back after the run and after kill -9 + `recover`; a node that
+# does not exist is refused with nothing changed. Where the kernel has no
+# uinput, the checks that need none still run (the refusal; the guest's side
+# fed through QMP) and the case exits 77 (skip) saying so.
+case_input() {
+        local helper=$BUILD/tests/lifecycle/vl-uinput node before i line
+        new_vm input 30
+        [ -x "$helper" ] || { fail "$helper not built"; return; }
+        set_inputs() { # EVDEV_PATH ("": only the virtio keyboard)
+                python3 - "$T/$NAME.json" "$1" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["inputs"] = ([{"evdev": sys.argv[2], "grab_all": True}] if sys.argv[2] else []) + [{"type": "virtio-keyboard"}]
+json.dump(p, open(sys.argv[1], "w"))
+PY
+        }
+        fresh_disk() { truncate -s 0 "$T/disk.img" && truncate -s 1M "$T/disk.img"; }
+        keys_line() { grep -a -o 'VL-KEYS [^[:cntrl:]]*' "$T/disk.img"; }
+
+        # (0) a keyboard that is not there: refused before any change
+        set_inputs "$T/by-id-gone-kbd"
+        start
+        wait_exit 30
+        check "missing: exit status 1 (got $RC)" exit_is 1
+        check "missing: one clear line" has_err "\$.inputs\[0\].evdev: evdev input '$T/by-id-gone-kbd' does not exist"
+        check "missing: nothing was changed on the host" has_err "nothing was changed on the host"
+        check "missing: no QEMU started" no_qemu
+        check "missing: no run dir left" no_run_dir
+
+        # (0') the guest's side alone, on any machine: keys QEMU is told to
+        # press (QMP input-send-event) reach the guest's virtio keyboard and
+        # its disk — the path the uinput keys take from QEMU on.
+        set_inputs ""
+        start
+        check "virtio: running line" wait_running 30 || return
+        check "virtio: the guest reads its keyboards" wait_marker VL-KBD 90 || return
+        python3 - "$RUN_DIR/$NAME/qmp.sock" <<'PY' > "$T/qmp.out" 2>&1
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+f.readline()
+def cmd(c, args=None):
+    f.write(json.dumps({"execute": c, **({"arguments": args} if args else {})}) + "\n")
+    f.flush()
+    while True:
+        m = json.loads(f.readline())
+        if "return" in m or "error" in m:
+            print(json.dumps(m))
+            return m
+cmd("qmp_capabilities")
+for k in ("a", "b", "c"):
+    for down in (True, False):
+        cmd("input-send-event", {"events": [{"type": "key", "data": {"down": down, "key": {"type": "qcode", "data": k}}}]})
+        time.sleep(0.05)
+PY
+        check "virtio: QMP input-send-event accepted" sh -c "! grep -q error '$T/qmp.out'"
+        check "virtio: the guest got KEY_A KEY_B KEY_C" wait_marker VL-KEYS 30 || return
+        line=$(keys_line)
+        check "virtio: on its virtio keyboard, in order ($line)" grep -Eq 'dev=QEMU Virtio Keyboard codes=(.*,)?30,48,46(,|$)' <<< "$line"
+        check "virtio: 'vfio-launch stop' accepted" "$VL" stop "$NAME"
+        wait_exit 40
+        check "virtio: exit status 0 (got $RC)" exit_is 0
+        fresh_disk
+
+        if [ ! -c /dev/uinput ]; then
+                modprobe uinput > "$T/modprobe.err" 2>&1
+                [ -c /dev/uinput ] ||
+                        { skip "uinput unavailable: no /dev/uinput, modprobe uinput: $(tr '\n' ' ' < "$T/modprobe.err")"; return; }
+        fi
+        mkfifo "$T/kbd.in"
+        "$helper" "vl-life-kbd-$$" < "$T/kbd.in" > "$T/kbd.out" 2> "$T/kbd.err" &
+        UPID=$!
+        exec 7> "$T/kbd.in"
+        for ((i = 0; i < 100; i++)); do
+                node=$(head -1 "$T/kbd.out")
+                [ -n "$node" ] && break
+                alive "$UPID" || break
+                sleep 0.05
+        done
+        if [ -z "$node" ]; then
+                wait "$UPID"
+                [ $? = 77 ] && { skip "uinput unavailable: $(cat "$T/kbd.err")"; UPID=; return; }
+                fail "no uinput keyboard: $(cat "$T/kbd.err")"
+                return
+        fi
+        for ((i = 0; i < 50; i++)); do [ -c "$node" ] && break; sleep 0.1; done
+        check "the uinput keyboard is $node, an input device (major 13)" \
+                test "$(stat -c '%t' "$node" 2>/dev/null)" = d
+        # A state the run must give back exactly (the node is this test's own).
+        chown root:root "$node" && chmod 0640 "$node"
+        before=$(stat -c '%u:%g %a' "$node")
+        owner() { stat -c '%U' "$node"; }
+        given_back() { test "$(stat -c '%u:%g %a' "$node")" = "$before"; }
+        ln -s "$node" "$T/by-id-kbd"
+        set_inputs "$T/by-id-kbd"
+
+        "$VL" print "$T/$NAME.json" > "$T/print.out" 2>&1
+        check "print: shows the hand-over of $node" \
+                grep -q "^# inputs\[0\]: evdev $T/by-id-kbd -> $node (13:[0-9]*, owner now 0:0, mode 0640), grab-toggle ctrl-ctrl (QEMU's default), grab_all: handed to nobody" "$T/print.out"
+        check "print: QEMU opens $node" grep -q "input-linux,id=input0,evdev=$node,grab_all=on" "$T/print.out"
+        check "print: the virtio keyboard" grep -q "virtio-keyboard-pci,id=input1,bus=pci.[0-9]*,addr=0x0" "$T/print.out"
+        check "print: nothing changed ($(stat -c '%u:%g %a' "$node"))" given_back
+
+        # (1) a run: the keys reach the guest; stop; all back
+        start
+        check "run 1: running line" wait_running 30 || return
+        check "run 1: $node is nobody's while it runs (got $(owner))" test "$(owner)" = nobody
+        check "run 1: stderr says so" has_err "evdev input $node handed to nobody for the run"
+        check "run 1: the journal records owner, group, mode" grep -q '"kind": *"evdev"' "$RUN_DIR/$NAME/state.json"
+        check "run 1: QEMU (as nobody) has $node open" \
+                sh -c "ls -l /proc/$QPID/fd | grep -q ' -> $node\$' && [ \"\$(stat -c %U /proc/$QPID)\" = nobody ]"
+        check "run 1: the guest reads its keyboards" wait_marker VL-KBD 90 || return
+        for k in 30 48 46; do echo "key $k" >&7; done
+        check "run 1: the guest got KEY_A KEY_B KEY_C" wait_marker VL-KEYS 30 || return
+        line=$(keys_line)
+        check "run 1: in order, on a keyboard ($line)" grep -Eq 'dev=(AT Translated Set 2 keyboard|QEMU Virtio Keyboard) codes=(.*,)?30,48,46(,|$)' <<< "$line"
+        check "run 1: 'vfio-launch stop' accepted" "$VL" stop "$NAME"
+        wait_exit 40
+        check "run 1: exit status 0 (got $RC)" exit_is 0
+        check "run 1: $node given back ($(stat -c '%u:%g %a' "$node"), was $before)" given_back
+        check "run 1: $RUN_DIR/$NAME removed" no_run_dir
+
+        # (2) kill -9 of the launcher: QEMU goes, the journal stays, recover
+        local qstart
+        fresh_disk
+        start
+        check "run 2: running line" wait_running 30 || return
+        check "run 2: $node is nobody's (got $(owner))" test "$(owner)" = nobody
+        qstart=$(awk '{ print $22 }' "/proc/$QPID/stat")
+        kill -9 "$LPID"
+        wait "$LPID" 2>/dev/null
+        LPID=
+        check "run 2: QEMU gone with its launcher" gone_within 5 "$QPID" "$qstart"
+        check "run 2: $node still nobody's (got $(owner))" test "$(owner)" = nobody
+        check "run 2: the journal keeps the hand-over" grep -q '"kind": *"evdev"' "$RUN_DIR/$NAME/state.json"
+        "$VL" recover "$NAME" > "$T/recover.out" 2>&1
+        RC=$?
+        check "run 2: recover: exit status 0 (got $RC)" exit_is 0
+        check "run 2: recover gave $node back ($(stat -c '%u:%g %a' "$node"))" given_back
+        check "run 2: $RUN_DIR/$NAME removed" no_run_dir
+
+        echo quit >&7
+        exec 7>&-
+        wait "$UPID"
+        check "the uinput keyboard went away cleanly" test $? = 0
+        UPID=
 }
 
 t_all=$(now)

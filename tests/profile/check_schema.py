@@ -60,6 +60,8 @@ LOADER_ONLY = {
     # resolutions a pattern only approximates
     "shmem-name-repeated", "shmem-id-taken", "shmem-size-not-power-of-two", "shmem-size-too-large",
     "shmem-resolution-too-large",
+    # "inputs": one evdev path twice; the ids the command line gives inputs
+    "input-evdev-twice", "input-id-taken",
 }
 
 

@@ -25,6 +25,7 @@
 #include "vl_test.h"
 #include "host/bind.h"
 #include "host/blockdev.h"
+#include "host/devnode.h"
 #include "host/undo.h"
 
 static int setup(void **state)
@@ -162,19 +163,19 @@ static void test_undo_not_ours(void **state)
 
         /* Outside DEV: refused, whatever is there. */
         entry(&x, "/etc/shadow", makedev(8, 16));
-        assert_int_equal(blockdev_undo_entry(fakesys_roots(fs), &x, &e), -EPERM);
+        assert_int_equal(devnode_undo_entry(fakesys_roots(fs), &x, &e), -EPERM);
         assert_non_null(strstr(e.msg, "is not under"));
 
         /* Gone (the disk was unplugged): nothing to give back. */
         snprintf(path, sizeof(path), "%s/sdb", fakesys_dev(fs));
         entry(&x, path, makedev(8, 16));
-        assert_int_equal(blockdev_undo_entry(fakesys_roots(fs), &x, &e), 0);
+        assert_int_equal(devnode_undo_entry(fakesys_roots(fs), &x, &e), 0);
 
         /* Something else at that name: left alone, owner and mode kept. */
         fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
         assert_true(fd >= 0);
         close(fd);
-        assert_int_equal(blockdev_undo_entry(fakesys_roots(fs), &x, &e), 0);
+        assert_int_equal(devnode_undo_entry(fakesys_roots(fs), &x, &e), 0);
         assert_int_equal(stat(path, &st), 0);
         assert_int_equal(st.st_uid, geteuid());
         assert_int_equal(st.st_mode & 0777, 0644);
@@ -182,7 +183,7 @@ static void test_undo_not_ours(void **state)
         /* A link planted there is not followed. */
         unlink(path);
         assert_int_equal(symlink("/etc/passwd", path), 0);
-        assert_int_equal(blockdev_undo_entry(fakesys_roots(fs), &x, &e), 0);
+        assert_int_equal(devnode_undo_entry(fakesys_roots(fs), &x, &e), 0);
         assert_int_equal(lstat("/etc/passwd", &st), 0);
         assert_int_equal(st.st_uid, 0);
 }
@@ -247,7 +248,7 @@ static void test_hand_over_and_undo(void **state)
         assert_int_equal(journal_load(fakesys_roots(fs), "bd", &j, &e), -ENOENT);
 
         /* Idempotent: the entry once more changes nothing. */
-        assert_int_equal(blockdev_undo_entry(fakesys_roots(fs), &x, &e), 0);
+        assert_int_equal(devnode_undo_entry(fakesys_roots(fs), &x, &e), 0);
         assert_int_equal(stat(path, &st), 0);
         assert_int_equal(st.st_uid, 0);
         assert_int_equal(st.st_mode & 07777, 0640);

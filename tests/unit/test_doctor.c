@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -424,6 +425,30 @@ static void test_tpm(void **state)
         expect(f, "tpm", geteuid() == 1000 ? DOCTOR_OK : DOCTOR_FAIL, NULL);
 }
 
+/* An evdev input: missing is a failure with the fix; an input node in the
+ * fake /dev is fine (the run's own plan, input_plan()). */
+static void test_inputs(void **state)
+{
+        struct fixture *f = *state;
+        char path[4096];
+
+        snprintf(path, sizeof(path), "%s/input", fakesys_dev(f->fs));
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(path, sizeof(path), "%s/input/event4", fakesys_dev(f->fs));
+        assert_true(strlen(path) < sizeof(f->p.inputs[0].evdev));
+        memcpy(f->p.inputs[0].evdev, path, strlen(path) + 1);
+        f->p.inputs[0].type = INPUT_EVDEV;
+        f->p.inputs[1].type = INPUT_VIRTIO_TABLET;
+        f->p.n_inputs = 2;
+        run(f);
+        expect(f, "inputs", DOCTOR_FAIL, "$.inputs[0].evdev: evdev input");
+        expect(f, "inputs", DOCTOR_FAIL, "does not exist");
+        if (mknod(path, S_IFCHR | 0660, makedev(13, 68)) < 0)
+                return; /* no CAP_MKNOD: the failure above is what could be checked */
+        run(f);
+        expect(f, "inputs", DOCTOR_OK, "/input/event4: present");
+}
+
 static void test_json(void **state)
 {
         struct fixture *f = *state;
@@ -511,6 +536,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_profile_backends, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hugepages, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_tpm, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_inputs, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_json, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
         };

@@ -47,7 +47,10 @@ static void sample(struct journal *j, const char *name, const struct host_roots 
         j->devices[1].step = JOURNAL_STEP_PLANNED;
         j->n_groups = 1;
         j->groups[0] = (struct journal_group) { .group = 12, .chowned = true, .uid = 0, .gid = 0, .mode = 0600 };
-        j->n_entries = 3;
+        j->n_entries = 4;
+        j->entries[3] = (struct journal_entry) { .kind = JOURNAL_EVDEV,
+                                                 .evdev = { .node = "/dev/input/event5", .rdev = 0xd45,
+                                                            .uid = 0, .gid = 104, .mode = 0660 } };
         j->entries[2] = (struct journal_entry) { .kind = JOURNAL_BLOCKDEV,
                                                  .blockdev = { .node = "/dev/sdb", .rdev = 0x810,
                                                                .uid = 0, .gid = 6, .mode = 0660 } };
@@ -113,7 +116,13 @@ static void test_round_trip(void **state)
         assert_int_equal(k->n_groups, 1);
         assert_true(k->groups[0].chowned);
         assert_int_equal(k->groups[0].mode, 0600);
-        assert_int_equal(k->n_entries, 3);
+        assert_int_equal(k->n_entries, 4);
+        assert_int_equal(k->entries[3].kind, JOURNAL_EVDEV);
+        assert_string_equal(k->entries[3].evdev.node, "/dev/input/event5");
+        assert_int_equal(k->entries[3].evdev.rdev, 0xd45);
+        assert_int_equal(k->entries[3].evdev.uid, 0);
+        assert_int_equal(k->entries[3].evdev.gid, 104);
+        assert_int_equal(k->entries[3].evdev.mode, 0660);
         assert_int_equal(k->entries[2].kind, JOURNAL_BLOCKDEV);
         assert_string_equal(k->entries[2].blockdev.node, "/dev/sdb");
         assert_int_equal(k->entries[2].blockdev.rdev, 0x810);
@@ -339,6 +348,26 @@ static void test_corrupt(void **state)
                    ENTRIES_HEAD "[{\"kind\": \"blockdev\", \"node\": \"/dev/sdb\", \"rdev\": 2064, "
                                 "\"uid\": 0, \"mode\": 432}]}",
                    EBADMSG, "a blockdev entry has exactly the keys \"kind\", \"node\", \"rdev\", \"uid\", \"gid\", \"mode\"");
+
+        /* An evdev input's owner: only an input device node (major 13, in
+         * an input folder) may be chowned back by an evdev entry — not a
+         * disk or a tty named in a planted journal. */
+        expect_bad(fs,
+                   ENTRIES_HEAD "[{\"kind\": \"evdev\", \"node\": \"/dev/sda\", \"rdev\": 3397, "
+                                "\"uid\": 0, \"gid\": 104, \"mode\": 432}]}",
+                   EBADMSG, "evdev of VM \"bad\": not an input device node");
+        expect_bad(fs,
+                   ENTRIES_HEAD "[{\"kind\": \"evdev\", \"node\": \"/dev/input/event5\", \"rdev\": 2064, "
+                                "\"uid\": 0, \"gid\": 104, \"mode\": 432}]}",
+                   EBADMSG, "evdev of VM \"bad\": not an input device node");
+        expect_bad(fs,
+                   ENTRIES_HEAD "[{\"kind\": \"evdev\", \"node\": \"/dev/input/event5\", \"rdev\": 3397, "
+                                "\"uid\": 0, \"gid\": 104, \"mode\": 2528}]}",
+                   EBADMSG, "evdev of VM \"bad\": \"rdev\" is 0, or \"uid\", \"gid\" or \"mode\" is out of range");
+        expect_bad(fs,
+                   ENTRIES_HEAD "[{\"kind\": \"evdev\", \"node\": \"/dev/input/../sda\", \"rdev\": 3397, "
+                                "\"uid\": 0, \"gid\": 104, \"mode\": 432}]}",
+                   EBADMSG, "\"node\" is not a valid absolute path");
 
         /* Modes given back are a device node's: no set-id or sticky bit. */
         expect_bad(fs,
