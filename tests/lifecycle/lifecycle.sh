@@ -457,6 +457,12 @@ case_pinning() {
                 "IO iothread0") want=1 ;;
                 *) want=0 ;;
                 esac
+                # QEMU's thread pool: a worker inherits the affinity of the
+                # thread that started it — the main loop's (the emulator
+                # pin) or the I/O thread's, whose disk it serves.
+                if [ "$name" = worker ] && [ "$got" = 1 ]; then
+                        want=1
+                fi
                 check "thread \"$name\" on CPU $want (Cpus_allowed_list $got)" test "$got" = "$want"
                 # rt_priority: SCHED_FIFO 1 for the vCPU threads only.
                 got=$(chrt -p "${t##*/}" 2>/dev/null | tr '\n' ' ')
