@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -117,6 +118,18 @@ static void uptime(double s, char buf[static 32])
                 (void) snprintf(buf, 32, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
 }
 
+/* Text QEMU or the kernel gave (QMP error messages, disk ids) goes to a
+ * terminal: control characters are shown as '?', never interpreted. */
+static const char *safe(const char *text, char *buf, size_t size)
+{
+        size_t i;
+
+        for (i = 0; text[i] && i + 1 < size; i++)
+                buf[i] = (unsigned char) text[i] < ' ' || text[i] == 0x7f ? '?' : text[i];
+        buf[i] = '\0';
+        return buf;
+}
+
 static void render_vm(const struct top_vm *vm, bool color)
 {
         const char *b = color ? "\033[1m" : "", *n = color ? "\033[0m" : "";
@@ -124,8 +137,8 @@ static void render_vm(const struct top_vm *vm, bool color)
         char a[24], c[24], d[24], f[24], up[32];
 
         uptime(vm->uptime_s, up);
-        printf("%s%s%s  %s  up %s  QEMU pid %d  CPU %s%%\n", b, vm->name, n, vm->state, up, (int) vm->qemu_pid,
-               pct(vm->cpu_percent, a));
+        printf("%s%s%s  %s  up %s  QEMU pid %d  CPU %s%s\n", b, vm->name, n, vm->state, up, (int) vm->qemu_pid,
+               pct(vm->cpu_percent, a), vm->cpu_percent < 0 ? "" : "%");
         printf("  memory  RSS %s  hugetlb %s  guest %s  overhead %s\n", human(vm->rss_bytes, a),
                human(vm->hugetlb_bytes, c), human(vm->guest_bytes, d), human(vm->overhead_bytes, f));
         if (vm->n_vcpus)
@@ -141,7 +154,7 @@ static void render_vm(const struct top_vm *vm, bool color)
         for (unsigned i = 0; i < vm->n_nics; i++) {
                 const struct top_nic *x = &vm->nics[i];
                 if (!x->present) {
-                        printf("  nic %-15s (%s) %sgone%s\n", x->link, x->kind, red, n);
+                        printf("  nic %-15s (%s) %snot found here%s\n", x->link, x->kind, red, n);
                         continue;
                 }
                 printf("  nic %-15s (%s)  rx %s (%s)  tx %s (%s)\n", x->link, x->kind, human(x->rx_bytes, a),
@@ -149,7 +162,9 @@ static void render_vm(const struct top_vm *vm, bool color)
         }
         for (unsigned i = 0; i < vm->n_disks; i++) {
                 const struct top_disk *x = &vm->disks[i];
-                printf("  disk %-14s read %s (%s, %" PRIu64 " ops)  written %s (%s, %" PRIu64 " ops)\n", x->id,
+                char id[sizeof(x->id)];
+                printf("  disk %-14s read %s (%s, %" PRIu64 " ops)  written %s (%s, %" PRIu64 " ops)\n",
+                       safe(x->id, id, sizeof(id)),
                        human(x->rd_bytes, a), rate_s(x->rd_rate, c), x->rd_ops, human(x->wr_bytes, d),
                        rate_s(x->wr_rate, f), x->wr_ops);
         }
@@ -166,10 +181,8 @@ static void render_vm(const struct top_vm *vm, bool color)
                 printf("  shmem %s  %s\n", vm->shmem[i].path,
                        vm->shmem[i].present ? human(vm->shmem[i].size, a) : "gone");
         if (vm->note[0]) {
-                printf("  note: ");
-                fflush(stdout);
-                cli_print_untrusted(vm->note);
-                printf("\n");
+                char text[sizeof(vm->note)];
+                printf("  note: %s\n", safe(vm->note, text, sizeof(text)));
         }
 }
 
@@ -188,6 +201,42 @@ static void render(const struct top_vm *vms, size_t n, const struct top_opts *o,
                 printf("\n");
         }
         fflush(stdout);
+}
+
+/* The live view reads single keys (q) without echo and draws on the
+ * terminal's alternate screen; both are given back on every way out. */
+struct term {
+        bool active;
+        struct termios saved;
+};
+
+static void term_enter(struct term *t, bool keys)
+{
+        struct termios raw;
+
+        if (keys && tcgetattr(STDIN_FILENO, &t->saved) == 0) {
+                raw = t->saved;
+                raw.c_lflag &= ~(tcflag_t) (ICANON | ECHO);
+                raw.c_cc[VMIN] = 1;
+                raw.c_cc[VTIME] = 0;
+                t->active = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+        }
+        printf("\033[?1049h\033[?25l"); /* alternate screen, cursor hidden */
+}
+
+static void term_leave(struct term *t)
+{
+        if (!t)
+                return;
+        printf("\033[?25h\033[?1049l");
+        fflush(stdout);
+        if (t->active)
+                (void) tcsetattr(STDIN_FILENO, TCSANOW, &t->saved);
+}
+
+static void term_leavep(struct term **t)
+{
+        term_leave(*t);
 }
 
 /* Wait one interval; false when SIGINT/SIGTERM came or 'q' was typed. */
@@ -228,6 +277,8 @@ int cmd_top(int argc, char **argv)
                 .operands = "at most 64 VM NAMEs",
         };
         struct top_opts o = { .interval_ms = 2000 };
+        struct term term = {};
+        _cleanup_(term_leavep) struct term *in_term = NULL;
         _cleanup_free_ struct top_vm *prev = NULL;
         _cleanup_close_ int sigfd = -1;
         struct host_roots roots;
@@ -254,6 +305,11 @@ int cmd_top(int argc, char **argv)
         }
         if (n_names && (size_t) n_prev < n_names)
                 return EXIT_FAILURE_RUN;
+        if (tty) {
+                term_enter(&term, keys);
+                in_term = &term;
+                render(prev, (size_t) n_prev, &o, tty); /* something to look at during the first interval */
+        }
         for (;;) {
                 _cleanup_free_ struct top_vm *cur = NULL;
                 int n;

@@ -23,6 +23,11 @@ static int add(const struct host_roots *roots, const char *name, bool report_mis
         int r;
 
         r = cli_vm_status(roots, name, buf, sizeof(buf));
+        if (r == -EACCES) {
+                /* said even for the VMs nobody named: "no VMs" would be a lie */
+                cli_log_error("VM \"%s\": permission denied (its control socket is root's)", name);
+                return 0;
+        }
         if (r < 0) {
                 if (report_missing)
                         cli_log_error("VM \"%s\" is not running%s%s", name, r == -ENOENT || r == -ECONNREFUSED ? "" : ": ",
