@@ -34,6 +34,10 @@ static int add(const struct host_roots *roots, const char *name, bool report_mis
                                       r == -ENOENT || r == -ECONNREFUSED ? "" : strerror(-r));
                 return 0;
         }
+        if (*n >= TOP_VMS_MAX) {
+                cli_log_error("more than %u running VMs: \"%s\" and the rest are left out", TOP_VMS_MAX, name);
+                return -E2BIG;
+        }
         grown = realloc(*vms, (*n + 1) * sizeof(**vms));
         if (!grown)
                 return -ENOMEM;
@@ -67,7 +71,7 @@ int top_vms_sample(const struct host_roots *roots, char *const *names, size_t n,
                 }
                 free(list);
         }
-        if (r < 0) {
+        if (r < 0 && r != -E2BIG) {
                 free(vms);
                 return r;
         }

@@ -8,10 +8,13 @@
 #include "base/roots.h"
 #include "report/top.h"
 
+#define TOP_VMS_MAX 256u /* VMs sampled at once (as journal_list()): each costs ~50 KiB */
+
 /* Sample each VM of names[0..n) (n = 0: every running VM) into *ret (the
  * caller frees it). A named VM that does not answer is reported once on
  * stderr when report_missing, and left out. Returns the number sampled
- * (>= 0), or -ENOMEM. */
+ * (>= 0; beyond TOP_VMS_MAX the rest are left out, with a message),
+ * or -ENOMEM. */
 int top_vms_sample(const struct host_roots *roots, char *const *names, size_t n, bool report_missing,
                    struct top_vm **ret);
 
