@@ -285,13 +285,28 @@ static void test_collect(void **state)
         free(vm);
 }
 
+/* --listen ADDR:PORT: what is refused, with a message, before any socket */
+static void test_http_listen_spec(void **state)
+{
+        static const char *const bad[] = { "", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:80x",
+                                           "localhost:9101", "1.2.3.4.5:9101", "[::1:9101", "::1" };
+        struct vl_error e;
+
+        (void) state;
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                e.msg[0] = '\0';
+                assert_int_equal(top_http_listen(bad[i], &e), -EINVAL);
+                assert_true(e.msg[0] != '\0');
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_stat), cmocka_unit_test(test_parse_stat_bad),
                 cmocka_unit_test(test_parse_kib),  cmocka_unit_test(test_prometheus),
                 cmocka_unit_test(test_json),       cmocka_unit_test(test_rates),
-                cmocka_unit_test(test_collect),
+                cmocka_unit_test(test_collect),    cmocka_unit_test(test_http_listen_spec),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
