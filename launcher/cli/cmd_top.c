@@ -177,6 +177,12 @@ static void render_vm(const struct top_vm *vm, bool color)
         if (vm->tpm)
                 printf("  tpm  swtpm pid %d %s%s%s\n", (int) vm->swtpm_pid, vm->swtpm_alive ? green : red,
                        vm->swtpm_alive ? "alive" : "GONE", n);
+        for (unsigned i = 0; i < vm->n_usb; i++) {
+                char prod[sizeof(vm->usb[i].product)], id[sizeof(vm->usb[i].id)];
+                printf("  usb  port %s  %s%s%s%s  %s\n", vm->usb[i].port, safe(vm->usb[i].product, prod, sizeof(prod)),
+                       vm->usb[i].id[0] ? " (" : "", safe(vm->usb[i].id, id, sizeof(id)), vm->usb[i].id[0] ? ")" : "",
+                       vm->usb[i].speed);
+        }
         for (unsigned i = 0; i < vm->n_shmem; i++)
                 printf("  shmem %s  %s\n", vm->shmem[i].path,
                        vm->shmem[i].present ? human(vm->shmem[i].size, a) : "gone");

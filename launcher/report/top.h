@@ -30,6 +30,7 @@
 #define TOP_DISKS_MAX 32
 #define TOP_HOSTDEVS_MAX JOURNAL_DEVICES_MAX
 #define TOP_SHMEM_MAX 8
+#define TOP_USB_MAX 16
 #define TOP_NOTE_MAX 256
 #define TOP_QMP_TIMEOUT_MS 2000 /* per VM: a busy QMP socket (one client at a time) must not stall the view */
 
@@ -66,6 +67,15 @@ struct top_hostdev {
         char driver[64];            /* its driver now; "" = none */
 };
 
+/* A USB device the guest sees, from QMP x-query-usb (QEMU >= 6.2; the
+ * only QMP view of USB, as the text of HMP `info usb`). */
+struct top_usb {
+        char port[16];     /* "1", "1.2" */
+        char speed[16];    /* "480 Mb/s" */
+        char product[64];  /* "QEMU USB Tablet", "Logitech USB Receiver" */
+        char id[64];       /* its QEMU id; "" = none */
+};
+
 struct top_shmem {
         char path[PROFILE_PATH_MAX];
         uint64_t size; /* bytes; 0 for a kvmfr node */
@@ -88,12 +98,14 @@ struct top_vm {
         bool tpm;                   /* the supervisor runs an swtpm for it */
         pid_t swtpm_pid;
         bool swtpm_alive;
-        unsigned n_vcpus, n_nics, n_disks, n_hostdevs, n_shmem;
+        bool usb_known;             /* x-query-usb answered (n_usb = 0: no USB or none plugged) */
+        unsigned n_vcpus, n_nics, n_disks, n_hostdevs, n_shmem, n_usb;
         struct top_vcpu vcpus[TOP_VCPUS_MAX];
         struct top_nic nics[TOP_NICS_MAX];
         struct top_disk disks[TOP_DISKS_MAX];
         struct top_hostdev hostdevs[TOP_HOSTDEVS_MAX];
         struct top_shmem shmem[TOP_SHMEM_MAX];
+        struct top_usb usb[TOP_USB_MAX];
         char note[TOP_NOTE_MAX];    /* the first figure that could not be read, and why; "" = none */
 };
 
@@ -115,6 +127,11 @@ void top_vm_rates(struct top_vm *cur, const struct top_vm *prev);
  * ran on (field 39). 0 or -EBADMSG. The command name may hold spaces and
  * parentheses: fields are counted after the LAST ')'. */
 int top_parse_stat(const char *text, uint64_t *ret_ticks, int *ret_cpu, uint64_t *ret_start);
+
+/* The text of QMP x-query-usb ("  Device 0.2, Port 1, Speed 12 Mb/s,
+ * Product QEMU USB Tablet, ID: input0" per line) into vm->usb; lines
+ * that are not devices are skipped. Returns the number of devices. */
+unsigned top_parse_usb(const char *text, struct top_vm *vm);
 
 /* The value of "KEY:   N kB" in /proc status/smaps_rollup text, in bytes.
  * 0, -ENOENT (no such key) or -EBADMSG. */

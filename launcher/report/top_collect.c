@@ -203,6 +203,29 @@ static void collect_guest_memory(struct qmp *q, struct top_vm *vm)
                 vm->guest_bytes += (uint64_t) json_integer_value(json_object_get(m, "plugged-memory"));
 }
 
+static void collect_usb(struct qmp *q, struct top_vm *vm)
+{
+        _cleanup_(json_decrefp) json_t *r_text = NULL;
+        struct qmp_error qe;
+        const char *text;
+        int r;
+
+        r = qmp_execute_sync(q, "x-query-usb", NULL, TOP_QMP_TIMEOUT_MS, &r_text, &qe);
+        if (r == -EREMOTEIO && strcmp(qe.error_class, "CommandNotFound") == 0)
+                return; /* QEMU < 6.2: USB stays unknown */
+        if (r == -EREMOTEIO && strstr(qe.desc, "not enabled")) {
+                vm->usb_known = true; /* no USB controller: "USB support not enabled" */
+                return;
+        }
+        text = json_string_value(json_object_get(r_text, "human-readable-text"));
+        if (r < 0 || !text) {
+                note(vm, "x-query-usb: %s", r == -EREMOTEIO ? qe.desc : strerror(r < 0 ? -r : EPROTO));
+                return;
+        }
+        vm->usb_known = true;
+        (void) top_parse_usb(text, vm);
+}
+
 static void collect_qmp(const struct host_roots *roots, const char *path, struct top_vm *vm)
 {
         _cleanup_(qmp_freep) struct qmp *q = NULL;
@@ -223,6 +246,7 @@ static void collect_qmp(const struct host_roots *roots, const char *path, struct
         collect_vcpus(roots, q, vm);
         collect_disks(q, vm);
         collect_guest_memory(q, vm);
+        collect_usb(q, vm);
 }
 
 static void collect_process(const struct host_roots *roots, struct top_vm *vm)

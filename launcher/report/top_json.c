@@ -68,6 +68,20 @@ static json_t *disks_json(const struct top_vm *vm)
         return a;
 }
 
+static json_t *usb_json(const struct top_vm *vm)
+{
+        json_t *a;
+
+        if (!vm->usb_known)
+                return json_null();
+        a = json_array();
+        for (unsigned i = 0; a && i < vm->n_usb; i++)
+                (void) json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o}", "port", vm->usb[i].port,
+                        "speed", vm->usb[i].speed, "product", vm->usb[i].product,
+                        "id", vm->usb[i].id[0] ? json_string(vm->usb[i].id) : json_null()));
+        return a;
+}
+
 static json_t *vm_json(const struct top_vm *vm)
 {
         json_t *hostdevs = json_array(), *shmem = json_array();
@@ -80,7 +94,7 @@ static json_t *vm_json(const struct top_vm *vm)
         for (unsigned i = 0; shmem && i < vm->n_shmem; i++)
                 (void) json_array_append_new(shmem, json_pack("{s:s, s:I, s:b}", "path", vm->shmem[i].path,
                         "size_bytes", (json_int_t) vm->shmem[i].size, "present", vm->shmem[i].present));
-        return json_pack("{s:s, s:s, s:i, s:i, s:o, s:f, s:o, s:{s:o, s:o, s:o, s:o}, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+        return json_pack("{s:s, s:s, s:i, s:i, s:o, s:f, s:o, s:{s:o, s:o, s:o, s:o}, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                 "name", vm->name, "state", vm->state, "launcher_pid", (int) vm->launcher_pid,
                 "qemu_pid", (int) vm->qemu_pid, "uptime_seconds", num_or_null(vm->uptime_s),
                 "cpu_seconds", vm->cpu_seconds, "cpu_percent", num_or_null(vm->cpu_percent),
@@ -89,7 +103,7 @@ static json_t *vm_json(const struct top_vm *vm)
                 "vcpus", vcpus_json(vm), "nics", nics_json(vm), "disks", disks_json(vm), "hostdevs", hostdevs,
                 "tpm", vm->tpm ? json_pack("{s:i, s:b}", "swtpm_pid", (int) vm->swtpm_pid, "alive", vm->swtpm_alive)
                                : json_null(),
-                "shmem", shmem, "note", vm->note[0] ? json_string(vm->note) : json_null());
+                "usb", usb_json(vm), "shmem", shmem, "note", vm->note[0] ? json_string(vm->note) : json_null());
 }
 
 char *top_format_json(const struct top_vm *vms, size_t n, double interval_s)

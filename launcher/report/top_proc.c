@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The parsers of /proc text that `top` reads: a task's stat line and the
- * "Key:   N kB" lines of status and smaps_rollup. Pure, for the unit tests.
+ * The parsers of the text `top` reads: a task's stat line and the
+ * "Key:   N kB" lines of /proc status and smaps_rollup, and QEMU's
+ * x-query-usb text. Pure, for the unit tests.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,4 +86,64 @@ int top_parse_kib(const char *text, const char *key, uint64_t *ret_bytes)
                 return 0;
         }
         return -ENOENT;
+}
+
+/* "key value" pieces of one x-query-usb line, split at ", ". A product name
+ * with ", " in it is cut there: the line has no other framing. */
+static void usb_field(const char *piece, size_t len, struct top_usb *u)
+{
+        static const struct {
+                const char *prefix;
+                size_t off, size;
+        } fields[] = {
+                { "Port ", offsetof(struct top_usb, port), sizeof(((struct top_usb *) 0)->port) },
+                { "Speed ", offsetof(struct top_usb, speed), sizeof(((struct top_usb *) 0)->speed) },
+                { "Product ", offsetof(struct top_usb, product), sizeof(((struct top_usb *) 0)->product) },
+                { "ID: ", offsetof(struct top_usb, id), sizeof(((struct top_usb *) 0)->id) },
+        };
+
+        for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+                size_t pl = strlen(fields[i].prefix);
+                if (len >= pl && strncmp(piece, fields[i].prefix, pl) == 0) {
+                        char *dst = (char *) u + fields[i].off;
+                        size_t n = len - pl < fields[i].size - 1 ? len - pl : fields[i].size - 1;
+                        /* a product name is the device's own string (usb-host):
+                         * printable ASCII only, so the JSON and the terminal
+                         * get valid, inert text */
+                        for (size_t k = 0; k < n; k++) {
+                                unsigned char c = (unsigned char) piece[pl + k];
+                                dst[k] = c >= ' ' && c < 0x7f ? (char) c : '?';
+                        }
+                        dst[n] = '\0';
+                        return;
+                }
+        }
+}
+
+unsigned top_parse_usb(const char *text, struct top_vm *vm)
+{
+        vm->n_usb = 0;
+        for (const char *line = text; line && *line && vm->n_usb < TOP_USB_MAX;) {
+                size_t len = strcspn(line, "\n");
+                const char *p = line + strspn(line, " ");
+
+                if (strncmp(p, "Device ", 7) == 0) {
+                        struct top_usb *u = &vm->usb[vm->n_usb];
+                        const char *end = line + len;
+
+                        memset(u, 0, sizeof(*u));
+                        while (p < end) {
+                                const char *sep = strstr(p, ", ");
+                                size_t n = sep && sep < end ? (size_t) (sep - p) : (size_t) (end - p);
+                                usb_field(p, n, u);
+                                p += n + (sep && sep < end ? 2 : 0);
+                        }
+                        if (u->port[0])
+                                vm->n_usb++;
+                }
+                line += len;
+                if (*line == '\n')
+                        line++;
+        }
+        return vm->n_usb;
 }

@@ -16,7 +16,7 @@
 enum fam {
         F_UP, F_INFO, F_UPTIME, F_CPU, F_VCPU_CPU, F_VCPU_HOST, F_VCPU_ON_PIN, F_RSS, F_HUGETLB, F_GUEST,
         F_OVERHEAD, F_NIC_RX, F_NIC_TX, F_NIC_RXP, F_NIC_TXP, F_DISK_RD, F_DISK_WR, F_DISK_RDO, F_DISK_WRO,
-        F_HOSTDEV, F_TPM, F_SHMEM, _F_MAX,
+        F_HOSTDEV, F_TPM, F_USB, F_SHMEM, _F_MAX,
 };
 
 static const struct family {
@@ -43,6 +43,7 @@ static const struct family {
         [F_DISK_WRO] = { "vfio_launch_disk_write_ops_total", "counter", "Write operations on the disk." },
         [F_HOSTDEV] = { "vfio_launch_hostdev_info", "gauge", "Always 1 per passed-through PCI device; labels: its driver and IOMMU group now." },
         [F_TPM] = { "vfio_launch_tpm_running", "gauge", "1 while the VM's swtpm is alive." },
+        [F_USB] = { "vfio_launch_usb_devices", "gauge", "USB devices the guest sees (QMP x-query-usb)." },
         [F_SHMEM] = { "vfio_launch_shmem_bytes", "gauge", "Size of a shared memory file of the VM (0 for a kvmfr node)." },
 };
 
@@ -175,6 +176,12 @@ static void emit(FILE *f, enum fam fm, const struct top_vm *vm)
                 if (vm->tpm) {
                         head(f, fm, vm);
                         val_u(f, vm->swtpm_alive);
+                }
+                break;
+        case F_USB:
+                if (vm->usb_known) {
+                        head(f, fm, vm);
+                        val_u(f, vm->n_usb);
                 }
                 break;
         case F_SHMEM:

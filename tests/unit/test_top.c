@@ -73,6 +73,27 @@ static void test_parse_kib(void **state)
         assert_int_equal(top_parse_kib("VmRSS: 99999999999999999999 kB\n", "VmRSS", &v), -EBADMSG);
 }
 
+static void test_parse_usb(void **state)
+{
+        /* QEMU 7.2's x-query-usb text for a tablet and a passed-through receiver */
+        static const char text[] = "  Device 0.1, Port 1, Speed 480 Mb/s, Product QEMU USB Tablet, ID: input0\n"
+                                   "  Device 0.2, Port 2.1, Speed 12 Mb/s, Product USB\x01Rec\xc3\xa9iver\n"
+                                   "something else\n";
+        struct top_vm *vm = calloc(1, sizeof(*vm));
+
+        (void) state;
+        assert_int_equal(top_parse_usb(text, vm), 2);
+        assert_string_equal(vm->usb[0].port, "1");
+        assert_string_equal(vm->usb[0].speed, "480 Mb/s");
+        assert_string_equal(vm->usb[0].product, "QEMU USB Tablet");
+        assert_string_equal(vm->usb[0].id, "input0");
+        assert_string_equal(vm->usb[1].port, "2.1");
+        assert_string_equal(vm->usb[1].product, "USB?Rec??iver"); /* control and non-ASCII bytes made inert */
+        assert_string_equal(vm->usb[1].id, "");
+        assert_int_equal(top_parse_usb("", vm), 0);
+        free(vm);
+}
+
 static struct top_vm *sample_vm(void)
 {
         struct top_vm *vm = calloc(1, sizeof(*vm));
@@ -106,6 +127,9 @@ static struct top_vm *sample_vm(void)
         vm->tpm = true;
         vm->swtpm_pid = 4310;
         vm->swtpm_alive = true;
+        vm->usb_known = true;
+        vm->n_usb = 1;
+        vm->usb[0] = (struct top_usb) { .port = "1", .speed = "12 Mb/s", .product = "QEMU USB Tablet", .id = "input0" };
         vm->n_shmem = 1;
         vm->shmem[0] = (struct top_shmem) { .path = "/dev/shm/a\"b\\c", .size = 33554432, .present = true };
         return vm;
@@ -142,6 +166,7 @@ static void test_prometheus(void **state)
         assert_true(has_line(text, "vfio_launch_disk_read_ops_total{vm=\"win10\",disk=\"disk0\"} 2"));
         assert_true(has_line(text, "vfio_launch_hostdev_info{vm=\"win10\",device=\"0000:03:00.0\",driver=\"vfio-pci\",iommu_group=\"14\"} 1"));
         assert_true(has_line(text, "vfio_launch_tpm_running{vm=\"win10\"} 1"));
+        assert_true(has_line(text, "vfio_launch_usb_devices{vm=\"win10\"} 1"));
         /* the format's escapes: \" and \\ in a label value */
         assert_true(has_line(text, "vfio_launch_shmem_bytes{vm=\"win10\",device=\"/dev/shm/a\\\"b\\\\c\"} 33554432"));
         /* unknown figures are left out, not written as 0 */
@@ -199,6 +224,7 @@ static void test_json(void **state)
         assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(v, "hostdevs"), 0), "iommu_group")), 14);
         assert_true(json_is_true(json_object_get(json_object_get(v, "tpm"), "alive")));
         assert_true(json_is_null(json_object_get(v, "note")));
+        assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(v, "usb"), 0), "id")), "input0");
         json_decref(root);
         free(text);
         free(vm);
@@ -304,7 +330,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_stat), cmocka_unit_test(test_parse_stat_bad),
-                cmocka_unit_test(test_parse_kib),  cmocka_unit_test(test_prometheus),
+                cmocka_unit_test(test_parse_kib),  cmocka_unit_test(test_parse_usb),  cmocka_unit_test(test_prometheus),
                 cmocka_unit_test(test_json),       cmocka_unit_test(test_rates),
                 cmocka_unit_test(test_collect),    cmocka_unit_test(test_http_listen_spec),
         };
