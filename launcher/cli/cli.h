@@ -65,6 +65,14 @@ void cli_log(const char *fmt, ...) _printf_(1, 2);
 void cli_print_untrusted(const char *text);
 void cli_log_error(const char *fmt, ...) _printf_(1, 2);
 
+struct host_roots;
+#define CLI_STATUS_MAX 2048 /* bytes of a supervisor's status reply */
+
+/* The status reply (JSON) of the running VM `name`, through its control
+ * socket (cmd_ctl.c). 0, -EINVAL (not a VM name), or the errors of
+ * sup_control_request(): -ENOENT / -ECONNREFUSED when it is not running. */
+int cli_vm_status(const struct host_roots *roots, const char *name, char *buf, size_t size);
+
 int cmd_check(int argc, char **argv);
 int cmd_print(int argc, char **argv);
 int cmd_run(int argc, char **argv);
@@ -79,3 +87,5 @@ int cmd_doctor(int argc, char **argv);
 int cmd_groups(int argc, char **argv);
 int cmd_host_config(int argc, char **argv);
 int cmd_desktop(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);

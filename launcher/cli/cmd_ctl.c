@@ -3,7 +3,8 @@
  * `vfio-launch status NAME`, `stop [--force] NAME`, `list`, `detach NAME
  * DEVICE`, `attach NAME DEVICE`: talk to a running supervisor through its
  * control socket RUN_DIR/NAME/control.sock (0600, root's: the supervisor
- * runs as root).
+ * runs as root). cli_vm_status() is the one way the CLI finds a running VM
+ * (list, top, metrics).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -106,6 +107,17 @@ int cmd_stop(int argc, char **argv)
         return EXIT_OK;
 }
 
+int cli_vm_status(const struct host_roots *roots, const char *name, char *buf, size_t size)
+{
+        char path[512];
+
+        if (!profile_name_valid(name))
+                return -EINVAL;
+        if (rundir_path(path, sizeof(path), roots->run, name, RUNDIR_CONTROL_SOCKET) < 0)
+                return -ENAMETOOLONG;
+        return sup_control_request(path, "status", buf, size, 2000);
+}
+
 static void list_help(void)
 {
         printf("Usage: vfio-launch list\n\nList the running VMs, one JSON object per line.\n");
@@ -127,11 +139,8 @@ int cmd_list(int argc, char **argv)
         if (!d)
                 return EXIT_OK; /* nothing ever ran */
         while ((de = readdir(d))) {
-                char buf[2048], path[512];
-                if (!profile_name_valid(de->d_name))
-                        continue;
-                if (rundir_path(path, sizeof(path), roots.run, de->d_name, RUNDIR_CONTROL_SOCKET) < 0 ||
-                    sup_control_request(path, "status", buf, sizeof(buf), 2000) < 0)
+                char buf[CLI_STATUS_MAX];
+                if (cli_vm_status(&roots, de->d_name, buf, sizeof(buf)) < 0)
                         continue;
                 printf("%s\n", buf);
         }

@@ -27,6 +27,8 @@ static const struct verb verbs[] = {
         { "detach", cmd_detach, "take a device out of a running VM, back to the host" },
         { "attach", cmd_attach, "give a detached device back to a running VM" },
         { "list", cmd_list, "list the running VMs" },
+        { "top", cmd_top, "watch the running VMs: vCPUs, memory, NICs, disks, devices" },
+        { "metrics", cmd_metrics, "the same figures for Prometheus (--listen: serve /metrics)" },
         { "doctor", cmd_doctor, "check the host (and a profile) for passthrough, with fixes" },
         { "groups", cmd_groups, "list every IOMMU group and its devices" },
         { "host-config", cmd_host_config, "print the host set-up (GRUB, modules, modprobe.d) for a profile" },

@@ -467,6 +467,29 @@ static void on_idle(void *userdata, struct sup *s)
                 sup_log(s, "a pending detach completed: %s", msg);
 }
 
+/* The profile's cpu.pin, one cpulist per vCPU, so that `top` can say
+ * whether each vCPU runs where the profile put it: the running VM is the
+ * one that knows its profile. Left out whole when it does not fit: a cut
+ * member would break the reply's JSON. */
+static void status_pin(const struct profile *p, char *buf, size_t size)
+{
+        char list[1024], one[64];
+        size_t n = strlen(buf), len;
+
+        if (!p->cpu.pinned)
+                return;
+        len = (size_t) snprintf(list, sizeof(list), "%s\"pin\":[", n ? "," : "");
+        for (unsigned i = 0; i < p->cpu.n_pin; i++) {
+                if (cpuset_format(&p->cpu.pin[i], one, sizeof(one)) < 0 ||
+                    len + strlen(one) + 4 >= sizeof(list))
+                        return;
+                len += (size_t) snprintf(list + len, sizeof(list) - len, "%s\"%s\"", i ? "," : "", one);
+        }
+        if (len + 2 > sizeof(list) || n + len + 2 > size)
+                return;
+        (void) snprintf(buf + n, size - n, "%s]", list);
+}
+
 static void status_extra(void *userdata, char *buf, size_t size)
 {
         struct launch *l = userdata;
@@ -480,6 +503,7 @@ static void status_extra(void *userdata, char *buf, size_t size)
         n = strlen(buf);
         if (l->p->n_qemu_args)
                 (void) snprintf(buf + n, size - n, "%s\"tainted\":[\"qemu_args\"]", n ? "," : "");
+        status_pin(l->p, buf, size);
 }
 
 int launch_supervise(struct launch *l, const struct qemu_cmd *cmd, const char *ready_detail,

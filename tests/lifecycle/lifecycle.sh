@@ -10,7 +10,7 @@
 #
 # Cases: graceful acpi-ignored kill-qemu kill-launcher sigterm-startup
 #        start-failure second-start guest-poweroff sandbox pinning hugepages platform tpm
-#        blockdev shmem input
+#        blockdev shmem input top
 # Each check prints PASS/FAIL; the exit status is 1 on any FAIL, else 77
 # (skipped) when not root or when a case could not run all its checks here
 # (a "SKIP: CASE: REASON" line says why). Needs root (the launcher switches
@@ -37,7 +37,7 @@ RUN_DIR=/run/vfio-launch
 LOG_DIR=/var/log/vfio-launch
 STATE_DIR=/var/lib/vfio-launch
 ALL="graceful acpi-ignored kill-qemu kill-launcher sigterm-startup start-failure second-start
-     guest-poweroff sandbox pinning hugepages platform tpm blockdev shmem input"
+     guest-poweroff sandbox pinning hugepages platform tpm blockdev shmem input top"
 
 eval "$("$here/build-guest.sh" 2>/dev/null | grep -E '^(KERNEL|INITRD)=')" ||
         { echo "lifecycle: build-guest.sh failed" >&2; exit 1; }
@@ -1020,6 +1020,66 @@ PY
         wait "$UPID"
         check "the uinput keyboard went away cleanly" test $? = 0
         UPID=
+}
+
+# top (`vfio-launch top` and `metrics`): a 2-vCPU VM pinned crosswise (vCPU 0 ->
+# CPU 1, vCPU 1 -> CPU 0) whose guest burns CPU on both vCPUs ("work" mode with a long
+# loop). `top --once --json` must show it running, each vCPU's thread on a CPU of its
+# cpu.pin, the vCPUs' CPU time moving between two samples and their CPU % above
+# idle, the guest's RAM and the disk's writes (the guest's markers); then the metrics
+# checks of tests/metrics/prometheus.sh (promtool, a real prometheus) against this VM.
+case_top() {
+        local a b
+        if [ "$(nproc --all)" -lt 2 ]; then
+                skip "needs 2 CPUs, this host has $(nproc --all)"
+                return
+        fi
+        new_vm "work vl.work=400000000"
+        sed -i 's|"cpu": { "model": "max" }|"cpu": { "model": "max", "cores": 2, "pin": ["1", "0"] }|' "$T/$NAME.json"
+        start
+        check "running line" wait_running 30 || return
+        check "the guest is up (VL-UP)" wait_marker VL-UP 60 || return
+        "$VL" top --once --json --interval 1 "$NAME" > "$T/top1.json" 2> "$T/top.err"
+        check "top --once --json → exit status 0" test $? = 0
+        sleep 1
+        "$VL" top --once --json --interval 2 "$NAME" > "$T/top2.json" 2>> "$T/top.err"
+        # one line per fact, checked here so that a failure names it
+        py() { python3 -c "import json,sys; v=json.load(open(sys.argv[1]))['vms']; $1" "$2"; }
+        check "one VM, $NAME, running" py "assert len(v)==1 and v[0]['name']=='$NAME' and v[0]['state']=='running', v" "$T/top1.json"
+        check "qemu_pid is QEMU's ($QPID)" py "assert v[0]['qemu_pid']==$QPID, v[0]['qemu_pid']" "$T/top1.json"
+        check "2 vCPUs, their threads QEMU's" py "c=v[0]['vcpus']; assert len(c)==2 and all(__import__('os').path.isdir('/proc/$QPID/task/%d' % x['thread_id']) for x in c), c" "$T/top1.json"
+        check "vCPU 0 pinned to \"1\", vCPU 1 to \"0\", as cpu.pin says" py "c=v[0]['vcpus']; assert [(x['index'],x['pin']) for x in c]==[(0,'1'),(1,'0')], c" "$T/top2.json"
+        check "each vCPU last ran on its pinned CPU (on_pin, host_cpu)" py "c=v[0]['vcpus']; assert all(x['on_pin'] is True and x['host_cpu']==int(x['pin']) for x in c), c" "$T/top2.json"
+        check "no note (every figure was read)" py "assert v[0]['note'] is None, v[0]['note']" "$T/top2.json"
+        a=$(py "print(sum(x['cpu_seconds'] for x in v[0]['vcpus']))" "$T/top1.json")
+        b=$(py "print(sum(x['cpu_seconds'] for x in v[0]['vcpus']))" "$T/top2.json")
+        check "the vCPUs' CPU time moves while the guest works ($a s → $b s)" awk -v a="$a" -v b="$b" 'BEGIN { exit !(b > a + 1) }'
+        # An idle TCG vCPU (halted) is at ~0 %; a working one gets what the host's
+        # other load on its pinned CPU leaves it (2-core CI machines build in parallel).
+        check "each vCPU's CPU % is above idle (the guest's loops run on both)" py "c=v[0]['vcpus']; assert all(x['cpu_percent'] is not None and x['cpu_percent']>5 for x in c), c" "$T/top2.json"
+        check "guest memory 128 MiB, RSS known" py "m=v[0]['memory']; assert m['guest_bytes']==128<<20 and m['rss_bytes']>0, m" "$T/top2.json"
+        check "the disk's writes are counted (the guest's markers)" py "d=v[0]['disks']; assert len(d)==1 and d[0]['wr_ops']>=1 and d[0]['wr_bytes']>=512, d" "$T/top2.json"
+        check "uptime > 0" py "assert v[0]['uptime_seconds']>0" "$T/top2.json"
+        check "USB known (QMP x-query-usb answered): a list" py "assert isinstance(v[0]['usb'], list), v[0]['usb']" "$T/top2.json"
+        "$VL" top --once --interval 0.5 "$NAME" > "$T/top.txt" 2>> "$T/top.err"
+        check "top --once (text) shows the VM and both pins ok" \
+                test "$(grep -c ' ok$' "$T/top.txt")/$(grep -c "^$NAME  running" "$T/top.txt")" = 2/1
+        "$VL" top --once --json no-such-vm-$$ > /dev/null 2>> "$T/top.err"
+        check "top NAME of no VM → exit status 1" test $? = 1
+        "$VL" metrics "$NAME" > "$T/metrics.txt"
+        check "metrics: vCPU 0 on its pin" grep -qx "vfio_launch_vcpu_on_pin{vm=\"$NAME\",vcpu=\"0\"} 1" "$T/metrics.txt"
+        if command -v prometheus >/dev/null && command -v promtool >/dev/null; then
+                "$here/../metrics/prometheus.sh" "$VL" "$NAME" > "$T/prom.out" 2>&1
+                check "tests/metrics/prometheus.sh against this VM" test $? = 0 ||
+                        sed 's/^/    /' "$T/prom.out"
+        else
+                skip "no prometheus/promtool (Debian package prometheus): the metrics server checks did not run"
+        fi
+        [ -s "$T/top.err" ] && sed 's/^/top stderr: /' "$T/top.err"
+        "$VL" stop --force "$NAME"
+        wait_exit 20
+        check "stop --force → exit status 5 (got $RC)" exit_is 5
+        check "no QEMU left" no_qemu
 }
 
 t_all=$(now)
