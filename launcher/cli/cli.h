@@ -79,3 +79,4 @@ int cmd_doctor(int argc, char **argv);
 int cmd_groups(int argc, char **argv);
 int cmd_host_config(int argc, char **argv);
 int cmd_desktop(int argc, char **argv);
+int cmd_import(int argc, char **argv);

@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The domain's machine-wide parts: name, os (machine, firmware, NVRAM,
+ * direct kernel boot), memory and its backing, clock, SMBIOS, lifecycle
+ * actions and <qemu:commandline>. Each table entry says why an element is
+ * implied (the launcher does the same anyway) or maps it; the rest is left
+ * to the sweep, which lists it.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "import/import_internal.h"
+#include "profile/profile.h"
+
+#define QEMU_NS "http://libvirt.org/schemas/domain/qemu/1.0"
+
+/* libvirt's memory units (formatdomain "Memory Allocation"): the factor to
+ * KiB; 0 = a unit not a whole KiB (bytes). */
+static const struct {
+        const char *unit;
+        unsigned long long kib;
+} mem_units[] = {
+        { "KiB", 1 }, { "k", 1 }, { "K", 1 }, { "M", 1024 }, { "MiB", 1024 }, { "G", 1024 * 1024 },
+        { "GiB", 1024 * 1024 }, { "T", 1024ULL * 1024 * 1024 }, { "TiB", 1024ULL * 1024 * 1024 },
+};
+
+/* An element's amount in KiB ("unit" defaults to KiB); -EINVAL for bytes
+ * or decimal units (KB, MB: powers of ten), which would need rounding. */
+static int mem_kib(xmlNode *n, unsigned long long *ret)
+{
+        const char *unit = ix_attr(n, "unit");
+        unsigned long long v;
+
+        if (ix_uint(ix_text(n), 1ULL << 50, &v) < 0)
+                return -EINVAL;
+        if (!unit)
+                unit = "KiB";
+        for (size_t i = 0; i < ELEMENTSOF(mem_units); i++)
+                if (!strcmp(unit, mem_units[i].unit)) {
+                        *ret = v * mem_units[i].kib;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+/* The profile's memory string: the largest binary unit that is exact. */
+static json_t *mem_json(unsigned long long kib)
+{
+        static const char units[] = "TGM";
+        unsigned long long mib = kib / 1024;
+
+        for (int i = 0; i < 3; i++) {
+                unsigned long long f = 1ULL << (10 * (2 - i));
+
+                if (mib % f == 0)
+                        return json_sprintf("%llu%c", mib / f, units[i]);
+        }
+        return NULL;
+}
+
+static void map_memory(struct ix *x, xmlNode *dom)
+{
+        xmlNode *m = ix_child(dom, "memory"), *cur = ix_child(dom, "currentMemory");
+        unsigned long long kib = 0, curkib;
+
+        if (m) {
+                if (mem_kib(m, &kib) < 0 || kib % 1024 || kib < 16 * 1024)
+                        ix_omit(x, m, "not a whole number of MiB of at least 16 MiB in binary units: "
+                                      "give \"memory\" yourself");
+                else
+                        ix_set(x, x->p, "memory", mem_json(kib));
+        }
+        if (cur) {
+                if (mem_kib(cur, &curkib) == 0 && curkib == kib)
+                        ix_take(cur); /* the same as <memory>: nothing ballooned at start */
+                else
+                        ix_omit(x, cur, "a start-up balloon target below <memory> has no profile key "
+                                        "(the guest gets all of \"memory\")");
+        }
+}
+
+static void map_backing(struct ix *x, xmlNode *dom)
+{
+        xmlNode *mb = ix_child(dom, "memoryBacking"), *hp;
+
+        if (!mb)
+                return;
+        ix_take(mb);
+        if ((hp = ix_child(mb, "hugepages"))) {
+                json_t *h = ix_obj(x, x->p, "hugepages");
+                xmlNode *page = ix_child(hp, "page");
+                unsigned long long kib;
+
+                ix_take(hp);
+                if (page) {
+                        if (ix_next(page, "page") || ix_attr(page, "nodeset"))
+                                ix_omit(x, page, "per-NUMA-node page sizes have no profile key");
+                        else if (mem_kib(page, &kib) == 0 && ix_attr(page, "size") &&
+                                 (kib == 2048 || kib == 1024 * 1024)) {
+                                ix_take(page);
+                                ix_set(x, h, "size", json_string(profile_hugepage_size_name(
+                                                             kib == 2048 ? HUGEPAGE_2M : HUGEPAGE_1G)));
+                        } else
+                                ix_omit(x, page, "only 2M and 1G pages are supported");
+                }
+        }
+        /* mlock: with VFIO the launcher locks all guest RAM anyway. */
+        if (ix_child(mb, "locked"))
+                ix_take(ix_child(mb, "locked"));
+        if (ix_child(mb, "nosharepages"))
+                ix_take(ix_child(mb, "nosharepages")); /* VFIO pins the pages: KSM cannot merge them */
+}
+
+static void map_os(struct ix *x, xmlNode *dom)
+{
+        xmlNode *os = ix_child(dom, "os"), *t, *n;
+        const char *s;
+        bool uefi = false;
+        json_t *fw;
+
+        if (!os)
+                return;
+        ix_take(os);
+        fw = ix_obj(x, x->p, "firmware");
+        if ((s = ix_attr(os, "firmware")))
+                uefi = !strcmp(s, "efi");
+        if ((t = ix_child(os, "type"))) {
+                if (strcmp(ix_text(t), "hvm"))
+                        ix_omit(x, t, "only hvm guests");
+                if ((s = ix_attr(t, "arch")) && strcmp(s, "x86_64"))
+                        ix_omit(x, ix_attr_node(t, "arch"), "only x86_64 guests");
+                if ((s = ix_attr(t, "machine"))) {
+                        if (!strcmp(s, "q35") || !strncmp(s, "pc-q35-", 7))
+                                ix_set(x, x->p, "machine", json_string(s));
+                        else
+                                ix_omit(x, ix_attr_node(t, "machine"),
+                                        "machine \"%s\": only q35 machines (passthrough needs PCIe root ports)",
+                                        s);
+                }
+        }
+        if ((n = ix_child(os, "loader"))) {
+                const char *path = ix_text(n), *ty = ix_attr(n, "type"), *sec = ix_attr(n, "secure");
+
+                ix_attr(n, "readonly"); /* the CODE image is always read-only to QEMU */
+                if (ty && !strcmp(ty, "rom")) { /* pflash is UEFI, a ROM is SeaBIOS */
+                        ix_set(x, fw, "type", json_string(profile_firmware_name(FIRMWARE_BIOS)));
+                        if (*path)
+                                ix_set(x, fw, "code", json_string(path));
+                } else {
+                        uefi = true;
+                        if (sec && ix_bool(sec) == 1)
+                                ix_set(x, fw, "secure_boot", json_true());
+                        if (*path)
+                                ix_set(x, fw, "code", json_string(path));
+                }
+        }
+        if ((n = ix_child(os, "nvram"))) {
+                const char *tmpl = ix_attr(n, "template"), *path = ix_text(n);
+
+                uefi = true;
+                if (tmpl)
+                        ix_set(x, fw, "vars_template", json_string(tmpl));
+                /* The domain's own VARS, kept where it is: the profile names it and the
+                 * launcher copies a template only when the file does not exist. */
+                if (*path)
+                        ix_set(x, fw, "vars", json_string(path));
+        }
+        if (!json_object_get(fw, "type"))
+                ix_set(x, fw, "type", json_string(profile_firmware_name(uefi ? FIRMWARE_UEFI : FIRMWARE_BIOS)));
+        /* Reorder: "type" first, as profiles/README.md lists it. */
+        {
+                json_t *o = json_object(), *v;
+                const char *k;
+
+                ix_set(x, o, "type", json_incref(json_object_get(fw, "type")));
+                json_object_foreach(fw, k, v)
+                        if (strcmp(k, "type"))
+                                ix_set(x, o, k, json_incref(v));
+                ix_set(x, x->p, "firmware", o);
+        }
+        if ((n = ix_child(os, "kernel"))) {
+                json_t *b = ix_obj(x, x->p, "boot");
+
+                ix_set(x, b, "kernel", json_string(ix_text(n)));
+                if ((n = ix_child(os, "initrd")))
+                        ix_set(x, b, "initrd", json_string(ix_text(n)));
+                if ((n = ix_child(os, "cmdline")))
+                        ix_set(x, b, "cmdline", json_string(ix_text(n)));
+        }
+        ix_for_each(b, os, "boot")
+                ix_omit(x, b, "a domain-wide boot device has no profile key: give \"boot\" on the disk, "
+                              "hostdev or NIC (per-device <boot order> is mapped)");
+        if ((n = ix_child(os, "bootmenu")))
+                ix_omit(x, n, "the firmware's boot menu has no profile key");
+        if ((n = ix_child(os, "smbios"))) {
+                if ((s = ix_attr(n, "mode")) && !strcmp(s, "host"))
+                        ix_set(x, x->p, "smbios", json_string("host"));
+                else if (s && !strcmp(s, "sysinfo"))
+                        ; /* the <sysinfo> strings, below */
+                else
+                        ix_omit(x, n, "SMBIOS mode \"%s\" is QEMU's default (leave it out)", s ? s : "");
+        }
+}
+
+/* <sysinfo type='smbios'> sections → smbios, entry names as the profile's. */
+static void map_sysinfo(struct ix *x, xmlNode *dom)
+{
+        static const struct {
+                const char *xml, *key;
+        } sections[] = { { "bios", "bios" }, { "system", "system" }, { "baseBoard", "baseboard" },
+                         { "chassis", "chassis" } };
+        xmlNode *si = ix_child(dom, "sysinfo");
+        json_t *sm;
+
+        if (!si)
+                return;
+        if (json_is_string(json_object_get(x->p, "smbios"))) {
+                ix_omit(x, si, "<smbios mode='host'> copies the host's strings: these are not used");
+                return;
+        }
+        ix_take(si);
+        ix_attr(si, "type");
+        sm = ix_obj(x, x->p, "smbios");
+        for (size_t i = 0; i < ELEMENTSOF(sections); i++) {
+                xmlNode *sec = ix_child(si, sections[i].xml);
+
+                if (!sec)
+                        continue;
+                ix_take(sec);
+                ix_for_each(e, sec, "entry") {
+                        const char *name = ix_attr(e, "name");
+
+                        /* libvirt's entry names are the profile's keys (formatdomain
+                         * "SMBIOS System Information"), but for the chassis' and board's
+                         * "asset"; the loader checks the values. */
+                        if (name && strcmp(name, "uuid") && strlen(name) < 16)
+                                ix_set(x, ix_obj(x, sm, sections[i].key), name, json_string(ix_text(e)));
+                        else
+                                ix_omit(x, e, "no profile key for this SMBIOS entry");
+                }
+        }
+}
+
+static void map_clock(struct ix *x, xmlNode *dom)
+{
+        xmlNode *c = ix_child(dom, "clock");
+        const char *off, *s;
+        json_t *cl;
+
+        if (!c)
+                return;
+        ix_take(c);
+        cl = ix_obj(x, x->p, "clock");
+        if ((off = ix_attr(c, "offset"))) {
+                if (!strcmp(off, "utc"))
+                        ix_set(x, cl, "rtc", json_string(profile_rtc_base_name(RTC_BASE_UTC)));
+                else if (!strcmp(off, "localtime"))
+                        ix_set(x, cl, "rtc", json_string(profile_rtc_base_name(RTC_BASE_LOCALTIME)));
+                else
+                        ix_omit(x, ix_attr_node(c, "offset"), "offset \"%s\": only utc and localtime", off);
+        }
+        ix_for_each(t, c, "timer") {
+                const char *name = ix_attr(t, "name"), *pol = ix_attr(t, "tickpolicy"),
+                           *present = ix_attr(t, "present");
+
+                ix_take(t);
+                if (name && !strcmp(name, "rtc") && pol && !present) {
+                        if (!strcmp(pol, "catchup"))
+                                ix_set(x, cl, "driftfix", json_string(profile_rtc_driftfix_name(RTC_DRIFTFIX_SLEW)));
+                        else if (!strcmp(pol, "delay"))
+                                ix_set(x, cl, "driftfix", json_string(profile_rtc_driftfix_name(RTC_DRIFTFIX_NONE)));
+                        else
+                                ix_omit(x, t, "RTC tick policy \"%s\": only catchup and delay", pol);
+                } else if (name && !strcmp(name, "pit") && pol && !present) {
+                        if (!strcmp(pol, "delay"))
+                                ix_set(x, cl, "tick_policy", json_string(profile_tick_policy_name(TICK_POLICY_DELAY)));
+                        else if (!strcmp(pol, "discard"))
+                                ix_set(x, cl, "tick_policy",
+                                       json_string(profile_tick_policy_name(TICK_POLICY_DISCARD)));
+                        else
+                                ix_omit(x, t, "PIT tick policy \"%s\": KVM's PIT takes delay or discard", pol);
+                } else if (name && !strcmp(name, "hpet") && present && !pol && ix_bool(present) >= 0)
+                        ix_set(x, cl, "hpet", json_boolean(ix_bool(present)));
+                else if (name && !strcmp(name, "hypervclock") && present && ix_bool(present) == 1)
+                        ix_set(x, ix_obj(x, ix_obj(x, x->p, "cpu"), "hyperv"), "time", json_true());
+                else
+                        ix_omit(x, t, "no profile key for this timer");
+                (void) s;
+        }
+        if (json_object_size(cl) == 0)
+                json_object_del(x->p, "clock");
+}
+
+static void map_qemu(struct ix *x, xmlNode *dom)
+{
+        for (xmlNode *c = dom->children; c; c = c->next) {
+                if (c->type != XML_ELEMENT_NODE || !c->ns || strcmp((const char *) c->ns->href, QEMU_NS) ||
+                    strcmp((const char *) c->name, "commandline"))
+                        continue;
+                ix_take(c);
+                for (xmlNode *a = c->children; a; a = a->next) {
+                        if (a->type != XML_ELEMENT_NODE || !a->ns || strcmp((const char *) a->ns->href, QEMU_NS))
+                                continue;
+                        if (!strcmp((const char *) a->name, "arg")) {
+                                const char *v = ix_attr(a, "value");
+
+                                ix_take(a);
+                                if (json_array_append_new(ix_arr(x, x->p, "qemu_args"), json_string(v ?: "")) < 0)
+                                        x->err = -ENOMEM;
+                        }
+                        /* <qemu:env> is picked up by the sound mapping (audio variables). */
+                }
+        }
+}
+
+void ix_map_machine(struct ix *x, xmlNode *dom)
+{
+        static const char *const lifecycle[][2] = {
+                /* What the launcher does: a guest power-off ends the run, a reboot
+                 * stays in QEMU, a crash ends it (QEMU exits). */
+                { "on_poweroff", "destroy" }, { "on_reboot", "restart" }, { "on_crash", "destroy" },
+        };
+        xmlNode *n;
+        const char *s;
+
+        if ((s = ix_attr(dom, "type")) && strcmp(s, "kvm"))
+                ix_omit(x, ix_attr_node(dom, "type"), "domain type \"%s\": the profile runs kvm (or \"accel\": \"tcg\")", s);
+        ix_take(dom);
+        ix_attr(dom, "id"); /* a running domain's number, not configuration */
+        if ((n = ix_child(dom, "name")))
+                ix_set(x, x->p, "name", json_string(ix_text(n)));
+        if ((n = ix_child(dom, "uuid")))
+                ix_take(n); /* mapped with <sysinfo> below, as libvirt gives it to SMBIOS */
+        for (size_t i = 0; i < ELEMENTSOF(lifecycle); i++)
+                if ((n = ix_child(dom, lifecycle[i][0])) && !strcmp(ix_text(n), lifecycle[i][1]))
+                        ix_take(n);
+        /* Text for people, not the machine. */
+        if ((n = ix_child(dom, "title")))
+                ix_omit(x, n, "a profile has no title (JSON has no comments)");
+        if ((n = ix_child(dom, "description")))
+                ix_omit(x, n, "a profile has no description (JSON has no comments)");
+        map_memory(x, dom);
+        map_backing(x, dom);
+        map_os(x, dom);
+        map_sysinfo(x, dom);
+        if ((n = ix_child(dom, "uuid")) && !json_is_string(json_object_get(x->p, "smbios")))
+                ix_set(x, ix_obj(x, ix_obj(x, x->p, "smbios"), "system"), "uuid", json_string(ix_text(n)));
+        map_clock(x, dom);
+        map_qemu(x, dom);
+}
