@@ -79,6 +79,22 @@ static void map_memory(struct ix *x, xmlNode *dom)
         }
 }
 
+/* <page size='N' unit='U'/>: the amount is an attribute here. */
+static int page_kib(xmlNode *page, unsigned long long *ret)
+{
+        const char *unit = ix_attr(page, "unit") ?: "KiB";
+        unsigned long long v;
+
+        if (ix_uint(ix_attr(page, "size"), 1ULL << 40, &v) < 0)
+                return -EINVAL;
+        for (size_t i = 0; i < ELEMENTSOF(mem_units); i++)
+                if (!strcmp(unit, mem_units[i].unit)) {
+                        *ret = v * mem_units[i].kib;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
 static void map_backing(struct ix *x, xmlNode *dom)
 {
         xmlNode *mb = ix_child(dom, "memoryBacking"), *hp;
@@ -95,8 +111,7 @@ static void map_backing(struct ix *x, xmlNode *dom)
                 if (page) {
                         if (ix_next(page, "page") || ix_attr(page, "nodeset"))
                                 ix_omit(x, page, "per-NUMA-node page sizes have no profile key");
-                        else if (mem_kib(page, &kib) == 0 && ix_attr(page, "size") &&
-                                 (kib == 2048 || kib == 1024 * 1024)) {
+                        else if (page_kib(page, &kib) == 0 && (kib == 2048 || kib == 1024 * 1024)) {
                                 ix_take(page);
                                 ix_set(x, h, "size", json_string(profile_hugepage_size_name(
                                                              kib == 2048 ? HUGEPAGE_2M : HUGEPAGE_1G)));
@@ -193,6 +208,7 @@ static void map_os(struct ix *x, xmlNode *dom)
         if ((n = ix_child(os, "bootmenu")))
                 ix_omit(x, n, "the firmware's boot menu has no profile key");
         if ((n = ix_child(os, "smbios"))) {
+                ix_take(n);
                 if ((s = ix_attr(n, "mode")) && !strcmp(s, "host"))
                         ix_set(x, x->p, "smbios", json_string("host"));
                 else if (s && !strcmp(s, "sysinfo"))

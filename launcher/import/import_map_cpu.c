@@ -154,6 +154,11 @@ static void map_cpu_element(struct ix *x, xmlNode *c, json_t *cpu)
         ix_take(c);
         ix_attr(c, "check"); /* libvirt's own comparison with the host's CPU; QEMU checks features */
         if (!mode || !strcmp(mode, "custom")) {
+                const char *match = ix_attr(c, "match");
+
+                /* exact is what QEMU gives: the model as named, no more */
+                if (match && strcmp(match, "exact"))
+                        ix_omit(x, ix_attr_node(c, "match"), "match \"%s\": the model is given as named", match);
                 if ((n = ix_child(c, "model"))) {
                         ix_attr(n, "fallback");
                         ix_set(x, cpu, "model", json_string(ix_text(n)));
@@ -177,8 +182,10 @@ static void map_cpu_element(struct ix *x, xmlNode *c, json_t *cpu)
 
                 if (v == CPU_CACHE_DEFAULT || ix_attr(n, "level"))
                         ix_omit(x, n, "only mode passthrough, emulate or disable, without a level");
-                else
+                else {
+                        ix_take(n);
                         ix_set(x, cpu, "cache", json_string(profile_cpu_cache_name(v)));
+                }
         }
         ix_for_each(f, c, "feature") {
                 const char *pol = ix_attr(f, "policy"), *name = ix_attr(f, "name");
@@ -234,8 +241,10 @@ static void map_cputune(struct ix *x, xmlNode *dom, json_t *cpu, unsigned vcpus)
                                         ix_omit(x, nodes[i], "\"cpu.pin\" needs a pin for every vCPU "
                                                              "(libvirt leaves the others unpinned)");
         }
-        if ((n = ix_child(ct, "emulatorpin")) && ix_attr(n, "cpuset"))
+        if ((n = ix_child(ct, "emulatorpin")) && ix_attr(n, "cpuset")) {
+                ix_take(n);
                 ix_set(x, cpu, "emulator_pin", json_string(ix_attr(n, "cpuset")));
+        }
         ix_for_each(p, ct, "iothreadpin") {
                 unsigned long long id;
                 json_t *its = json_object_get(x->p, "iothreads");

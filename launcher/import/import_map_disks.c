@@ -55,6 +55,11 @@ static void map_disk(struct ix *x, xmlNode *d)
         }
         ix_take(d);
         ix_take(src);
+        /* A running domain's: the image's index in its chain, and an empty
+         * <backingStore/> that says the image has no backing file. */
+        ix_attr(src, "index");
+        if ((n = ix_child(d, "backingStore")) && !n->children && !n->properties)
+                ix_take(n);
         o = json_object();
         ix_set(x, o, "path", json_string(path));
         if (drv) {
