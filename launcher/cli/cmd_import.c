@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "base/pci_addr.h"
 #include "base/roots.h"
 #include "cli/cli.h"
@@ -117,7 +118,6 @@ int cmd_import(int argc, char **argv)
         if (o.output) {
                 /* A new file only: never over a profile someone wrote. */
                 _cleanup_close_ int fd = open(o.output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-                size_t n = strlen(text), done = 0;
 
                 if (fd < 0) {
                         if (errno == EEXIST)
@@ -126,19 +126,14 @@ int cmd_import(int argc, char **argv)
                                 cli_log_error("cannot create '%s': %m", o.output);
                         return EXIT_INVALID;
                 }
-                while (done < n || done == n) {
-                        ssize_t k = done < n ? write(fd, text + done, n - done) : write(fd, "\n", 1);
-
-                        if (k < 0 && errno == EINTR)
-                                continue;
-                        if (k < 0) {
-                                cli_log_error("cannot write '%s': %m", o.output);
-                                (void) unlink(o.output);
-                                return EXIT_FAILURE_RUN;
-                        }
-                        if (done == n)
-                                break;
-                        done += (size_t) k;
+                r = fs_write_full(fd, text, strlen(text));
+                if (r >= 0)
+                        r = fs_write_full(fd, "\n", 1);
+                if (r < 0) {
+                        errno = -r;
+                        cli_log_error("cannot write '%s': %m", o.output);
+                        (void) unlink(o.output); /* ours: made by the O_EXCL above */
+                        return EXIT_FAILURE_RUN;
                 }
         } else
                 printf("%s\n", text);

@@ -25,6 +25,7 @@
 /* Lines for stderr: "XPATH: why". Owned by the result. */
 struct import_lines {
         char **v;
+        long *line; /* the XML line each is about: the lines come in document order */
         size_t n;
 };
 

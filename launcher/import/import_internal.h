@@ -14,6 +14,8 @@
 
 #include "import/import.h"
 
+#define IX_QEMU_NS "http://libvirt.org/schemas/domain/qemu/1.0" /* <qemu:commandline> */
+
 struct ix {
         const char *file;
         const struct import_host *host;

@@ -12,8 +12,6 @@
 #include "import/import_internal.h"
 #include "profile/profile.h"
 
-#define QEMU_NS "http://libvirt.org/schemas/domain/qemu/1.0"
-
 /* libvirt's memory units (formatdomain "Memory Allocation"): the factor to
  * KiB; 0 = a unit not a whole KiB (bytes). */
 static const struct {
@@ -310,12 +308,12 @@ static void map_clock(struct ix *x, xmlNode *dom)
 static void map_qemu(struct ix *x, xmlNode *dom)
 {
         for (xmlNode *c = dom->children; c; c = c->next) {
-                if (c->type != XML_ELEMENT_NODE || !c->ns || strcmp((const char *) c->ns->href, QEMU_NS) ||
+                if (c->type != XML_ELEMENT_NODE || !c->ns || strcmp((const char *) c->ns->href, IX_QEMU_NS) ||
                     strcmp((const char *) c->name, "commandline"))
                         continue;
                 ix_take(c);
                 for (xmlNode *a = c->children; a; a = a->next) {
-                        if (a->type != XML_ELEMENT_NODE || !a->ns || strcmp((const char *) a->ns->href, QEMU_NS))
+                        if (a->type != XML_ELEMENT_NODE || !a->ns || strcmp((const char *) a->ns->href, IX_QEMU_NS))
                                 continue;
                         if (!strcmp((const char *) a->name, "arg")) {
                                 const char *v = ix_attr(a, "value");
@@ -324,7 +322,17 @@ static void map_qemu(struct ix *x, xmlNode *dom)
                                 if (json_array_append_new(ix_arr(x, x->p, "qemu_args"), json_string(v ?: "")) < 0)
                                         x->err = -ENOMEM;
                         }
-                        /* <qemu:env> is picked up by the sound mapping (audio variables). */
+                        /* <qemu:env> of the audio variables is the sound mapping's
+                         * (import_map_devices.c), which runs later: the rest here. */
+                        if (!strcmp((const char *) a->name, "env")) {
+                                const char *name = ix_attr(a, "name");
+
+                                if (!name || strncmp(name, "QEMU_", 5) ||
+                                    (!strstr(name, "AUDIO") && strncmp(name, "QEMU_ALSA_", 10) &&
+                                     strncmp(name, "QEMU_PA_", 8)))
+                                        ix_omit(x, a, "environment variable \"%s\": the profile sets only "
+                                                      "QEMU's audio variables (\"sound\")", name ? name : "");
+                        }
                 }
         }
 }
@@ -348,8 +356,8 @@ void ix_map_machine(struct ix *x, xmlNode *dom)
         if ((n = ix_child(dom, "uuid")))
                 ix_take(n); /* mapped with <sysinfo> below, as libvirt gives it to SMBIOS */
         for (size_t i = 0; i < ELEMENTSOF(lifecycle); i++)
-                if ((n = ix_child(dom, lifecycle[i][0])) && !strcmp(ix_text(n), lifecycle[i][1]))
-                        ix_take(n);
+                if ((n = ix_child(dom, lifecycle[i][0])) && strcmp(ix_text(n), lifecycle[i][1]))
+                        ix_omit(x, n, "\"%s\": the launcher does \"%s\"", ix_text(n), lifecycle[i][1]);
         /* Text for people, not the machine. */
         if ((n = ix_child(dom, "title")))
                 ix_omit(x, n, "a profile has no title (JSON has no comments)");

@@ -89,7 +89,8 @@ static void map_hostdev(struct ix *x, xmlNode *h)
                         json_t *g = json_object();
 
                         ix_take(a);
-                        ix_attr(a, "multifunction");
+                        if (ix_bool(ix_attr(a, "multifunction")) == 1)
+                                ix_set(x, o, "multifunction", json_true());
                         ix_set(x, g, "bus", json_integer((json_int_t) gb));
                         ix_set(x, g, "slot", json_integer(0));
                         ix_set(x, g, "function", json_integer((json_int_t) gf));
@@ -132,11 +133,12 @@ static void map_audio_env(struct ix *x, xmlNode *dom, json_t *snd)
 {
         for (size_t i = 0; i < ELEMENTSOF(audio_env); i++)
                 for (xmlNode *c = dom->children; c; c = c->next) {
-                        if (c->type != XML_ELEMENT_NODE || !c->ns || strcmp((const char *) c->name, "commandline"))
+                        if (c->type != XML_ELEMENT_NODE || !c->ns || strcmp((const char *) c->ns->href, IX_QEMU_NS) ||
+                                    strcmp((const char *) c->name, "commandline"))
                                 continue;
                         for (xmlNode *e = c->children; e; e = e->next) {
                                 const char *name, *val;
-                                json_t *o = snd;
+                                json_t *o = snd, *v;
 
                                 if (e->type != XML_ELEMENT_NODE || strcmp((const char *) e->name, "env") ||
                                     !(name = ix_attr(e, "name")) || strcmp(name, audio_env[i].var))
@@ -146,11 +148,15 @@ static void map_audio_env(struct ix *x, xmlNode *dom, json_t *snd)
                                         ix_omit(x, e, "an audio setting without a <sound> card");
                                         continue;
                                 }
+                                v = audio_env[i].num ? uint_json(val, 1 << 30) : json_string(val);
+                                if (!v) {
+                                        ix_omit(x, e, "\"%s\" is not a number", val);
+                                        continue;
+                                }
                                 ix_take(e);
                                 if (audio_env[i].obj)
                                         o = ix_obj(x, snd, audio_env[i].obj);
-                                ix_set(x, o, audio_env[i].key,
-                                       audio_env[i].num ? uint_json(val, 1 << 30) : json_string(val));
+                                ix_set(x, o, audio_env[i].key, v);
                         }
                 }
 }
@@ -204,9 +210,16 @@ static void map_graphics(struct ix *x, xmlNode *devs)
                 ix_attr(g, "port"); /* a running domain's pick */
                 ix_attr(g, "tlsPort");
                 ix_set(x, d, "port", json_string("auto"));
-        } else if ((s = ix_attr(g, "port")) && strcmp(s, "-1"))
-                ix_set(x, d, "port", uint_json(s, 65535));
-        else
+        } else if ((s = ix_attr(g, "port")) && strcmp(s, "-1")) {
+                json_t *v = uint_json(s, 65535);
+
+                if (v && json_integer_value(v) > 0)
+                        ix_set(x, d, "port", v);
+                else {
+                        json_decref(v);
+                        ix_omit(x, ix_attr_node(g, "port"), "not a port 1-65535");
+                }
+        } else
                 ix_set(x, d, "port", json_string("auto"));
         n = ix_child(g, "listen");
         s = ix_attr(g, "listen");
@@ -390,10 +403,16 @@ static void map_controllers(struct ix *x, xmlNode *devs)
         }
         /* PS/2 input is part of q35 itself. */
         ix_for_each(i, devs, "input") {
-                const char *b = ix_attr(i, "bus");
+                const char *b = ix_attr(i, "bus"), *t = ix_attr(i, "type");
 
                 if (b && !strcmp(b, "ps2"))
                         ix_take_all(i);
+                else if (t && !strcmp(t, "evdev"))
+                        ix_omit(x, i, "evdev input passthrough has no profile key (QEMU's -object input-linux "
+                                      "in \"qemu_args\" does it)");
+                else
+                        ix_omit(x, i, "emulated input devices beyond q35's PS/2 have no profile key "
+                                      "(SPICE brings its own tablet)");
         }
 }
 

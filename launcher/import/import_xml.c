@@ -229,6 +229,22 @@ oom:
         return -ENOMEM;
 }
 
+/* Into document order, keeping the mapping's order within a line (a stable
+ * insertion sort: a domain has a few dozen lines to report at most). */
+static void lines_sort(struct import_lines *l)
+{
+        for (size_t i = 1; i < l->n; i++)
+                for (size_t j = i; j > 0 && l->line[j - 1] > l->line[j]; j--) {
+                        char *s = l->v[j];
+                        long k = l->line[j];
+
+                        l->v[j] = l->v[j - 1];
+                        l->line[j] = l->line[j - 1];
+                        l->v[j - 1] = s;
+                        l->line[j - 1] = k;
+                }
+}
+
 int import_domain_file(const char *path, const struct import_host *host, struct import_result *ret,
                        struct vl_error *e)
 {
@@ -254,6 +270,8 @@ int import_domain_file(const char *path, const struct import_host *host, struct 
         ix_map_cpu(&x, root);
         ix_map_devices(&x, root);
         ix_sweep(&x, root);
+        lines_sort(&res.omitted);
+        lines_sort(&res.notes);
         if (x.err == 0)
                 x.err = reorder(&res.profile);
         if (x.err < 0) {
@@ -269,6 +287,7 @@ static void lines_done(struct import_lines *l)
         for (size_t i = 0; i < l->n; i++)
                 free(l->v[i]);
         free(l->v);
+        free(l->line);
         *l = (struct import_lines) {};
 }
 
@@ -359,7 +378,9 @@ static void add_line(struct ix *x, struct import_lines *l, void *node, const cha
 {
         _cleanup_free_ xmlChar *xp = xmlGetNodePath(node);
         char why[IMPORT_LINE_MAX], *line;
+        xmlNode *el = ((xmlNode *) node)->type == XML_ELEMENT_NODE ? node : ((xmlNode *) node)->parent;
         char **v;
+        long *no;
 
         vsnprintf(why, sizeof(why), fmt, ap);
         if (asprintf(&line, "%s: %s", xp ? (const char *) xp : "?", why) < 0) {
@@ -373,6 +394,14 @@ static void add_line(struct ix *x, struct import_lines *l, void *node, const cha
                 return;
         }
         l->v = v;
+        no = realloc(l->line, (l->n + 1) * sizeof(*no));
+        if (!no) {
+                free(line);
+                x->err = -ENOMEM;
+                return;
+        }
+        l->line = no;
+        l->line[l->n] = xmlGetLineNo(el);
         l->v[l->n++] = line;
         if (((xmlNode *) node)->type == XML_ELEMENT_NODE)
                 ix_take_all(node);
