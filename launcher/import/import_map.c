@@ -175,8 +175,12 @@ static void map_os(struct ix *x, xmlNode *dom)
                         ix_set(x, fw, "vars_template", json_string(tmpl));
                 /* The domain's own VARS, kept where it is: the profile names it and the
                  * launcher copies a template only when the file does not exist. */
-                if (*path)
+                if (*path) {
                         ix_set(x, fw, "vars", json_string(path));
+                        ix_note(x, n, "the VM's UEFI variables stay in '%s' (never copied or overwritten); a run "
+                                      "uses a file outside /var/lib/vfio-launch/NAME/ only from a profile root owns",
+                                path);
+                }
         }
         if (!json_object_get(fw, "type"))
                 ix_set(x, fw, "type", json_string(profile_firmware_name(uefi ? FIRMWARE_UEFI : FIRMWARE_BIOS)));
