@@ -22,7 +22,8 @@
 #define IMPORT_DEPTH_MAX 16        /* element nesting; libvirt's deepest is ~6 */
 #define IMPORT_LINE_MAX 512        /* one omission or note line, cut beyond */
 
-/* Lines for stderr: "XPATH: why". Owned by the result. */
+/* Lines for stderr: "XPATH: why", one line each (a control character from
+ * the document is written \xNN). Owned by the result. */
 struct import_lines {
         char **v;
         long *line; /* the XML line each is about: the lines come in document order */
@@ -49,5 +50,9 @@ struct import_host {
  * for the depth); -errno for a file that cannot be read; -ENOMEM. */
 int import_domain_file(const char *path, const struct import_host *host, struct import_result *ret,
                        struct vl_error *e);
+
+/* The same for a domain in memory; name is the file name for messages. */
+int import_domain_buffer(const char *name, const char *buf, size_t len, const struct import_host *host,
+                         struct import_result *ret, struct vl_error *e);
 
 void import_result_done(struct import_result *r);

@@ -249,16 +249,27 @@ int import_domain_file(const char *path, const struct import_host *host, struct 
                        struct vl_error *e)
 {
         _cleanup_free_ char *buf = NULL;
-        _cleanup_(docp) xmlDocPtr doc = NULL;
-        struct import_result res = {};
-        struct ix x = { .file = path, .host = host, .res = &res };
-        xmlNode *root;
         size_t len = 0;
         int r;
 
         if ((r = read_limited(path, &buf, &len, e)) < 0)
                 return r;
-        if ((r = parse(path, buf, len, &doc, e)) < 0)
+        return import_domain_buffer(path, buf, len, host, ret, e);
+}
+
+int import_domain_buffer(const char *name, const char *buf, size_t len, const struct import_host *host,
+                         struct import_result *ret, struct vl_error *e)
+{
+        _cleanup_(docp) xmlDocPtr doc = NULL;
+        struct import_result res = {};
+        struct ix x = { .file = name, .host = host, .res = &res };
+        xmlNode *root;
+        int r;
+
+        if (len > IMPORT_FILE_MAX)
+                return vl_error_set_at(e, EFBIG, name, 0, 0, "",
+                                       "larger than %u bytes (a domain XML is a few KiB): refused", IMPORT_FILE_MAX);
+        if ((r = parse(name, buf, len, &doc, e)) < 0)
                 return r;
         root = xmlDocGetRootElement(doc);
         x.p = json_object();
@@ -276,7 +287,7 @@ int import_domain_file(const char *path, const struct import_host *host, struct 
                 x.err = reorder(&res.profile);
         if (x.err < 0) {
                 import_result_done(&res);
-                return vl_error_set(e, -x.err, "%s: out of memory", path);
+                return vl_error_set(e, -x.err, "%s: out of memory", name);
         }
         *ret = res;
         return 0;
@@ -374,6 +385,31 @@ const char *ix_text(xmlNode *n)
         return "";
 }
 
+/* Values from the document reach a terminal: a control character (an
+ * escape sequence, a newline that would fake a second line) becomes \xNN. */
+static int escape_controls(char **line)
+{
+        size_t n = 0;
+        char *out, *o;
+
+        for (const char *s = *line; *s; s++)
+                n += (unsigned char) *s < 0x20 || *s == 0x7f ? 4 : 1;
+        if (n == strlen(*line))
+                return 0;
+        o = out = malloc(n + 1);
+        if (!out)
+                return -ENOMEM;
+        for (const char *s = *line; *s; s++)
+                if ((unsigned char) *s < 0x20 || *s == 0x7f)
+                        o += sprintf(o, "\\x%02x", (unsigned char) *s);
+                else
+                        *o++ = *s;
+        *o = '\0';
+        free(*line);
+        *line = out;
+        return 0;
+}
+
 static void add_line(struct ix *x, struct import_lines *l, void *node, const char *fmt, va_list ap)
 {
         _cleanup_free_ xmlChar *xp = xmlGetNodePath(node);
@@ -384,6 +420,11 @@ static void add_line(struct ix *x, struct import_lines *l, void *node, const cha
 
         vsnprintf(why, sizeof(why), fmt, ap);
         if (asprintf(&line, "%s: %s", xp ? (const char *) xp : "?", why) < 0) {
+                x->err = -ENOMEM;
+                return;
+        }
+        if (escape_controls(&line) < 0) {
+                free(line);
                 x->err = -ENOMEM;
                 return;
         }
