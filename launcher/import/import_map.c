@@ -182,6 +182,35 @@ static void map_os(struct ix *x, xmlNode *dom)
                                 path);
                 }
         }
+        /* libvirt's firmware auto-selection by features (formatdomain "BIOS
+         * bootloader"): the profile's secure_boot picks a descriptor the same
+         * way, with Microsoft's keys enrolled. */
+        if ((n = ix_child(os, "firmware"))) {
+                bool sb = false, keys = true;
+
+                ix_take(n);
+                ix_for_each(f, n, "feature") {
+                        const char *name = ix_attr(f, "name"), *en = ix_attr(f, "enabled");
+
+                        if (!name || ix_bool(en) < 0) {
+                                ix_omit(x, f, "not a feature with enabled='yes|no'");
+                                continue;
+                        }
+                        ix_take(f);
+                        if (!strcmp(name, "secure-boot"))
+                                sb = ix_bool(en) == 1;
+                        else if (!strcmp(name, "enrolled-keys"))
+                                keys = ix_bool(en) == 1;
+                        else
+                                ix_omit(x, f, "firmware feature \"%s\" has no profile key", name);
+                }
+                if (sb && !keys)
+                        ix_omit(x, n, "Secure Boot without enrolled keys: the profile's secure_boot picks a "
+                                      "firmware with Microsoft's keys");
+                else if (sb)
+                        ix_set(x, fw, "secure_boot", json_true());
+                uefi = true;
+        }
         if (!json_object_get(fw, "type"))
                 ix_set(x, fw, "type", json_string(profile_firmware_name(uefi ? FIRMWARE_UEFI : FIRMWARE_BIOS)));
         /* Reorder: "type" first, as profiles/README.md lists it. */
@@ -236,8 +265,11 @@ static void map_sysinfo(struct ix *x, xmlNode *dom)
                 ix_omit(x, si, "<smbios mode='host'> copies the host's strings: these are not used");
                 return;
         }
+        if (!ix_attr(si, "type") || strcmp(ix_attr(si, "type"), "smbios")) {
+                ix_omit(x, si, "only SMBIOS system information (type='smbios')");
+                return;
+        }
         ix_take(si);
-        ix_attr(si, "type");
         sm = ix_obj(x, x->p, "smbios");
         for (size_t i = 0; i < ELEMENTSOF(sections); i++) {
                 xmlNode *sec = ix_child(si, sections[i].xml);
@@ -251,7 +283,7 @@ static void map_sysinfo(struct ix *x, xmlNode *dom)
                         /* libvirt's entry names are the profile's keys (formatdomain
                          * "SMBIOS System Information"), but for the chassis' and board's
                          * "asset"; the loader checks the values. */
-                        if (name && strcmp(name, "uuid") && strlen(name) < 16)
+                        if (name && (strcmp(name, "uuid") || i == 1) && strlen(name) < 16)
                                 ix_set(x, ix_obj(x, sm, sections[i].key), name, json_string(ix_text(e)));
                         else
                                 ix_omit(x, e, "no profile key for this SMBIOS entry");
@@ -371,8 +403,27 @@ void ix_map_machine(struct ix *x, xmlNode *dom)
         map_backing(x, dom);
         map_os(x, dom);
         map_sysinfo(x, dom);
-        if ((n = ix_child(dom, "uuid")) && !json_is_string(json_object_get(x->p, "smbios")))
-                ix_set(x, ix_obj(x, ix_obj(x, x->p, "smbios"), "system"), "uuid", json_string(ix_text(n)));
+        /* libvirt gives the domain's uuid to QEMU (-uuid), which shows it as the
+         * SMBIOS system UUID: Windows' activation is tied to it. */
+        if ((n = ix_child(dom, "uuid"))) {
+                json_t *sm = json_object_get(x->p, "smbios");
+
+                if (json_is_string(sm))
+                        ix_omit(x, n, "with \"smbios\": \"host\" the guest gets QEMU's system UUID (the profile "
+                                      "cannot give both)");
+                else if (!json_object_get(json_object_get(sm, "system"), "uuid"))
+                        ix_set(x, ix_obj(x, ix_obj(x, x->p, "smbios"), "system"), "uuid", json_string(ix_text(n)));
+        }
+        /* libvirt's own, with no counterpart: say why rather than only "no key". */
+        if ((n = ix_child(dom, "seclabel")))
+                ix_omit(x, n, "libvirt's security label: vfio-launch confines QEMU itself (its own user, "
+                              "no capabilities, seccomp)");
+        if ((n = ix_child(dom, "resource")))
+                ix_omit(x, n, "libvirt's cgroup placement has no profile key");
+        if ((n = ix_child(dom, "metadata")))
+                ix_omit(x, n, "other programs' data (virt-manager's, libosinfo's OS id) has no profile key");
+        if ((n = ix_child(dom, "pm")))
+                ix_omit(x, n, "guest suspend settings have no profile key (QEMU's defaults apply)");
         map_clock(x, dom);
         map_qemu(x, dom);
 }

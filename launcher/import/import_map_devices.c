@@ -161,6 +161,55 @@ static void map_audio_env(struct ix *x, xmlNode *dom, json_t *snd)
                 }
 }
 
+/* libvirt's <audio type=...> (libvirt 7.2 and later) to the profile's backends. */
+static const struct {
+        const char *type;
+        unsigned backend;
+} audio_types[] = {
+        { "none", AUDIO_NONE }, { "alsa", AUDIO_ALSA }, { "pulseaudio", AUDIO_PA },
+        { "pipewire", AUDIO_PIPEWIRE }, { "spice", AUDIO_SPICE }, { "file", AUDIO_WAV },
+};
+
+static void map_audio(struct ix *x, xmlNode *devs, json_t *snd)
+{
+        ix_for_each(a, devs, "audio") {
+                const char *t = ix_attr(a, "type"), *s;
+                xmlNode *out;
+                size_t i;
+
+                for (i = 0; t && i < ELEMENTSOF(audio_types); i++)
+                        if (!strcmp(t, audio_types[i].type))
+                                break;
+                if (!t || i == ELEMENTSOF(audio_types)) {
+                        ix_omit(x, a, "audio backend \"%s\" has no profile value", t ? t : "");
+                        continue;
+                }
+                if (!snd) {
+                        if (audio_types[i].backend == AUDIO_NONE || audio_types[i].backend == AUDIO_SPICE)
+                                ix_take_all(a); /* what virt-manager adds to every guest: no card, no sound */
+                        else
+                                ix_omit(x, a, "an audio backend without a <sound> card");
+                        continue;
+                }
+                if (json_object_get(snd, "backend")) {
+                        ix_omit(x, a, "QEMU_AUDIO_DRV in <qemu:env> already chose the backend");
+                        continue;
+                }
+                ix_take(a);
+                ix_attr(a, "id");
+                ix_set(x, snd, "backend", json_string(profile_sound_backend_name(audio_types[i].backend)));
+                if ((s = ix_attr(a, "serverName")) && audio_types[i].backend == AUDIO_PA)
+                        ix_set(x, ix_obj(x, snd, "pa"), "server", json_string(s));
+                else if (s)
+                        ix_omit(x, ix_attr_node(a, "serverName"), "a server for this backend has no profile key");
+                if ((out = ix_child(a, "output")) && audio_types[i].backend == AUDIO_ALSA && ix_attr(out, "dev") &&
+                    !ix_next(out, "output") && !out->properties->next) {
+                        ix_take(out);
+                        ix_set(x, ix_obj(x, snd, "alsa"), "dev", json_string(ix_attr(out, "dev")));
+                }
+        }
+}
+
 static void map_sound(struct ix *x, xmlNode *dom, xmlNode *devs)
 {
         static const unsigned models[] = { SOUND_AC97, SOUND_ICH9, SOUND_ICH6 };
@@ -184,11 +233,14 @@ static void map_sound(struct ix *x, xmlNode *dom, xmlNode *devs)
                                 ix_take_all(n); /* the launcher places emulated devices */
                         if ((n = ix_child(s, "alias")))
                                 ix_take_all(n);
+                        if ((n = ix_child(s, "audio")))
+                                ix_take_all(n); /* which <audio> backend: there is one */
                 }
                 for (n = ix_next(s, "sound"); n; n = ix_next(n, "sound"))
                         ix_omit(x, n, "one sound card only");
         }
         map_audio_env(x, dom, snd);
+        map_audio(x, devs, snd);
 }
 
 static void map_graphics(struct ix *x, xmlNode *devs)
@@ -223,11 +275,16 @@ static void map_graphics(struct ix *x, xmlNode *devs)
                 ix_set(x, d, "port", json_string("auto"));
         n = ix_child(g, "listen");
         s = ix_attr(g, "listen");
-        if (n && ix_attr(n, "address"))
-                s = ix_attr(n, "address");
         if (n) {
-                ix_take(n);
-                ix_attr(n, "type");
+                const char *lt = ix_attr(n, "type");
+
+                if (lt && !strcmp(lt, "address")) {
+                        ix_take(n);
+                        if (ix_attr(n, "address"))
+                                s = ix_attr(n, "address");
+                } else
+                        ix_omit(x, n, "listen type \"%s\": an address only (the profile's default is 127.0.0.1)",
+                                lt ? lt : "");
         }
         if (s)
                 ix_set(x, d, "listen", json_string(s));
@@ -374,6 +431,31 @@ static void map_misc(struct ix *x, xmlNode *devs)
         }
 }
 
+/* The virtio-scsi controller's I/O thread: the profile names it on each
+ * scsi disk (they must all name the same). */
+static void scsi_iothread(struct ix *x, xmlNode *c, xmlNode *drv)
+{
+        unsigned long long id;
+        json_t *d;
+        size_t i;
+
+        if (ix_uint(ix_attr(drv, "iothread"), 16, &id) < 0 || id == 0 ||
+            !json_array_get(json_object_get(x->p, "iothreads"), id - 1)) {
+                ix_omit(x, ix_attr_node(drv, "iothread"), "no such iothread");
+                return;
+        }
+        if (ix_attr(c, "index") && strcmp(ix_attr(c, "index"), "0")) {
+                ix_omit(x, c, "a second SCSI controller: the profile has one, shared by every scsi disk");
+                return;
+        }
+        json_array_foreach(json_object_get(x->p, "disks"), i, d) {
+                const char *bus = json_string_value(json_object_get(d, "bus"));
+
+                if (bus && !strcmp(bus, profile_disk_bus_name(DISK_BUS_SCSI)) && !json_object_get(d, "iothread"))
+                        ix_set(x, d, "iothread", json_integer((json_int_t) id - 1));
+        }
+}
+
 /* Controllers: the launcher makes its own PCIe root ports and SATA (q35's
  * AHCI), and the virtio-scsi controller when a disk is on scsi; a USB
  * controller is the profile's "usb". */
@@ -384,8 +466,13 @@ static void map_controllers(struct ix *x, xmlNode *devs)
 
                 if (!t)
                         continue;
-                if (!strcmp(t, "pci") || !strcmp(t, "sata") || !strcmp(t, "virtio-serial") ||
-                    (!strcmp(t, "scsi") && m && !strcmp(m, "virtio-scsi"))) {
+                if (!strcmp(t, "scsi") && m && !strcmp(m, "virtio-scsi")) {
+                        xmlNode *drv = ix_child(c, "driver");
+
+                        ix_take_all(c);
+                        if (drv && ix_attr(drv, "iothread"))
+                                scsi_iothread(x, c, drv);
+                } else if (!strcmp(t, "pci") || !strcmp(t, "sata") || !strcmp(t, "virtio-serial")) {
                         ix_take_all(c);
                 } else if (!strcmp(t, "usb")) {
                         unsigned v = !m || !strcmp(m, "qemu-xhci") ? USB_CONTROLLER_QEMU_XHCI
@@ -401,6 +488,13 @@ static void map_controllers(struct ix *x, xmlNode *devs)
                         ix_set(x, ix_obj(x, x->p, "usb"), "controller", json_string(profile_usb_controller_name(v)));
                 }
         }
+        ix_for_each(c, devs, "channel") {
+                xmlNode *tg = ix_child(c, "target");
+                const char *name = tg ? ix_attr(tg, "name") : NULL;
+
+                if (!ix_taken(c) && name && !strcmp(name, "org.qemu.guest_agent.0"))
+                        ix_omit(x, c, "the QEMU guest agent's channel has no profile key");
+        }
         /* PS/2 input is part of q35 itself. */
         ix_for_each(i, devs, "input") {
                 const char *b = ix_attr(i, "bus"), *t = ix_attr(i, "type");
@@ -411,8 +505,7 @@ static void map_controllers(struct ix *x, xmlNode *devs)
                         ix_omit(x, i, "evdev input passthrough has no profile key (QEMU's -object input-linux "
                                       "in \"qemu_args\" does it)");
                 else
-                        ix_omit(x, i, "emulated input devices beyond q35's PS/2 have no profile key "
-                                      "(SPICE brings its own tablet)");
+                        ix_omit(x, i, "emulated input devices beyond q35's PS/2 have no profile key");
         }
 }
 

@@ -170,6 +170,9 @@ static void map_nic(struct ix *x, xmlNode *i)
                 if ((s = ix_attr(src, "mode")) && strcmp(s, "bridge")) {
                         unsigned v;
 
+                        /* libvirt spells the kernel's passthru mode "passthrough" */
+                        if (!strcmp(s, "passthrough"))
+                                s = profile_macvtap_mode_name(MACVTAP_PASSTHRU);
                         for (v = 0; profile_macvtap_mode_name(v); v++)
                                 if (!strcmp(s, profile_macvtap_mode_name(v)))
                                         break;

@@ -65,11 +65,12 @@ static void start_element(void *ctx, const xmlChar *localname, const xmlChar *pr
         xmlParserCtxtPtr ctxt = ctx;
         struct guard *g = ctxt->_private;
 
-        if (ctxt->nameNr > IMPORT_DEPTH_MAX) {
+        /* nameNr counts the open ancestors: this element is one deeper. */
+        if (ctxt->nameNr + 1 > IMPORT_DEPTH_MAX) {
                 guard_stop(ctxt, "elements nested deeper than " STRINGIFY(IMPORT_DEPTH_MAX) " levels");
                 return;
         }
-        if (ctxt->nameNr <= 1 && g->root_line == 0) {
+        if (ctxt->nameNr == 0 && g->root_line == 0) {
                 g->root_line = xmlSAX2GetLineNumber(ctxt);
                 g->root_column = xmlSAX2GetColumnNumber(ctxt);
         }
