@@ -27,9 +27,10 @@ static void help(void)
         printf("Usage: vfio-launch import [-o PROFILE.json] DOMAIN.xml\n"
                "\n"
                "Turn a libvirt domain XML (virsh dumpxml NAME > DOMAIN.xml) into a profile,\n"
-               "on standard output or in a new file. Every part of the domain the profile\n"
-               "cannot hold is listed on standard error with its XPath and why; notes say\n"
-               "what was mapped loosely (a libvirt network becomes user-mode NAT). A hostdev's\n"
+               "on standard output or in a new file. DOMAIN.xml '-' reads standard input:\n"
+               "virsh dumpxml NAME | vfio-launch import -\n"
+               "Every part of the domain the profile cannot hold is listed on standard\n"
+               "error with its XPath and why; notes say what was mapped loosely (a libvirt network becomes user-mode NAT). A hostdev's\n"
                "vendor:device is read from this host, so that the launcher refuses anything\n"
                "else at that address. Check the result with 'vfio-launch check'.\n"
                "\n"
@@ -101,7 +102,10 @@ int cmd_import(int argc, char **argv)
                 return r;
         host_roots_init(&roots);
         host.userdata = (void *) (o.sysfs_root ?: roots.sysfs);
-        r = import_domain_file(argv[first], &host, &res, &err);
+        if (strcmp(argv[first], "-") == 0)
+                r = import_domain_fd("stdin", STDIN_FILENO, &host, &res, &err);
+        else
+                r = import_domain_file(argv[first], &host, &res, &err);
         if (r < 0) {
                 cli_print_error(&err);
                 return r == -ENOMEM ? EXIT_FAILURE_RUN : EXIT_INVALID;
@@ -135,7 +139,9 @@ int cmd_import(int argc, char **argv)
                         (void) unlink(o.output); /* ours: made by the O_EXCL above */
                         return EXIT_FAILURE_RUN;
                 }
-        } else
-                printf("%s\n", text);
+        } else if (printf("%s\n", text) < 0 || fflush(stdout) != 0) {
+                cli_log_error("cannot write the profile to standard output: %m");
+                return EXIT_FAILURE_RUN;
+        }
         return status;
 }

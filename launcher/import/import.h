@@ -51,6 +51,10 @@ struct import_host {
 int import_domain_file(const char *path, const struct import_host *host, struct import_result *ret,
                        struct vl_error *e);
 
+/* The same for an open file or pipe (not closed); name is for messages. */
+int import_domain_fd(const char *name, int fd, const struct import_host *host, struct import_result *ret,
+                     struct vl_error *e);
+
 /* The same for a domain in memory; name is the file name for messages. */
 int import_domain_buffer(const char *name, const char *buf, size_t len, const struct import_host *host,
                          struct import_result *ret, struct vl_error *e);

@@ -92,18 +92,21 @@ static void silent_structured(void *ctx _unused_, xmlErrorPtr err _unused_)
 {
 }
 
-/* The file whole, at most IMPORT_FILE_MAX bytes. */
-static int read_limited(const char *path, char **ret, size_t *ret_len, struct vl_error *e)
+/* All of fd, at most IMPORT_FILE_MAX bytes: a regular file, or a pipe
+ * (`virsh dumpxml NAME | vfio-launch import -`). A device (/dev/zero) or a
+ * FIFO someone else may never close is refused. */
+static int read_limited(int fd, const char *path, bool pipe_ok, char **ret, size_t *ret_len,
+                        struct vl_error *e)
 {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
         struct stat st;
 
-        if (fd < 0 || fstat(fd, &st) < 0)
+        if (fstat(fd, &st) < 0)
                 return vl_error_set_at(e, errno, path, 0, 0, "", "cannot read it: %m");
-        if (!S_ISREG(st.st_mode))
-                return vl_error_set_at(e, EINVAL, path, 0, 0, "", "not a regular file");
+        if (!S_ISREG(st.st_mode) && !(pipe_ok && S_ISFIFO(st.st_mode)))
+                return vl_error_set_at(e, EINVAL, path, 0, 0, "", "not a regular file%s",
+                                       pipe_ok ? " or a pipe" : "");
         if ((unsigned long long) st.st_size > IMPORT_FILE_MAX)
                 return vl_error_set_at(e, EFBIG, path, 0, 0, "",
                                        "larger than %u bytes (a domain XML is a few KiB): refused",
@@ -249,13 +252,28 @@ static void lines_sort(struct import_lines *l)
 int import_domain_file(const char *path, const struct import_host *host, struct import_result *ret,
                        struct vl_error *e)
 {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
         int r;
 
-        if ((r = read_limited(path, &buf, &len, e)) < 0)
+        if (fd < 0)
+                return vl_error_set_at(e, errno, path, 0, 0, "", "cannot read it: %m");
+        if ((r = read_limited(fd, path, false, &buf, &len, e)) < 0)
                 return r;
         return import_domain_buffer(path, buf, len, host, ret, e);
+}
+
+int import_domain_fd(const char *name, int fd, const struct import_host *host, struct import_result *ret,
+                     struct vl_error *e)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int r;
+
+        if ((r = read_limited(fd, name, true, &buf, &len, e)) < 0)
+                return r;
+        return import_domain_buffer(name, buf, len, host, ret, e);
 }
 
 int import_domain_buffer(const char *name, const char *buf, size_t len, const struct import_host *host,
