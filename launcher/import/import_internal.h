@@ -59,6 +59,9 @@ void ix_set(struct ix *x, json_t *o, const char *key, json_t *v);
 json_t *ix_obj(struct ix *x, json_t *o, const char *key);
 json_t *ix_arr(struct ix *x, json_t *o, const char *key);
 
+/* A device's <boot order='N'/> into o's "boot" (import_map_devices.c). */
+void ix_boot(struct ix *x, xmlNode *dev, json_t *o);
+
 /* Everything not marked, as omissions, in document order. */
 void ix_sweep(struct ix *x, xmlNode *root);
 

@@ -294,7 +294,7 @@ static void map_sysinfo(struct ix *x, xmlNode *dom)
 static void map_clock(struct ix *x, xmlNode *dom)
 {
         xmlNode *c = ix_child(dom, "clock");
-        const char *off, *s;
+        const char *off;
         json_t *cl;
 
         if (!c)
@@ -333,9 +333,13 @@ static void map_clock(struct ix *x, xmlNode *dom)
                         ix_set(x, cl, "hpet", json_boolean(ix_bool(present)));
                 else if (name && !strcmp(name, "hypervclock") && present && ix_bool(present) == 1)
                         ix_set(x, ix_obj(x, ix_obj(x, x->p, "cpu"), "hyperv"), "time", json_true());
+                /* libvirt turns the kvmclock timer into the CPU flag (-cpu ...,kvmclock=off),
+                 * as guides use it to hide the hypervisor. */
+                else if (name && !strcmp(name, "kvmclock") && present && !pol && ix_bool(present) >= 0)
+                        ix_set(x, ix_obj(x, ix_obj(x, x->p, "cpu"), "features"), "kvmclock",
+                               json_boolean(ix_bool(present)));
                 else
                         ix_omit(x, t, "no profile key for this timer");
-                (void) s;
         }
         if (json_object_size(cl) == 0)
                 json_object_del(x->p, "clock");

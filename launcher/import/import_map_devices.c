@@ -19,8 +19,6 @@ static json_t *uint_json(const char *s, unsigned long long max)
         return ix_uint(s, max, &v) == 0 ? json_integer((json_int_t) v) : NULL;
 }
 
-/* A <boot order='N'/> child into key "boot". */
-void ix_boot(struct ix *x, xmlNode *dev, json_t *o);
 void ix_boot(struct ix *x, xmlNode *dev, json_t *o)
 {
         xmlNode *b = ix_child(dev, "boot");

@@ -9,8 +9,6 @@
 #include "import/import_internal.h"
 #include "profile/profile.h"
 
-void ix_boot(struct ix *x, xmlNode *dev, json_t *o); /* import_map_devices.c */
-
 /* An enum attribute into key, spelt by the profile's own table: value v of
  * table fn from 1 up (0 = the default, "" ). */
 static void enum_attr(struct ix *x, xmlNode *n, const char *attr, const char *(*fn)(unsigned), json_t *o,
