@@ -377,6 +377,29 @@ static void map_qemu(struct ix *x, xmlNode *dom)
         }
 }
 
+/* libvirt takes almost any name ("Windows 10"); a profile's names a folder,
+ * a lock and a systemd instance: 1-63 of A-Z a-z 0-9 _ . - not starting
+ * with . or -. Anything else becomes '-', with a note saying so. */
+static void map_name(struct ix *x, xmlNode *n)
+{
+        const char *s = ix_text(n);
+        char name[64];
+        size_t k = 0;
+
+        if (*s == '.' || *s == '-' || *s == '\0')
+                k = (size_t) snprintf(name, sizeof(name), "vm-");
+        for (; *s && k < sizeof(name) - 1; s++)
+                name[k++] = (strchr("_.-", *s) || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                             (*s >= '0' && *s <= '9'))
+                                    ? *s
+                                    : '-';
+        name[k] = '\0';
+        if (strcmp(name, ix_text(n)))
+                ix_note(x, n, "the profile's name is \"%s\" (a name is 1-63 of A-Z a-z 0-9 _ . -, not "
+                              "starting with . or -)", name);
+        ix_set(x, x->p, "name", json_string(name));
+}
+
 void ix_map_machine(struct ix *x, xmlNode *dom)
 {
         static const char *const lifecycle[][2] = {
@@ -392,7 +415,7 @@ void ix_map_machine(struct ix *x, xmlNode *dom)
         ix_take(dom);
         ix_attr(dom, "id"); /* a running domain's number, not configuration */
         if ((n = ix_child(dom, "name")))
-                ix_set(x, x->p, "name", json_string(ix_text(n)));
+                map_name(x, n);
         if ((n = ix_child(dom, "uuid")))
                 ix_take(n); /* mapped with <sysinfo> below, as libvirt gives it to SMBIOS */
         for (size_t i = 0; i < ELEMENTSOF(lifecycle); i++)

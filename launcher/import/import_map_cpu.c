@@ -269,6 +269,13 @@ void ix_map_cpu(struct ix *x, xmlNode *dom)
 
         if ((n = ix_child(dom, "cpu")))
                 map_cpu_element(x, n, cpu);
+        else if (ix_child(dom, "vcpu")) {
+                /* Without <cpu> libvirt leaves QEMU's default model, not the
+                 * profile's default ("host"): keep what the guest saw. */
+                ix_set(x, cpu, "model", json_string("qemu64"));
+                ix_note(x, ix_child(dom, "vcpu"), "no <cpu>: the guest keeps QEMU's default CPU model, qemu64 "
+                                                  "(\"model\": \"host\" gives it the host's)");
+        }
         if ((n = ix_child(dom, "vcpu"))) {
                 const char *pl = ix_attr(n, "placement");
 
