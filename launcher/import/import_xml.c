@@ -404,6 +404,14 @@ const char *ix_text(xmlNode *n)
         return "";
 }
 
+/* libxml2's allocations go back through its own xmlFree (it may be set to
+ * other than free()). */
+static void xmlfreep(xmlChar **p)
+{
+        if (*p)
+                xmlFree(*p);
+}
+
 /* Values from the document reach a terminal: a control character (an
  * escape sequence, a newline that would fake a second line) becomes \xNN. */
 static int escape_controls(char **line)
@@ -431,7 +439,7 @@ static int escape_controls(char **line)
 
 static void add_line(struct ix *x, struct import_lines *l, void *node, const char *fmt, va_list ap)
 {
-        _cleanup_free_ xmlChar *xp = xmlGetNodePath(node);
+        _cleanup_(xmlfreep) xmlChar *xp = xmlGetNodePath(node);
         char why[IMPORT_LINE_MAX], *line;
         xmlNode *el = ((xmlNode *) node)->type == XML_ELEMENT_NODE ? node : ((xmlNode *) node)->parent;
         char **v;
