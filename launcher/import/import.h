@@ -10,6 +10,9 @@
  *
  * Pure apart from reading the one file: no host access. What only the host
  * knows (a hostdev's vendor:device) comes through a callback of the caller.
+ * It allocates freely: the CLI's process only, never the forked child. It
+ * sets libxml2's global error and entity-loader hooks (to silence and to
+ * refuse) on every call.
  */
 #pragma once
 
