@@ -89,3 +89,4 @@ int cmd_host_config(int argc, char **argv);
 int cmd_desktop(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
+int cmd_import(int argc, char **argv);

@@ -33,6 +33,7 @@ static const struct verb verbs[] = {
         { "groups", cmd_groups, "list every IOMMU group and its devices" },
         { "host-config", cmd_host_config, "print the host set-up (GRUB, modules, modprobe.d) for a profile" },
         { "desktop", cmd_desktop, "write a desktop entry that starts a profile" },
+        { "import", cmd_import, "turn a libvirt domain XML into a profile" },
 };
 
 static void help(void)

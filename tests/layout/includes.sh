@@ -31,5 +31,8 @@ plant host/bind.c '#include "qemu/qemu_argv.h"' 'host/bind.c: #include "qemu/qem
 plant base/error.c '#include "cli/cli.h"' 'base/error.c: #include "cli/cli.h" points up'
 plant profile/profile.h '#include "run/launch.h"' 'profile/profile.h: #include "run/launch.h" points up'
 plant report/doctor.c '#include "run/pin.h"' 'report/doctor.c: #include "run/pin.h" points sideways'
+plant import/import_xml.c '#include "host/pci.h"' 'import/import_xml.c: #include "host/pci.h" points sideways'
+plant import/import_map.c '#include "run/launch.h"' 'import/import_map.c: #include "run/launch.h" points up'
+plant import/import_map_cpu.c '#include "qemu/qemu_argv.h"' 'import/import_map_cpu.c: #include "qemu/qemu_argv.h" points sideways'
 plant qemu/audio.c '#include "journal.h"' 'qemu/audio.c: #include "journal.h": name the folder'
 exit $fail
