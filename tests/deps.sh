@@ -11,7 +11,7 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-dev
 libjansson-dev libxml2-dev libpci-dev libseccomp-dev libcap-ng-dev libmnl-dev libcmocka-dev pci.ids
 qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools
 busybox-static kmod iproute2 procps python3-jsonschema
-desktop-file-utils libxml2-utils man-db groff-base systemd prometheus"
+desktop-file-utils libxml2-utils man-db groff-base systemd prometheus curl"
 missing=""
 for p in $PKGS; do
         dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"
