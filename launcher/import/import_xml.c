@@ -438,6 +438,8 @@ static int escape_controls(char **line)
 }
 
 static void add_line(struct ix *x, struct import_lines *l, void *node, const char *fmt, va_list ap)
+        _printf_(4, 0);
+static void add_line(struct ix *x, struct import_lines *l, void *node, const char *fmt, va_list ap)
 {
         _cleanup_(xmlfreep) xmlChar *xp = xmlGetNodePath(node);
         char why[IMPORT_LINE_MAX], *line;

@@ -11,6 +11,7 @@
 # usage: run_case.sh CLI PYTHON3 SCHEMA CASE_DIR
 set -u
 cli=$1 py=$2 schema=$3 case=$4
+command -v "$py" >/dev/null || { echo "SKIP: $py not installed"; exit 77; }
 t=$(mktemp -d) || exit 1
 trap 'rm -rf "$t"' EXIT
 mkdir -p "$t/sys/bus/pci/devices"

@@ -3,6 +3,7 @@
 # its messages name "stdin" with the position.
 set -u
 cli=$1 py=$2 xml=$3
+command -v "$py" >/dev/null || { echo "SKIP: $py not installed"; exit 77; }
 t=$(mktemp -d) || exit 1
 trap 'rm -rf "$t"' EXIT
 fail=0
