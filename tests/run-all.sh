@@ -30,9 +30,12 @@ ctest_in() { # ctest_in BUILD_DIR ARGS...: ctest there; its skips go to BUILD_DI
         skip_lists+=("$build/skips.txt")
         return "$rc"
 }
-run() { # run NAME CMD...: record a failed step, keep going
+run() { # run NAME CMD...: record a failed step, keep going; its status is the step's
         local name=$1; shift
-        "$@" || { echo "run-all: FAILED: $name"; failed+=("$name"); }
+        "$@" && return 0
+        echo "run-all: FAILED: $name"
+        failed+=("$name")
+        return 1
 }
 
 step "dependencies"
@@ -54,9 +57,11 @@ for f in "$BUILD-asan"/tests/fuzz/fuzz_*; do
         name=${f##*/fuzz_}
         corpus=$(mktemp -d)
         cp "$top/tests/fuzz/corpus/$name"/* "$corpus"/ 2>/dev/null
+        # The log holds run's FAILED line too: print it with the crash.
         run "fuzz-$name" "$f" -max_total_time="$FUZZ_SECONDS" -print_final_stats=0 \
+                -artifact_prefix="$BUILD-asan/fuzz-$name-" \
                 "$corpus" >"$BUILD-asan/fuzz-$name.log" 2>&1 ||
-                tail -30 "$BUILD-asan/fuzz-$name.log"
+                tail -40 "$BUILD-asan/fuzz-$name.log"
         grep -E '^#[0-9]+.*DONE' "$BUILD-asan/fuzz-$name.log" | tail -1
         rm -rf "$corpus"
 done

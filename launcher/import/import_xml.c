@@ -147,11 +147,18 @@ static void docp(xmlDocPtr *d)
                 xmlFreeDoc(*d);
 }
 
-static void chomp(char *s)
+/* libxml2's messages end in a newline and some span two lines ("indicate
+ * encoding !\nBytes: 0x8F ..."): a refusal is one line, so every control
+ * character becomes a space and the trailing ones go. */
+static void one_line(char *s)
 {
-        size_t n = strlen(s);
+        size_t n;
 
-        while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
+        for (char *p = s; *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                        *p = ' ';
+        n = strlen(s);
+        while (n > 0 && s[n - 1] == ' ')
                 s[--n] = '\0';
 }
 
@@ -189,7 +196,7 @@ static int parse(const char *path, const char *buf, size_t len, xmlDocPtr *ret, 
 
                 if (err && err->message) {
                         snprintf(msg, sizeof(msg), "%s", err->message);
-                        chomp(msg);
+                        one_line(msg);
                 }
                 return vl_error_set_at(e, EINVAL, path, err ? err->line : 0, err ? err->int2 : 0, "",
                                        "%s", msg);
