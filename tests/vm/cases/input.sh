@@ -88,6 +88,7 @@ l2_holds_node() {
 # bda_keys: the words queued in the L2 BIOS's keyboard buffer, head to
 # tail ("0x1e61 0x3062"), or "?" if QMP did not answer.
 bda_keys() {
+        # shellcheck disable=SC2046 # one positional parameter per hex word
         set -- $(qmp "$(qmp_sock vminput)" "$(hmp 'xp /18xh 0x41a')" 2>/dev/null |
                 grep -o 'return.*' | grep -o '0x[0-9a-f]\{4\}')
         [ $# = 18 ] || { echo "?"; return; }
@@ -95,7 +96,8 @@ bda_keys() {
         shift 2
         # an empty or not yet initialised buffer (before SeaBIOS's POST: 0 0)
         while [ "$_h" != "$_t" ] && [ "$_h" -ge 30 ] && [ "$_h" -lt 62 ]; do
-                eval "_w=\${$(((_h - 30) / 2 + 1))}"
+                eval "_w=\${$(((_h - 30) / 2 + 1))}" # the word at the head
+                # shellcheck disable=SC2154 # set by the eval
                 _out="$_out $_w"
                 _h=$((_h + 2))
                 [ "$_h" = 62 ] && _h=30
