@@ -14,8 +14,9 @@
  *
  * STATE is active or inactive; RESULT the result of every job on the unit:
  * done (the default: the unit changes state), failed (it does not), or
- * never (no JobRemoved at all: the caller must time out). Each call is
- * logged on stdout. Ends on SIGTERM.
+ * never (no JobRemoved at all: the caller must time out). "ready" on stdout
+ * once the name is owned, then each call. Ends on SIGTERM. Also the
+ * systemd of tests/vm's handover case, on the chroot's system bus socket.
  */
 #include <errno.h>
 #include <signal.h>
@@ -171,6 +172,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "systemd-standin: %s\n", strerror(-r));
                 return 1;
         }
+        printf("ready\n");
         /* SIGTERM ends the loop through the default action. */
         sigemptyset(&ss);
         sigprocmask(SIG_SETMASK, &ss, NULL);
