@@ -83,7 +83,9 @@ static int do_module(const struct handover_env *env, const char *module, bool lo
 
 /* ---- what the host has ------------------------------------------------------ */
 
-int handover_vtcon_fbcon_bound(const char *sysfs_root, unsigned n)
+/* Whether SYS/class/vtconsole/vtconN is fbcon's: 1, 0, -ENOENT (no such
+ * console driver), other -errno. */
+static int vtcon_is_fbcon(const char *sysfs_root, unsigned n)
 {
         char path[PATH_MAX], buf[128];
         int r;
@@ -95,8 +97,17 @@ int handover_vtcon_fbcon_bound(const char *sysfs_root, unsigned n)
                 return r;
         /* fbcon's name; the others are "(S) dummy device", "(S) VGA+"
          * (drivers/video/fbdev/core/fbcon.c, drivers/tty/vt/vt.c). */
-        if (!strstr(buf, "frame buffer device"))
-                return 0;
+        return strstr(buf, "frame buffer device") != NULL;
+}
+
+int handover_vtcon_fbcon_bound(const char *sysfs_root, unsigned n)
+{
+        char path[PATH_MAX], buf[16];
+        int r;
+
+        r = vtcon_is_fbcon(sysfs_root, n);
+        if (r <= 0)
+                return r;
         r = fs_join(path, sizeof(path), sysfs_root, "class/vtconsole/vtcon%u/bind", n);
         if (r >= 0)
                 r = fs_read(path, buf, sizeof(buf));
@@ -363,64 +374,80 @@ int handover_apply(const struct handover_env *env, const char *name, const struc
         return 0;
 }
 
-int handover_undo_entry(const struct handover_env *env, const struct journal_entry *x, struct vl_error *e)
+static int undo_unit(const struct handover_env *env, const struct journal_handover *h, struct vl_error *e)
 {
-        const struct journal_handover *h = &x->handover;
+        int r = do_unit_active(env, h->name, e);
+
+        if (r != 0)
+                return r < 0 ? r : 0; /* running again (or started by someone) */
+        return do_unit_change(env, h->name, true, e);
+}
+
+static int undo_vtcon(const struct handover_env *env, const struct journal_handover *h, struct vl_error *e)
+{
+        int r;
+
+        if (h->vtcon >= VTCON_MAX)
+                return vl_error_set(e, EINVAL, "vtcon%llu: out of range", (unsigned long long) h->vtcon);
+        /* Gone: fbcon left with the last framebuffer, and takes the
+         * consoles again by itself when one is registered
+         * (docs/facts.md#F-fbcon-handover). Another console driver in that
+         * slot now is not ours to bind. */
+        r = vtcon_is_fbcon(env->roots->sysfs, (unsigned) h->vtcon);
+        if (r == -ENOENT || r == 0)
+                return 0;
+        if (r > 0)
+                r = handover_vtcon_fbcon_bound(env->roots->sysfs, (unsigned) h->vtcon);
+        if (r < 0)
+                return vl_error_set(e, -r, "cannot read %s/class/vtconsole/vtcon%u: %s", env->roots->sysfs,
+                                    (unsigned) h->vtcon, strerror(-r));
+        return r > 0 ? 0 : vtcon_bind(env, h->vtcon, true, e);
+}
+
+static int undo_framebuffer(const struct handover_env *env, const struct journal_handover *h, struct vl_error *e)
+{
         char path[PATH_MAX], driver[JOURNAL_DRIVER_MAX];
         int r;
 
+        if (!handover_framebuffer_driver(h->driver))
+                return vl_error_set(e, EINVAL, "\"%s\" is not a firmware framebuffer's driver", h->driver);
+        r = fs_join(path, sizeof(path), env->roots->sysfs, "bus/platform/devices/%s", h->name);
+        if (r < 0)
+                return vl_error_set(e, -r, "sysfs path too long");
+        /* Gone: a GPU driver removes the firmware's framebuffer device
+         * when it takes the hardware over. */
+        if (fs_exists(path) <= 0)
+                return 0;
+        r = fs_join(path, sizeof(path), env->roots->sysfs, "bus/platform/devices/%s/driver", h->name);
+        if (r < 0)
+                return vl_error_set(e, -r, "sysfs path too long");
+        if (fs_read_link_name(path, driver, sizeof(driver)) >= 0)
+                return 0; /* bound again */
+        return framebuffer_bind(env, h, true, e);
+}
+
+static int undo_module(const struct handover_env *env, const struct journal_handover *h, struct vl_error *e)
+{
+        int r = module_state(env->roots->sysfs, h->name);
+
+        if (r > 0 || r == -EPERM)
+                return 0; /* loaded again (by the device's give-back), or built into a kernel booted since */
+        if (r < 0)
+                return vl_error_set(e, -r, "module \"%s\": %s", h->name, strerror(-r));
+        return do_module(env, h->name, true, e);
+}
+
+int handover_undo_entry(const struct handover_env *env, const struct journal_entry *x, struct vl_error *e)
+{
         switch (x->kind) {
         case JOURNAL_UNIT:
-                r = do_unit_active(env, h->name, e);
-                if (r != 0)
-                        return r < 0 ? r : 0;
-                return do_unit_change(env, h->name, true, e);
+                return undo_unit(env, &x->handover, e);
         case JOURNAL_VTCON:
-                if (h->vtcon >= VTCON_MAX)
-                        return vl_error_set(e, EINVAL, "vtcon%llu: out of range", (unsigned long long) h->vtcon);
-                r = fs_join(path, sizeof(path), env->roots->sysfs, "class/vtconsole/vtcon%u/name",
-                            (unsigned) h->vtcon);
-                if (r < 0)
-                        return vl_error_set(e, -r, "sysfs path too long");
-                /* Gone: fbcon left with the last framebuffer and takes the
-                 * consoles again when one is registered. Another console
-                 * driver in that slot now is not ours to bind. */
-                if (fs_exists(path) <= 0)
-                        return 0;
-                r = handover_vtcon_fbcon_bound(env->roots->sysfs, (unsigned) h->vtcon);
-                if (r < 0)
-                        return vl_error_set(e, -r, "cannot read %s: %s", path, strerror(-r));
-                if (r > 0)
-                        return 0;
-                {
-                        char name[128];
-                        if (fs_read(path, name, sizeof(name)) < 0 || !strstr(name, "frame buffer device"))
-                                return 0;
-                }
-                return vtcon_bind(env, h->vtcon, true, e);
+                return undo_vtcon(env, &x->handover, e);
         case JOURNAL_FRAMEBUFFER:
-                if (!handover_framebuffer_driver(h->driver))
-                        return vl_error_set(e, EINVAL, "\"%s\" is not a firmware framebuffer's driver", h->driver);
-                r = fs_join(path, sizeof(path), env->roots->sysfs, "bus/platform/devices/%s", h->name);
-                if (r < 0)
-                        return vl_error_set(e, -r, "sysfs path too long");
-                /* Gone: a GPU driver removes the firmware's framebuffer
-                 * device when it takes the hardware over. */
-                if (fs_exists(path) <= 0)
-                        return 0;
-                r = fs_join(path, sizeof(path), env->roots->sysfs, "bus/platform/devices/%s/driver", h->name);
-                if (r < 0)
-                        return vl_error_set(e, -r, "sysfs path too long");
-                if (fs_read_link_name(path, driver, sizeof(driver)) >= 0)
-                        return 0; /* bound again */
-                return framebuffer_bind(env, h, true, e);
+                return undo_framebuffer(env, &x->handover, e);
         case JOURNAL_MODULE:
-                r = module_state(env->roots->sysfs, h->name);
-                if (r > 0 || r == -EPERM)
-                        return 0; /* loaded again (or built into the kernel booted since) */
-                if (r < 0)
-                        return vl_error_set(e, -r, "module \"%s\": %s", h->name, strerror(-r));
-                return do_module(env, h->name, true, e);
+                return undo_module(env, &x->handover, e);
         default:
                 return vl_error_set(e, EINVAL, "not a hand-over step (kind %d)", (int) x->kind);
         }
