@@ -9,6 +9,7 @@
 set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-dev
 libjansson-dev libxml2-dev libpci-dev libseccomp-dev libcap-ng-dev libmnl-dev libcmocka-dev pci.ids
+libsystemd-dev libkmod-dev dbus-daemon
 qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools
 busybox-static kmod iproute2 procps python3-jsonschema
 desktop-file-utils libxml2-utils man-db groff-base systemd prometheus curl"

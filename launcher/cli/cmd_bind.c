@@ -149,6 +149,15 @@ int cmd_bind(int argc, char **argv)
                 return r < 0 ? EXIT_FAILURE_RUN : EXIT_OK;
         }
 
+        /* The host's display comes back when a run ends; `bind` has no
+         * end to give it back at. */
+        if (p->host_handover.enabled) {
+                cli_log_error("%s: \"host_handover\": only a run hands the host's display over (and back when "
+                              "the VM stops); `bind` does not",
+                              p->name);
+                rundir_unlock(BIND_RUN_DIR, p->name, lock);
+                return EXIT_FAILURE_RUN;
+        }
         /* The plan checks the live runs' journals for these devices... */
         r = bind_plan_new(&runs.bind, p, &plan, &err);
         if (r >= 0) {

@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/cli_prepare.h"
 #include "host/blockdev.h"
+#include "host/handover.h"
 #include "host/hugepages.h"
 #include "host/net.h"
 #include "host/input.h"
@@ -62,6 +63,34 @@ static void print_plan(const struct cli_prepared *c)
         }
         if (text[0] && text[strlen(text) - 1] != '\n')
                 putchar('\n');
+}
+
+/* With host_handover: what a run would take from the host before the
+ * devices move, in order, and what it would leave because it is not there.
+ * Read only (sysfs; each unit's state from systemd). */
+static void print_handover(const struct cli_prepared *c)
+{
+        _cleanup_free_ struct handover_plan *plan = NULL;
+        struct vl_error err = {};
+        char line[1200];
+
+        if (!c->p->host_handover.enabled)
+                return;
+        plan = calloc(1, sizeof(*plan));
+        if (!plan)
+                return;
+        if (handover_plan(&c->hostenv.handover, c->p, plan, &err) < 0) {
+                vl_error_format(&err, line, sizeof(line));
+                printf("# host hand-over: a run would refuse: %s\n", line);
+                return;
+        }
+        printf("# host hand-over (before the devices move; given back in reverse after them):\n");
+        if (plan->n == 0)
+                printf("#   nothing to take: no listed unit, console, framebuffer or module is there now\n");
+        for (unsigned i = 0; i < plan->n; i++) {
+                handover_step_describe(&plan->steps[i], line, sizeof(line));
+                printf("#   %s\n", line);
+        }
 }
 
 /* Where the guest's RAM comes from and whether a run would get it: the
@@ -344,6 +373,7 @@ int cmd_print(int argc, char **argv)
         print_inputs(&c);
         print_network(&c);
         print_disks(&c);
+        print_handover(&c);
         print_plan(&c);
         print_platform(&c);
 

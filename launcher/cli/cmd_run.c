@@ -180,6 +180,18 @@ static int apply(struct launch *l, const struct cli_prepared *c)
                         cli_log("%s: evdev input %s handed to %s for the run", p->name, l->inputs.nodes[i].node,
                                 l->user->name);
         }
+        /* The host's display last before the devices: a step before
+         * that fails has not taken it from the user. */
+        if (r >= 0 && l->handover) {
+                char what[PROFILE_UNIT_NAME_MAX + 200];
+
+                for (unsigned i = 0; i < l->handover->n; i++)
+                        if (l->handover->steps[i].take) {
+                                handover_step_describe(&l->handover->steps[i], what, sizeof(what));
+                                cli_log("%s: host hand-over: %s", p->name, what);
+                        }
+                r = launch_apply_handover(l, &err, &warn);
+        }
         if (r >= 0 && p->n_hostdevs > 0)
                 cli_log("%s: moving %u device(s) to vfio-pci", p->name, l->plan->n_devices);
         if (r >= 0)

@@ -138,8 +138,12 @@ static const char *dev_label(const struct pci_device *d, char *buf, size_t size)
         return buf;
 }
 
+/* later: the host's hand-over (host/handover.h) comes between this plan
+ * and the move, and lets go of what the desktop and the console hold: what
+ * holds a device now is a warning, and bind_plan_recheck_usage() makes the
+ * same checks for real once the hand-over is done. */
 static int plan_checks_usage(const struct bind_env *env, const struct profile *p, struct bind_plan *plan,
-                             struct vl_error *e)
+                             bool later, struct vl_error *e)
 {
         for (unsigned i = 0; i < plan->n_devices; i++) {
                 const struct bind_plan_device *d = &plan->devices[i];
@@ -155,6 +159,8 @@ static int plan_checks_usage(const struct bind_env *env, const struct profile *p
                 dev_label(&d->dev, label, sizeof(label));
                 pci_addr_format(&d->dev.addr, addr);
 
+                if (later)
+                        continue; /* checked again after the hand-over, boot VGA and framebuffer included */
                 if (d->dev.boot_vga && !p->allow_boot_vga)
                         return vl_error_set(e, EBUSY,
                                             "%s is the boot VGA device: the host's firmware console is on it. "
@@ -172,8 +178,8 @@ static int plan_checks_usage(const struct bind_env *env, const struct profile *p
                                             "initcall_blacklist=sysfb_init), or set \"allow_boot_vga\": true",
                                             label, what);
                 if (r > 0)
-                        vl_warn(&plan->warnings, "%s holds the host's framebuffer (%s); taking it (allow_boot_vga)",
-                                addr, what);
+                        vl_warn(&plan->warnings, "%s holds the host's framebuffer (%s); taking it (%s)", addr, what,
+                                p->host_handover.enabled ? "host_handover" : "allow_boot_vga");
                 if (unknown)
                         vl_warn(&plan->warnings,
                                 "%s: cannot tell whether it holds the firmware framebuffer (%s/iomem hides "
@@ -447,7 +453,14 @@ static int plan_new(const struct bind_env *env, const struct profile *p, const b
                                 pci_addr_format(&p->allow_detach[i], a));
         }
 
-        r = plan_checks_usage(env, p, plan, e);
+        /* A live attach (a subset) is made while the hand-over is in
+         * place: no second one comes. */
+        plan->handover = p->host_handover.enabled && !only;
+        r = plan_checks_usage(env, p, plan, plan->handover, e);
+        if (r >= 0 && plan->handover)
+                vl_warn(&plan->warnings,
+                        "the host hands its display over first (host_handover); what uses the devices is "
+                        "checked after that");
         if (r < 0)
                 return r;
 done:
@@ -470,6 +483,14 @@ int bind_plan_new_subset(const struct bind_env *env, const struct profile *p, co
         if (!only)
                 return vl_error_set(e, EINVAL, "bind: no hostdevs selected");
         return plan_new(env, p, only, ret, e);
+}
+
+int bind_plan_recheck_usage(const struct bind_env *env, const struct profile *p, struct bind_plan *plan,
+                            struct vl_error *e)
+{
+        int r = env_check(env, e);
+
+        return r < 0 ? r : plan_checks_usage(env, p, plan, false, e);
 }
 
 char *bind_plan_format(const struct bind_plan *p)
@@ -950,6 +971,10 @@ int bind_apply(const struct bind_env *env, const struct bind_plan *plan, uid_t u
                         return vl_error_set(e, ESTALE, "%s is gone since the plan was made: plan again", a);
                 if (r < 0)
                         return r;
+                /* The hand-over's module unload takes a device off its
+                 * driver: the journal still records the driver it had. */
+                if (plan->handover && !now.driver[0] && pd->dev.driver[0])
+                        (void) snprintf(now.driver, sizeof(now.driver), "%s", pd->dev.driver);
                 if (strcmp(now.driver, pd->dev.driver) != 0 || now.iommu_group != pd->dev.iommu_group ||
                     strcmp(now.driver_override, pd->dev.driver_override) != 0)
                         return vl_error_set(e, ESTALE,

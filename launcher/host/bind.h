@@ -99,6 +99,10 @@ struct bind_plan {
         unsigned n_devices;
         struct bind_plan_device devices[JOURNAL_DEVICES_MAX]; /* by group, then address */
         struct vl_warnings warnings;         /* e.g. "allow_in_use: ... open by ..." */
+        bool handover;                       /* the profile's host_handover comes before the move:
+                                                in-use findings were warnings, to be checked
+                                                again (bind_plan_recheck_usage()), and a
+                                                device may have lost its driver meanwhile */
         bool extend;                         /* a subset for a live attach: bind_apply()
                                                 adds it to this process's own journal */
 };
@@ -128,6 +132,14 @@ int bind_plan_new(const struct bind_env *env, const struct profile *p, struct bi
  * those groups are moved as in a full plan. */
 int bind_plan_new_subset(const struct bind_env *env, const struct profile *p, const bool *only,
                          struct bind_plan **ret, struct vl_error *e);
+
+/* For a plan made with host_handover, once the hand-over is done: the
+ * in-use checks bind_plan_new() postponed (a process with the devices'
+ * nodes open, the console or a framebuffer on them, the boot VGA without
+ * allow_boot_vga), with its refusals (-EBUSY, e) and allow_in_use's
+ * warnings (plan->warnings). */
+int bind_plan_recheck_usage(const struct bind_env *env, const struct profile *p, struct bind_plan *plan,
+                            struct vl_error *e);
 
 /* What on the host holds device d, so that taking it would pull it from
  * under the host (besides processes with its nodes open, which

@@ -28,6 +28,7 @@
 
 #include "base/fs.h"
 #include "host/bind.h"
+#include "host/handover.h"
 
 #define BLOCKS_MAX 64 /* block devices of one PCI device, holders included */
 #define TAGS_MAX 8    /* 9p / virtiofs tags of one PCI device */
@@ -530,20 +531,20 @@ static void find_net(struct finder *f)
 static bool fbcon_bound(const struct finder *f)
 {
         _cleanup_closedir_ DIR *dir = NULL;
-        char path[PATH_MAX], buf[128];
+        char path[PATH_MAX];
         struct dirent *de;
 
         if (fs_join(path, sizeof(path), f->env->roots->sysfs, "class/vtconsole") < 0)
                 return false;
         dir = opendir(path);
         while (dir && (de = readdir(dir))) {
-                if (de->d_name[0] == '.')
+                char *end;
+                unsigned long n;
+
+                if (strncmp(de->d_name, "vtcon", 5) != 0 || !isdigit((unsigned char) de->d_name[5]))
                         continue;
-                if (fs_join(path, sizeof(path), f->env->roots->sysfs, "class/vtconsole/%s/name", de->d_name) < 0 ||
-                    fs_read(path, buf, sizeof(buf)) < 0 || !strstr(buf, "frame buffer"))
-                        continue;
-                if (fs_join(path, sizeof(path), f->env->roots->sysfs, "class/vtconsole/%s/bind", de->d_name) >= 0 &&
-                    fs_read(path, buf, sizeof(buf)) >= 0 && strcmp(buf, "1") == 0)
+                n = strtoul(de->d_name + 5, &end, 10);
+                if (*end == '\0' && n < 64 && handover_vtcon_fbcon_bound(f->env->roots->sysfs, (unsigned) n) > 0)
                         return true;
         }
         return false;

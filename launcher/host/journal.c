@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "base/fs.h"
+#include "host/handover.h"
 #include "host/journal.h"
 
 /* 2: typed entries (1 had "kind", "id" and a free-form "data" string). */
@@ -61,6 +62,9 @@ enum field_type {
         FIELD_PATH,   /* char[JOURNAL_PATH_MAX], absolute, no "." or ".." component */
         FIELD_U64,
         FIELD_MAC,    /* char[18]: "" or "xx:xx:xx:xx:xx:xx", lowercase */
+        FIELD_UNIT,   /* a systemd unit's name, profile_unit_name_valid() */
+        FIELD_MODULE, /* a kernel module's name, profile_module_name_valid() */
+        FIELD_SYSNAME, /* a name in a sysfs folder: no '/', not "." or "..", printable */
 };
 
 struct field {
@@ -127,6 +131,20 @@ static const struct field shmem_owner_fields[] = {
         FIELD("mode", FIELD_U64, shmem.mode),
 };
 
+static const struct field unit_fields[] = {
+        FIELD("unit", FIELD_UNIT, handover.name),
+};
+static const struct field vtcon_fields[] = {
+        FIELD("vtcon", FIELD_U64, handover.vtcon),
+};
+static const struct field framebuffer_fields[] = {
+        FIELD("device", FIELD_SYSNAME, handover.name),
+        FIELD("driver", FIELD_SYSNAME, handover.driver),
+};
+static const struct field module_fields[] = {
+        FIELD("module", FIELD_MODULE, handover.name),
+};
+
 static const struct kind_info kinds[_JOURNAL_KIND_MAX] = {
         [JOURNAL_MACVTAP] = { "macvtap", macvtap_fields, ELEMENTSOF(macvtap_fields) },
         [JOURNAL_TAP] = { "tap", tap_fields, ELEMENTSOF(tap_fields) },
@@ -135,6 +153,10 @@ static const struct kind_info kinds[_JOURNAL_KIND_MAX] = {
         [JOURNAL_SHMEM] = { "shmem", shmem_fields, ELEMENTSOF(shmem_fields) },
         [JOURNAL_SHMEM_OWNER] = { "shmem_owner", shmem_owner_fields, ELEMENTSOF(shmem_owner_fields) },
         [JOURNAL_EVDEV] = { "evdev", evdev_fields, ELEMENTSOF(evdev_fields) },
+        [JOURNAL_UNIT] = { "unit", unit_fields, ELEMENTSOF(unit_fields) },
+        [JOURNAL_VTCON] = { "vtcon", vtcon_fields, ELEMENTSOF(vtcon_fields) },
+        [JOURNAL_FRAMEBUFFER] = { "framebuffer", framebuffer_fields, ELEMENTSOF(framebuffer_fields) },
+        [JOURNAL_MODULE] = { "module", module_fields, ELEMENTSOF(module_fields) },
 };
 
 const char *journal_kind_to_string(enum journal_kind k)
@@ -158,6 +180,20 @@ static bool mac_valid(const char *s)
                 if (i % 3 == 2 ? s[i] != ':' : !strchr("0123456789abcdef", s[i]) || !s[i])
                         return false;
         return s[17] == '\0';
+}
+
+/* A file name the kernel gave a device or a driver: the undo joins it to a
+ * sysfs folder, so it must not leave it. */
+static bool sysname_valid(const char *s, size_t size)
+{
+        size_t n = strnlen(s, size);
+
+        if (n == 0 || n >= size || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (s[i] == '/' || (unsigned char) s[i] <= 0x20 || (unsigned char) s[i] >= 0x7f)
+                        return false;
+        return true;
 }
 
 static bool path_valid(const char *s, size_t size)
@@ -204,12 +240,21 @@ static int entry_check(const struct journal_entry *x, const char *vm, char *why,
                         ok = path_valid(str, f->size);
                 else if (f->type == FIELD_MAC)
                         ok = mac_valid(str);
+                else if (f->type == FIELD_UNIT)
+                        ok = strnlen(str, f->size) < f->size && profile_unit_name_valid(str);
+                else if (f->type == FIELD_MODULE)
+                        ok = strnlen(str, f->size) < f->size && profile_module_name_valid(str);
+                else if (f->type == FIELD_SYSNAME)
+                        ok = sysname_valid(str, f->size);
                 if (!ok) {
                         (void) snprintf(why, size, "%s of VM \"%s\": \"%s\" is not a valid %s", k->name, vm,
                                         f->key,
-                                        f->type == FIELD_PATH  ? "absolute path"
-                                        : f->type == FIELD_MAC ? "MAC address"
-                                                               : "interface name");
+                                        f->type == FIELD_PATH      ? "absolute path"
+                                        : f->type == FIELD_MAC     ? "MAC address"
+                                        : f->type == FIELD_UNIT    ? "unit name"
+                                        : f->type == FIELD_MODULE  ? "module name"
+                                        : f->type == FIELD_SYSNAME ? "sysfs name"
+                                                                   : "interface name");
                         return -EINVAL;
                 }
         }
@@ -250,6 +295,17 @@ static int entry_check(const struct journal_entry *x, const char *vm, char *why,
             (major((dev_t) x->evdev.rdev) != INPUT_MAJOR || !strstr(x->evdev.node, "/input/"))) {
                 (void) snprintf(why, size, "evdev of VM \"%s\": not an input device node (major 13, in "
                                            "/dev/input)", vm);
+                return -EINVAL;
+        }
+        /* The undo writes "1" to SYS/class/vtconsole/vtconN/bind (the
+         * kernel's MAX_NR_CON_DRIVER is 16) and binds a framebuffer only to
+         * a driver of the hand-over's own list. */
+        if (x->kind == JOURNAL_VTCON && x->handover.vtcon >= 16) {
+                (void) snprintf(why, size, "vtcon of VM \"%s\": \"vtcon\" is out of range (0..15)", vm);
+                return -EINVAL;
+        }
+        if (x->kind == JOURNAL_FRAMEBUFFER && !handover_framebuffer_driver(x->handover.driver)) {
+                (void) snprintf(why, size, "framebuffer of VM \"%s\": \"driver\" is not a firmware framebuffer's", vm);
                 return -EINVAL;
         }
         if (x->kind == JOURNAL_SHMEM && !profile_name_valid(strrchr(x->shmem.path, '/') + 1)) {
@@ -299,6 +355,18 @@ void journal_entry_describe(const struct journal_entry *x, char *buf, size_t siz
         case JOURNAL_SHMEM_OWNER:
                 (void) snprintf(buf, size, "shmem_owner %s (%" PRIu64 ":%" PRIu64 " %04" PRIo64 " before)",
                                 x->shmem.path, x->shmem.uid, x->shmem.gid, x->shmem.mode);
+                return;
+        case JOURNAL_UNIT:
+                (void) snprintf(buf, size, "unit %s (stopped)", x->handover.name);
+                return;
+        case JOURNAL_VTCON:
+                (void) snprintf(buf, size, "vtcon%" PRIu64 " (fbcon unbound)", x->handover.vtcon);
+                return;
+        case JOURNAL_FRAMEBUFFER:
+                (void) snprintf(buf, size, "framebuffer %s (unbound from %s)", x->handover.name, x->handover.driver);
+                return;
+        case JOURNAL_MODULE:
+                (void) snprintf(buf, size, "module %s (unloaded)", x->handover.name);
                 return;
         case _JOURNAL_KIND_MAX:
                 break;
@@ -1015,6 +1083,12 @@ static bool entry_equal(const struct journal_entry *a, const struct journal_entr
         case JOURNAL_SHMEM_OWNER:
                 return strcmp(a->shmem.path, b->shmem.path) == 0 && a->shmem.uid == b->shmem.uid &&
                        a->shmem.gid == b->shmem.gid && a->shmem.mode == b->shmem.mode;
+        case JOURNAL_UNIT:
+        case JOURNAL_VTCON:
+        case JOURNAL_FRAMEBUFFER:
+        case JOURNAL_MODULE:
+                return strcmp(a->handover.name, b->handover.name) == 0 &&
+                       strcmp(a->handover.driver, b->handover.driver) == 0 && a->handover.vtcon == b->handover.vtcon;
         case _JOURNAL_KIND_MAX:
                 break;
         }

@@ -86,6 +86,10 @@ enum journal_kind {
         JOURNAL_SHMEM,       /* a "shmem" file made in /dev/shm (shmem.c) */
         JOURNAL_SHMEM_OWNER, /* /dev/kvmfrN handed to a "shmem"'s owner (shmem.c) */
         JOURNAL_EVDEV,       /* an "inputs" evdev node handed to QEMU's user (input.c, via devnode.c) */
+        JOURNAL_UNIT,        /* host_handover: a systemd unit stopped (handover.c) */
+        JOURNAL_VTCON,       /* host_handover: fbcon unbound from a virtual console (handover.c) */
+        JOURNAL_FRAMEBUFFER, /* host_handover: a firmware framebuffer unbound from its driver (handover.c) */
+        JOURNAL_MODULE,      /* host_handover: a kernel module unloaded (handover.c) */
         _JOURNAL_KIND_MAX,
 };
 
@@ -137,6 +141,20 @@ struct journal_shmem {
         uint64_t uid, gid, mode;     /* JOURNAL_SHMEM_OWNER: before the chown */
 };
 
+/* JOURNAL_UNIT, JOURNAL_VTCON, JOURNAL_FRAMEBUFFER, JOURNAL_MODULE: one step
+ * of the host's hand-over of its only GPU (host/handover.h). They are made
+ * before any device moves and undone after the devices are back
+ * (host_undo()). Each undo first looks whether there is anything to do: a
+ * unit running, a module loaded, a console or framebuffer bound again (by
+ * the kernel itself: fbcon takes a framebuffer's consoles when one comes)
+ * are left as they are. */
+struct journal_handover {
+        char name[PROFILE_UNIT_NAME_MAX]; /* UNIT: "gdm.service"; MODULE: "nvidia_drm";
+                                             FRAMEBUFFER: the platform device ("efi-framebuffer.0") */
+        char driver[JOURNAL_DRIVER_MAX];  /* FRAMEBUFFER: its driver ("efi-framebuffer") */
+        uint64_t vtcon;                   /* VTCON: N of SYS/class/vtconsole/vtconN */
+};
+
 struct journal_entry {
         enum journal_kind kind;
         union {
@@ -145,6 +163,7 @@ struct journal_entry {
                 struct journal_devnode blockdev; /* JOURNAL_BLOCKDEV */
                 struct journal_devnode evdev;    /* JOURNAL_EVDEV: the same fields */
                 struct journal_shmem shmem;
+                struct journal_handover handover; /* JOURNAL_UNIT .. JOURNAL_MODULE */
         };
 };
 
@@ -257,7 +276,8 @@ int journal_update_entry(const struct host_roots *roots, const char *name, const
 /* Drop entries[i] from j (in memory). */
 void journal_drop_entry(struct journal *j, unsigned i);
 
-/* "macvtap", "tap", "hugepages", "blockdev", "shmem", "shmem_owner", "evdev"; NULL for an unknown kind. */
+/* "macvtap", "tap", "hugepages", "blockdev", "shmem", "shmem_owner", "evdev", "unit", "vtcon",
+ * "framebuffer", "module"; NULL for an unknown kind. */
 const char *journal_kind_to_string(enum journal_kind k);
 
 /* What an entry is, for messages: "macvtap \"vl-win10-0\"",

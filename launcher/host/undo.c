@@ -15,6 +15,7 @@ void host_env_init(struct host_env *h, const struct host_roots *roots)
         h->roots = roots;
         bind_env_init(&h->bind, roots);
         hugepages_env_init(&h->hugepages, roots);
+        handover_env_init(&h->handover, roots);
 }
 
 /* ---- the handlers, one per kind ---------------------------------------- */
@@ -47,6 +48,14 @@ static int undo_shmem(const struct host_env *h, const struct journal_entry *x, s
         return shmem_undo_entry(h->roots, x, e);
 }
 
+/* JOURNAL_UNIT, JOURNAL_VTCON, JOURNAL_FRAMEBUFFER, JOURNAL_MODULE: a step
+ * of the host's hand-over of its GPU. */
+static int undo_handover(const struct host_env *h, const struct journal_entry *x, struct vl_error *e,
+                         struct vl_warnings *w)
+{
+        return handover_undo_entry(&h->handover, x, e);
+}
+
 static const undo_fn handlers[_JOURNAL_KIND_MAX] = {
         [JOURNAL_MACVTAP] = undo_link,
         [JOURNAL_TAP] = undo_link,
@@ -55,6 +64,10 @@ static const undo_fn handlers[_JOURNAL_KIND_MAX] = {
         [JOURNAL_SHMEM] = undo_shmem,
         [JOURNAL_SHMEM_OWNER] = undo_shmem,
         [JOURNAL_EVDEV] = undo_devnode,
+        [JOURNAL_UNIT] = undo_handover,
+        [JOURNAL_VTCON] = undo_handover,
+        [JOURNAL_FRAMEBUFFER] = undo_handover,
+        [JOURNAL_MODULE] = undo_handover,
 };
 
 bool host_undo_covers(enum journal_kind k)
@@ -80,6 +93,28 @@ int host_undo_entry(const struct host_env *h, const struct journal_entry *x, str
 
 /* ---- the journal, once ------------------------------------------------- */
 
+/* The entries of j that are (handover) or are not steps of the host's
+ * hand-over, newest first; *ret and *first keep the first failure. */
+static void undo_entries(const struct host_env *h, struct journal *j, bool handover, int *ret,
+                         struct vl_error *first, struct vl_warnings *w)
+{
+        struct vl_error ignored;
+        int r;
+
+        for (unsigned i = j->n_entries; i-- > 0;) {
+                if (handover_kind(j->entries[i].kind) != handover)
+                        continue;
+                r = host_undo_entry(h, &j->entries[i], *ret < 0 ? &ignored : first, w);
+                if (r < 0) {
+                        if (*ret == 0)
+                                *ret = r;
+                        continue;
+                }
+                journal_drop_entry(j, i);
+                (void) journal_save(h->roots, j, &ignored);
+        }
+}
+
 int host_undo(const struct host_env *h, const char *name, struct vl_error *e, struct vl_warnings *w)
 {
         _cleanup_free_ struct journal *j = malloc(sizeof(*j));
@@ -94,23 +129,19 @@ int host_undo(const struct host_env *h, const char *name, struct vl_error *e, st
 
         /* 1. Entries, newest first; each one that is undone leaves the
          * journal at once, so a crash here never undoes it twice. */
-        for (unsigned i = j->n_entries; i-- > 0;) {
-                r = host_undo_entry(h, &j->entries[i], ret < 0 ? &ignored : &first, w);
-                if (r < 0) {
-                        if (ret == 0)
-                                ret = r;
-                        continue;
-                }
-                journal_drop_entry(j, i);
-                (void) journal_save(h->roots, j, &ignored);
-        }
+        undo_entries(h, j, false, &ret, &first, w);
 
         /* 2. The devices (bind saves the journal as each comes back). */
         r = bind_undo(&h->bind, j, NULL, 0, ret < 0 ? &ignored : &first);
         if (r < 0 && ret == 0)
                 ret = r;
 
-        /* 3. Nothing left: the journal goes. */
+        /* 3. The host's hand-over, after the devices: the GPU is on its
+         * driver again before its modules are asked for, fbcon finds its
+         * framebuffer, and the display manager its GPU. */
+        undo_entries(h, j, true, &ret, &first, w);
+
+        /* 4. Nothing left: the journal goes. */
         if (ret == 0)
                 return journal_empty(j) ? journal_remove(h->roots, name, e) : journal_save(h->roots, j, e);
         if (e) {

@@ -8,7 +8,10 @@
  *      undo.c: a macvtap or tap link deleted, hugepages given back, ...),
  *   2. then the devices: /dev/vfio/GROUP owners, then every device back on
  *      its recorded driver (bind_undo()),
- *   3. then the journal file goes — or stays, holding exactly what could not
+ *   3. then the host's hand-over of its only GPU (host/handover.h), newest
+ *      first: its steps were taken before any device moved, and the display
+ *      stack they stopped sits on the devices' own drivers,
+ *   4. then the journal file goes — or stays, holding exactly what could not
  *      be given back, for a later `vfio-launch recover`.
  *
  * The end of a run, `recover` after the launcher died (and the boot unit),
@@ -24,6 +27,7 @@
 #include "base/error.h"
 #include "base/roots.h"
 #include "host/bind.h"
+#include "host/handover.h"
 #include "host/hugepages.h"
 #include "host/journal.h"
 
@@ -33,6 +37,7 @@ struct host_env {
         const struct host_roots *roots;
         struct bind_env bind;
         struct hugepages_env hugepages;
+        struct handover_env handover;
 };
 
 /* Every module's installed settings, on roots (which must outlive h). */

@@ -1011,7 +1011,8 @@ int profile_validate(const struct profile *p, struct vl_error *e, struct vl_warn
             (r = validate_ids(p, e)) < 0 || (r = validate_sound(p, e, w)) < 0 ||
             (r = validate_display(p, e, w)) < 0 || (r = validate_hugepages(p, e)) < 0 ||
             (r = validate_tpm(p, e)) < 0 || (r = validate_usb(p, e)) < 0 || (r = validate_platform(p, e, w)) < 0 ||
-            (r = profile_validate_shmem(p, e)) < 0 || (r = profile_validate_inputs(p, e)) < 0)
+            (r = profile_validate_shmem(p, e)) < 0 || (r = profile_validate_inputs(p, e)) < 0 ||
+            (r = profile_validate_handover(p, e)) < 0)
                 return r;
 
         if (p->shutdown_timeout_s < 1 || p->shutdown_timeout_s > 3600)

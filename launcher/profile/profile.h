@@ -481,6 +481,26 @@ enum os_preset { OS_NONE = 0, OS_WINDOWS11, OS_WINDOWS10, OS_LINUX, OS_OTHER };
 #define PROFILE_QEMU_ARGS_MAX 64
 #define PROFILE_QEMU_ARG_MAX 1024          /* incl. NUL */
 
+/* "host_handover": what the host lets go of before its only GPU (the one
+ * the host's display runs on) can go to vfio-pci, and takes back after the
+ * run — in this order, each journaled before it happens (host/handover.h):
+ * the units stopped (a display manager), fbcon's virtual consoles and the
+ * firmware framebuffers unbound, the modules unloaded. */
+#define PROFILE_HANDOVER_UNITS_MAX 8
+#define PROFILE_HANDOVER_MODULES_MAX 16
+#define PROFILE_UNIT_NAME_MAX 256  /* systemd's longest unit name (255) + NUL */
+#define PROFILE_MODULE_NAME_MAX 56 /* the kernel's MODULE_NAME_LEN on 64-bit, incl. NUL */
+
+struct profile_handover {
+        bool enabled;                  /* the key is present */
+        unsigned n_units;
+        char units[PROFILE_HANDOVER_UNITS_MAX][PROFILE_UNIT_NAME_MAX]; /* stopped in this order */
+        bool vtconsoles;               /* unbind fbcon's virtual consoles */
+        bool framebuffers;             /* unbind the firmware framebuffers */
+        unsigned n_modules;
+        char modules[PROFILE_HANDOVER_MODULES_MAX][PROFILE_MODULE_NAME_MAX]; /* unloaded in this order */
+};
+
 struct profile {
         char name[PROFILE_NAME_MAX];
         char source[PROFILE_PATH_MAX];     /* the file it was loaded from (absolute), for messages */
@@ -507,6 +527,7 @@ struct profile {
         struct pci_addr allow_detach[PROFILE_ALLOW_DETACH_MAX];
         bool allow_boot_vga;               /* allow taking the boot VGA / framebuffer device */
         bool allow_in_use;                 /* allow taking a device open by a process */
+        struct profile_handover host_handover;
 
         unsigned n_iothreads;
         struct profile_iothread iothreads[PROFILE_IOTHREADS_MAX];
@@ -589,6 +610,12 @@ int profile_validate_shmem(const struct profile *p, struct vl_error *e);
 
 /* The rules of "inputs" (profile_input.c), for profile_validate(). */
 int profile_validate_inputs(const struct profile *p, struct vl_error *e);
+/* profile_handover.c: the rules of "host_handover"; and whether name is a
+ * unit name systemd accepts (NAME.TYPE, or NAME@INSTANCE.TYPE) and a module
+ * name the kernel does (A-Z a-z 0-9 _ -). */
+int profile_validate_handover(const struct profile *p, struct vl_error *e);
+bool profile_unit_name_valid(const char *name);
+bool profile_module_name_valid(const char *name);
 
 /* A network interface name as the kernel's dev_valid_name() accepts it, and
  * without ',' (it would end a QEMU option): 1..15 bytes, no '/', ':',

@@ -68,7 +68,7 @@ static const char *const top_keys[] = {
         "$schema",  "name",     "machine",      "accel",          "user",
         "allow_root", "allow_shared_user",
         "memory",   "hugepages", "firmware", "boot",         "cpu",          "hostdevs",       "allow_detach",
-        "allow_boot_vga", "allow_in_use", "iothreads", "disks", "nics",        "sound",
+        "allow_boot_vga", "allow_in_use", "host_handover", "iothreads", "disks", "nics",        "sound",
         "display",  "balloon",  "shutdown_timeout", "powerdown_repeat", "pci_hotplug",
         "clock", "smbios", "watchdog", "tpm", "usb", "shmem", "inputs", "qemu_args", "os",
         NULL
@@ -100,6 +100,7 @@ static int parse_profile(struct ctx *c, json_t *root, struct profile *p)
                              detach_element, p, &p->n_allow_detach)) < 0 ||
             (r = pj_opt_bool(c, root, "allow_boot_vga", &p->allow_boot_vga)) < 0 ||
             (r = pj_opt_bool(c, root, "allow_in_use", &p->allow_in_use)) < 0 ||
+            (r = profile_json_parse_handover(c, root, &p->host_handover)) < 0 ||
             (r = profile_json_parse_iothreads(c, root, p)) < 0 ||
             (r = parse_array(c, root, "disks", PROFILE_DISKS_MAX, "disks",
                              profile_json_disk_element, p, &p->n_disks)) < 0 ||

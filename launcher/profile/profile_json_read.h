@@ -143,6 +143,9 @@ int profile_json_parse_usb(struct ctx *c, json_t *root, struct profile_usb *u);
 int profile_json_apply_preset(struct ctx *c, json_t *root, struct profile *p);
 bool profile_preset_set(const struct profile *p, const char *path);
 
+/* profile_json_handover.c */
+int profile_json_parse_handover(struct ctx *c, json_t *root, struct profile_handover *h);
+
 /* profile_json_platform.c */
 int profile_json_parse_clock(struct ctx *c, json_t *root, struct profile_clock *clk);
 int profile_json_parse_smbios(struct ctx *c, json_t *root, struct profile_smbios *s);

@@ -19,6 +19,7 @@
 #include "base/fs.h"
 #include "host/bind.h"
 #include "host/blockdev.h"
+#include "host/handover.h"
 #include "host/input.h"
 #include "host/hugepages.h"
 #include "host/pci.h"
@@ -561,10 +562,13 @@ static void check_boot_vga(const struct doctor_env *env, const struct profile *p
         }
         *ret_boot_vga = any;
         if (any)
-                add(rep, "boot-vga", p->allow_boot_vga ? DOCTOR_WARN : DOCTOR_FAIL, "Boot GPU / framebuffer",
+                add(rep, "boot-vga", p->host_handover.enabled ? DOCTOR_OK : p->allow_boot_vga ? DOCTOR_WARN : DOCTOR_FAIL,
+                    "Boot GPU / framebuffer",
                     "boot with video=efifb:off (and video=simplefb:off), use another GPU for the host console, "
-                    "or set allow_boot_vga in the profile",
-                    "%s%s", ev, p->allow_boot_vga ? " (allow_boot_vga is set)" : "");
+                    "or set allow_boot_vga in the profile (with host_handover: the host hands it over)",
+                    "%s%s", ev, p->host_handover.enabled ? " (host_handover: the host hands it over for the run)"
+                                : p->allow_boot_vga          ? " (allow_boot_vga is set)"
+                                                             : "");
         else
                 add(rep, "boot-vga", unknown_any ? DOCTOR_WARN : DOCTOR_OK, "Boot GPU / framebuffer",
                     "run as root: /proc/iomem shows addresses only to root",
@@ -610,15 +614,52 @@ static void check_in_use(const struct doctor_env *env, const struct profile *p, 
                 }
         }
         if (total)
-                add(rep, "in-use", p->allow_in_use ? DOCTOR_WARN : DOCTOR_FAIL, "Devices the host is using",
+                add(rep, "in-use", p->allow_in_use || p->host_handover.enabled ? DOCTOR_WARN : DOCTOR_FAIL,
+                    "Devices the host is using",
                     "stop the programs, unmount the file systems and swapoff, take the interfaces down and "
                     "flush their addresses (or take them out of their bridge), move the console elsewhere; "
                     "or set allow_in_use to take them anyway",
-                    "%s%s", ev, p->allow_in_use ? " (allow_in_use is set: a run takes them anyway)" : "");
+                    "%s%s", ev,
+                    p->allow_in_use            ? " (allow_in_use is set: a run takes them anyway)"
+                    : p->host_handover.enabled ? " (host_handover: a run checks again after the hand-over)"
+                                               : "");
         else
                 add(rep, "in-use", DOCTOR_OK, "Devices the host is using", NULL,
                     "none: no process has their nodes open, no mounted file system, swap, network interface "
                     "in use or console is on them");
+}
+
+/* With host_handover: the hand-over plan (host/handover.h), the same one a
+ * run takes. The in-use check above shows what holds the devices now; most
+ * of it is what the hand-over lets go of. */
+static void check_handover(const struct doctor_env *env, const struct profile *p, struct doctor_report *rep)
+{
+        _cleanup_free_ struct handover_plan *plan = calloc(1, sizeof(*plan));
+        struct vl_error e = {};
+        char ev[1200] = "", step[PROFILE_UNIT_NAME_MAX + 200];
+        bool unknown = false;
+        int r;
+
+        if (!plan) {
+                add(rep, "host-handover", DOCTOR_FAIL, "Host hand-over", NULL, "out of memory");
+                return;
+        }
+        r = handover_plan(&env->hostenv.handover, p, plan, &e);
+        if (r < 0) {
+                add(rep, "host-handover", DOCTOR_FAIL, "Host hand-over",
+                    "take the module out of unload_modules (a built-in driver cannot let go of the GPU: boot "
+                    "with it disabled)",
+                    "%s", e.msg);
+                return;
+        }
+        for (unsigned i = 0; i < plan->n; i++) {
+                handover_step_describe(&plan->steps[i], step, sizeof(step));
+                appendf(ev, sizeof(ev), "%s%s", ev[0] ? "; " : "", step);
+                unknown = unknown || strstr(plan->steps[i].note, "state unknown");
+        }
+        add(rep, "host-handover", unknown ? DOCTOR_WARN : DOCTOR_OK, "Host hand-over",
+            unknown ? "a run stops the units through systemd's D-Bus API: is systemd running?" : NULL,
+            "a run would, in this order: %s", ev[0] ? ev : "nothing (none of it is there now)");
 }
 
 /* --- firmware, memory, QEMU, audio, network -------------------------------- */
@@ -918,6 +959,8 @@ int doctor_run(const struct doctor_env *env, const struct profile *p, struct doc
                 check_group_viable(env, p, ret);
                 check_boot_vga(env, p, &boot_vga, ret);
                 check_in_use(env, p, ret);
+                if (p->host_handover.enabled)
+                        check_handover(env, p, ret);
         }
         check_cmdline(env, p, &cpu, iommu_on, boot_vga, ret);
         check_firmware_qemu(env, p, ret);

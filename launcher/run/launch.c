@@ -243,6 +243,11 @@ int launch_plan(struct launch *l, struct vl_error *e)
         }
         if (r >= 0 && l->p->n_shmem)
                 r = shmem_plan(l->host->roots, l->p, l->user, &l->shmem, e);
+        if (r >= 0 && l->p->host_handover.enabled) {
+                l->handover = calloc(1, sizeof(*l->handover));
+                r = l->handover ? handover_plan(&l->host->handover, l->p, l->handover, e)
+                                : vl_error_set(e, ENOMEM, "out of memory");
+        }
         if (r >= 0)
                 r = input_plan(l->host->roots, l->p, &l->inputs, e);
         /* As for the disks: the command line names the node found then. */
@@ -290,6 +295,28 @@ int launch_apply_hugepages(struct launch *l, struct vl_error *e)
                 return 0;
         l->changed = true;
         return hugepages_setup(&l->host->hugepages, l->p, &l->hugepages, l->user->uid, l->user->gid, e);
+}
+
+int launch_apply_handover(struct launch *l, struct vl_error *e, struct vl_warnings *w)
+{
+        unsigned n_before;
+        int r;
+
+        if (!l->handover)
+                return 0;
+        l->changed = true;
+        r = handover_apply(&l->host->handover, l->p->name, l->handover, e);
+        if (r < 0)
+                return r;
+        n_before = l->plan->warnings.n;
+        r = bind_plan_recheck_usage(&l->host->bind, l->p, l->plan, e);
+        if (r < 0) {
+                vl_error_append(e, " (after the host's hand-over)");
+                return r;
+        }
+        for (unsigned i = n_before; i < l->plan->warnings.n && i < VL_WARNINGS_MAX; i++)
+                vl_warn(w, "%s", l->plan->warnings.msg[i]);
+        return 0;
 }
 
 int launch_apply_devices(struct launch *l, struct vl_error *e, struct vl_warnings *w)
@@ -599,6 +626,7 @@ void launch_done(struct launch *l)
                 (void) unlink(l->qmp_user_path);
         l->log_fd = safe_close(l->log_fd);
         bind_plan_free(TAKE_PTR(l->plan));
+        free(TAKE_PTR(l->handover));
         if (l->lock >= 0)
                 rundir_unlock(l->host->roots->run, l->p->name, TAKE_FD(l->lock));
 }

@@ -32,6 +32,7 @@
 #include "base/error.h"
 #include "host/bind.h"
 #include "host/blockdev.h"
+#include "host/handover.h"
 #include "host/hugepages.h"
 #include "host/runas.h"
 #include "host/input.h"
@@ -80,6 +81,7 @@ struct launch {
         struct blockdev_plan blockdevs;      /* launch_plan(): the disks that are block devices */
         struct shmem_plan shmem;             /* launch_plan(), with p->shmem */
         struct input_plan inputs;            /* launch_plan(): the evdev inputs */
+        struct handover_plan *handover;      /* launch_plan(), with host_handover; NULL otherwise */
         bool changed;                        /* host changes may exist: undo them */
         int nic_fds[PROFILE_NICS_MAX];       /* by NIC index; -1 */
         int vhost_fds[PROFILE_NICS_MAX];     /* /dev/vhost-net per NIC as rt->fds.vhost says; -1 */
@@ -107,7 +109,7 @@ int launch_lock(struct launch *l, pid_t *ret_holder, struct vl_error *e);
  * devices, the hugetlbfs mount and pages, the block devices given as disks
  * (none may be in use on the host, each must be the node rt names), the
  * "shmem" files, the evdev inputs (each must exist, be an evdev node and
- * be the node rt names). -errno with e saying why a run
+ * be the node rt names), the host's hand-over (l->handover). -errno with e saying why a run
  * must not start; the host is untouched. */
 int launch_plan(struct launch *l, struct vl_error *e);
 
@@ -123,6 +125,10 @@ int launch_apply_blockdevs(struct launch *l, struct vl_error *e);
 int launch_apply_shmem(struct launch *l, struct vl_error *e);
 /* The evdev inputs' nodes to QEMU's user (input_hand_over()). */
 int launch_apply_inputs(struct launch *l, struct vl_error *e);
+/* With host_handover: the host lets go of its GPU (handover_apply()), then
+ * the devices' use is checked again (bind_plan_recheck_usage(); its
+ * warnings in w). A refusal leaves what was taken to launch_undo(). */
+int launch_apply_handover(struct launch *l, struct vl_error *e, struct vl_warnings *w);
 /* The devices to vfio-pci, /dev/vfio/GROUP to QEMU's user; then live
  * detach/attach is made ready (that failing is a warning in w). */
 int launch_apply_devices(struct launch *l, struct vl_error *e, struct vl_warnings *w);

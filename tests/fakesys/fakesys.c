@@ -383,6 +383,10 @@ static void load_driver_dir(struct fakesys *fs, const struct fake_driver *x)
         if (x->module[0]) {
                 pathf(path, sizeof(path), "%s/module/%s", fs->sys, x->module);
                 mkdir_p(path);
+                /* A loadable module has initstate ("live"); a built-in one
+                 * would not. */
+                pathf(path, sizeof(path), "%s/module/%s/initstate", fs->sys, x->module);
+                write_file(path, "live\n", 0444);
                 pathf(path, sizeof(path), "%s/bus/pci/drivers/%s/module", fs->sys, x->name);
                 pathf(target, sizeof(target), "../../../../module/%s", x->module);
                 symlink_f(target, path);

@@ -62,6 +62,8 @@ LOADER_ONLY = {
     "shmem-resolution-too-large",
     # "inputs": one evdev path twice; the ids the command line gives inputs
     "input-evdev-twice", "input-id-taken",
+    # "host_handover": one module spelt with - and with _
+    "handover-module-repeated",
 }
 
 

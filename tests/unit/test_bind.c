@@ -700,6 +700,63 @@ static void test_refuse_console(void **state)
         expect_refusal_msg(f, GPU " holds the console (fbcon on fb0): refused (allow_in_use overrides)");
 }
 
+/* host_handover: the plan postpones the in-use checks (the hand-over lets
+ * go of the console first) and bind_plan_recheck_usage() makes them after
+ * it; the GPU's module unloaded by the hand-over leaves it driverless, which
+ * bind_apply() accepts, and the journal keeps the driver it had. */
+static void test_handover_postpones_usage(void **state)
+{
+        struct fixture *f = *state;
+        struct bind_plan *plan;
+        struct journal *j = calloc(1, sizeof(*j));
+        struct vl_error e = {};
+        char path[4096];
+        bool said = false;
+
+        only_hostdev(f, GPU);
+        add_hostdev(&f->p, AUDIO);
+        f->p.allow_boot_vga = true;
+        f->p.host_handover.enabled = true;
+        f->p.host_handover.vtconsoles = true;
+        fakesys_fb(f->fs, "fb0", GPU);
+        fakesys_sys_file(f->fs, "devices/virtual/vtconsole/vtcon1/name", "(M) frame buffer device\n");
+        fakesys_sys_file(f->fs, "devices/virtual/vtconsole/vtcon1/bind", "1\n");
+        fakesys_sys_link(f->fs, "class/vtconsole/vtcon1", "devices/virtual/vtconsole/vtcon1");
+
+        plan = plan_ok(f);
+        assert_true(plan->handover);
+        for (unsigned i = 0; i < plan->warnings.n; i++)
+                said = said || strstr(plan->warnings.msg[i], "checked after that");
+        assert_true(said);
+        /* Still bound: the same refusal as without the hand-over. */
+        assert_int_equal(bind_plan_recheck_usage(&f->env, &f->p, plan, &e), -EBUSY);
+        assert_string_equal(e.msg, GPU " holds the console (fbcon on fb0): refused (allow_in_use overrides)");
+        /* The hand-over: fbcon unbound, the GPU's module unloaded. */
+        fakesys_sys_file(f->fs, "devices/virtual/vtconsole/vtcon1/bind", "0\n");
+        assert_int_equal(bind_plan_recheck_usage(&f->env, &f->p, plan, &e), 0);
+        snprintf(path, sizeof(path), "%s/bus/pci/drivers/nouveau/unbind", fakesys_sys(f->fs));
+        assert_int_equal(f->env.ops->write(f->env.ops->userdata, path, GPU, 100), 0);
+        fakesys_unload_driver(f->fs, "nouveau");
+        if (bind_apply(&f->env, plan, RUN_UID, RUN_GID, &e) < 0)
+                fail_msg("apply: %s", e.msg);
+        assert_string_equal(fakesys_driver_of(f->fs, GPU), "vfio-pci");
+        assert_int_equal(journal_load(fakesys_roots(f->fs), "win10", j, &e), 0);
+        assert_string_equal(j->devices[0].orig_driver, "nouveau");
+        assert_int_equal(bind_undo(&f->env, j, NULL, 0, &e), 0);
+        assert_string_equal(fakesys_driver_of(f->fs, GPU), "nouveau");
+        assert_int_equal(journal_remove(fakesys_roots(f->fs), "win10", &e), 0);
+        bind_plan_free(plan);
+
+        /* Without a hand-over the same driverless GPU is a stale plan. */
+        f->p.host_handover.enabled = false;
+        plan = plan_ok(f);
+        snprintf(path, sizeof(path), "%s/bus/pci/drivers/nouveau/unbind", fakesys_sys(f->fs));
+        assert_int_equal(f->env.ops->write(f->env.ops->userdata, path, GPU, 100), 0);
+        assert_int_equal(bind_apply(&f->env, plan, RUN_UID, RUN_GID, &e), -ESTALE);
+        bind_plan_free(plan);
+        free(j);
+}
+
 static void write_other_journal(struct fixture *f, const char *name, pid_t pid, const char *addr)
 {
         struct journal *j = calloc(1, sizeof(*j));
@@ -1427,6 +1484,7 @@ int main(void)
                 T(test_refuse_nvme_head_and_9p),
                 T(test_refuse_net),
                 T(test_refuse_console),
+                T(test_handover_postpones_usage),
                 T(test_refuse_claimed),
                 T(test_apply_undo),
                 T(test_apply_loads_vfio),

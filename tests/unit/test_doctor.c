@@ -261,6 +261,37 @@ static void test_in_use(void **state)
         assert_int_equal(doctor_worst(&f->rep), DOCTOR_FAIL);
 }
 
+/* host_handover: the boot GPU is the point, what uses it now is for the
+ * hand-over to let go of (a run checks again after it), and the plan is
+ * the run's: fbcon's console, the modules loaded or not; a built-in module
+ * fails. */
+static void test_host_handover(void **state)
+{
+        struct fixture *f = *state;
+
+        fakesys_device_attr(f->fs, GPU, "boot_vga", "1\n");
+        fakesys_drm_node(f->fs, GPU, "card1");
+        fakesys_process(f->fs, 4242, "Xorg", "dri/card1", 100);
+        fakesys_sys_file(f->fs, "devices/virtual/vtconsole/vtcon1/name", "(M) frame buffer device\n");
+        fakesys_sys_file(f->fs, "devices/virtual/vtconsole/vtcon1/bind", "1\n");
+        fakesys_sys_link(f->fs, "class/vtconsole/vtcon1", "devices/virtual/vtconsole/vtcon1");
+        f->p.allow_boot_vga = true;
+        f->p.host_handover = (struct profile_handover) { .enabled = true, .vtconsoles = true, .n_modules = 2 };
+        snprintf(f->p.host_handover.modules[0], PROFILE_MODULE_NAME_MAX, "nouveau");
+        snprintf(f->p.host_handover.modules[1], PROFILE_MODULE_NAME_MAX, "nvidia");
+        run(f);
+        expect(f, "boot-vga", DOCTOR_OK, "host_handover: the host hands it over for the run");
+        expect(f, "in-use", DOCTOR_WARN, "pid 4242 (Xorg) has /dev/dri/card1 open");
+        expect(f, "in-use", DOCTOR_WARN, "a run checks again after the hand-over");
+        expect(f, "host-handover", DOCTOR_OK,
+               "a run would, in this order: unbind fbcon from vtcon1 ((M) frame buffer device); unload module "
+               "nouveau (loaded); leave module nvidia (not loaded)");
+
+        fakesys_sys_file(f->fs, "module/nvidia/parameters/x", "0\n");
+        run(f);
+        expect(f, "host-handover", DOCTOR_FAIL, "module \"nvidia\" is built into this kernel");
+}
+
 /* The host's own use of a device: every holder of every named device at
  * once (a run stops at the first), the same words as the plan's refusal;
  * the groups themselves stay viable. */
@@ -529,6 +560,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_group_not_viable, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_boot_vga_efifb, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_in_use, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_host_handover, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_in_use_by_host, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vfio_modules_missing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_irq_remapping_off, setup, teardown),

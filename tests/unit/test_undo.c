@@ -3,7 +3,7 @@
  * host_undo(): the one way back. Against the fake host (tests/fakesys): the
  * GPU pair of a run on vfio-pci, and entries of every kind in its journal.
  * Checks that every kind has a handler, that the entries go back newest
- * first and before the devices, and that what cannot be given back stays in
+ * first and before the devices — but the host's hand-over after them — and that what cannot be given back stays in
  * the journal — alone — for `recover`.
  */
 #include <errno.h>
@@ -34,6 +34,9 @@ struct fixture {
         char pool_writes[8];
         unsigned bind_writes_at_first_pool_write;
         bool pool_seen;
+        /* the hand-over's module load: the GPU's driver at that time */
+        char gpu_driver_at_module_load[64];
+        unsigned module_loads, pool_writes_at_module_load;
 };
 
 static void write_file(const char *path, const char *text)
@@ -90,7 +93,24 @@ static int pool_write(void *userdata, const char *path, const char *data, unsign
         return 0;
 }
 
-static int setup(void **state)
+static int module_op(void *userdata, const char *module, bool load, struct vl_error *e)
+{
+        struct fixture *f = userdata;
+        const char *drv = fakesys_driver_of(f->fs, GPU);
+
+        assert_true(load);
+        assert_string_equal(module, "bochs");
+        snprintf(f->gpu_driver_at_module_load, sizeof(f->gpu_driver_at_module_load), "%s", drv ? drv : "");
+        f->pool_writes_at_module_load = (unsigned) strlen(f->pool_writes);
+        f->module_loads++;
+        return 0;
+}
+
+static const struct handover_ops handover_model = { .module = module_op };
+
+/* The run: the plan (read only), pages (2M, then 1G), with handover the
+ * host's hand-over (a module unloaded: journaled only), the devices. */
+static int setup_run(void **state, bool handover)
 {
         struct fixture *f = calloc(1, sizeof(*f));
         struct fakesys *fs = f->fs = fakesys_new();
@@ -126,6 +146,16 @@ static int setup(void **state)
         snprintf(x1g.hugepages.dir, sizeof(x1g.hugepages.dir), "%s", f->dir1g);
         assert_int_equal(journal_add_entry(fakesys_roots(fs), "win10", &x2m, &e), 0);
         assert_int_equal(journal_add_entry(fakesys_roots(fs), "win10", &x1g, &e), 0);
+        if (handover) {
+                struct handover_ops *ops = malloc(sizeof(*ops));
+                struct journal_entry xm = { .kind = JOURNAL_MODULE };
+
+                *ops = handover_model;
+                ops->userdata = f;
+                f->host.handover.ops = ops;
+                snprintf(xm.handover.name, sizeof(xm.handover.name), "bochs");
+                assert_int_equal(journal_add_entry(fakesys_roots(fs), "win10", &xm, &e), 0);
+        }
         assert_int_equal(bind_apply(&f->host.bind, plan, 1000, 1000, &e), 0);
         bind_plan_free(plan);
         assert_string_equal(fakesys_driver_of(fs, GPU), "vfio-pci");
@@ -133,10 +163,21 @@ static int setup(void **state)
         return 0;
 }
 
+static int setup(void **state)
+{
+        return setup_run(state, false);
+}
+
+static int setup_handover(void **state)
+{
+        return setup_run(state, true);
+}
+
 static int teardown(void **state)
 {
         struct fixture *f = *state;
 
+        free((void *) f->host.handover.ops);
         fakesys_free(f->fs);
         free(f);
         return 0;
@@ -214,6 +255,22 @@ static void test_failure_keeps_only_what_is_left(void **state)
         free(j);
 }
 
+/* The host's hand-over was made before the devices moved: it comes back
+ * after them (the GPU on its driver before its module is asked for), and
+ * after the other entries. */
+static void test_handover_after_devices(void **state)
+{
+        struct fixture *f = *state;
+        struct vl_error e = {};
+
+        assert_int_equal(host_undo(&f->host, "win10", &e, NULL), 0);
+        assert_int_equal(f->module_loads, 1);
+        assert_string_equal(f->gpu_driver_at_module_load, "nouveau");
+        assert_int_equal(f->pool_writes_at_module_load, 2);
+        assert_string_equal(f->pool_writes, "GM");
+        assert_false(journal_there(f));
+}
+
 /* A live detach gives back the listed groups' devices and nothing else. */
 static void test_groups_only(void **state)
 {
@@ -241,6 +298,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_all_back_in_reverse, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_failure_keeps_only_what_is_left, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_groups_only, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_handover_after_devices, setup_handover, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

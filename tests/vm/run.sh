@@ -21,6 +21,11 @@
 # each alone in its IOMMU group: virtio-blk at 00:06.0 and an NVMe
 # controller of a multipath-capable subsystem at 00:07.0 (sparse files,
 # removed after the boot).
+# A case whose file has the line "# vm-needs: display" gets L1's only GPU: a
+# bochs-display at 00:08.0, alone in its IOMMU group, which L1 drives with
+# bochs-drm and fbcon; and the Debian kernel's module tree (indexed here
+# with depmod) laid over the chroot's /usr/lib, so that the launcher's
+# libkmod and modprobe find L1's modules.
 #
 # Output: PASS/FAIL/NOTE/CASE lines as they come; the full serial log is kept
 # in $VL_VM_CACHE/logs/. Exit 0 only if L1 printed its final marker VL-DONE
@@ -91,6 +96,14 @@ for c in "${CASES[@]}"; do
         break
 done
 
+DISPLAY_NEEDED=
+for c in "${CASES[@]}"; do
+        grep -q '^# vm-needs: display$' "$here/cases/$c.sh" || continue
+        DISPLAY_NEEDED=1
+        DEVICES+=(-device bochs-display,bus=pcie.0,addr=0x8)
+        break
+done
+
 mkdir -p "$CACHE/logs"
 # keep the newest 100 serial logs
 ls -t "$CACHE"/logs/*.log 2>/dev/null | tail -n +100 | xargs -r rm -f
@@ -101,6 +114,10 @@ if ! flock "$CACHE/.lock" sh -c '"$1/fetch-kernel.sh" && "$1/build-initramfs.sh"
         exit 1
 fi
 KVER=$(cat "$CACHE/kernel/.complete")
+if [ -n "$DISPLAY_NEEDED" ] && [ ! -f "$CACHE/kernel/lib/modules/$KVER/modules.dep.bin" ]; then
+        # libkmod reads only the binary indexes (modules.dep.bin)
+        depmod -b "$CACHE/kernel" "$KVER" || { echo "run.sh: depmod of $KVER failed"; exit 1; }
+fi
 
 caselist=$(IFS=,; echo "${CASES[*]}")
 LOG=$CACHE/logs/$VARIANT-$(date +%Y%m%d-%H%M%S)-$$.log
@@ -108,6 +125,7 @@ APPEND="console=ttyS0 panic=-1 loglevel=4 $KARGS vl.variant=$VARIANT vl.topo=$TO
 APPEND+=" vl.src=$here vl.cases=$caselist vl.ctimeout=${VL_VM_CASE_TIMEOUT:-120}"
 [ -n "$BUILD" ] && APPEND+=" vl.build=$BUILD"
 [ -n "$DISKDIR" ] && APPEND+=" vl.disks=1"
+[ -n "$DISPLAY_NEEDED" ] && APPEND+=" vl.display=1 vl.kmods=$CACHE/kernel/lib"
 APPEND+=" ${VL_VM_APPEND:-}"
 
 CMD=(timeout -k 5 "$TIMEOUT"

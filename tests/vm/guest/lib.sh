@@ -164,6 +164,22 @@ _l2_devs() {
         done
 }
 
+# ---- the display adapter (vm-needs: display) ----------------------------
+GPU=0000:00:08.0      # bochs-display: L1's only GPU
+# fbcon_on_gpu: a virtual console of fbcon's is bound (it draws on the
+# bochs-display's framebuffer: the only one).
+fbcon_on_gpu() {
+        for _v in /sys/class/vtconsole/vtcon*; do
+                grep -q 'frame buffer device' "$_v/name" 2>/dev/null && [ "$(cat "$_v/bind")" = 1 ] && return 0
+        done
+        return 1
+}
+gpu_home() { is_drv "$GPU" bochs-drm && [ -e /sys/module/bochs/initstate ] && fbcon_on_gpu; }
+gpu_state() {
+        echo "$GPU=$(drv "$GPU" || echo none) bochs=$([ -e /sys/module/bochs ] && echo loaded || echo unloaded)" \
+                "vtcon:[$(for _v in /sys/class/vtconsole/vtcon*; do printf '%s=%s(%s) ' "${_v##*/}" "$(cat "$_v/bind")" "$(cat "$_v/name")"; done)]"
+}
+
 # ---- vfio-launch --------------------------------------------------------
 profile() { echo "$VL_SRC/profiles/$1.json"; }
 # need_vl: the case needs the built launcher; FAIL and end the case without it.
