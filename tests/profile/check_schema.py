@@ -62,6 +62,10 @@ LOADER_ONLY = {
     "shmem-resolution-too-large",
     # "inputs": one evdev path twice; the ids the command line gives inputs
     "input-evdev-twice", "input-id-taken",
+    # usb.devices: one device named twice, the ports of the controller
+    # shared with usb_redirect, devices without a controller
+    "usb-device-twice", "usb-device-port-twice", "usb-devices-and-redirect-ports",
+    "usb-devices-no-controller",
 }
 
 
