@@ -1,10 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * USB on the command line: the guest's controller, and the SPICE client's
- * redirection channels plugged into it — libvirt's <redirdev bus='usb'
- * type='spicevmc'/>: a spicevmc chardev named "usbredir" and a usb-redir
- * device per device the client may hand over at once (the client picks
- * which; the guest sees it hot-plugged). docs/facts.md#F-usb-redirect.
+ * USB on the command line: the guest's controller, the host's USB devices
+ * (usb.devices) and the SPICE client's redirection channels plugged into it
+ * — libvirt's <redirdev bus='usb' type='spicevmc'/>: a spicevmc chardev
+ * named "usbredir" and a usb-redir device per device the client may hand
+ * over at once (the client picks which; the guest sees it hot-plugged).
+ * docs/facts.md#F-usb-redirect.
+ *
+ * A host device is QEMU's usb-host on the node the launcher opened: QEMU
+ * runs unprivileged and opens nothing of the host's /dev itself. Its fd
+ * goes in an fd set (-add-fd) and usb-host's hostdevice= names the set,
+ * which QEMU 7.2 opens through qemu_open() (docs/facts.md#F-usb-host-fd).
+ * The host devices come before the redirection channels: both take the
+ * controller's first free port, and a host device keeps its place whatever
+ * the client redirects.
  * PURE, part of the builder.
  */
 #include <errno.h>
@@ -14,8 +23,16 @@
 
 #define REDIR_CHARDEV_PREFIX "usbredir"
 
-int qemu_argv_emit_usb(struct builder *b, const struct profile *p, const struct layout *l,
-                       struct vl_error *e)
+void qemu_usb_host_opts(struct builder *b, struct opt *o, unsigned i)
+{
+        qa_opt_begin(b, o, "usb-host");
+        qa_opt_kv(b, o, "hostdevice", "/dev/fdset/%u", QEMU_USB_FDSET(i));
+        qa_opt_kv(b, o, "id", PROFILE_ID_USB_HOST_PREFIX "%u", i);
+        qa_opt_kv(b, o, "bus", PROFILE_ID_USB ".0");
+}
+
+int qemu_argv_emit_usb(struct builder *b, const struct profile *p, const struct qemu_runtime *rt,
+                       const struct layout *l, struct vl_error *e)
 {
         enum usb_controller c = profile_usb_controller(p);
         unsigned n = p->display.type == DISPLAY_SPICE ? p->display.usb_redirect : 0;
@@ -29,6 +46,18 @@ int qemu_argv_emit_usb(struct builder *b, const struct profile *p, const struct 
         qa_opt_kv(b, &o, "id", PROFILE_ID_USB);
         qa_opt_port_addr(b, &o, l->usb_bus, 0);
         qa_arg_opt(b, "-device", &o);
+        for (unsigned i = 0; i < p->usb.n_devices; i++) {
+                if (rt->fds.usb[i] < 0)
+                        continue;
+                qa_opt_begin(b, &o, NULL);
+                qa_opt_kv(b, &o, "fd", "%d", rt->fds.usb[i]);
+                qa_opt_kv(b, &o, "set", "%u", QEMU_USB_FDSET(i));
+                /* query-fdsets shows whose it is. */
+                qa_opt_kv(b, &o, "opaque", PROFILE_ID_USB_HOST_PREFIX "%u", i);
+                qa_arg_opt(b, "-add-fd", &o);
+                qemu_usb_host_opts(b, &o, i);
+                qa_arg_opt(b, "-device", &o);
+        }
         for (unsigned i = 0; i < n; i++) {
                 char chardev[32], id[32];
 

@@ -35,6 +35,7 @@
 #include "host/hugepages.h"
 #include "host/runas.h"
 #include "host/input.h"
+#include "host/usb.h"
 #include "host/shmem.h"
 #include "host/undo.h"
 #include "profile/profile.h"
@@ -80,6 +81,8 @@ struct launch {
         struct blockdev_plan blockdevs;      /* launch_plan(): the disks that are block devices */
         struct shmem_plan shmem;             /* launch_plan(), with p->shmem */
         struct input_plan inputs;            /* launch_plan(): the evdev inputs */
+        struct usb_plan usb;                 /* launch_plan(): the host USB devices plugged in */
+        int usb_fds[PROFILE_USB_DEVICES_MAX]; /* their nodes, opened for QEMU, by usb.devices index; -1 */
         bool changed;                        /* host changes may exist: undo them */
         int nic_fds[PROFILE_NICS_MAX];       /* by NIC index; -1 */
         int vhost_fds[PROFILE_NICS_MAX];     /* /dev/vhost-net per NIC as rt->fds.vhost says; -1 */
@@ -107,7 +110,8 @@ int launch_lock(struct launch *l, pid_t *ret_holder, struct vl_error *e);
  * devices, the hugetlbfs mount and pages, the block devices given as disks
  * (none may be in use on the host, each must be the node rt names), the
  * "shmem" files, the evdev inputs (each must exist, be an evdev node and
- * be the node rt names). -errno with e saying why a run
+ * be the node rt names), the host USB devices (each required one plugged
+ * in, each the node rt names, none found twice). -errno with e saying why a run
  * must not start; the host is untouched. */
 int launch_plan(struct launch *l, struct vl_error *e);
 
@@ -123,6 +127,9 @@ int launch_apply_blockdevs(struct launch *l, struct vl_error *e);
 int launch_apply_shmem(struct launch *l, struct vl_error *e);
 /* The evdev inputs' nodes to QEMU's user (input_hand_over()). */
 int launch_apply_inputs(struct launch *l, struct vl_error *e);
+/* The host USB devices' nodes to QEMU's user (usb_hand_over()), each
+ * opened for QEMU's fd set. */
+int launch_apply_usb(struct launch *l, struct vl_error *e);
 /* The devices to vfio-pci, /dev/vfio/GROUP to QEMU's user; then live
  * detach/attach is made ready (that failing is a warning in w). */
 int launch_apply_devices(struct launch *l, struct vl_error *e, struct vl_warnings *w);
