@@ -148,6 +148,18 @@ static inline void qemu_cmd_freep(struct qemu_cmd **c)
  * left NUL-terminated at its old end). */
 int qemu_argv_escape(char *buf, size_t size, const char *s);
 
+/* usb.devices[i]'s usb-host device as the command line has it, for a live
+ * attach (QMP add-fd + device_add) to put it back the same way. */
+struct qemu_usb_host {
+        unsigned fdset;     /* QEMU_USB_FDSET(i) */
+        char hostdevice[32]; /* "/dev/fdset/N" */
+        char id[32];        /* "usbhostI" */
+        char bus[16];       /* the controller's: "usb0.0" */
+};
+
+/* Pure. */
+void qemu_usb_host_layout(unsigned i, struct qemu_usb_host *ret);
+
 /* One hostdev's vfio-pci device as the command line has it, for a live
  * attach (QMP device_add) to put it back exactly there. */
 struct qemu_hostdev {

@@ -129,9 +129,6 @@ int qemu_argv_emit_spice_agent(struct builder *b, const struct profile *p, const
 int qemu_argv_emit_usb(struct builder *b, const struct profile *p, const struct qemu_runtime *rt,
                        const struct layout *l, struct vl_error *e);
 
-/* usb.devices[i]'s usb-host device, begun in o: the command line's and a
- * live attach's (device_add) are the same. */
-void qemu_usb_host_opts(struct builder *b, struct opt *o, unsigned i);
 
 /* ---- the TPM (qemu_tpm.c) ------------------------------------------------------------- */
 

@@ -23,12 +23,14 @@
 
 #define REDIR_CHARDEV_PREFIX "usbredir"
 
-void qemu_usb_host_opts(struct builder *b, struct opt *o, unsigned i)
+void qemu_usb_host_layout(unsigned i, struct qemu_usb_host *ret)
 {
-        qa_opt_begin(b, o, "usb-host");
-        qa_opt_kv(b, o, "hostdevice", "/dev/fdset/%u", QEMU_USB_FDSET(i));
-        qa_opt_kv(b, o, "id", PROFILE_ID_USB_HOST_PREFIX "%u", i);
-        qa_opt_kv(b, o, "bus", PROFILE_ID_USB ".0");
+        *ret = (struct qemu_usb_host) { .fdset = QEMU_USB_FDSET(i) };
+        (void) snprintf(ret->hostdevice, sizeof(ret->hostdevice), "/dev/fdset/%u", ret->fdset);
+        (void) snprintf(ret->id, sizeof(ret->id), PROFILE_ID_USB_HOST_PREFIX "%u", i);
+        /* The controller's bus by name: the SPICE client's devices are
+         * on it too. */
+        (void) snprintf(ret->bus, sizeof(ret->bus), PROFILE_ID_USB ".0");
 }
 
 int qemu_argv_emit_usb(struct builder *b, const struct profile *p, const struct qemu_runtime *rt,
@@ -49,13 +51,19 @@ int qemu_argv_emit_usb(struct builder *b, const struct profile *p, const struct 
         for (unsigned i = 0; i < p->usb.n_devices; i++) {
                 if (rt->fds.usb[i] < 0)
                         continue;
+                struct qemu_usb_host u;
+
+                qemu_usb_host_layout(i, &u);
                 qa_opt_begin(b, &o, NULL);
                 qa_opt_kv(b, &o, "fd", "%d", rt->fds.usb[i]);
-                qa_opt_kv(b, &o, "set", "%u", QEMU_USB_FDSET(i));
+                qa_opt_kv(b, &o, "set", "%u", u.fdset);
                 /* query-fdsets shows whose it is. */
-                qa_opt_kv(b, &o, "opaque", PROFILE_ID_USB_HOST_PREFIX "%u", i);
+                qa_opt_kv(b, &o, "opaque", "%s", u.id);
                 qa_arg_opt(b, "-add-fd", &o);
-                qemu_usb_host_opts(b, &o, i);
+                qa_opt_begin(b, &o, "usb-host");
+                qa_opt_kv(b, &o, "hostdevice", "%s", u.hostdevice);
+                qa_opt_kv(b, &o, "id", "%s", u.id);
+                qa_opt_kv(b, &o, "bus", "%s", u.bus);
                 qa_arg_opt(b, "-device", &o);
         }
         for (unsigned i = 0; i < n; i++) {

@@ -317,6 +317,7 @@ int launch_apply_usb(struct launch *l, struct vl_error *e)
                         return r;
                 l->usb_fds[n->device] = r;
         }
+        hotplug_usb_init(&l->usb_hotplug, l->p, l->host, l->user->uid, l->user->gid, &l->usb);
         return 0;
 }
 
@@ -506,7 +507,13 @@ static void on_hotplug(void *userdata, struct sup *s, const char *request, char 
 {
         struct launch *l = userdata;
 
-        hotplug_request(&l->hotplug, s, request, reply, size);
+        if (strncmp(request, "usb ", 4) == 0)
+                hotplug_usb_request(&l->usb_hotplug, s, request, reply, size);
+        else if (l->hotplug_ready)
+                hotplug_request(&l->hotplug, s, request, reply, size);
+        else
+                (void) snprintf(reply, size, "error: live detach and attach of hostdevs are not available for "
+                                             "this VM");
         /* Also in the VM's own output: a record of what happened to its devices. */
         sup_log(s, "%s: %s", request, reply);
 }
@@ -515,7 +522,9 @@ static void on_device_deleted(void *userdata, struct sup *s, const char *id)
 {
         struct launch *l = userdata;
 
-        hotplug_device_deleted(&l->hotplug, s, id);
+        hotplug_usb_device_deleted(&l->usb_hotplug, id);
+        if (l->hotplug_ready)
+                hotplug_device_deleted(&l->hotplug, s, id);
 }
 
 static void on_idle(void *userdata, struct sup *s)
@@ -558,6 +567,7 @@ static void status_extra(void *userdata, char *buf, size_t size)
         buf[0] = '\0';
         if (l->hotplug_ready)
                 hotplug_describe(&l->hotplug, buf, size);
+        hotplug_usb_describe(&l->usb_hotplug, buf, size);
         /* Arguments the launcher passed unchecked: whatever the VM does, the
          * launcher cannot vouch for it (libvirt's "custom-argv" taint). */
         n = strlen(buf);
@@ -569,7 +579,7 @@ static void status_extra(void *userdata, char *buf, size_t size)
 int launch_supervise(struct launch *l, const struct qemu_cmd *cmd, const char *ready_detail,
                      struct sup_result *ret, struct vl_error *e)
 {
-        const bool hp = l->hotplug_ready;
+        const bool hp = l->hotplug_ready, usb = l->usb_hotplug.p && l->p->usb.n_devices > 0;
         static char *const swtpm_env[] = { (char *) SWTPM_ENV_PATH, NULL };
         struct sup_config c = {
                 .name = l->p->name,
@@ -588,8 +598,8 @@ int launch_supervise(struct launch *l, const struct qemu_cmd *cmd, const char *r
                 .userdata = l,
                 .on_started = on_started,
                 .before_cont = before_cont,
-                .hotplug = hp ? on_hotplug : NULL,
-                .on_device_deleted = hp ? on_device_deleted : NULL,
+                .hotplug = hp || usb ? on_hotplug : NULL,
+                .on_device_deleted = hp || usb ? on_device_deleted : NULL,
                 .on_idle = hp ? on_idle : NULL,
                 .status_extra = status_extra,
         };

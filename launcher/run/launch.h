@@ -36,6 +36,7 @@
 #include "host/runas.h"
 #include "host/input.h"
 #include "host/usb.h"
+#include "run/hotplug_usb.h"
 #include "host/shmem.h"
 #include "host/undo.h"
 #include "profile/profile.h"
@@ -90,6 +91,7 @@ struct launch {
         int qmp_listener, qmp_client, qmp_user_listener;
         char qmp_user_path[256], control_path[256];
         struct hotplug hotplug;              /* valid when hotplug_ready */
+        struct hotplug_usb usb_hotplug;      /* launch_apply_usb(): the USB devices' live detach/attach */
         bool hotplug_ready;
         /* With a TPM: swtpm's plan (cli_prepare()), set by the caller after
          * launch_init(); NULL = no TPM. Must outlive l. */
