@@ -247,7 +247,7 @@ void hotplug_usb_describe(const struct hotplug_usb *h, char *buf, size_t size)
                                         h->p->usb.devices[i].product);
                 k = snprintf(list + n, sizeof(list) - n,
                              "%s{\"id\":\"" PROFILE_ID_USB_HOST_PREFIX "%u\",\"device\":\"%s\",\"host\":\"%s\","
-                             "\"node\":\"%s\",\"state\":\"%s\"}",
+                             "\"node\":\"%s\",\"hotplug\":\"%s\"}",
                              i ? "," : "", i, what, h->attached[i] ? h->node[i].sysname : "",
                              h->attached[i] ? h->node[i].node : "", h->attached[i] ? "attached" : "detached");
                 if (k < 0 || (size_t) k >= sizeof(list) - n)

@@ -54,7 +54,8 @@ void hotplug_usb_request(struct hotplug_usb *h, struct sup *s, const char *reque
 void hotplug_usb_device_deleted(struct hotplug_usb *h, const char *id);
 
 /* For `vfio-launch status`: "\"usb\":[{\"id\":\"usbhost0\",\"device\":\"046d:c52b\",
- * \"host\":\"3-1.2\",\"node\":\"/dev/bus/usb/003/005\",\"state\":\"attached\"},...]"
- * (attached, detached); appended to buf after a comma when buf is not empty.
+ * \"host\":\"3-1.2\",\"node\":\"/dev/bus/usb/003/005\",\"hotplug\":\"attached\"},...]"
+ * (attached, detached; not "state": that is the VM's, and tools grep for
+ * it); appended to buf after a comma when buf is not empty.
  * Nothing when the profile has no USB devices. */
 void hotplug_usb_describe(const struct hotplug_usb *h, char *buf, size_t size);

@@ -21,6 +21,9 @@
 # each alone in its IOMMU group: virtio-blk at 00:06.0 and an NVMe
 # controller of a multipath-capable subsystem at 00:07.0 (sparse files,
 # removed after the boot).
+# A case whose file has the line "# vm-needs: usb" gets a USB keyboard in
+# L1: QEMU's usb-kbd (0627:0001) on a qemu-xhci at 00:08.0, L1's bus 1
+# port 1.
 #
 # Output: PASS/FAIL/NOTE/CASE lines as they come; the full serial log is kept
 # in $VL_VM_CACHE/logs/. Exit 0 only if L1 printed its final marker VL-DONE
@@ -90,6 +93,14 @@ for c in "${CASES[@]}"; do
                 -device nvme-ns,drive=nv0,bus=nvme0,nsid=1)
         break
 done
+USB=
+for c in "${CASES[@]}"; do
+        grep -q '^# vm-needs: usb$' "$here/cases/$c.sh" || continue
+        USB=1
+        DEVICES+=(-device qemu-xhci,id=l1usb,bus=pcie.0,addr=0x8
+                -device usb-kbd,bus=l1usb.0,port=1)
+        break
+done
 
 mkdir -p "$CACHE/logs"
 # keep the newest 100 serial logs
@@ -108,6 +119,7 @@ APPEND="console=ttyS0 panic=-1 loglevel=4 $KARGS vl.variant=$VARIANT vl.topo=$TO
 APPEND+=" vl.src=$here vl.cases=$caselist vl.ctimeout=${VL_VM_CASE_TIMEOUT:-120}"
 [ -n "$BUILD" ] && APPEND+=" vl.build=$BUILD"
 [ -n "$DISKDIR" ] && APPEND+=" vl.disks=1"
+[ -n "$USB" ] && APPEND+=" vl.usb=1"
 APPEND+=" ${VL_VM_APPEND:-}"
 
 CMD=(timeout -k 5 "$TIMEOUT"
