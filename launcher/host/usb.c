@@ -12,6 +12,7 @@
 
 #include "base/fs.h"
 #include "base/macro.h"
+#include "host/bind.h"
 #include "host/devnode.h"
 #include "host/journal.h"
 #include "host/usb.h"
@@ -159,6 +160,49 @@ static int find_by_port(const struct host_roots *roots, const struct profile_usb
         return node_of(roots, sysname, &s, jpath, ret, e);
 }
 
+/* The disks in a "block" folder (dfd, taken): block/NAME/dev, asked what
+ * the host has on NAME or its partitions (bind_block_holders()). The
+ * number found (what names the disk), 0, or -errno. */
+static int disks_in_use(const struct host_roots *roots, int dfd, struct bind_holders *h, char *what, size_t size,
+                        struct vl_error *e)
+{
+        _cleanup_closedir_ DIR *dir = fdopendir(dfd);
+        struct dirent *de;
+
+        if (!dir) {
+                (void) close(dfd);
+                return 0;
+        }
+        while ((de = readdir(dir))) {
+                _cleanup_close_ int af = -EBADF;
+                char attr[300], dev[32];
+                unsigned maj, min;
+                ssize_t n;
+                int r;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                (void) snprintf(attr, sizeof(attr), "%s/dev", de->d_name);
+                af = openat(dirfd(dir), attr, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+                if (af < 0)
+                        continue;
+                n = read(af, dev, sizeof(dev) - 1);
+                if (n <= 0)
+                        continue;
+                dev[n] = '\0';
+                if (sscanf(dev, "%u:%u", &maj, &min) != 2)
+                        continue;
+                r = bind_block_holders(roots, makedev(maj, min), h, e);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                if (r > 0) {
+                        (void) snprintf(what, size, "/dev/%s", de->d_name);
+                        return r;
+                }
+        }
+        return 0;
+}
+
 /* sysname for a message: "3-1.2 (bus 3 device 5, serial "X")". */
 static void append_candidate(char *buf, size_t size, const char *sysname, const struct usb_sysfs *s)
 {
@@ -215,10 +259,73 @@ static int find_by_ids(const struct host_roots *roots, const struct profile_usb_
         return node_of(roots, found, &match, jpath, ret, e);
 }
 
+/* The block devices the kernel made of dir's device (a USB stick: its
+ * interface's SCSI host, target, LUN, then block/sdX), each asked what the
+ * host has on it. Real folders only, never a sysfs link (subsystem, driver,
+ * port: they lead everywhere), to a bounded depth. Takes dfd. */
+#define USB_BLOCK_DEPTH 8
+static int block_in_use(const struct host_roots *roots, int dfd, unsigned depth, struct bind_holders *h,
+                        char *what, size_t size, struct vl_error *e)
+{
+        _cleanup_closedir_ DIR *dir = fdopendir(dfd);
+        struct dirent *de;
+        int fd, r;
+
+        if (!dir) {
+                (void) close(dfd);
+                return 0;
+        }
+        if (depth > USB_BLOCK_DEPTH)
+                return 0;
+        while ((de = readdir(dir))) {
+                if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                        continue;
+                fd = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                r = strcmp(de->d_name, "block") == 0 ? disks_in_use(roots, fd, h, what, size, e)
+                                                     : block_in_use(roots, fd, depth + 1, h, what, size, e);
+                if (r != 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* A USB disk whose file systems the host has mounted, or swap or a stacked
+ * device on: QEMU taking the device would pull the disk from under them.
+ * Refused, as a disk given to QEMU is (host/blockdev.c): no allow_in_use. */
+static int check_in_use(const struct host_roots *roots, const struct usb_node *n, const char *jpath,
+                        struct vl_error *e)
+{
+        char path[PATH_MAX], disk[300] = "", joined[600];
+        struct bind_holders h = {};
+        int fd, r;
+
+        if (fs_join(path, sizeof(path), roots->sysfs, "bus/usb/devices/%s", n->sysname) < 0)
+                return vl_error_set_at(e, ENAMETOOLONG, NULL, 0, 0, jpath, "'%s': path too long", roots->sysfs);
+        /* The bus's link to the device's own folder is followed, nothing below. */
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        r = block_in_use(roots, fd, 0, &h, disk, sizeof(disk), e);
+        if (r < 0) {
+                vl_error_prefix(e, "%s", jpath);
+                return r;
+        }
+        if (r == 0)
+                return 0;
+        return vl_error_set_at(e, EBUSY, NULL, 0, 0, jpath,
+                               "USB device %s (%04x:%04x) is the disk %s, in use on the host: %s; refused (unmount "
+                               "it, turn its swap off or deactivate what is stacked on it first)",
+                               n->sysname, n->vendor, n->product, disk, bind_holders_join(&h, joined, sizeof(joined)));
+}
+
 int usb_find(const struct host_roots *roots, const struct profile_usb_device *d, const char *jpath,
              struct usb_node *ret, struct vl_error *e)
 {
-        return d->by_port ? find_by_port(roots, d, jpath, ret, e) : find_by_ids(roots, d, jpath, ret, e);
+        int r = d->by_port ? find_by_port(roots, d, jpath, ret, e) : find_by_ids(roots, d, jpath, ret, e);
+
+        return r < 0 ? r : check_in_use(roots, ret, jpath, e);
 }
 
 int usb_plan(const struct host_roots *roots, const struct profile *p, struct usb_plan *ret, struct vl_error *e,

@@ -17,7 +17,9 @@
  * A device that is not plugged in is refused before any host change, or,
  * with "required": false, left out of the run with a warning. Hubs and root
  * hubs are never matched: they are the host's way to every device behind
- * them.
+ * them. A USB disk the host uses (a file system mounted from it, swap, a
+ * device stacked on it: bind_block_holders()) is refused, with no
+ * allow_in_use, as a disk given to QEMU is.
  *
  * Every path is built from struct host_roots; nothing here prints.
  */
@@ -48,7 +50,8 @@ struct usb_plan {
 
 /* Find device d of the profile (jpath its key, for messages): 0 with *ret
  * filled (device left 0); -ENOENT when it is not plugged in; -ENOTUNIQ when
- * its ids match more than one device (the message lists them); -EINVAL /
+ * its ids match more than one device (the message lists them); -EBUSY when
+ * it is a disk the host uses; -EINVAL /
  * -EPERM when what SYS and DEV say do not agree or the node is not reached
  * through folders root trusts. Read only. */
 int usb_find(const struct host_roots *roots, const struct profile_usb_device *d, const char *jpath,

@@ -342,6 +342,29 @@ static void test_hand_over_and_undo(void **state)
         assert_int_equal(st.st_uid, 1000);
 }
 
+/* A USB stick whose partition the host has mounted: refused, naming the
+ * mount, as a disk given to QEMU is; the same stick unmounted is taken. */
+static void test_disk_in_use(void **state)
+{
+        struct fakesys *fs = *state;
+        struct profile_usb_device d = by_ids(0x0781, 0x5583, NULL);
+        struct usb_node n;
+        struct vl_error e = {};
+        const char *lun = "pci0000:00/0000:00:14.0/usb3/3-4/3-4:1.0/host6/target6:0:0/6:0:0:0/block";
+        char part[512];
+
+        usb_device(fs, "3-4", 3, 9, "0781", "5583", "S1", "00", true);
+        fakesys_block(fs, lun, "sdb", "8:16");
+        snprintf(part, sizeof(part), "%s/sdb", lun);
+        fakesys_block(fs, part, "sdb1", "8:17");
+        assert_int_equal(usb_find(fakesys_roots(fs), &d, "$.usb.devices[0]", &n, &e), 0);
+        fakesys_mount(fs, "8:17", "/media/stick", "vfat", "/dev/sdb1");
+        assert_int_equal(usb_find(fakesys_roots(fs), &d, "$.usb.devices[0]", &n, &e), -EBUSY);
+        assert_string_equal(e.path, "$.usb.devices[0]");
+        assert_non_null(strstr(e.msg, "USB device 3-4 (0781:5583) is the disk /dev/sdb, in use on the host"));
+        assert_non_null(strstr(e.msg, "/media/stick"));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -351,6 +374,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_node_checked, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_plan, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hand_over_and_undo, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_disk_in_use, setup, teardown),
         };
         return vl_run_tests(tests, NULL, NULL);
 }
