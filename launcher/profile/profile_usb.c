@@ -10,8 +10,6 @@
 
 #include "profile/profile.h"
 
-#define USB_CONTROLLER_PORTS 8
-
 #define FAIL(path, ...) vl_error_set_at(e, EINVAL, NULL, 0, 0, (path), __VA_ARGS__)
 
 /* "1", "1.2", ...: what the kernel names a device's place below its root
@@ -72,12 +70,6 @@ int profile_validate_usb_devices(const struct profile *p, struct vl_error *e)
         if (p->usb.n_devices > 0 && profile_usb_controller(p) == USB_CONTROLLER_NONE)
                 return FAIL("$.usb.devices", "host USB devices need the guest's USB controller: not with "
                                              "\"controller\": \"none\"");
-        /* One qemu-xhci or nec-usb-xhci: 4 USB 2 and 4 USB 3 ports. */
-        if (p->usb.n_devices + (p->display.type == DISPLAY_SPICE ? p->display.usb_redirect : 0) >
-            USB_CONTROLLER_PORTS)
-                return FAIL("$.usb.devices", "%u host USB devices and %u redirected ones are more than the "
-                                             "controller's %d ports",
-                            p->usb.n_devices, p->display.usb_redirect, USB_CONTROLLER_PORTS);
         for (unsigned i = 0; i < p->usb.n_devices; i++) {
                 const struct profile_usb_device *d = &p->usb.devices[i];
 

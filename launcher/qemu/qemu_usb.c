@@ -46,6 +46,15 @@ int qemu_argv_emit_usb(struct builder *b, const struct profile *p, const struct 
                 return vl_error_set_at(e, EINVAL, NULL, 0, 0, "$.usb", "no root port for the USB controller");
         qa_opt_begin(b, &o, c == USB_CONTROLLER_NEC_XHCI ? "nec-usb-xhci" : "qemu-xhci");
         qa_opt_kv(b, &o, "id", PROFILE_ID_USB);
+        /* The controller has max(p2, p3) ports, 4 by default, each for USB 2
+         * and 3 devices alike; when one is left QEMU plugs its USB 1.1 hub
+         * in there, and a high-speed device behind it would fail. With host
+         * devices: libvirt's 15, the most, room for all
+         * (docs/facts.md#F-usb-host-fd). */
+        if (p->usb.n_devices > 0) {
+                qa_opt_kv(b, &o, "p2", "15");
+                qa_opt_kv(b, &o, "p3", "15");
+        }
         qa_opt_port_addr(b, &o, l->usb_bus, 0);
         qa_arg_opt(b, "-device", &o);
         for (unsigned i = 0; i < p->usb.n_devices; i++) {

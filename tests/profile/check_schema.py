@@ -64,8 +64,7 @@ LOADER_ONLY = {
     "input-evdev-twice", "input-id-taken",
     # usb.devices: one device named twice, the ports of the controller
     # shared with usb_redirect, devices without a controller
-    "usb-device-twice", "usb-device-port-twice", "usb-devices-and-redirect-ports",
-    "usb-devices-no-controller",
+    "usb-device-twice", "usb-device-port-twice", "usb-devices-no-controller",
 }
 
 
