@@ -160,8 +160,8 @@ static void attach(struct hotplug_usb *h, struct sup *s, unsigned i, char *reply
         n.device = i;
         for (unsigned k = 0; k < h->p->usb.n_devices; k++)
                 if (h->attached[k] && h->node[k].rdev == n.rdev)
-                        return reply_set(reply, size, "error: %s is %s's already", n.sysname,
-                                         PROFILE_ID_USB_HOST_PREFIX "N");
+                        return reply_set(reply, size, "error: %s is " PROFILE_ID_USB_HOST_PREFIX "%u's already",
+                                         n.sysname, k);
         h->node[i] = n;
         r = usb_hand_over(h->host->roots, h->p->name, &n, h->uid, h->gid, &e);
         if (r >= 0)
