@@ -672,17 +672,17 @@ static int wbuf_append(struct qmp *q, const char *s, size_t n)
         return 0;
 }
 
-/* The first bytes of s with fd as SCM_RIGHTS ancillary data: QEMU keeps
- * the fd that came with a command for that command (getfd, add-fd). The
- * bytes sent (> 0), or -errno. */
+/* The first bytes of the line s + "\n" with fd as SCM_RIGHTS ancillary
+ * data: QEMU keeps the fd that came with a command for that command
+ * (getfd, add-fd). The bytes sent (> 0, at most n + 1), or -errno. */
 static ssize_t send_with_fd(int sock, const char *s, size_t n, int fd)
 {
         union {
                 struct cmsghdr align;
                 char buf[CMSG_SPACE(sizeof(int))];
         } control = {};
-        struct iovec iov = { .iov_base = (void *) s, .iov_len = n };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+        struct iovec iov[2] = { { .iov_base = (void *) s, .iov_len = n }, { .iov_base = (void *) "\n", .iov_len = 1 } };
+        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2, .msg_control = control.buf,
                              .msg_controllen = sizeof(control.buf) };
         struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
         ssize_t r;
@@ -729,6 +729,7 @@ static int send_command(struct qmp *q, const char *command, json_t *arguments, i
         r = pending_add(q, id, !ret_id);
         if (r < 0)
                 return r;
+        r = 0;
         if (fd >= 0) {
                 /* The fd goes with the command's first bytes, so nothing
                  * else may be before them on the wire. */
@@ -739,9 +740,10 @@ static int send_command(struct qmp *q, const char *command, json_t *arguments, i
                         pending_remove(q, &q->pending[q->n_pending - 1]);
                         return (int) n;
                 }
-                memmove(s, s + n, len - (size_t) n + 1);
-        }
-        r = wbuf_append(q, s, strlen(s));
+                if ((size_t) n <= len) /* the rest, and its newline, as any other output */
+                        r = wbuf_append(q, s + n, len - (size_t) n);
+        } else
+                r = wbuf_append(q, s, strlen(s));
         if (r < 0) {
                 pending_remove(q, &q->pending[q->n_pending - 1]);
                 return r;
