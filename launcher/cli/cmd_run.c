@@ -183,7 +183,9 @@ static int apply(struct launch *l, const struct cli_prepared *c)
                         cli_log("%s: evdev input %s handed to %s for the run", p->name, l->inputs.nodes[i].node,
                                 l->user->name);
         }
-        if (r >= 0 && l->usb.n > 0) {
+        /* Also with every device absent (optional): `usb attach` may bring
+         * one in once it is plugged in. */
+        if (r >= 0 && p->usb.n_devices > 0) {
                 r = launch_apply_usb(l, &err);
                 for (unsigned i = 0; r >= 0 && i < l->usb.n; i++)
                         cli_log("%s: USB device %s (%04x:%04x, %s) handed to %s for the run", p->name,

@@ -130,7 +130,8 @@ int launch_apply_shmem(struct launch *l, struct vl_error *e);
 /* The evdev inputs' nodes to QEMU's user (input_hand_over()). */
 int launch_apply_inputs(struct launch *l, struct vl_error *e);
 /* The host USB devices' nodes to QEMU's user (usb_hand_over()), each
- * opened for QEMU's fd set. */
+ * opened for QEMU's fd set; and their live detach/attach set up (also when
+ * none is plugged in). */
 int launch_apply_usb(struct launch *l, struct vl_error *e);
 /* The devices to vfio-pci, /dev/vfio/GROUP to QEMU's user; then live
  * detach/attach is made ready (that failing is a warning in w). */

@@ -25,12 +25,14 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "fakesys.h"
 #include "vl_test.h"
 #include "host/devnode.h"
 #include "host/undo.h"
 #include "host/usb.h"
+#include "run/hotplug_usb.h"
 
 static int setup(void **state)
 {
@@ -365,6 +367,51 @@ static void test_disk_in_use(void **state)
         assert_non_null(strstr(e.msg, "/media/stick"));
 }
 
+/* What `status` says of the USB devices: valid JSON whatever is attached,
+ * "hotplug" (never "state": the VM's), and DEVICE_DELETED of another
+ * device's id ignored. */
+static void test_hotplug_describe(void **state)
+{
+        struct fakesys *fs = *state;
+        _cleanup_free_ struct profile *p = calloc(1, sizeof(*p));
+        struct hotplug_usb h;
+        struct usb_plan plan;
+        struct host_env env;
+        struct vl_error e = {};
+        char buf[1400] = "\"hostdevs\":[]", obj[1500];
+        json_t *j, *a;
+
+        desktop(fs);
+        assert_non_null(p);
+        profile_init(p, "usb");
+        p->usb.n_devices = 2;
+        p->usb.devices[0] = by_port(3, "1.2");
+        p->usb.devices[1] = by_ids(0x1050, 0x0407, NULL);
+        p->usb.devices[1].optional = true;
+        assert_int_equal(usb_plan(fakesys_roots(fs), p, &plan, &e, NULL), 0);
+        fakesys_host_env(fs, &env);
+        hotplug_usb_init(&h, p, &env, 65534, 65534, &plan);
+        hotplug_usb_device_deleted(&h, "gpu");
+        hotplug_usb_device_deleted(&h, "usbhost7");
+        assert_false(h.deleted[0] || h.deleted[1]);
+        hotplug_usb_device_deleted(&h, "usbhost1");
+        assert_true(h.deleted[1]);
+        hotplug_usb_describe(&h, buf, sizeof(buf));
+        snprintf(obj, sizeof(obj), "{%s}", buf);
+        j = json_loads(obj, JSON_REJECT_DUPLICATES, NULL);
+        assert_non_null(j);
+        a = json_object_get(j, "usb");
+        assert_int_equal(json_array_size(a), 2);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(a, 0), "id")), "usbhost0");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(a, 0), "device")), "bus 3 port 1.2");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(a, 0), "host")), "3-1.2");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(a, 0), "hotplug")), "attached");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(a, 1), "device")), "1050:0407");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(a, 1), "hotplug")), "detached");
+        assert_null(json_object_get(json_array_get(a, 1), "state"));
+        json_decref(j);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -375,6 +422,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_plan, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hand_over_and_undo, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_disk_in_use, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_hotplug_describe, setup, teardown),
         };
         return vl_run_tests(tests, NULL, NULL);
 }
