@@ -17,14 +17,16 @@
 
 #define QMP_COMMAND_TIMEOUT_MS 10000u
 
-static void reply_set(char *reply, size_t size, const char *fmt, ...) _printf_(3, 4);
-static void reply_set(char *reply, size_t size, const char *fmt, ...)
+/* 0, so that a step can end with `return reply_set(...)`. */
+static int reply_set(char *reply, size_t size, const char *fmt, ...) _printf_(3, 4);
+static int reply_set(char *reply, size_t size, const char *fmt, ...)
 {
         va_list ap;
 
         va_start(ap, fmt);
         (void) vsnprintf(reply, size, fmt, ap);
         va_end(ap);
+        return 0;
 }
 
 void hotplug_usb_init(struct hotplug_usb *h, const struct profile *p, const struct host_env *host, uid_t uid,
@@ -101,7 +103,7 @@ static bool deleted(void *data)
         return w->h->deleted[w->i];
 }
 
-static void detach(struct hotplug_usb *h, struct sup *s, unsigned i, char *reply, size_t size)
+static int detach(struct hotplug_usb *h, struct sup *s, unsigned i, char *reply, size_t size)
 {
         struct deleted_wait w = { .h = h, .i = i };
         _cleanup_(json_decrefp) json_t *args = NULL;
@@ -135,11 +137,11 @@ static void detach(struct hotplug_usb *h, struct sup *s, unsigned i, char *reply
         if (r < 0)
                 return reply_set(reply, size, "error: %s left the guest, but %s was not given back: %s", u.id,
                                  h->node[i].node, e.msg);
-        reply_set(reply, size, "ok: %s (%s, %04x:%04x) detached, %s given back", u.id, h->node[i].sysname,
+        return reply_set(reply, size, "ok: %s (%s, %04x:%04x) detached, %s given back", u.id, h->node[i].sysname,
                   h->node[i].vendor, h->node[i].product, h->node[i].node);
 }
 
-static void attach(struct hotplug_usb *h, struct sup *s, unsigned i, char *reply, size_t size)
+static int attach(struct hotplug_usb *h, struct sup *s, unsigned i, char *reply, size_t size)
 {
         _cleanup_(json_decrefp) json_t *fd_args = NULL, *dev_args = NULL;
         _cleanup_close_ int fd = -EBADF;
@@ -194,7 +196,7 @@ static void attach(struct hotplug_usb *h, struct sup *s, unsigned i, char *reply
                 return reply_set(reply, size, "error: %s: %s; %s stays on the host", u.id, e.msg, n.node);
         }
         h->attached[i] = true;
-        reply_set(reply, size, "ok: %s (%s, %04x:%04x, %s) attached", u.id, n.sysname, n.vendor, n.product, n.node);
+        return reply_set(reply, size, "ok: %s (%s, %04x:%04x, %s) attached", u.id, n.sysname, n.vendor, n.product, n.node);
 }
 
 void hotplug_usb_request(struct hotplug_usb *h, struct sup *s, const char *request, char *reply, size_t size)
@@ -202,19 +204,21 @@ void hotplug_usb_request(struct hotplug_usb *h, struct sup *s, const char *reque
         char verb[16], arg[PROFILE_STR_MAX];
         int i;
 
-        if (sscanf(request, "usb %15s %63s", verb, arg) != 2)
-                return reply_set(reply, size, "error: expected \"usb detach|attach DEVICE\"");
+        if (sscanf(request, "usb %15s %63s", verb, arg) != 2) {
+                (void) reply_set(reply, size, "error: expected \"usb detach|attach DEVICE\"");
+                return;
+        }
         i = find(h, arg);
         if (i < 0)
-                return reply_set(reply, size, "error: \"%s\" is none of this VM's USB devices (%s0..%s%u)", arg,
+                (void) reply_set(reply, size, "error: \"%s\" is none of this VM's USB devices (%s0..%s%u)", arg,
                                  PROFILE_ID_USB_HOST_PREFIX, PROFILE_ID_USB_HOST_PREFIX,
                                  h->p->usb.n_devices ? h->p->usb.n_devices - 1 : 0);
-        if (strcmp(verb, "detach") == 0)
-                detach(h, s, (unsigned) i, reply, size);
+        else if (strcmp(verb, "detach") == 0)
+                (void) detach(h, s, (unsigned) i, reply, size);
         else if (strcmp(verb, "attach") == 0)
-                attach(h, s, (unsigned) i, reply, size);
+                (void) attach(h, s, (unsigned) i, reply, size);
         else
-                reply_set(reply, size, "error: usb %s: expected detach or attach", verb);
+                (void) reply_set(reply, size, "error: usb %s: expected detach or attach", verb);
 }
 
 void hotplug_usb_device_deleted(struct hotplug_usb *h, const char *id)
