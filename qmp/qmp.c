@@ -672,7 +672,32 @@ static int wbuf_append(struct qmp *q, const char *s, size_t n)
         return 0;
 }
 
-int qmp_send(struct qmp *q, const char *command, json_t *arguments, uint64_t *ret_id)
+/* The first bytes of the line s + "\n" with fd as SCM_RIGHTS ancillary
+ * data: QEMU keeps the fd that came with a command for that command
+ * (getfd, add-fd). The bytes sent (> 0, at most n + 1), or -errno. */
+static ssize_t send_with_fd(int sock, const char *s, size_t n, int fd)
+{
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct iovec iov[2] = { { .iov_base = (void *) s, .iov_len = n }, { .iov_base = (void *) "\n", .iov_len = 1 } };
+        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2, .msg_control = control.buf,
+                             .msg_controllen = sizeof(control.buf) };
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        ssize_t r;
+
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+        do
+                r = sendmsg(sock, &mh, MSG_NOSIGNAL);
+        while (r < 0 && errno == EINTR);
+        return r < 0 ? -errno : r;
+}
+
+static int send_command(struct qmp *q, const char *command, json_t *arguments, int fd, uint64_t *ret_id)
 {
         _cleanup_json_ json_t *msg = NULL;
         _cleanup_free_ char *s = NULL;
@@ -704,7 +729,21 @@ int qmp_send(struct qmp *q, const char *command, json_t *arguments, uint64_t *re
         r = pending_add(q, id, !ret_id);
         if (r < 0)
                 return r;
-        r = wbuf_append(q, s, strlen(s));
+        r = 0;
+        if (fd >= 0) {
+                /* The fd goes with the command's first bytes, so nothing
+                 * else may be before them on the wire. */
+                size_t len = strlen(s);
+                ssize_t n = q->wlen > q->woff ? -EBUSY : send_with_fd(q->fd, s, len, fd);
+
+                if (n < 0) {
+                        pending_remove(q, &q->pending[q->n_pending - 1]);
+                        return (int) n;
+                }
+                if ((size_t) n <= len) /* the rest, and its newline, as any other output */
+                        r = wbuf_append(q, s + n, len - (size_t) n);
+        } else
+                r = wbuf_append(q, s, strlen(s));
         if (r < 0) {
                 pending_remove(q, &q->pending[q->n_pending - 1]);
                 return r;
@@ -726,6 +765,20 @@ static void fill_error(json_t *err, struct qmp_error *ret_error)
         /* snprintf truncates and always terminates. */
         (void) snprintf(ret_error->error_class, sizeof(ret_error->error_class), "%s", c ?: "");
         (void) snprintf(ret_error->desc, sizeof(ret_error->desc), "%s", d ?: "");
+}
+
+int qmp_send(struct qmp *q, const char *command, json_t *arguments, uint64_t *ret_id)
+{
+        return send_command(q, command, arguments, -1, ret_id);
+}
+
+int qmp_send_fd(struct qmp *q, const char *command, json_t *arguments, int fd, uint64_t *ret_id)
+{
+        if (fd < 0)
+                return -EBADF;
+        if (q && !q->error && q->wlen > q->woff)
+                (void) flush(q);
+        return send_command(q, command, arguments, fd, ret_id);
 }
 
 int qmp_reply(struct qmp *q, uint64_t id, json_t **ret_return, struct qmp_error *ret_error)

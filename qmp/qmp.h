@@ -175,6 +175,14 @@ json_t *qmp_get_greeting(const struct qmp *q);
  * is not reading); -ENOMEM; a sticky transport error. */
 int qmp_send(struct qmp *q, const char *command, json_t *arguments, uint64_t *ret_id);
 
+/* qmp_send() with fd passed along (SCM_RIGHTS, on a unix socket): for the
+ * commands that take the fd that came with them (add-fd, getfd). fd is
+ * borrowed: the peer gets its own copy. The first bytes go at once; returns
+ * -EBUSY when earlier output is still waiting to be written (the fd would
+ * arrive with another command), -EBADF for fd < 0, other errors as
+ * qmp_send() and of sendmsg(). */
+int qmp_send_fd(struct qmp *q, const char *command, json_t *arguments, int fd, uint64_t *ret_id);
+
 /* Claim the reply to command id, without waiting. On success the id is
  * released. Returns 0 and *ret_return (a new reference to the "return" value,
  * the caller must json_decref() it; ret_return may be NULL to discard it);

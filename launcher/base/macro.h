@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,12 @@ static inline void fclosep(FILE **f)
                 (void) fclose(*f);
 }
 
+static inline void closedirp(DIR **d)
+{
+        if (*d)
+                (void) closedir(*d);
+}
+
 /* Close fd if it is one, keeping errno; returns -EBADF for `fd = safe_close(fd)`. */
 static inline int safe_close(int fd)
 {
@@ -49,6 +56,7 @@ static inline int safe_close(int fd)
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_closedir_ _cleanup_(closedirp)
 
 /* Hand a pointer or fd out of a _cleanup_ scope: returns it and disarms the
  * variable so the cleanup does nothing. */

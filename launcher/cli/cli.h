@@ -82,6 +82,7 @@ int cmd_status(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
+int cmd_usb(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_groups(int argc, char **argv);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * `vfio-launch status NAME`, `stop [--force] NAME`, `list`, `detach NAME
- * DEVICE`, `attach NAME DEVICE`: talk to a running supervisor through its
- * control socket RUN_DIR/NAME/control.sock (0600, root's: the supervisor
- * runs as root). cli_vm_status() is the one way the CLI finds a running VM
+ * DEVICE`, `attach NAME DEVICE`, `usb detach|attach NAME DEVICE`: talk to
+ * a running supervisor through its control socket
+ * RUN_DIR/NAME/control.sock (0600, root's: the supervisor runs as root). cli_vm_status() is the one way the CLI finds a running VM
  * (list, top, metrics).
  */
 #include <dirent.h>
@@ -260,6 +260,47 @@ int cmd_attach(int argc, char **argv)
                 return EXIT_INVALID;
         (void) snprintf(req, sizeof(req), "attach %s", argv[first + 1]);
         if (request_timeout(argv[first], req, buf, sizeof(buf), HOTPLUG_REPLY_MARGIN_MS) < 0)
+                return EXIT_FAILURE_RUN;
+        return hotplug_reply(buf);
+}
+
+static void usb_help(void)
+{
+        printf("Usage: vfio-launch usb detach|attach NAME DEVICE\n"
+               "\n"
+               "Take a host USB device of the profile's \"usb\": {\"devices\"} out of the\n"
+               "running VM NAME and give its /dev/bus/usb node back (detach), or give\n"
+               "it to the VM again (attach: found again as at start, so a device\n"
+               "plugged in again since is found on its new node). DEVICE is its QEMU\n"
+               "id (usbhost0, usbhost1, ... in the profile's order, as 'vfio-launch\n"
+               "status' lists them) or its index.\n"
+               "\n"
+               "Exit status: 0 done; 1 not (the message says where the device is); 2\n"
+               "invalid usage.\n");
+}
+
+int cmd_usb(int argc, char **argv)
+{
+        static const struct cli_command cmd = {
+                .name = "usb", .help = usb_help, .min_operands = 3, .max_operands = 3,
+                .operands = "detach|attach, NAME and DEVICE",
+        };
+        char buf[1024], req[SUP_CONTROL_MSG_MAX];
+        const char *verb;
+        int first, r;
+
+        r = cli_parse(&cmd, argc, argv, NULL, NULL, &first);
+        if (r != CLI_PARSED)
+                return r;
+        verb = argv[first];
+        if (strcmp(verb, "detach") != 0 && strcmp(verb, "attach") != 0) {
+                cli_log_error("usb: \"%s\" is neither detach nor attach", verb);
+                return EXIT_INVALID;
+        }
+        if (!device_arg_ok("usb", argv[first + 2]))
+                return EXIT_INVALID;
+        (void) snprintf(req, sizeof(req), "usb %s %s", verb, argv[first + 2]);
+        if (request_timeout(argv[first + 1], req, buf, sizeof(buf), HOTPLUG_REPLY_MARGIN_MS) < 0)
                 return EXIT_FAILURE_RUN;
         return hotplug_reply(buf);
 }

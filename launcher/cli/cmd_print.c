@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "host/hugepages.h"
 #include "host/net.h"
 #include "host/input.h"
+#include "host/usb.h"
 #include "host/shmem.h"
 #include "host/tpm.h"
 
@@ -288,6 +290,42 @@ static void print_inputs(const struct cli_prepared *c)
         }
 }
 
+/* Each host USB device: the device it finds now and its hand-over as a run
+ * would make it (usb_find(): read only), or why a run would refuse it or
+ * go without it. */
+static void print_usb(const struct cli_prepared *c)
+{
+        const struct profile *p = c->p;
+        char line[1200], what[PROFILE_USB_SERIAL_MAX + 64];
+
+        for (unsigned i = 0; i < p->usb.n_devices; i++) {
+                const struct profile_usb_device *d = &p->usb.devices[i];
+                struct vl_error err = {};
+                struct usb_node n;
+                struct stat st;
+                char jpath[64];
+                int r;
+
+                profile_usb_device_describe(d, what, sizeof(what));
+                (void) snprintf(jpath, sizeof(jpath), "$.usb.devices[%u]", i);
+                r = usb_find(&c->roots, d, jpath, &n, &err);
+                if (r < 0) {
+                        vl_error_format(&err, line, sizeof(line));
+                        printf("# usb.devices[%u]: %s: %s\n", i,
+                               r == -ENOENT && d->optional ? "the VM runs without it" : "a run would refuse",
+                               line);
+                        continue;
+                }
+                if (stat(n.node, &st) < 0)
+                        st = (struct stat) {};
+                printf("# usb.devices[%u]: %s -> %s (%04x:%04x) %s (owner now %u:%u, mode %04o): usb-host "
+                       PROFILE_ID_USB_HOST_PREFIX "%u on fd set %u, handed to %s for the run, given back after "
+                       "(journaled)\n",
+                       i, what, n.sysname, n.vendor, n.product, n.node, (unsigned) st.st_uid,
+                       (unsigned) st.st_gid, (unsigned) (st.st_mode & 07777), i, QEMU_USB_FDSET(i), c->user.name);
+        }
+}
+
 /* What the command line does not say plainly: where SMBIOS strings come
  * from, and which arguments nobody checked. */
 static void print_platform(const struct cli_prepared *c)
@@ -371,6 +409,7 @@ int cmd_print(int argc, char **argv)
         print_tpm(&c);
         print_shmem(&c);
         print_inputs(&c);
+        print_usb(&c);
         print_network(&c);
         print_disks(&c);
         print_handover(&c);

@@ -106,6 +106,9 @@ static int check_privileges(const struct profile *p)
         else if (evdev)
                 cli_log_error("an evdev input needs root (its node is handed to QEMU's user for the run): run it "
                               "with sudo or pkexec");
+        else if (p->usb.n_devices > 0)
+                cli_log_error("a host USB device needs root (its /dev/bus/usb node is handed to QEMU's user for the "
+                              "run): run it with sudo or pkexec");
         else if (p->tpm.enabled)
                 cli_log_error("a TPM needs root (its state is kept in %s/%s/tpm): run it with sudo or pkexec",
                               VARS_STATE_DIR, p->name);
@@ -179,6 +182,15 @@ static int apply(struct launch *l, const struct cli_prepared *c)
                 for (unsigned i = 0; r >= 0 && i < l->inputs.n; i++)
                         cli_log("%s: evdev input %s handed to %s for the run", p->name, l->inputs.nodes[i].node,
                                 l->user->name);
+        }
+        /* Also with every device absent (optional): `usb attach` may bring
+         * one in once it is plugged in. */
+        if (r >= 0 && p->usb.n_devices > 0) {
+                r = launch_apply_usb(l, &err);
+                for (unsigned i = 0; r >= 0 && i < l->usb.n; i++)
+                        cli_log("%s: USB device %s (%04x:%04x, %s) handed to %s for the run", p->name,
+                                l->usb.nodes[i].sysname, l->usb.nodes[i].vendor, l->usb.nodes[i].product,
+                                l->usb.nodes[i].node, l->user->name);
         }
         /* The host's display last before the devices: a step before
          * that fails has not taken it from the user. */

@@ -26,6 +26,7 @@ static const struct verb verbs[] = {
         { "stop", cmd_stop, "power a running VM off (--force: at once)" },
         { "detach", cmd_detach, "take a device out of a running VM, back to the host" },
         { "attach", cmd_attach, "give a detached device back to a running VM" },
+        { "usb", cmd_usb, "detach or attach a host USB device of a running VM" },
         { "list", cmd_list, "list the running VMs" },
         { "top", cmd_top, "watch the running VMs: vCPUs, memory, NICs, disks, devices" },
         { "metrics", cmd_metrics, "the same figures for Prometheus (--listen: serve /metrics)" },

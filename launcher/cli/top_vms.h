@@ -8,7 +8,7 @@
 #include "base/roots.h"
 #include "report/top.h"
 
-#define TOP_VMS_MAX 256u /* VMs sampled at once (as journal_list()): each costs ~50 KiB */
+#define TOP_VMS_MAX 256u /* VMs sampled at once (as journal_list()): each costs ~140 KiB */
 
 /* Sample each VM of names[0..n) (n = 0: every running VM) into *ret (the
  * caller frees it). A named VM that does not answer is reported once on

@@ -52,13 +52,6 @@ struct finder {
         size_t n_tags;
 };
 
-static void closedirp(DIR **d)
-{
-        if (*d)
-                (void) closedir(*d);
-}
-#define _cleanup_closedir_ _cleanup_(closedirp)
-
 static void found(struct finder *f, const char *fmt, ...) _printf_(2, 3);
 static void found(struct finder *f, const char *fmt, ...)
 {

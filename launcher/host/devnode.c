@@ -25,6 +25,8 @@ static bool node_is_kind(enum journal_kind kind, const struct stat *st)
                 return S_ISBLK(st->st_mode);
         case JOURNAL_EVDEV:
                 return S_ISCHR(st->st_mode) && major(st->st_rdev) == INPUT_MAJOR;
+        case JOURNAL_USB:
+                return S_ISCHR(st->st_mode) && major(st->st_rdev) == JOURNAL_USB_DEVICE_MAJOR;
         default:
                 return false;
         }
@@ -177,7 +179,7 @@ int devnode_undo_entry(const struct host_roots *roots, const struct journal_entr
         char proc_fd[64];
         struct stat st;
 
-        if (x->kind != JOURNAL_BLOCKDEV && x->kind != JOURNAL_EVDEV)
+        if (x->kind != JOURNAL_BLOCKDEV && x->kind != JOURNAL_EVDEV && x->kind != JOURNAL_USB)
                 return vl_error_set(e, EINVAL, "not a device node entry");
         if (!devnode_under_dev(roots, b->node))
                 return vl_error_set(e, EPERM, "'%s' is not under '%s': left as it is", b->node, roots->dev);

@@ -2,8 +2,9 @@
 /*
  * devnode: a device node of the host handed to QEMU's user for the run —
  * the one owner of that hand-over, for every kind of node: a disk's block
- * device (host/blockdev.h, journal kind JOURNAL_BLOCKDEV) and an evdev
- * input (host/input.h, JOURNAL_EVDEV). QEMU runs unprivileged, so the node
+ * device (host/blockdev.h, journal kind JOURNAL_BLOCKDEV), an evdev
+ * input (host/input.h, JOURNAL_EVDEV) and a USB device's usbfs node
+ * (host/usb.h, JOURNAL_USB). QEMU runs unprivileged, so the node
  * is chown'ed to its user, the same way as /dev/vfio/GROUP: the owner,
  * group and mode are journaled BEFORE the change and given back on every
  * way out (host_undo(), also `vfio-launch recover`).
@@ -53,7 +54,7 @@ int devnode_open(const char *node);
 int devnode_hand_over(const struct host_roots *roots, const char *vm, enum journal_kind kind, const char *node,
                       dev_t rdev, uid_t uid, gid_t gid, struct vl_error *e);
 
-/* Give one JOURNAL_BLOCKDEV or JOURNAL_EVDEV entry back: the recorded
+/* Give one JOURNAL_BLOCKDEV, JOURNAL_EVDEV or JOURNAL_USB entry back: the recorded
  * owner, group and mode, if the node is still a node of the kind's type
  * with that device number. Idempotent: a node that is gone, a link now, or
  * another device (udev made it again: its owner is the default) is nothing

@@ -19,13 +19,6 @@
  * memory until unbound (docs/facts.md#F-single-gpu-handover). */
 static const char *const fb_drivers[] = { "efi-framebuffer", "simple-framebuffer", "simpledrm" };
 
-static void closedirp(DIR **d)
-{
-        if (*d)
-                (void) closedir(*d);
-}
-#define _cleanup_closedir_ _cleanup_(closedirp)
-
 /* The kernel's MAX_NR_CON_DRIVER: vtcon0..vtcon15. */
 #define VTCON_MAX 16
 

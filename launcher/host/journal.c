@@ -118,6 +118,14 @@ static const struct field evdev_fields[] = {
         FIELD("mode", FIELD_U64, evdev.mode),
 };
 
+static const struct field usb_fields[] = {
+        FIELD("node", FIELD_PATH, usb.node),
+        FIELD("rdev", FIELD_U64, usb.rdev),
+        FIELD("uid", FIELD_U64, usb.uid),
+        FIELD("gid", FIELD_U64, usb.gid),
+        FIELD("mode", FIELD_U64, usb.mode),
+};
+
 static const struct field shmem_fields[] = {
         FIELD("path", FIELD_PATH, shmem.path),
         FIELD("dev", FIELD_U64, shmem.dev),
@@ -153,6 +161,7 @@ static const struct kind_info kinds[_JOURNAL_KIND_MAX] = {
         [JOURNAL_SHMEM] = { "shmem", shmem_fields, ELEMENTSOF(shmem_fields) },
         [JOURNAL_SHMEM_OWNER] = { "shmem_owner", shmem_owner_fields, ELEMENTSOF(shmem_owner_fields) },
         [JOURNAL_EVDEV] = { "evdev", evdev_fields, ELEMENTSOF(evdev_fields) },
+        [JOURNAL_USB] = { "usb", usb_fields, ELEMENTSOF(usb_fields) },
         [JOURNAL_UNIT] = { "unit", unit_fields, ELEMENTSOF(unit_fields) },
         [JOURNAL_VTCON] = { "vtcon", vtcon_fields, ELEMENTSOF(vtcon_fields) },
         [JOURNAL_FRAMEBUFFER] = { "framebuffer", framebuffer_fields, ELEMENTSOF(framebuffer_fields) },
@@ -279,7 +288,7 @@ static int entry_check(const struct journal_entry *x, const char *vm, char *why,
         }
         /* What the undo writes back with fchown()/fchmod() as root: a
          * device node's mode has no set-id or sticky bit (as for groups). */
-        if (x->kind == JOURNAL_BLOCKDEV || x->kind == JOURNAL_EVDEV) {
+        if (x->kind == JOURNAL_BLOCKDEV || x->kind == JOURNAL_EVDEV || x->kind == JOURNAL_USB) {
                 if (x->blockdev.rdev == 0 || x->blockdev.uid >= UINT32_MAX || x->blockdev.gid >= UINT32_MAX ||
                     x->blockdev.mode > 0777) {
                         (void) snprintf(why, size,
@@ -295,6 +304,14 @@ static int entry_check(const struct journal_entry *x, const char *vm, char *why,
             (major((dev_t) x->evdev.rdev) != INPUT_MAJOR || !strstr(x->evdev.node, "/input/"))) {
                 (void) snprintf(why, size, "evdev of VM \"%s\": not an input device node (major 13, in "
                                            "/dev/input)", vm);
+                return -EINVAL;
+        }
+        /* A usb entry chowns a USB device node only: the usb_device major,
+         * by its kernel name (drivers/usb/core/usb.c: "bus/usb/BBB/DDD"). */
+        if (x->kind == JOURNAL_USB &&
+            (major((dev_t) x->usb.rdev) != JOURNAL_USB_DEVICE_MAJOR || !strstr(x->usb.node, "/bus/usb/"))) {
+                (void) snprintf(why, size, "usb of VM \"%s\": not a USB device node (major 189, in "
+                                           "/dev/bus/usb)", vm);
                 return -EINVAL;
         }
         /* The undo writes "1" to SYS/class/vtconsole/vtconN/bind (the
@@ -351,6 +368,11 @@ void journal_entry_describe(const struct journal_entry *x, char *buf, size_t siz
                 (void) snprintf(buf, size, "evdev input %s (%u:%u, was %" PRIu64 ":%" PRIu64 " mode %04" PRIo64 ")",
                                 x->evdev.node, major((dev_t) x->evdev.rdev), minor((dev_t) x->evdev.rdev),
                                 x->evdev.uid, x->evdev.gid, x->evdev.mode);
+                return;
+        case JOURNAL_USB:
+                (void) snprintf(buf, size, "USB device %s (%u:%u, was %" PRIu64 ":%" PRIu64 " mode %04" PRIo64 ")",
+                                x->usb.node, major((dev_t) x->usb.rdev), minor((dev_t) x->usb.rdev), x->usb.uid,
+                                x->usb.gid, x->usb.mode);
                 return;
         case JOURNAL_SHMEM_OWNER:
                 (void) snprintf(buf, size, "shmem_owner %s (%" PRIu64 ":%" PRIu64 " %04" PRIo64 " before)",
@@ -1074,6 +1096,7 @@ static bool entry_equal(const struct journal_entry *a, const struct journal_entr
                        a->hugepages.added == b->hugepages.added && strcmp(a->hugepages.dir, b->hugepages.dir) == 0;
         case JOURNAL_BLOCKDEV:
         case JOURNAL_EVDEV:
+        case JOURNAL_USB:
                 return strcmp(a->blockdev.node, b->blockdev.node) == 0 && a->blockdev.rdev == b->blockdev.rdev &&
                        a->blockdev.uid == b->blockdev.uid && a->blockdev.gid == b->blockdev.gid &&
                        a->blockdev.mode == b->blockdev.mode;

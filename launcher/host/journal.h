@@ -42,7 +42,10 @@
 #define JOURNAL_FILE_MAX (256u * 1024u) /* bytes a loaded journal may have */
 #define JOURNAL_DEVICES_MAX 64
 #define JOURNAL_GROUPS_MAX 32
-#define JOURNAL_ENTRIES_MAX 32
+/* Every change one run can make: NICs (8), hugepages (1), disks' block
+ * devices (16), shmem files and kvmfr owners (8), evdev inputs (8), USB
+ * devices (8), the host's hand-over (HANDOVER_STEPS_MAX, 48): 97. */
+#define JOURNAL_ENTRIES_MAX 128
 #define JOURNAL_DRIVER_MAX 64   /* incl. NUL, = PCI_DRIVER_MAX */
 #define JOURNAL_PATH_MAX PROFILE_PATH_MAX
 
@@ -86,6 +89,7 @@ enum journal_kind {
         JOURNAL_SHMEM,       /* a "shmem" file made in /dev/shm (shmem.c) */
         JOURNAL_SHMEM_OWNER, /* /dev/kvmfrN handed to a "shmem"'s owner (shmem.c) */
         JOURNAL_EVDEV,       /* an "inputs" evdev node handed to QEMU's user (input.c, via devnode.c) */
+        JOURNAL_USB,         /* a usb.devices node in /dev/bus/usb handed to QEMU's user (usb.c, via devnode.c) */
         JOURNAL_UNIT,        /* host_handover: a systemd unit stopped (handover.c) */
         JOURNAL_VTCON,       /* host_handover: fbcon unbound from a virtual console (handover.c) */
         JOURNAL_FRAMEBUFFER, /* host_handover: a firmware framebuffer unbound from its driver (handover.c) */
@@ -113,12 +117,17 @@ struct journal_hugepages {
         char dir[JOURNAL_PATH_MAX]; /* the VM's folder in the mount: removed */
 };
 
-/* JOURNAL_BLOCKDEV, JOURNAL_EVDEV (host/devnode.h): a device node's owner,
+/* JOURNAL_BLOCKDEV, JOURNAL_EVDEV, JOURNAL_USB (host/devnode.h): a device node's owner,
  * group and mode before the chown, as for /dev/vfio/GROUP. The undo touches
  * the node only while it is still a node of the kind's type (a block
- * device; a character device of the input major) with this device number:
- * a node udev made again since (the disk or keyboard went and came back)
+ * device; a character device of the input or the USB device major) with
+ * this device number: a node udev made again since (the disk, keyboard or
+ * USB device went and came back)
  * has its default owner already. */
+/* The usb_device character major, /dev/bus/usb/BBB/DDD: fixed in the
+ * kernel (include/linux/usb.h USB_DEVICE_MAJOR), not in the uapi headers. */
+#define JOURNAL_USB_DEVICE_MAJOR 189
+
 struct journal_devnode {
         char node[JOURNAL_PATH_MAX]; /* the resolved node, under DEV ("/dev/sdb", "/dev/input/event5") */
         uint64_t rdev;               /* its device number (makedev()); not 0 */
@@ -162,6 +171,7 @@ struct journal_entry {
                 struct journal_hugepages hugepages;
                 struct journal_devnode blockdev; /* JOURNAL_BLOCKDEV */
                 struct journal_devnode evdev;    /* JOURNAL_EVDEV: the same fields */
+                struct journal_devnode usb;      /* JOURNAL_USB: the same fields */
                 struct journal_shmem shmem;
                 struct journal_handover handover; /* JOURNAL_UNIT .. JOURNAL_MODULE */
         };
@@ -276,8 +286,8 @@ int journal_update_entry(const struct host_roots *roots, const char *name, const
 /* Drop entries[i] from j (in memory). */
 void journal_drop_entry(struct journal *j, unsigned i);
 
-/* "macvtap", "tap", "hugepages", "blockdev", "shmem", "shmem_owner", "evdev", "unit", "vtcon",
- * "framebuffer", "module"; NULL for an unknown kind. */
+/* "macvtap", "tap", "hugepages", "blockdev", "shmem", "shmem_owner", "evdev", "usb", "unit",
+ * "vtcon", "framebuffer", "module"; NULL for an unknown kind. */
 const char *journal_kind_to_string(enum journal_kind k);
 
 /* What an entry is, for messages: "macvtap \"vl-win10-0\"",

@@ -20,13 +20,6 @@
 #include "base/fs.h"
 #include "host/pci.h"
 
-static void closedirp(DIR **d)
-{
-        if (*d)
-                (void) closedir(*d);
-}
-#define _cleanup_closedir_ _cleanup_(closedirp)
-
 static int addr_cmp(const struct pci_addr *a, const struct pci_addr *b)
 {
         uint32_t x = (uint32_t) a->domain << 16 | (uint32_t) a->bus << 8 | (uint32_t) a->slot << 3 | a->function;

@@ -35,7 +35,8 @@ static int undo_hugepages(const struct host_env *h, const struct journal_entry *
         return hugepages_undo_entry(&h->hugepages, x, e, w);
 }
 
-/* JOURNAL_BLOCKDEV and JOURNAL_EVDEV: a device node handed to QEMU's user. */
+/* JOURNAL_BLOCKDEV, JOURNAL_EVDEV, JOURNAL_USB: a device node handed to
+ * QEMU's user. */
 static int undo_devnode(const struct host_env *h, const struct journal_entry *x, struct vl_error *e,
                         struct vl_warnings *w)
 {
@@ -64,6 +65,7 @@ static const undo_fn handlers[_JOURNAL_KIND_MAX] = {
         [JOURNAL_SHMEM] = undo_shmem,
         [JOURNAL_SHMEM_OWNER] = undo_shmem,
         [JOURNAL_EVDEV] = undo_devnode,
+        [JOURNAL_USB] = undo_devnode,
         [JOURNAL_UNIT] = undo_handover,
         [JOURNAL_VTCON] = undo_handover,
         [JOURNAL_FRAMEBUFFER] = undo_handover,

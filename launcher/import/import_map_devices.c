@@ -35,6 +35,64 @@ void ix_boot(struct ix *x, xmlNode *dev, json_t *o)
         }
 }
 
+/* <hostdev mode='subsystem' type='usb'>: a host USB device by its ids,
+ * "usb.devices". libvirt's <address bus= device=> in <source> is the bus
+ * and the device NUMBER, which changes each time the device is plugged in:
+ * a profile names a device by its ids, or by bus and port. */
+static void map_usb_hostdev(struct ix *x, xmlNode *h)
+{
+        xmlNode *src = ix_child(h, "source"), *v = ix_child(src, "vendor"), *p = ix_child(src, "product");
+        xmlNode *a = ix_child(src, "address"), *n;
+        unsigned long long vid, pid;
+        const char *s;
+        char hex[8];
+        json_t *o;
+
+        if (!v || !p) {
+                ix_omit(x, h, "a USB device by bus and device number only: the number changes each time it is "
+                              "plugged in; name it in \"usb.devices\" by vendor and product, or by bus and port "
+                              "(lsusb -t)");
+                return;
+        }
+        if (ix_uint(ix_attr(v, "id"), 0xffff, &vid) < 0 || vid == 0 || ix_uint(ix_attr(p, "id"), 0xffff, &pid) < 0) {
+                ix_omit(x, h, "USB vendor or product id is not a number 0x0001-0xffff");
+                return;
+        }
+        ix_take(h);
+        ix_take(src);
+        ix_take(v);
+        ix_take(p);
+        o = json_object();
+        (void) snprintf(hex, sizeof(hex), "%04llx", vid);
+        ix_set(x, o, "vendor", json_string(hex));
+        (void) snprintf(hex, sizeof(hex), "%04llx", pid);
+        ix_set(x, o, "product", json_string(hex));
+        if (a) {
+                ix_take(a);
+                ix_note(x, a, "the device is found by its ids (two alike: add \"serial\", or name it by \"bus\" "
+                              "and \"port\"); libvirt's bus and device number are not kept");
+        }
+        /* startupPolicy: libvirt's "optional" and "requisite" start the
+         * domain without a missing device; "mandatory" refuses. */
+        if ((s = ix_attr(src, "startupPolicy"))) {
+                if (!strcmp(s, "optional") || !strcmp(s, "requisite"))
+                        ix_set(x, o, "required", json_false());
+                else if (strcmp(s, "mandatory"))
+                        ix_omit(x, ix_attr_node(src, "startupPolicy"), "startupPolicy \"%s\"", s);
+        }
+        /* managed: USB devices are never rebound, there is nothing to manage. */
+        if (ix_attr(h, "managed"))
+                ix_take(ix_attr_node(h, "managed"));
+        if ((n = ix_child(h, "address")))
+                ix_take_all(n); /* the guest's port: the launcher places it on the controller */
+        if ((n = ix_child(h, "alias")))
+                ix_take_all(n);
+        if ((n = ix_child(h, "boot")))
+                ix_omit(x, n, "booting from a host USB device has no profile key");
+        if (json_array_append_new(ix_arr(x, ix_obj(x, x->p, "usb"), "devices"), o) < 0)
+                x->err = -ENOMEM;
+}
+
 static void map_hostdev(struct ix *x, xmlNode *h)
 {
         const char *mode = ix_attr(h, "mode"), *type = ix_attr(h, "type"), *s;
@@ -44,9 +102,12 @@ static void map_hostdev(struct ix *x, xmlNode *h)
         struct pci_addr pa;
         json_t *o;
 
+        if (type && !strcmp(type, "usb") && (!mode || !strcmp(mode, "subsystem"))) {
+                map_usb_hostdev(x, h);
+                return;
+        }
         if (!type || strcmp(type, "pci") || (mode && strcmp(mode, "subsystem"))) {
-                ix_omit(x, h, "only PCI hostdevs (a USB device goes with its controller, or through SPICE's "
-                              "\"display.usb_redirect\")");
+                ix_omit(x, h, "only PCI and USB hostdevs");
                 return;
         }
         a = ix_child(src, "address");

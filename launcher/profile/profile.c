@@ -357,15 +357,18 @@ static bool id_reserved(const char *id)
         static const char *const own[] = { PROFILE_ID_VIDEO, PROFILE_ID_SOUND, PROFILE_ID_SOUND_CODEC,
                                            PROFILE_ID_BALLOON, PROFILE_ID_WATCHDOG,
                                            PROFILE_ID_VIRTIO_SERIAL, PROFILE_ID_AGENT_PORT, PROFILE_ID_USB };
-        size_t n = strlen(PROFILE_ID_USB_REDIR_PREFIX), ni = strlen(PROFILE_ID_INPUT_PREFIX);
+        static const char *const numbered[] = { PROFILE_ID_USB_REDIR_PREFIX, PROFILE_ID_USB_HOST_PREFIX,
+                                                PROFILE_ID_INPUT_PREFIX };
 
         for (size_t i = 0; i < ELEMENTSOF(own); i++)
                 if (strcmp(id, own[i]) == 0)
                         return true;
-        if (strncmp(id, PROFILE_ID_USB_REDIR_PREFIX, n) == 0 && id[n] >= '0' && id[n] <= '9')
-                return true;
-        if (strncmp(id, PROFILE_ID_INPUT_PREFIX, ni) == 0 && id[ni] >= '0' && id[ni] <= '9')
-                return true;
+        for (size_t i = 0; i < ELEMENTSOF(numbered); i++) {
+                size_t n = strlen(numbered[i]);
+
+                if (strncmp(id, numbered[i], n) == 0 && id[n] >= '0' && id[n] <= '9')
+                        return true;
+        }
         return strncmp(id, "pci.", 4) == 0;
 }
 
@@ -378,8 +381,9 @@ enum usb_controller profile_usb_controller(const struct profile *p)
 {
         if (p->usb.controller != USB_CONTROLLER_DEFAULT)
                 return p->usb.controller;
-        return p->display.type == DISPLAY_SPICE && p->display.usb_redirect > 0 ? USB_CONTROLLER_QEMU_XHCI
-                                                                                : USB_CONTROLLER_NONE;
+        return (p->display.type == DISPLAY_SPICE && p->display.usb_redirect > 0) || p->usb.n_devices > 0
+                       ? USB_CONTROLLER_QEMU_XHCI
+                       : USB_CONTROLLER_NONE;
 }
 
 /* The function-0 hostdev of the host slot of hostdevs[i], or -1. */
@@ -768,11 +772,11 @@ static int validate_ids(const struct profile *p, struct vl_error *e)
                 if (id_reserved(ids[i]))
                         return FAIL(path,
                                     "\"%s\" is the id of a device vfio-launch adds itself (%s, %s, %s, %s, "
-                                    "%s, %s, %s, %s, %sN, %sN, pci.N)",
+                                    "%s, %s, %s, %s, %sN, %sN, %sN, pci.N)",
                                     ids[i], PROFILE_ID_VIDEO, PROFILE_ID_SOUND, PROFILE_ID_SOUND_CODEC,
                                     PROFILE_ID_BALLOON, PROFILE_ID_WATCHDOG, PROFILE_ID_VIRTIO_SERIAL,
                                     PROFILE_ID_AGENT_PORT, PROFILE_ID_USB, PROFILE_ID_USB_REDIR_PREFIX,
-                                    PROFILE_ID_INPUT_PREFIX);
+                                    PROFILE_ID_USB_HOST_PREFIX, PROFILE_ID_INPUT_PREFIX);
                 for (unsigned k = 0; k < i; k++)
                         if (strcmp(ids[i], ids[k]) == 0)
                                 return FAIL(path, "id \"%s\" is already used by %s", ids[i],
@@ -924,7 +928,7 @@ static int validate_usb(const struct profile *p, struct vl_error *e)
             profile_usb_controller(p) == USB_CONTROLLER_NONE)
                 return FAIL("$.display.usb_redirect", "redirected USB devices need the guest's USB controller: "
                                                       "not with \"usb\": {\"controller\": \"none\"}");
-        return 0;
+        return profile_validate_usb_devices(p, e);
 }
 
 static int validate_platform(const struct profile *p, struct vl_error *e, struct vl_warnings *w)

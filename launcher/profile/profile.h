@@ -394,7 +394,7 @@ struct profile_display {
 #define PROFILE_USB_REDIRECT_MAX 4 /* the USB 2 ports of one xHCI controller (QEMU's p2=4) */
 
 /* The guest's USB controller. DEFAULT: none, unless something needs USB
- * (display.usb_redirect): then qemu-xhci, as libvirt adds one to a q35
+ * (display.usb_redirect, usb.devices): then qemu-xhci, as libvirt adds one to a q35
  * guest. profile_usb_controller() resolves it. */
 enum usb_controller {
         USB_CONTROLLER_DEFAULT = 0,
@@ -403,8 +403,27 @@ enum usb_controller {
         USB_CONTROLLER_NEC_XHCI,  /* nec-usb-xhci: for guests without a driver for QEMU's */
 };
 
+/* A USB device of the host passed through to the guest (QEMU's usb-host on
+ * the profile's controller), named either by its ids — vendor:product, and
+ * its serial number where two alike are plugged in — or by where it is
+ * plugged in: the bus and the port path ("1.2": port 2 of the hub on port
+ * 1). Which node that is, is the host's to say at run time (host/usb.h). */
+#define PROFILE_USB_DEVICES_MAX 8
+#define PROFILE_USB_SERIAL_MAX 128 /* a string descriptor: 126 UTF-16 units; longer ones are refused */
+#define PROFILE_USB_PORT_MAX 32    /* "1.2.3.4.5.6.7": the USB spec's 7 tiers, hubs of up to 255 ports */
+struct profile_usb_device {
+        bool by_port;                       /* false: by vendor:product (+ serial) */
+        uint16_t vendor, product;           /* by ids */
+        char serial[PROFILE_USB_SERIAL_MAX]; /* by ids: "" = any serial */
+        unsigned bus;                       /* by port: the host's bus number, 1.. */
+        char port[PROFILE_USB_PORT_MAX];    /* by port: "1" or "1.2" ... */
+        bool optional;                      /* "required": false: a run without it, with a warning */
+};
+
 struct profile_usb {
         enum usb_controller controller;
+        unsigned n_devices;
+        struct profile_usb_device devices[PROFILE_USB_DEVICES_MAX];
 };
 
 /* The guest's clocks, libvirt's <clock>: Windows keeps its RTC in local
@@ -586,6 +605,7 @@ enum profile_device_kind {
 #define PROFILE_ID_AGENT_PORT "channel0"          /* its vdagent port */
 #define PROFILE_ID_USB "usb0"                     /* the USB controller */
 #define PROFILE_ID_USB_REDIR_PREFIX "redir"       /* redir0.. : the SPICE client's USB devices */
+#define PROFILE_ID_USB_HOST_PREFIX "usbhost"     /* usbhost0.. : the host's USB devices, by index in usb.devices */
 #define PROFILE_ID_SCSI "scsi0"           /* the virtio-scsi controller: only with a scsi disk */
 
 /* Whether any disk, hostdev or NIC has a "boot" order. Without one the
@@ -607,6 +627,13 @@ bool profile_user_valid(const char *name);
 
 /* The rules of "shmem" (profile_shmem.c), for profile_validate(). */
 int profile_validate_shmem(const struct profile *p, struct vl_error *e);
+
+/* The rules of "usb.devices" (profile_usb.c), for profile_validate(). */
+int profile_validate_usb_devices(const struct profile *p, struct vl_error *e);
+
+/* "046d:c52b" / "bus 3 port 1.2" (and " serial \"...\"") for messages
+ * and print. */
+void profile_usb_device_describe(const struct profile_usb_device *d, char *buf, size_t size);
 
 /* The rules of "inputs" (profile_input.c), for profile_validate(). */
 int profile_validate_inputs(const struct profile *p, struct vl_error *e);

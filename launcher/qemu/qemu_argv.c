@@ -36,7 +36,7 @@ void qemu_runtime_init(struct qemu_runtime *rt)
 }
 
 void qemu_fd_layout_init(struct qemu_fd_layout *l, const struct profile *p, bool qmp_user,
-                         const bool vhost[PROFILE_NICS_MAX])
+                         const bool vhost[PROFILE_NICS_MAX], const bool usb[PROFILE_USB_DEVICES_MAX])
 {
         int fd = QEMU_FD_FIRST;
 
@@ -47,6 +47,8 @@ void qemu_fd_layout_init(struct qemu_fd_layout *l, const struct profile *p, bool
                 l->vhost[i] = l->nic[i] >= 0 && vhost && vhost[i] ? fd++ : -1;
         }
         l->tpm = p->tpm.enabled ? fd++ : -1;
+        for (unsigned i = 0; i < ELEMENTSOF(l->usb); i++)
+                l->usb[i] = i < p->usb.n_devices && usb && usb[i] ? fd++ : -1;
         l->n = (unsigned) (fd - QEMU_FD_FIRST);
 }
 
@@ -62,7 +64,7 @@ static int place(const struct qemu_fd_layout *l, int number, int fd, int out[QEM
 
 int qemu_fd_layout_place(const struct qemu_fd_layout *l, int qmp, int qmp_user,
                          const int nic_fds[PROFILE_NICS_MAX], const int vhost_fds[PROFILE_NICS_MAX], int tpm,
-                         int out[QEMU_FDS_MAX])
+                         const int usb_fds[PROFILE_USB_DEVICES_MAX], int out[QEMU_FDS_MAX])
 {
         int r;
 
@@ -80,6 +82,8 @@ int qemu_fd_layout_place(const struct qemu_fd_layout *l, int qmp, int qmp_user,
         }
         if (r >= 0)
                 r = place(l, l->tpm, tpm, out);
+        for (unsigned i = 0; r >= 0 && i < PROFILE_USB_DEVICES_MAX; i++)
+                r = place(l, l->usb[i], usb_fds ? usb_fds[i] : -1, out);
         for (unsigned i = 0; r >= 0 && i < l->n; i++)
                 if (out[i] < 0)
                         r = -EBADF; /* a number no fd was given for */
@@ -466,7 +470,7 @@ static int build(struct builder *b, const struct profile *p, const struct hostin
         r = qemu_argv_emit_spice_agent(b, p, &l, e);
         if (r < 0)
                 return r;
-        r = qemu_argv_emit_usb(b, p, &l, e);
+        r = qemu_argv_emit_usb(b, p, rt, &l, e);
         if (r < 0)
                 return r;
         r = qemu_argv_emit_inputs(b, p, rt, &l, e);

@@ -21,7 +21,12 @@
 #include "profile/profile.h"
 
 #define QEMU_FD_FIRST 3 /* the first fd QEMU inherits: after stdin, stdout and stderr */
-#define QEMU_FDS_MAX (2 + 2 * PROFILE_NICS_MAX + 1)
+#define QEMU_FDS_MAX (2 + 2 * PROFILE_NICS_MAX + 1 + PROFILE_USB_DEVICES_MAX)
+
+/* The fd set (-add-fd set=, QMP add-fd fdset-id) of usb.devices[i]'s
+ * /dev/bus/usb node: one per device, so a live detach removes exactly its
+ * own and an attach adds it again under the same number. */
+#define QEMU_USB_FDSET(i) ((i) + 1u)
 
 /* The fds QEMU inherits, each with the number it has in QEMU's process.
  * Built once per run (qemu_fd_layout_init()), then used both by the
@@ -37,23 +42,27 @@ struct qemu_fd_layout {
                                         userspace virtio-net */
         int tpm;                   /* the TPM's chardev: QEMU's end of the socket pair to
                                       swtpm (run/swtpm.h); -1 = no TPM */
+        int usb[PROFILE_USB_DEVICES_MAX]; /* each usb.devices node (host/usb.h) by index; -1 =
+                                             none, or an optional device not plugged in */
         unsigned n;                /* QEMU_FD_FIRST .. QEMU_FD_FIRST + n - 1 are used */
 };
 
 /* The layout for p: the QMP listener(s) first, then per tap/macvtap NIC in
  * profile order its tap and, where vhost[i] (NULL = none), its
- * /dev/vhost-net, then the TPM's socket. Pure. */
+ * /dev/vhost-net, then the TPM's socket, then each USB device's node where
+ * usb[i] (NULL = none). Pure. */
 void qemu_fd_layout_init(struct qemu_fd_layout *l, const struct profile *p, bool qmp_user,
-                         const bool vhost[PROFILE_NICS_MAX]);
+                         const bool vhost[PROFILE_NICS_MAX], const bool usb[PROFILE_USB_DEVICES_MAX]);
 
 /* Put the run's open fds in layout order: out[i] is the fd QEMU sees as
  * QEMU_FD_FIRST + i. nic_fds and vhost_fds are by NIC index (-1 where the
  * layout has none; vhost_fds may be NULL when it has none at all); tpm is
- * QEMU's end of the socket pair to swtpm (-1 without a TPM). Pure.
+ * QEMU's end of the socket pair to swtpm (-1 without a TPM); usb_fds by
+ * usb.devices index (NULL when the layout has none). Pure.
  * Returns l->n, or -EBADF when an fd the layout needs is missing (< 0). */
 int qemu_fd_layout_place(const struct qemu_fd_layout *l, int qmp, int qmp_user,
                          const int nic_fds[PROFILE_NICS_MAX], const int vhost_fds[PROFILE_NICS_MAX], int tpm,
-                         int out[QEMU_FDS_MAX]);
+                         const int usb_fds[PROFILE_USB_DEVICES_MAX], int out[QEMU_FDS_MAX]);
 
 /* What the launcher decides at run time, handed to the builder. */
 struct qemu_runtime {
@@ -96,6 +105,12 @@ struct qemu_runtime {
          * "" = not found now (a run refuses it before any change; print
          * shows the profile's path). */
         char input_node[PROFILE_INPUTS_MAX][PROFILE_PATH_MAX];
+        /* Per usb.devices element: the node found for it when the command
+         * line was built (host/usb.h), for print; "" = not found now (a
+         * required one is refused by the run; an optional one has no fd
+         * slot and is left out). QEMU gets the node as an fd. */
+        char usb_node[PROFILE_USB_DEVICES_MAX][PROFILE_PATH_MAX];
+        char usb_sysname[PROFILE_USB_DEVICES_MAX][32];
 };
 
 /* Everything -1 / "" / 0. */
@@ -132,6 +147,18 @@ static inline void qemu_cmd_freep(struct qemu_cmd **c)
  * parsers expect inside a value. Returns 0 or -ENAMETOOLONG (buf is then
  * left NUL-terminated at its old end). */
 int qemu_argv_escape(char *buf, size_t size, const char *s);
+
+/* usb.devices[i]'s usb-host device as the command line has it, for a live
+ * attach (QMP add-fd + device_add) to put it back the same way. */
+struct qemu_usb_host {
+        unsigned fdset;     /* QEMU_USB_FDSET(i) */
+        char hostdevice[32]; /* "/dev/fdset/N" */
+        char id[32];        /* "usbhostI" */
+        char bus[16];       /* the controller's: "usb0.0" */
+};
+
+/* Pure. */
+void qemu_usb_host_layout(unsigned i, struct qemu_usb_host *ret);
 
 /* One hostdev's vfio-pci device as the command line has it, for a live
  * attach (QMP device_add) to put it back exactly there. */

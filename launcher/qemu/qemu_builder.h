@@ -124,9 +124,11 @@ int qemu_argv_emit_spice_agent(struct builder *b, const struct profile *p, const
 
 /* ---- USB (qemu_usb.c) ---------------------------------------------------------------- */
 
-/* The USB controller and the SPICE client's redirection channels. */
-int qemu_argv_emit_usb(struct builder *b, const struct profile *p, const struct layout *l,
-                       struct vl_error *e);
+/* The USB controller, the host's USB devices (each with its fd set) and
+ * the SPICE client's redirection channels. */
+int qemu_argv_emit_usb(struct builder *b, const struct profile *p, const struct qemu_runtime *rt,
+                       const struct layout *l, struct vl_error *e);
+
 
 /* ---- the TPM (qemu_tpm.c) ------------------------------------------------------------- */
 

@@ -21,6 +21,7 @@
 #include "host/blockdev.h"
 #include "host/handover.h"
 #include "host/input.h"
+#include "host/usb.h"
 #include "host/hugepages.h"
 #include "host/pci.h"
 #include "host/vars.h"
@@ -942,6 +943,38 @@ static void check_inputs(const struct doctor_env *env, const struct profile *p, 
             "%s: present; a run hands them to QEMU's user and gives them back", list);
 }
 
+/* The host USB devices: each found, once — the run's own plan (usb_plan(),
+ * read only); an optional one that is not plugged in is a note. */
+static void check_usb(const struct doctor_env *env, const struct profile *p, struct doctor_report *rep)
+{
+        struct vl_warnings w = {};
+        struct usb_plan plan;
+        struct vl_error e = {};
+        char list[400] = "";
+
+        if (p->usb.n_devices == 0)
+                return;
+        if (usb_plan(env->hostenv.roots, p, &plan, &e, &w) < 0) {
+                add(rep, "usb", DOCTOR_FAIL, "USB devices",
+                    e.err == ENOTUNIQ ? "add the device's \"serial\", or name it by \"bus\" and \"port\" "
+                                        "(lsusb -t)"
+                                      : "plug the device in, or check its ids (lsusb) or place (lsusb -t)",
+                    "%s: %s", e.path, e.msg);
+                return;
+        }
+        for (unsigned i = 0; i < plan.n; i++)
+                appendf(list, sizeof(list), "%s%s (%04x:%04x, %s)", i ? ", " : "", plan.nodes[i].sysname,
+                        plan.nodes[i].vendor, plan.nodes[i].product, plan.nodes[i].node);
+        for (unsigned i = 0; i < w.n; i++)
+                add(rep, "usb", DOCTOR_WARN, "USB devices", "plug it in before the start, or leave it out",
+                    "%s", w.msg[i]);
+        if (plan.n > 0)
+                add(rep, "usb", DOCTOR_OK, "USB devices", NULL,
+                    "%s: present; a run hands their nodes to QEMU's user and gives them back; QEMU takes each "
+                    "device from its host drivers while the guest has it",
+                    list);
+}
+
 int doctor_run(const struct doctor_env *env, const struct profile *p, struct doctor_report *ret)
 {
         struct cpu_facts cpu;
@@ -970,6 +1003,7 @@ int doctor_run(const struct doctor_env *env, const struct profile *p, struct doc
                 check_nics(env, p, ret);
                 check_blockdevs(env, p, ret);
                 check_inputs(env, p, ret);
+                check_usb(env, p, ret);
                 if (p->tpm.enabled)
                         check_tpm(env, p, ret);
         }

@@ -50,7 +50,7 @@ int launch_prepare(const struct profile *p, const struct hostinfo *h, const stru
         char canonical[PROFILE_STR_MAX];
         struct firmware_choice fc = {};
         struct vhost_choice vhost[PROFILE_NICS_MAX];
-        bool vhost_on[PROFILE_NICS_MAX];
+        bool vhost_on[PROFILE_NICS_MAX], usb_on[PROFILE_USB_DEVICES_MAX] = {};
         int r;
 
         /* Decided here, once: the fd layout has a slot for each vhost-net
@@ -62,7 +62,26 @@ int launch_prepare(const struct profile *p, const struct hostinfo *h, const stru
                 vhost_on[i] = vhost[i].on;
                 (void) snprintf(rt->vhost_off[i], sizeof(rt->vhost_off[i]), "%s", vhost[i].why);
         }
-        qemu_fd_layout_init(&rt->fds, p, true, vhost_on);
+        /* A USB device has an fd slot unless it is optional and not
+         * plugged in now: then the run goes without it (print shows the
+         * same warning). A required one that is missing keeps its slot,
+         * and launch_plan() refuses the run. */
+        for (unsigned i = 0; i < p->usb.n_devices; i++) {
+                struct usb_node n;
+                struct vl_error ue = {};
+                char jpath[64];
+
+                (void) snprintf(jpath, sizeof(jpath), "$.usb.devices[%u]", i);
+                r = usb_find(roots, &p->usb.devices[i], jpath, &n, &ue);
+                usb_on[i] = !(r == -ENOENT && p->usb.devices[i].optional);
+                if (r == 0) {
+                        strcpy(rt->usb_node[i], n.node);
+                        strcpy(rt->usb_sysname[i], n.sysname);
+                } else if (!usb_on[i]) {
+                        vl_warn(w, "%s: %s (\"required\": false): the VM runs without it", jpath, ue.msg);
+                }
+        }
+        qemu_fd_layout_init(&rt->fds, p, true, vhost_on, usb_on);
         /* The run creates this folder (hugepages_setup()); print shows it. */
         if (p->hugepages.enabled &&
             hugepages_vm_dir(p->hugepages.path, p->name, rt->mem_path, sizeof(rt->mem_path)) < 0)
@@ -182,6 +201,12 @@ int launch_pick_port(const char *listen_addr, unsigned first, unsigned *ret)
 
 /* Every fd of the layout must fit the sandbox's table. */
 _Static_assert(QEMU_FDS_MAX <= SANDBOX_FDS_MAX, "the sandbox cannot hand QEMU every fd of the layout");
+/* One journal entry per host change a run makes (JOURNAL_ENTRIES_MAX): a
+ * full journal would refuse a profile the loader accepted. */
+_Static_assert(PROFILE_NICS_MAX + 1 + PROFILE_DISKS_MAX + 2 * PROFILE_SHMEM_MAX + PROFILE_INPUTS_MAX +
+                               PROFILE_USB_DEVICES_MAX + HANDOVER_STEPS_MAX <=
+                       JOURNAL_ENTRIES_MAX,
+               "a run can make more host changes than its journal holds");
 
 void launch_init(struct launch *l, const struct profile *p, const struct host_env *host,
                  const struct runas *user, const struct qemu_runtime *rt)
@@ -193,6 +218,8 @@ void launch_init(struct launch *l, const struct profile *p, const struct host_en
         };
         for (unsigned i = 0; i < PROFILE_NICS_MAX; i++)
                 l->nic_fds[i] = l->vhost_fds[i] = -1;
+        for (unsigned i = 0; i < PROFILE_USB_DEVICES_MAX; i++)
+                l->usb_fds[i] = -1;
 }
 
 int launch_lock(struct launch *l, pid_t *ret_holder, struct vl_error *e)
@@ -262,7 +289,47 @@ int launch_plan(struct launch *l, struct vl_error *e)
                                             n->node,
                                             l->rt->input_node[n->input][0] ? l->rt->input_node[n->input] : "(none)");
         }
+        if (r >= 0)
+                r = usb_plan(l->host->roots, l->p, &l->usb, e, NULL);
+        /* The command line has an fd for each device found then: the same
+         * devices, at the same nodes, or the run would pass another one. */
+        for (unsigned i = 0; r >= 0 && i < l->p->usb.n_devices; i++) {
+                const struct usb_node *n = NULL;
+                char jpath[64];
+
+                (void) snprintf(jpath, sizeof(jpath), "$.usb.devices[%u]", i);
+                for (unsigned k = 0; k < l->usb.n; k++)
+                        if (l->usb.nodes[k].device == i)
+                                n = &l->usb.nodes[k];
+                if (!n && l->rt->fds.usb[i] >= 0)
+                        r = vl_error_set_at(e, ENOENT, NULL, 0, 0, jpath, "USB device %s was unplugged",
+                                            l->rt->usb_node[i]);
+                else if (n && (l->rt->fds.usb[i] < 0 || strcmp(n->node, l->rt->usb_node[i]) != 0))
+                        r = vl_error_set_at(e, ESTALE, NULL, 0, 0, jpath,
+                                            "now USB device %s (%s), not '%s' as when the command line was built",
+                                            n->sysname, n->node, l->rt->usb_node[i][0] ? l->rt->usb_node[i] : "(none)");
+        }
         return r;
+}
+
+int launch_apply_usb(struct launch *l, struct vl_error *e)
+{
+        int r;
+
+        for (unsigned i = 0; i < l->usb.n; i++) {
+                const struct usb_node *n = &l->usb.nodes[i];
+
+                l->changed = true;
+                r = usb_hand_over(l->host->roots, l->p->name, n, l->user->uid, l->user->gid, e);
+                if (r < 0)
+                        return r;
+                r = usb_open(n, e);
+                if (r < 0)
+                        return r;
+                l->usb_fds[n->device] = r;
+        }
+        hotplug_usb_init(&l->usb_hotplug, l->p, l->host, l->user->uid, l->user->gid, &l->usb);
+        return 0;
 }
 
 int launch_apply_inputs(struct launch *l, struct vl_error *e)
@@ -473,7 +540,13 @@ static void on_hotplug(void *userdata, struct sup *s, const char *request, char 
 {
         struct launch *l = userdata;
 
-        hotplug_request(&l->hotplug, s, request, reply, size);
+        if (strncmp(request, "usb ", 4) == 0)
+                hotplug_usb_request(&l->usb_hotplug, s, request, reply, size);
+        else if (l->hotplug_ready)
+                hotplug_request(&l->hotplug, s, request, reply, size);
+        else
+                (void) snprintf(reply, size, "error: live detach and attach of hostdevs are not available for "
+                                             "this VM");
         /* Also in the VM's own output: a record of what happened to its devices. */
         sup_log(s, "%s: %s", request, reply);
 }
@@ -482,7 +555,9 @@ static void on_device_deleted(void *userdata, struct sup *s, const char *id)
 {
         struct launch *l = userdata;
 
-        hotplug_device_deleted(&l->hotplug, s, id);
+        hotplug_usb_device_deleted(&l->usb_hotplug, id);
+        if (l->hotplug_ready)
+                hotplug_device_deleted(&l->hotplug, s, id);
 }
 
 static void on_idle(void *userdata, struct sup *s)
@@ -525,6 +600,7 @@ static void status_extra(void *userdata, char *buf, size_t size)
         buf[0] = '\0';
         if (l->hotplug_ready)
                 hotplug_describe(&l->hotplug, buf, size);
+        hotplug_usb_describe(&l->usb_hotplug, buf, size);
         /* Arguments the launcher passed unchecked: whatever the VM does, the
          * launcher cannot vouch for it (libvirt's "custom-argv" taint). */
         n = strlen(buf);
@@ -536,7 +612,7 @@ static void status_extra(void *userdata, char *buf, size_t size)
 int launch_supervise(struct launch *l, const struct qemu_cmd *cmd, const char *ready_detail,
                      struct sup_result *ret, struct vl_error *e)
 {
-        const bool hp = l->hotplug_ready;
+        const bool hp = l->hotplug_ready, usb = l->usb_hotplug.p && l->p->usb.n_devices > 0;
         static char *const swtpm_env[] = { (char *) SWTPM_ENV_PATH, NULL };
         struct sup_config c = {
                 .name = l->p->name,
@@ -555,8 +631,8 @@ int launch_supervise(struct launch *l, const struct qemu_cmd *cmd, const char *r
                 .userdata = l,
                 .on_started = on_started,
                 .before_cont = before_cont,
-                .hotplug = hp ? on_hotplug : NULL,
-                .on_device_deleted = hp ? on_device_deleted : NULL,
+                .hotplug = hp || usb ? on_hotplug : NULL,
+                .on_device_deleted = hp || usb ? on_device_deleted : NULL,
                 .on_idle = hp ? on_idle : NULL,
                 .status_extra = status_extra,
         };
@@ -575,7 +651,7 @@ int launch_supervise(struct launch *l, const struct qemu_cmd *cmd, const char *r
         }
         /* Each fd at the number the command line gives it. */
         r = qemu_fd_layout_place(&l->rt->fds, l->qmp_listener, l->qmp_user_listener, l->nic_fds, l->vhost_fds,
-                                 l->tpm_fds[0], c.sandbox.fds);
+                                 l->tpm_fds[0], l->usb_fds, c.sandbox.fds);
         if (r < 0) {
                 memset(ret, 0, sizeof(*ret));
                 ret->outcome = SUP_START_FAILED;
@@ -587,6 +663,8 @@ int launch_supervise(struct launch *l, const struct qemu_cmd *cmd, const char *r
         l->tpm_fds[0] = l->tpm_fds[1] = -1;
         for (unsigned i = 0; i < PROFILE_NICS_MAX; i++)
                 l->nic_fds[i] = l->vhost_fds[i] = -1;
+        for (unsigned i = 0; i < PROFILE_USB_DEVICES_MAX; i++)
+                l->usb_fds[i] = -1;
         return sup_run(&c, ret, e);
 }
 
@@ -597,6 +675,7 @@ int launch_undo(struct launch *l, struct vl_error *e, struct vl_warnings *w)
         /* QEMU is gone: its links can go, and a tap goes with its last fd. */
         net_close_fds(l->nic_fds, PROFILE_NICS_MAX);
         net_close_fds(l->vhost_fds, PROFILE_NICS_MAX);
+        net_close_fds(l->usb_fds, PROFILE_USB_DEVICES_MAX);
         if (!l->changed)
                 return 0;
         r = host_undo(l->host, l->p->name, e, w);
@@ -617,6 +696,7 @@ void launch_done(struct launch *l)
         }
         net_close_fds(l->nic_fds, PROFILE_NICS_MAX);
         net_close_fds(l->vhost_fds, PROFILE_NICS_MAX);
+        net_close_fds(l->usb_fds, PROFILE_USB_DEVICES_MAX);
         l->qmp_listener = safe_close(l->qmp_listener);
         l->qmp_client = safe_close(l->qmp_client);
         l->qmp_user_listener = safe_close(l->qmp_user_listener);

@@ -36,6 +36,8 @@
 #include "host/hugepages.h"
 #include "host/runas.h"
 #include "host/input.h"
+#include "host/usb.h"
+#include "run/hotplug_usb.h"
 #include "host/shmem.h"
 #include "host/undo.h"
 #include "profile/profile.h"
@@ -81,6 +83,8 @@ struct launch {
         struct blockdev_plan blockdevs;      /* launch_plan(): the disks that are block devices */
         struct shmem_plan shmem;             /* launch_plan(), with p->shmem */
         struct input_plan inputs;            /* launch_plan(): the evdev inputs */
+        struct usb_plan usb;                 /* launch_plan(): the host USB devices plugged in */
+        int usb_fds[PROFILE_USB_DEVICES_MAX]; /* their nodes, opened for QEMU, by usb.devices index; -1 */
         struct handover_plan *handover;      /* launch_plan(), with host_handover; NULL otherwise */
         bool changed;                        /* host changes may exist: undo them */
         int nic_fds[PROFILE_NICS_MAX];       /* by NIC index; -1 */
@@ -89,6 +93,7 @@ struct launch {
         int qmp_listener, qmp_client, qmp_user_listener;
         char qmp_user_path[256], control_path[256];
         struct hotplug hotplug;              /* valid when hotplug_ready */
+        struct hotplug_usb usb_hotplug;      /* launch_apply_usb(): the USB devices' live detach/attach */
         bool hotplug_ready;
         /* With a TPM: swtpm's plan (cli_prepare()), set by the caller after
          * launch_init(); NULL = no TPM. Must outlive l. */
@@ -109,7 +114,9 @@ int launch_lock(struct launch *l, pid_t *ret_holder, struct vl_error *e);
  * devices, the hugetlbfs mount and pages, the block devices given as disks
  * (none may be in use on the host, each must be the node rt names), the
  * "shmem" files, the evdev inputs (each must exist, be an evdev node and
- * be the node rt names), the host's hand-over (l->handover). -errno with e saying why a run
+ * be the node rt names), the host USB devices (each required one plugged
+ * in, each the node rt names, none found twice), the host's hand-over
+ * (l->handover). -errno with e saying why a run
  * must not start; the host is untouched. */
 int launch_plan(struct launch *l, struct vl_error *e);
 
@@ -125,6 +132,10 @@ int launch_apply_blockdevs(struct launch *l, struct vl_error *e);
 int launch_apply_shmem(struct launch *l, struct vl_error *e);
 /* The evdev inputs' nodes to QEMU's user (input_hand_over()). */
 int launch_apply_inputs(struct launch *l, struct vl_error *e);
+/* The host USB devices' nodes to QEMU's user (usb_hand_over()), each
+ * opened for QEMU's fd set; and their live detach/attach set up (also when
+ * none is plugged in). */
+int launch_apply_usb(struct launch *l, struct vl_error *e);
 /* With host_handover: the host lets go of its GPU (handover_apply()), then
  * the devices' use is checked again (bind_plan_recheck_usage(); its
  * warnings in w). A refusal leaves what was taken to launch_undo(). */

@@ -30,7 +30,7 @@
 #include "base/error.h"
 #include "host/runas.h"
 
-#define SANDBOX_FDS_MAX 24 /* QEMU_FDS_MAX (qemu/qemu_argv.h) and room to spare */
+#define SANDBOX_FDS_MAX 32 /* QEMU_FDS_MAX (qemu/qemu_argv.h) and room to spare */
 #define SANDBOX_GROUPS_MAX RUNAS_GROUPS_MAX
 
 struct sandbox_config {

@@ -447,7 +447,7 @@ static void control_reply(struct sup *s, int fd, const char *msg, size_t len)
                 say(s, "forced stop requested through the control socket");
                 request_stop(s, true);
                 n = snprintf(out, sizeof(out), "ok");
-        } else if (has_word(msg, len, "detach") || has_word(msg, len, "attach"))
+        } else if (has_word(msg, len, "detach") || has_word(msg, len, "attach") || has_word(msg, len, "usb"))
                 n = control_hotplug(s, msg, out, sizeof(out));
         else
                 n = snprintf(out, sizeof(out), "error: unknown command");
@@ -680,6 +680,12 @@ static int start_up(struct sup *s, struct vl_error *e)
 int sup_execute(struct sup *s, const char *command, json_t *arguments, unsigned timeout_ms, json_t **ret,
                 struct vl_error *e)
 {
+        return sup_execute_fd(s, command, arguments, -1, timeout_ms, ret, e);
+}
+
+int sup_execute_fd(struct sup *s, const char *command, json_t *arguments, int fd, unsigned timeout_ms,
+                   json_t **ret, struct vl_error *e)
+{
         uint64_t id;
         int r;
 
@@ -687,7 +693,7 @@ int sup_execute(struct sup *s, const char *command, json_t *arguments, unsigned 
                 *ret = NULL;
         if (s->qmp_dead || !s->ready)
                 return vl_error_set(e, EBUSY, "QMP is not up");
-        r = qmp_send(s->q, command, arguments, &id);
+        r = fd >= 0 ? qmp_send_fd(s->q, command, arguments, fd, &id) : qmp_send(s->q, command, arguments, &id);
         if (r < 0)
                 return vl_error_set(e, -r, "%s: %s", command, strerror(-r));
         r = wait_reply(s, id, clock_ms() + timeout_ms, ret, e);

@@ -80,7 +80,7 @@ struct sup_config {
         /* Called once QEMU runs (its pid known), e.g. to record it in the journal. */
         void (*on_started)(void *userdata, struct sup *s, pid_t qemu_pid);
         /* Live hot-plug, asked for through the control socket ("detach ARGS",
-         * "attach ARGS"; NULL = refused). Called from the loop while the VM
+         * "attach ARGS", "usb detach|attach ARGS"; NULL = refused). Called from the loop while the VM
          * runs, one request at a time; may use sup_execute() and sup_wait(),
          * which keep the loop (signals, QMP events, status) going. Fills
          * reply with one line for the client: "ok: ..." or "error: ...". */
@@ -126,6 +126,10 @@ const char *sup_outcome_to_string(enum sup_outcome o);
  * was requested); -ETIMEDOUT; -EBUSY (QMP is not up); other -errno. */
 int sup_execute(struct sup *s, const char *command, json_t *arguments, unsigned timeout_ms, json_t **ret,
                 struct vl_error *e);
+/* The same with fd (borrowed) passed along for the commands that take one
+ * (add-fd); fd < 0: sup_execute(). */
+int sup_execute_fd(struct sup *s, const char *command, json_t *arguments, int fd, unsigned timeout_ms,
+                   json_t **ret, struct vl_error *e);
 
 /* For hooks: turn the loop until done(data) is true. 0, -ETIMEDOUT after
  * timeout_ms, -ECHILD when QEMU exited, -EINTR when a stop was requested. */

@@ -36,6 +36,11 @@
  *                                 QEMU lists for input-linux (no evdev device
  *                                 here; tests/lifecycle case input runs the
  *                                 real one on a uinput keyboard)
+ *   -device usb-host,...       -> usb-kbd with the same id and bus, once every
+ *                                 key is one this QEMU lists for usb-host (no
+ *                                 USB device here; tests/vm case usb passes a
+ *                                 real one); each -add-fd's fd= is /dev/null
+ *                                 opened read-write
  *   -spice                     -> a free port on 127.0.0.1; gl/rendernode dropped
  *   -audiodev DRIVER,...       -> none,... keeping id and the generic
  *                                 timer-period / buffer-length / frequency
@@ -84,6 +89,8 @@
 static const char *qemu, *qemu_img, *ovmf_dir, *swtpm = "/usr/bin/swtpm";
 static const char *tpm_chardev; /* the id a -tpmdev emulator names, or NULL */
 static int tpm_fd = -1;         /* its fd= in QEMU */
+static int add_fds[16];         /* the fd= of each -add-fd: /dev/null read-write there */
+static size_t n_add_fds;
 static char work[4096];
 static const char *work_parent;
 static char *in_args[MAX_ARGS];
@@ -438,17 +445,14 @@ static void drop_tcg_feature_warnings(char *err)
         *out = '\0';
 }
 
-/* An input-linux object needs a real evdev device (its complete() opens
- * the node and asks EVIOCGVERSION), and this machine may have none: each
- * key is checked against what this QEMU lists for input-linux, each on/off
- * value spelt as QEMU's bools, then the object becomes an iothread of the
- * same id (the lifecycle case input runs the real one on a uinput device). */
-static char *subst_input_linux(struct optv *o)
+/* Every key of o other than id is one this QEMU lists for "OPT TYPE,help";
+ * dies otherwise. */
+static void check_keys(const char *opt, const char *type, const struct optv *o)
 {
         char cmd[4096], line[256], keys[2048] = "";
         FILE *f;
 
-        snprintf(cmd, sizeof(cmd), "'%s' -object input-linux,help 2>&1", qemu);
+        snprintf(cmd, sizeof(cmd), "'%s' %s %s,help 2>&1", qemu, opt, type);
         f = popen(cmd, "re");
         if (!f)
                 die("cannot run %s: %m", cmd);
@@ -461,11 +465,26 @@ static char *subst_input_linux(struct optv *o)
         pclose(f);
         for (size_t i = 0; i < o->n; i++) {
                 char want[128];
-                if (!o->kv[i].k || strcmp(o->kv[i].k, "id") == 0)
+                /* id and bus are every device's, not in its own list. */
+                if (!o->kv[i].k || strcmp(o->kv[i].k, "id") == 0 || strcmp(o->kv[i].k, "bus") == 0)
                         continue;
                 snprintf(want, sizeof(want), " %s ", o->kv[i].k);
                 if (!strstr(keys, want))
-                        die("input-linux has no property \"%s\" in this QEMU (it has:%s)", o->kv[i].k, keys);
+                        die("%s has no property \"%s\" in this QEMU (it has:%s)", type, o->kv[i].k, keys);
+        }
+}
+
+/* An input-linux object needs a real evdev device (its complete() opens
+ * the node and asks EVIOCGVERSION), and this machine may have none: each
+ * key is checked against what this QEMU lists for input-linux, each on/off
+ * value spelt as QEMU's bools, then the object becomes an iothread of the
+ * same id (the lifecycle case input runs the real one on a uinput device). */
+static char *subst_input_linux(struct optv *o)
+{
+        check_keys("-object", "input-linux", o);
+        for (size_t i = 0; i < o->n; i++) {
+                if (!o->kv[i].k)
+                        continue;
                 if ((strcmp(o->kv[i].k, "grab_all") == 0 || strcmp(o->kv[i].k, "repeat") == 0) &&
                     strcmp(o->kv[i].v, "on") != 0 && strcmp(o->kv[i].v, "off") != 0)
                         die("input-linux %s=%s is not on/off", o->kv[i].k, o->kv[i].v);
@@ -534,6 +553,27 @@ static char *subst(const char *opt, const char *val, const char **code_path, uns
         }
         if (strcmp(opt, "-object") == 0 && strcmp(opt_head(&o), "input-linux") == 0)
                 return subst_input_linux(&o);
+        if (strcmp(opt, "-add-fd") == 0) {
+                int fd = opt_get(&o, "fd") ? atoi(opt_get(&o, "fd")) : -1;
+
+                /* The fd set a usb-host opens: QEMU checks that the fd is
+                 * open; nothing reads it once usb-host is substituted. */
+                if (fd < 3 || fd > 100 || n_add_fds >= sizeof(add_fds) / sizeof(add_fds[0]))
+                        die("-add-fd fd %s out of range", opt_get(&o, "fd") ? opt_get(&o, "fd") : "(none)");
+                add_fds[n_add_fds++] = fd;
+                return xstrdup(val);
+        }
+        if (strcmp(opt, "-device") == 0 && strcmp(opt_head(&o), "usb-host") == 0) {
+                /* No USB device here (tests/vm case usb passes a real one):
+                 * usb-host's keys checked against this QEMU's, then a
+                 * usb-kbd with the same id on the same bus. */
+                check_keys("-device", "usb-host", &o);
+                if (!opt_get(&o, "hostdevice") || strncmp(opt_get(&o, "hostdevice"), "/dev/fdset/", 11) != 0)
+                        die("usb-host without hostdevice=/dev/fdset/N");
+                opt_set_head(&o, "usb-kbd");
+                opt_del(&o, "hostdevice");
+                return opt_join(&o);
+        }
         if (strcmp(opt, "-object") == 0 && strcmp(opt_head(&o), "secret") == 0 &&
             opt_get(&o, "file")) {
                 char *path = xprintf("%s/%s", work, base_name(opt_get(&o, "file")));
@@ -690,6 +730,13 @@ static int run_qemu(char **argv, char *out, char *err, int *ret_status)
                         _exit(127);
                 if (t >= 0 && dup2(t, tpm_fd) < 0)
                         _exit(127);
+                for (size_t i = 0; i < n_add_fds; i++) {
+                        int null = open("/dev/null", O_RDWR);
+                        if (null < 0 || (null != add_fds[i] && dup2(null, add_fds[i]) < 0))
+                                _exit(127);
+                        if (null != add_fds[i])
+                                close(null);
+                }
                 if (chdir(work) < 0)
                         _exit(127);
                 execve(argv[0], argv, env);

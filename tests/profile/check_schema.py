@@ -64,6 +64,9 @@ LOADER_ONLY = {
     "input-evdev-twice", "input-id-taken",
     # "host_handover": one module spelt with - and with _
     "handover-module-repeated",
+    # usb.devices: one device named twice, the ports of the controller
+    # shared with usb_redirect, devices without a controller
+    "usb-device-twice", "usb-device-port-twice", "usb-devices-no-controller",
 }
 
 

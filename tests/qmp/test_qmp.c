@@ -1027,6 +1027,75 @@ static void test_api_contract(void **state)
         assert_int_equal(qmp_fd(NULL), -EINVAL);
 }
 
+/* add-fd as QEMU's monitor gets it: the fd arrives with the command's
+ * first bytes (SCM_RIGHTS). The server writes through the fd it got, the
+ * test reads it on its own end of the pipe. */
+static void srv_add_fd(int fd)
+{
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control;
+        char line[4096];
+        struct iovec iov = { .iov_base = line, .iov_len = sizeof(line) - 1 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                             .msg_controllen = sizeof(control.buf) };
+        struct cmsghdr *cm;
+        json_t *m, *id;
+        ssize_t n;
+        int got;
+
+        srv_handshake(fd);
+        /* The client sends the command in one sendmsg(): it is all here. */
+        n = recvmsg(fd, &mh, 0);
+        if (n <= 0 || line[n - 1] != '\n')
+                _exit(20);
+        cm = CMSG_FIRSTHDR(&mh);
+        if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+                _exit(21);
+        memcpy(&got, CMSG_DATA(cm), sizeof(got));
+        m = json_loadb(line, (size_t) n - 1, 0, NULL);
+        id = json_object_get(m, "id");
+        if (!m || strcmp(json_string_value(json_object_get(m, "execute")) ?: "", "add-fd") != 0 ||
+            json_integer_value(json_object_get(json_object_get(m, "arguments"), "fdset-id")) != 3)
+                _exit(22);
+        if (write(got, "fd!", 3) != 3)
+                _exit(23);
+        close(got);
+        srv_reply(fd, json_integer_value(id), "{\"fdset-id\": 3, \"fd\": 9}");
+        json_decref(m);
+        /* A command without an fd still goes as a plain line. */
+        srv_reply(fd, srv_expect(fd, "query-fdsets"), "[]");
+        srv_wait_close(fd);
+}
+
+static void test_send_fd(void **state)
+{
+        struct fixture *f = *state;
+        json_t *args = json_pack("{s:i}", "fdset-id", 3), *ret = NULL;
+        char buf[8] = "";
+        uint64_t id;
+        int p[2];
+
+        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+        start_server(f, srv_add_fd, NULL);
+        assert_int_equal(qmp_handshake(f->q, TIMEOUT), 0);
+        assert_int_equal(qmp_send_fd(f->q, "add-fd", args, -1, &id), -EBADF);
+        assert_int_equal(qmp_send_fd(f->q, "add-fd", args, p[1], &id), 0);
+        /* Borrowed: ours to close, the peer has its own copy. */
+        close(p[1]);
+        assert_int_equal(qmp_wait_reply(f->q, id, TIMEOUT, &ret, NULL), 0);
+        assert_int_equal(json_integer_value(json_object_get(ret, "fdset-id")), 3);
+        assert_int_equal(read(p[0], buf, sizeof(buf) - 1), 3);
+        assert_string_equal(buf, "fd!");
+        json_decref(ret);
+        assert_int_equal(qmp_execute_sync(f->q, "query-fdsets", NULL, TIMEOUT, NULL, NULL), 0);
+        close(p[0]);
+        json_decref(args);
+        f->q = qmp_free(f->q);
+        server_done(f);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1051,6 +1120,7 @@ int main(void)
                 T(test_output_limit),
                 T(test_connect_path),
                 T(test_api_contract),
+                T(test_send_fd),
 #undef T
         };
 

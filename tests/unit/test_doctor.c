@@ -480,6 +480,41 @@ static void test_inputs(void **state)
         expect(f, "inputs", DOCTOR_OK, "/input/event4: present");
 }
 
+/* A host USB device: not plugged in is a failure with the fix, or a
+ * warning when optional; two alike without a serial: the fix says how to
+ * tell them apart (the run's own plan, usb_plan()). */
+static void test_usb(void **state)
+{
+        struct fixture *f = *state;
+
+        f->p.usb.n_devices = 1;
+        f->p.usb.devices[0] = (struct profile_usb_device) { .vendor = 0x0627, .product = 0x0001 };
+        run(f);
+        expect(f, "usb", DOCTOR_FAIL, "$.usb.devices[0]: no USB device 0627:0001");
+        f->p.usb.devices[0].optional = true;
+        run(f);
+        expect(f, "usb", DOCTOR_WARN, "the VM runs without it");
+        for (unsigned i = 1; i <= 2; i++) {
+                char rel[128];
+
+                snprintf(rel, sizeof(rel), "bus/usb/devices/1-%u/idVendor", i);
+                fakesys_sys_file(f->fs, rel, "0627\n");
+                snprintf(rel, sizeof(rel), "bus/usb/devices/1-%u/idProduct", i);
+                fakesys_sys_file(f->fs, rel, "0001\n");
+                snprintf(rel, sizeof(rel), "bus/usb/devices/1-%u/bDeviceClass", i);
+                fakesys_sys_file(f->fs, rel, "00\n");
+                snprintf(rel, sizeof(rel), "bus/usb/devices/1-%u/busnum", i);
+                fakesys_sys_file(f->fs, rel, "1\n");
+                snprintf(rel, sizeof(rel), "bus/usb/devices/1-%u/devnum", i);
+                fakesys_sys_file(f->fs, rel, i == 1 ? "2\n" : "3\n");
+                snprintf(rel, sizeof(rel), "bus/usb/devices/1-%u/dev", i);
+                fakesys_sys_file(f->fs, rel, i == 1 ? "189:1\n" : "189:2\n");
+        }
+        run(f);
+        expect(f, "usb", DOCTOR_FAIL, "2 USB devices are 0627:0001");
+        assert_non_null(strstr(doctor_find(&f->rep, "usb")->fix, "serial"));
+}
+
 static void test_json(void **state)
 {
         struct fixture *f = *state;
@@ -569,6 +604,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_hugepages, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_tpm, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_inputs, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_usb, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_json, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
         };

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -47,7 +48,10 @@ static void sample(struct journal *j, const char *name, const struct host_roots 
         j->devices[1].step = JOURNAL_STEP_PLANNED;
         j->n_groups = 1;
         j->groups[0] = (struct journal_group) { .group = 12, .chowned = true, .uid = 0, .gid = 0, .mode = 0600 };
-        j->n_entries = 4;
+        j->n_entries = 5;
+        j->entries[4] = (struct journal_entry) { .kind = JOURNAL_USB,
+                                                 .usb = { .node = "/dev/bus/usb/003/005", .rdev = makedev(189, 260),
+                                                          .uid = 0, .gid = 0, .mode = 0664 } };
         j->entries[3] = (struct journal_entry) { .kind = JOURNAL_EVDEV,
                                                  .evdev = { .node = "/dev/input/event5", .rdev = 0xd45,
                                                             .uid = 0, .gid = 104, .mode = 0660 } };
@@ -116,7 +120,11 @@ static void test_round_trip(void **state)
         assert_int_equal(k->n_groups, 1);
         assert_true(k->groups[0].chowned);
         assert_int_equal(k->groups[0].mode, 0600);
-        assert_int_equal(k->n_entries, 4);
+        assert_int_equal(k->n_entries, 5);
+        assert_int_equal(k->entries[4].kind, JOURNAL_USB);
+        assert_string_equal(k->entries[4].usb.node, "/dev/bus/usb/003/005");
+        assert_int_equal(k->entries[4].usb.rdev, makedev(189, 260));
+        assert_int_equal(k->entries[4].usb.mode, 0664);
         assert_int_equal(k->entries[3].kind, JOURNAL_EVDEV);
         assert_string_equal(k->entries[3].evdev.node, "/dev/input/event5");
         assert_int_equal(k->entries[3].evdev.rdev, 0xd45);
@@ -283,8 +291,8 @@ static void test_corrupt(void **state)
          * as root are checked (a link name, an absolute path, no ".."). */
 #define ENTRIES_HEAD "{\"version\": 2, \"name\": \"bad\", \"launcher_pid\": 5, \"launcher_start\": 0, " \
                      "\"qemu_pid\": 0, \"qemu_start\": 0, \"groups\": [], \"devices\": [], \"entries\": "
-        expect_bad(fs, ENTRIES_HEAD "[{\"kind\": \"usb\", \"name\": \"x\"}]}", EBADMSG,
-                   "entries[0]: unknown kind \"usb\"");
+        expect_bad(fs, ENTRIES_HEAD "[{\"kind\": \"usbip\", \"name\": \"x\"}]}", EBADMSG,
+                   "entries[0]: unknown kind \"usbip\"");
         expect_bad(fs, ENTRIES_HEAD "[{\"name\": \"vl-x-0\"}]}", EBADMSG, "entries[0]: not an object with a \"kind\"");
         expect_bad(fs, ENTRIES_HEAD "[{\"kind\": \"tap\", \"name\": \"vl-x-0\"}]}", EBADMSG,
                    "a tap entry has exactly the keys \"kind\", \"name\", \"bridge\", \"ifindex\", \"mac\"");
@@ -368,6 +376,21 @@ static void test_corrupt(void **state)
                    ENTRIES_HEAD "[{\"kind\": \"evdev\", \"node\": \"/dev/input/../sda\", \"rdev\": 3397, "
                                 "\"uid\": 0, \"gid\": 104, \"mode\": 432}]}",
                    EBADMSG, "\"node\" is not a valid absolute path");
+
+        /* A usb entry: only a usbfs node (major 189, in a bus/usb folder)
+         * — not an evdev node, nor a disk named as if it were one. */
+        expect_bad(fs,
+                   ENTRIES_HEAD "[{\"kind\": \"usb\", \"node\": \"/dev/input/event5\", \"rdev\": 48388, "
+                                "\"uid\": 0, \"gid\": 0, \"mode\": 436}]}",
+                   EBADMSG, "usb of VM \"bad\": not a USB device node");
+        expect_bad(fs,
+                   ENTRIES_HEAD "[{\"kind\": \"usb\", \"node\": \"/dev/bus/usb/001/002\", \"rdev\": 2064, "
+                                "\"uid\": 0, \"gid\": 0, \"mode\": 436}]}",
+                   EBADMSG, "usb of VM \"bad\": not a USB device node");
+        expect_bad(fs,
+                   ENTRIES_HEAD "[{\"kind\": \"usb\", \"node\": \"/dev/bus/usb/001/002\", \"rdev\": 48385, "
+                                "\"uid\": 0, \"gid\": 0, \"mode\": 2532}]}",
+                   EBADMSG, "usb of VM \"bad\": \"rdev\" is 0, or \"uid\", \"gid\" or \"mode\" is out of range");
 
         /* Modes given back are a device node's: no set-id or sticky bit. */
         expect_bad(fs,

@@ -38,7 +38,7 @@ static void test_layout(void **state)
         int nics[PROFILE_NICS_MAX] = { 30, 31, -1, -1, -1, -1, -1, -1 }, out[QEMU_FDS_MAX];
 
         (void) state;
-        qemu_fd_layout_init(&l, p, true, NULL);
+        qemu_fd_layout_init(&l, p, true, NULL, NULL);
         /* QMP, tools' QMP, the two taps, then the TPM: the numbers a
          * profile without a TPM has stay the same. */
         assert_int_equal(l.qmp, 3);
@@ -48,20 +48,20 @@ static void test_layout(void **state)
         assert_int_equal(l.nic[2], -1);
         assert_int_equal(l.tpm, 7);
         assert_int_equal(l.n, 5);
-        assert_int_equal(qemu_fd_layout_place(&l, 20, 21, nics, NULL, 40, out), 5);
+        assert_int_equal(qemu_fd_layout_place(&l, 20, 21, nics, NULL, 40, NULL, out), 5);
         assert_int_equal(out[0], 20);
         assert_int_equal(out[2], 30);
         assert_int_equal(out[3], 31);
         assert_int_equal(out[4], 40);
         /* a layout with a TPM and no socket for it */
-        assert_int_equal(qemu_fd_layout_place(&l, 20, 21, nics, NULL, -1, out), -EBADF);
+        assert_int_equal(qemu_fd_layout_place(&l, 20, 21, nics, NULL, -1, NULL, out), -EBADF);
 
         p->tpm.enabled = false;
-        qemu_fd_layout_init(&l, p, true, NULL);
+        qemu_fd_layout_init(&l, p, true, NULL, NULL);
         assert_int_equal(l.tpm, -1);
         assert_int_equal(l.n, 4);
         /* no TPM: a socket given anyway has no number to go to */
-        assert_int_equal(qemu_fd_layout_place(&l, 20, 21, nics, NULL, -1, out), 4);
+        assert_int_equal(qemu_fd_layout_place(&l, 20, 21, nics, NULL, -1, NULL, out), 4);
         test_free(p);
 }
 
@@ -72,7 +72,7 @@ static struct qemu_cmd *build(const struct profile *p, struct vl_error *e, int *
         struct qemu_cmd *c = NULL;
 
         qemu_runtime_init(&rt);
-        qemu_fd_layout_init(&rt.fds, p, false, NULL);
+        qemu_fd_layout_init(&rt.fds, p, false, NULL, NULL);
         strcpy(rt.machine, "q35");
         *ret = qemu_argv_build(p, &h, &rt, &c, e, NULL);
         return c;

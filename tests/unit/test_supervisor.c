@@ -453,7 +453,7 @@ static void test_control_hotplug(void **state)
         struct sup_config c;
         struct sup_result res;
         struct vl_error e = {};
-        pid_t detach, status, busy, stopper;
+        pid_t detach, status, busy, usb_busy, stopper;
         int st;
 
         if (access(QEMU, X_OK) < 0)
@@ -465,9 +465,12 @@ static void test_control_hotplug(void **state)
         detach = later_expect(300, AT_ONCE, "detach 1000 gpu", "ok: done");
         status = later_expect(0, HOOK_RUNNING, "status", "\"extra\":1}");
         busy = later_expect(0, HOOK_RUNNING, "attach gpu", "error: another detach or attach is in progress");
+        /* A USB device's request goes the same way, one at a time. */
+        usb_busy = later_expect(0, HOOK_RUNNING, "usb attach usbhost0",
+                                "error: another detach or attach is in progress");
         stopper = later_expect(0, HOOK_DONE, "stop-force", "ok");
         assert_sup_ok(sup_run(&c, &res, &e), &e);
-        for (pid_t *p = (pid_t[]) { detach, status, busy, stopper, 0 }; *p; p++) {
+        for (pid_t *p = (pid_t[]) { detach, status, busy, usb_busy, stopper, 0 }; *p; p++) {
                 assert_int_equal(waitpid(*p, &st, 0), *p);
                 assert_int_equal(WEXITSTATUS(st), 0);
         }

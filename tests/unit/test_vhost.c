@@ -157,7 +157,7 @@ static void test_layout(void **state)
         p->tpm.enabled = true;
         p->tpm.model = TPM_MODEL_CRB;
         /* vhost[2] asks for a slot for a "user" NIC: it gets none */
-        qemu_fd_layout_init(&l, p, true, vhost);
+        qemu_fd_layout_init(&l, p, true, vhost, NULL);
         assert_int_equal(l.nic[0], 5);
         assert_int_equal(l.vhost[0], 6);
         assert_int_equal(l.nic[1], 7);
@@ -166,13 +166,13 @@ static void test_layout(void **state)
         assert_int_equal(l.vhost[2], -1);
         assert_int_equal(l.tpm, 8);
         assert_int_equal(l.n, 6);
-        assert_int_equal(qemu_fd_layout_place(&l, 20, 21, nics, vfds, 50, out), 6);
+        assert_int_equal(qemu_fd_layout_place(&l, 20, 21, nics, vfds, 50, NULL, out), 6);
         assert_int_equal(out[2], 30);
         assert_int_equal(out[3], 40);
         assert_int_equal(out[4], 31);
         assert_int_equal(out[5], 50);
         /* a slot with no fd for it */
-        assert_int_equal(qemu_fd_layout_place(&l, 20, 21, nics, NULL, 50, out), -EBADF);
+        assert_int_equal(qemu_fd_layout_place(&l, 20, 21, nics, NULL, 50, NULL, out), -EBADF);
         test_free(p);
 }
 
@@ -192,7 +192,7 @@ static struct qemu_cmd *build(const struct profile *p, const bool vhost[PROFILE_
         struct qemu_cmd *c = NULL;
 
         qemu_runtime_init(&rt);
-        qemu_fd_layout_init(&rt.fds, p, false, vhost);
+        qemu_fd_layout_init(&rt.fds, p, false, vhost, NULL);
         strcpy(rt.machine, "q35");
         rt.spice_port = 5900;
         *ret = qemu_argv_build(p, &h, &rt, &c, e, NULL);

@@ -26,6 +26,9 @@
 # bochs-drm and fbcon; and the Debian kernel's module tree (indexed here
 # with depmod) laid over the chroot's /usr/lib, so that the launcher's
 # libkmod and modprobe find L1's modules.
+# A case whose file has the line "# vm-needs: usb" gets a USB keyboard in
+# L1: QEMU's usb-kbd (0627:0001) on a qemu-xhci at 00:09.0, L1's bus 1
+# port 1.
 #
 # Output: PASS/FAIL/NOTE/CASE lines as they come; the full serial log is kept
 # in $VL_VM_CACHE/logs/. Exit 0 only if L1 printed its final marker VL-DONE
@@ -95,6 +98,14 @@ for c in "${CASES[@]}"; do
                 -device nvme-ns,drive=nv0,bus=nvme0,nsid=1)
         break
 done
+USB=
+for c in "${CASES[@]}"; do
+        grep -q '^# vm-needs: usb$' "$here/cases/$c.sh" || continue
+        USB=1
+        DEVICES+=(-device qemu-xhci,id=l1usb,bus=pcie.0,addr=0x8
+                -device usb-kbd,bus=l1usb.0,port=1)
+        break
+done
 
 DISPLAY_NEEDED=
 for c in "${CASES[@]}"; do
@@ -126,6 +137,7 @@ APPEND+=" vl.src=$here vl.cases=$caselist vl.ctimeout=${VL_VM_CASE_TIMEOUT:-120}
 [ -n "$BUILD" ] && APPEND+=" vl.build=$BUILD"
 [ -n "$DISKDIR" ] && APPEND+=" vl.disks=1"
 [ -n "$DISPLAY_NEEDED" ] && APPEND+=" vl.display=1 vl.kmods=$CACHE/kernel/lib"
+[ -n "$USB" ] && APPEND+=" vl.usb=1"
 APPEND+=" ${VL_VM_APPEND:-}"
 
 CMD=(timeout -k 5 "$TIMEOUT"
