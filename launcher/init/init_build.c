@@ -178,12 +178,19 @@ static int pick_gpu(struct ib *b, const struct init_pci **ret)
         return 0;
 }
 
-static const char *companion_id(const struct init_pci *d, char *buf, size_t size)
+/* "gpu-audio", "gpu-usb" for the first of each kind (what `vfio-launch
+ * detach` users type), else "gpu-fnN": ids are unique in a profile. */
+static const char *companion_id(const struct init_pci *d, json_t *devs, char *buf, size_t size)
 {
-        if ((d->class_code >> 16) == 0x04)
-                return "gpu-audio";
-        if ((d->class_code >> 8) == 0x0c03)
-                return "gpu-usb";
+        const char *want = (d->class_code >> 16) == 0x04 ? "gpu-audio" : (d->class_code >> 8) == 0x0c03 ? "gpu-usb" : NULL;
+        json_t *v;
+        size_t i;
+
+        json_array_foreach (devs, i, v)
+                if (want && strcmp(json_string_value(json_object_get(v, "id")) ?: "", want) == 0)
+                        want = NULL;
+        if (want)
+                return want;
         (void) snprintf(buf, size, "gpu-fn%u", d->addr.function);
         return buf;
 }
@@ -225,7 +232,7 @@ static json_t *hostdevs(struct ib *b, const struct init_pci *g)
                 if (g->group < 0 ? !fn : d->group != g->group)
                         continue;
                 if (fn) {
-                        json_t *c = hostdev(b, d, companion_id(d, idbuf, sizeof(idbuf)));
+                        json_t *c = hostdev(b, d, companion_id(d, arr, idbuf, sizeof(idbuf)));
 
                         /* "same-slot" needs the slot's function 0 among the hostdevs: the GPU is it. */
                         if (g->addr.function == 0)

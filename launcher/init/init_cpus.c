@@ -307,9 +307,9 @@ int ib_cpus(struct ib *b, json_t *cpu)
                            "with their SMT siblings: %s; --cpus N for another count",
                         want, k, width, s1);
         else
-                ib_line(b, "cpu: %u vCPUs = %u cores (no SMT), each vCPU pinned to one host core: %s; --cpus N for "
-                           "another count",
-                        want, k, s1);
+                ib_line(b, "cpu: %u vCPU%s = %u core%s (no SMT), each vCPU pinned to one host core: %s; --cpus N "
+                           "for another count",
+                        want, want == 1 ? "" : "s", k, k == 1 ? "" : "s", s1);
         if (t->n_domains > 1) {
                 unsigned span = 0, fit = 0;
                 bool seen[CPUSET_MAX] = {};
