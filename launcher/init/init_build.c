@@ -220,9 +220,9 @@ static json_t *hostdevs(struct ib *b, const struct init_pci *g)
         gd = hostdev(b, g, "gpu");
         ib_append(b, arr, gd);
         if (g->group < 0)
-                ib_line(b, "note: %s is in no IOMMU group (the IOMMU is off): its other functions are passed "
-                           "through with it; 'vfio-launch doctor' says how to turn the IOMMU on",
-                        describe(g, d1, sizeof(d1)));
+                ib_line(b, "note: %s is in no IOMMU group (%s): its other functions are passed through with it; "
+                           "'vfio-launch doctor' says what a run needs",
+                        describe(g, d1, sizeof(d1)), h->iommu ? "the IOMMU does not cover it" : "the IOMMU is off");
         for (unsigned i = 0; i < h->n_pci; i++) {
                 const struct init_pci *d = &h->pci[i];
                 bool fn = same_slot(&d->addr, &g->addr);

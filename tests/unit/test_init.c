@@ -37,7 +37,7 @@ static void test_probe(void **state)
                                   .bridge = "br0" };
         struct host_roots roots = *fakesys_roots(fs);
         struct vl_error e = {};
-        char path[4096];
+        char path[4096], *before, *after;
         FILE *f;
 
         assert_non_null(h);
@@ -78,7 +78,14 @@ static void test_probe(void **state)
         assert_non_null(f);
         fclose(f);
 
+        before = fakesys_snapshot(fs);
         assert_int_equal(init_probe(&roots, fakesys_pci_ids(fs), &o, h, &e), 0);
+        /* Read-only: the tree is as it was, to the mode and the byte. */
+        after = fakesys_snapshot(fs);
+        assert_string_equal(before, after);
+        assert_int_equal(fakesys_writes(fs), 0);
+        free(before);
+        free(after);
         assert_int_equal(h->n_pci, 3);
         assert_true(h->iommu);
         /* by address: 00:02.0, 03:00.0, 03:00.1 */
