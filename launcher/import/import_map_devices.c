@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * <devices>: hostdevs, sound (with the audio variables of <qemu:env>),
- * graphics, video, TPM, watchdog, shmem, USB controller, balloon, and what
- * the launcher adds by itself (root ports, the SATA controller, the SPICE
- * agent channel). Disks and NICs are in import_map_disks.c.
+ * graphics, video, TPM, watchdog, shmem, USB controller, balloon, inputs,
+ * and what the launcher adds by itself (root ports, the SATA controller, the
+ * SPICE agent channel). Disks and NICs are in import_map_disks.c.
  */
 #include <errno.h>
 #include <string.h>
@@ -493,17 +493,144 @@ static void map_controllers(struct ix *x, xmlNode *devs)
                 if (!ix_taken(c) && name && !strcmp(name, "org.qemu.guest_agent.0"))
                         ix_omit(x, c, "the QEMU guest agent's channel has no profile key");
         }
-        /* PS/2 input is part of q35 itself. */
-        ix_for_each(i, devs, "input") {
-                const char *b = ix_attr(i, "bus"), *t = ix_attr(i, "type");
+}
 
-                if (b && !strcmp(b, "ps2"))
-                        ix_take_all(i);
-                else if (t && !strcmp(t, "evdev"))
-                        ix_omit(x, i, "evdev input passthrough has no profile key (QEMU's -object input-linux "
-                                      "in \"qemu_args\" does it)");
+/* <source grabToggle>: libvirt's values (domaincommon.rng, since 7.6.0)
+ * are QEMU's GrabToggleKeys, spelt as the profile spells them. */
+static const char *grab_toggle(const char *s)
+{
+        for (unsigned v = GRAB_TOGGLE_CTRL_CTRL; v <= GRAB_TOGGLE_CTRL_SCROLLLOCK; v++)
+                if (!strcmp(s, profile_grab_toggle_name(v)))
+                        return profile_grab_toggle_name(v);
+        return NULL;
+}
+
+/* <input type='evdev'>: QEMU's input-linux, as the profile's evdev input;
+ * NULL when it is omitted. */
+static json_t *map_evdev(struct ix *x, xmlNode *i)
+{
+        xmlNode *src = ix_child(i, "source");
+        const char *dev = src ? ix_attr(src, "dev") : NULL, *s;
+        size_t k;
+        json_t *o, *v;
+
+        if (!dev) {
+                ix_omit(x, i, "an evdev input without <source dev>");
+                return NULL;
+        }
+        if (dev[0] != '/' || strlen(dev) >= PROFILE_PATH_MAX) {
+                ix_omit(x, i, "evdev '%s': an absolute path under %d bytes", dev, PROFILE_PATH_MAX);
+                return NULL;
+        }
+        json_array_foreach(json_object_get(x->p, "inputs"), k, v)
+                if (!strcmp(json_string_value(json_object_get(v, "evdev")) ?: "", dev)) {
+                        ix_omit(x, i, "'%s' is an evdev input already (QEMU grabs a device once)", dev);
+                        return NULL;
+                }
+        ix_take(src);
+        o = json_object();
+        ix_set(x, o, "evdev", json_string(dev));
+        if ((s = ix_attr(src, "grab"))) {
+                if (!strcmp(s, "all"))
+                        ix_set(x, o, "grab_all", json_true());
                 else
-                        ix_omit(x, i, "emulated input devices beyond q35's PS/2 have no profile key");
+                        ix_omit(x, ix_attr_node(src, "grab"), "grab \"%s\": only \"all\"", s);
+        }
+        if ((s = ix_attr(src, "repeat"))) {
+                if (ix_bool(s) == 1)
+                        ix_set(x, o, "repeat", json_true());
+                else if (ix_bool(s) < 0)
+                        ix_omit(x, ix_attr_node(src, "repeat"), "repeat \"%s\": on or off", s);
+        }
+        if ((s = ix_attr(src, "grabToggle"))) {
+                if (grab_toggle(s))
+                        ix_set(x, o, "grab_toggle", json_string(grab_toggle(s)));
+                else
+                        ix_omit(x, ix_attr_node(src, "grabToggle"),
+                                "grabToggle \"%s\": ctrl-ctrl, alt-alt, shift-shift, meta-meta, scrolllock or "
+                                "ctrl-scrolllock",
+                                s);
+        }
+        return o;
+}
+
+/* <input bus='virtio'>: the profile's virtio keyboard, mouse or tablet;
+ * NULL when it is omitted. */
+static json_t *map_virtio_input(struct ix *x, xmlNode *i, const char *type)
+{
+        static const struct {
+                const char *type;
+                enum input_type v;
+        } types[] = {
+                { "keyboard", INPUT_VIRTIO_KEYBOARD },
+                { "mouse", INPUT_VIRTIO_MOUSE },
+                { "tablet", INPUT_VIRTIO_TABLET },
+        };
+        json_t *o;
+
+        for (size_t k = 0; k < ELEMENTSOF(types); k++)
+                if (!strcmp(type, types[k].type)) {
+                        /* virtio, -transitional, -non-transitional: on a
+                         * PCIe root port QEMU offers the modern device only. */
+                        (void) ix_attr(i, "model");
+                        o = json_object();
+                        ix_set(x, o, "type", json_string(profile_input_type_name(types[k].v)));
+                        return o;
+                }
+        ix_omit(x, i, "a virtio input of type \"%s\": keyboard, mouse or tablet", type);
+        return NULL;
+}
+
+/* <input>s, in the domain's order (the QEMU ids inputN follow it). q35
+ * always has its PS/2 keyboard and mouse: libvirt lists them on every x86
+ * domain, and they are taken as they are. A USB tablet, keyboard or mouse
+ * (virt-manager adds a USB tablet for the SPICE or VNC cursor) has no
+ * profile key: the omission names the virtio device that does the job
+ * instead of putting it in its place, since a guest without virtio-input
+ * drivers (Windows without virtio-win) would lose its pointer. */
+static void map_inputs(struct ix *x, xmlNode *devs)
+{
+        ix_for_each(i, devs, "input") {
+                const char *t = ix_attr(i, "type") ?: "", *b = ix_attr(i, "bus");
+                json_t *o = NULL;
+                xmlNode *n;
+
+                /* libvirt's default bus on x86: usb for a tablet, ps2 else. */
+                if (!b)
+                        b = !strcmp(t, "tablet") ? "usb" : "ps2";
+                if (!strcmp(t, "evdev") || !strcmp(b, "virtio")) {
+                        if (json_array_size(json_object_get(x->p, "inputs")) >= PROFILE_INPUTS_MAX) {
+                                ix_omit(x, i, "more than %d inputs", PROFILE_INPUTS_MAX);
+                                continue;
+                        }
+                }
+                if (!strcmp(t, "evdev"))
+                        o = map_evdev(x, i);
+                else if (!strcmp(t, "passthrough"))
+                        ix_omit(x, i, "virtio-input-host passthrough has no profile key: an evdev input "
+                                      "({\"evdev\": PATH} in \"inputs\") passes the device on through QEMU's "
+                                      "input-linux");
+                else if (!strcmp(b, "virtio"))
+                        o = map_virtio_input(x, i, t);
+                else if (!strcmp(b, "ps2") && (!strcmp(t, "keyboard") || !strcmp(t, "mouse")))
+                        ix_take_all(i);
+                else if (!strcmp(b, "usb") && !strcmp(t, "tablet"))
+                        ix_omit(x, i, "a USB tablet has no profile key: {\"type\": \"virtio-tablet\"} in "
+                                      "\"inputs\" is the absolute pointer (the guest needs virtio-input drivers)");
+                else
+                        ix_omit(x, i, "a %s on bus \"%s\" has no profile key: q35's PS/2 keyboard and mouse "
+                                      "are always there; \"inputs\" adds virtio ones",
+                                t, b);
+                if (!o)
+                        continue;
+                ix_take(i);
+                /* Guest placement (the launcher's) and a running domain's names. */
+                if ((n = ix_child(i, "address")))
+                        ix_take_all(n);
+                if ((n = ix_child(i, "alias")))
+                        ix_take_all(n);
+                if (json_array_append_new(ix_arr(x, x->p, "inputs"), o) < 0)
+                        x->err = -ENOMEM;
         }
 }
 
@@ -529,4 +656,5 @@ void ix_map_devices(struct ix *x, xmlNode *dom)
         map_video(x, devs);
         map_misc(x, devs);
         map_controllers(x, devs);
+        map_inputs(x, devs);
 }

@@ -215,7 +215,7 @@ static int parse(const char *path, const char *buf, size_t len, xmlDocPtr *ret, 
 static const char *const top_order[] = {
         "$schema", "name", "machine", "user", "memory", "hugepages", "firmware", "boot", "cpu",
         "hostdevs", "iothreads", "disks", "nics", "sound", "display", "balloon", "tpm", "usb",
-        "shmem", "os", "clock", "smbios", "watchdog", "qemu_args",
+        "shmem", "inputs", "os", "clock", "smbios", "watchdog", "qemu_args",
 };
 
 static int reorder(json_t **p)

@@ -875,9 +875,12 @@ PY
 # and mode are back after the run and after kill -9 + `recover`; a node that
 # does not exist is refused with nothing changed. Where the kernel has no
 # uinput, the checks that need none still run (the refusal; the guest's side
-# fed through QMP) and the case exits 77 (skip) saying so.
+# fed through QMP) and the case exits 77 (skip) saying so; tests/vm's case
+# `input` (ctest vm/input) does the uinput half on the emulated host's
+# kernel, which has uinput.
 case_input() {
         local helper=$BUILD/tests/lifecycle/vl-uinput node before i line
+        local vm_half=" (the uinput half runs in tests/vm: ctest -R vm/input)"
         new_vm input 30
         [ -x "$helper" ] || { fail "$helper not built"; return; }
         set_inputs() { # EVDEV_PATH ("": only the virtio keyboard)
@@ -941,7 +944,7 @@ PY
         if [ ! -c /dev/uinput ]; then
                 modprobe uinput > "$T/modprobe.err" 2>&1
                 [ -c /dev/uinput ] ||
-                        { skip "uinput unavailable: no /dev/uinput, modprobe uinput: $(tr '\n' ' ' < "$T/modprobe.err")"; return; }
+                        { skip "uinput unavailable: no /dev/uinput, modprobe uinput: $(tr '\n' ' ' < "$T/modprobe.err")$vm_half"; return; }
         fi
         mkfifo "$T/kbd.in"
         "$helper" "vl-life-kbd-$$" < "$T/kbd.in" > "$T/kbd.out" 2> "$T/kbd.err" &
@@ -955,7 +958,7 @@ PY
         done
         if [ -z "$node" ]; then
                 wait "$UPID"
-                [ $? = 77 ] && { skip "uinput unavailable: $(cat "$T/kbd.err")"; UPID=; return; }
+                [ $? = 77 ] && { skip "uinput unavailable: $(cat "$T/kbd.err")$vm_half"; UPID=; return; }
                 fail "no uinput keyboard: $(cat "$T/kbd.err")"
                 return
         fi

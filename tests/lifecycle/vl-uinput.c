@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * vl-uinput: a virtual keyboard for the lifecycle case "input", made with
+ * vl-uinput: a virtual keyboard for the lifecycle case "input" (and tests/vm's
+ * case "input", which runs it inside the emulated host), made with
  * the kernel's uinput (Documentation/input/uinput.rst). It prints the evdev
  * node the kernel gave it ("/dev/input/eventN") on its first line, then
  * reads commands on stdin, one a line:

@@ -25,7 +25,7 @@ fi
 
 # Modules to load in L1; the closure comes from modules.dep.
 MODS="e1000e snd-hda-intel vfio vfio_iommu_type1 vfio-pci virtio_pci 9pnet_virtio 9p
-      tun macvtap dummy veth bridge vhost_net virtio_blk nvme ext4 crc32c_generic"
+      tun macvtap dummy veth bridge vhost_net virtio_blk nvme ext4 crc32c_generic evdev uinput"
 
 inputs() {
         echo "$KVER $MODS"
