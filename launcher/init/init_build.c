@@ -182,7 +182,9 @@ static int pick_gpu(struct ib *b, const struct init_pci **ret)
  * detach` users type), else "gpu-fnN": ids are unique in a profile. */
 static const char *companion_id(const struct init_pci *d, json_t *devs, char *buf, size_t size)
 {
-        const char *want = (d->class_code >> 16) == 0x04 ? "gpu-audio" : (d->class_code >> 8) == 0x0c03 ? "gpu-usb" : NULL;
+        const char *want = (d->class_code >> 16) == 0x04     ? "gpu-audio"
+                           : (d->class_code >> 8) == 0x0c03 ? "gpu-usb"
+                                                            : NULL;
         json_t *v;
         size_t i;
 

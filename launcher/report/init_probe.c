@@ -207,7 +207,9 @@ static void probe_pools(const char *sys, struct init_host *h)
 
                 if (hugepages_read_pool(sys, profile_hugepage_kib(s), &pool, NULL) < 0)
                         continue;
-                h->pool[s] = (struct init_pool) { .present = true, .nr = pool.nr, .free = pool.free, .resv = pool.resv };
+                h->pool[s] = (struct init_pool) {
+                        .present = true, .nr = pool.nr, .free = pool.free, .resv = pool.resv,
+                };
         }
 }
 
