@@ -4,9 +4,9 @@
 # Each folder is a layer; a file may include its own folder and any layer
 # below it, nothing else:
 #
-#   cli 4  →  report 3, run 3  →  host 2, qemu 2, import 2  →  profile 1  →  base 0
+#   cli 4  →  report 3, run 3  →  host 2, qemu 2, import 2, init 2  →  profile 1  →  base 0
 #
-# Same-rank folders (report/run, host/qemu/import) never include each other: the
+# Same-rank folders (report/run, host/qemu/import/init) never include each other: the
 # argv builder must stay pure (no host access), and the host changes must not
 # depend on how QEMU is driven. A launcher header must be named with its
 # folder ("host/bind.h"), so that this check sees every edge; headers of other
@@ -22,10 +22,11 @@ set(rank_profile 1)
 set(rank_qemu 2)
 set(rank_host 2)
 set(rank_import 2) # a file to a profile: no host access, no QEMU
+set(rank_init 2)   # a snapshot of the host to a profile: pure (report/ reads the host)
 set(rank_run 3)
 set(rank_report 3)
 set(rank_cli 4)
-set(layers base profile qemu host import run report cli)
+set(layers base profile qemu host import init run report cli)
 
 # Every header of ours, by its bare name, to catch an include without its folder.
 set(own_headers "")

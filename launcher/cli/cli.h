@@ -91,3 +91,4 @@ int cmd_desktop(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_init(int argc, char **argv);

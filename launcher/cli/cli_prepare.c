@@ -57,12 +57,21 @@ int cli_check_profile_owner(const char *profile_path, bool changes_host, bool *r
 
 int cli_prepare(const char *profile_path, bool dry_run, struct cli_prepared *c)
 {
+        struct host_roots roots;
+
+        host_roots_init(&roots);
+        return cli_prepare_at(profile_path, dry_run, &roots, c);
+}
+
+int cli_prepare_at(const char *profile_path, bool dry_run, const struct host_roots *roots,
+                   struct cli_prepared *c)
+{
         char qemu_path[PROFILE_PATH_MAX];
         struct vl_error err = {};
         int r;
 
         memset(c, 0, sizeof(*c));
-        host_roots_init(&c->roots);
+        c->roots = *roots;
         host_env_init(&c->hostenv, &c->roots);
         c->p = calloc(1, sizeof(*c->p));
         if (!c->p) {

@@ -18,7 +18,7 @@
 
 /* Not to be copied: hostenv points at roots. */
 struct cli_prepared {
-        struct host_roots roots;       /* the installed binary's (host_roots_init()) */
+        struct host_roots roots;       /* the installed binary's (host_roots_init()), or the caller's */
         struct host_env hostenv;       /* on roots */
         struct profile *p;
         bool profile_trusted;          /* root's, no other account may change it; or not root */
@@ -38,6 +38,11 @@ struct cli_prepared {
  * account may change) is warned about, and refused before it is read when
  * not dry_run and started through pkexec (PKEXEC_UID set): EXIT_INVALID. */
 int cli_prepare(const char *profile_path, bool dry_run, struct cli_prepared *ret);
+
+/* The same on another host's roots (print's test option --host-root: a
+ * fake sysfs, /proc and /dev); roots' strings must outlive ret. */
+int cli_prepare_at(const char *profile_path, bool dry_run, const struct host_roots *roots,
+                   struct cli_prepared *ret);
 
 void cli_prepared_done(struct cli_prepared *c);
 

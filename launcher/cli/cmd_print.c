@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "host/bind.h"
 #include "cli/cli.h"
 #include "cli/cli_prepare.h"
@@ -350,21 +351,61 @@ static void print_platform(const struct cli_prepared *c)
                        c->p->n_qemu_args);
 }
 
+enum { OPT_HOST_ROOT = 0x100 };
+
+struct print_opts {
+        bool args_only;
+        const char *host_root;
+};
+
+static int on_option(int key, const char *arg, void *userdata)
+{
+        struct print_opts *o = userdata;
+
+        if (key == 'a')
+                o->args_only = true;
+        else if (key == OPT_HOST_ROOT)
+                o->host_root = arg;
+        return 0;
+}
+
 int cmd_print(int argc, char **argv)
 {
-        static const struct cli_option options[] = { { "args-only", 'a', false }, {} };
+        static const struct cli_option options[] = {
+                { "args-only", 'a', false },
+                /* For the tests: a fake host, ROOT/{sys,proc,dev} (tests/fakesys's
+                 * layout), as `init --host-root` reads it. Read only. */
+                { "host-root", OPT_HOST_ROOT, true },
+                {},
+        };
         static const struct cli_command cmd = {
                 .name = "print", .help = help, .options = options, .min_operands = 1, .max_operands = 1,
                 .operands = "one PROFILE argument",
         };
         struct cli_prepared c;
-        bool args_only = false;
+        struct print_opts o = {};
+        struct host_roots roots;
+        char sys[PROFILE_PATH_MAX], proc[PROFILE_PATH_MAX], dev[PROFILE_PATH_MAX];
+        bool args_only;
         int first, r;
 
-        r = cli_parse(&cmd, argc, argv, cli_set_flag, &args_only, &first);
+        r = cli_parse(&cmd, argc, argv, on_option, &o, &first);
         if (r != CLI_PARSED)
                 return r;
-        r = cli_prepare(argv[first], true, &c);
+        args_only = o.args_only;
+        host_roots_init(&roots);
+        if (o.host_root) {
+                if (fs_join(sys, sizeof(sys), o.host_root, "sys") < 0 ||
+                    fs_join(proc, sizeof(proc), o.host_root, "proc") < 0 ||
+                    fs_join(dev, sizeof(dev), o.host_root, "dev") < 0) {
+                        cli_log_error("--host-root: path too long");
+                        return EXIT_INVALID;
+                }
+                roots.sysfs = sys;
+                roots.proc = proc;
+                roots.dev = dev;
+        }
+        r = cli_prepare_at(argv[first], true, &roots, &c);
         if (r != EXIT_OK) {
                 cli_prepared_done(&c);
                 return r;

@@ -35,6 +35,7 @@ static const struct verb verbs[] = {
         { "host-config", cmd_host_config, "print the host set-up (GRUB, modules, modprobe.d) for a profile" },
         { "desktop", cmd_desktop, "write a desktop entry that starts a profile" },
         { "import", cmd_import, "turn a libvirt domain XML into a profile" },
+        { "init", cmd_init, "write a first profile for this host's GPU, CPUs and memory" },
 };
 
 static void help(void)

@@ -63,6 +63,7 @@ struct fakesys {
         unsigned n_links;
         struct bind_ops ops;
         struct host_roots roots; /* sys, dev, proc, run above */
+        struct cpuset cpus;      /* fakesys_cpu()'s */
 };
 
 static _Noreturn _printf_(1, 2) void die(const char *fmt, ...)
@@ -768,6 +769,55 @@ static void proc_append(struct fakesys *fs, const char *rel, const char *header,
         f = fopen(path, "ae");
         if (!f || fputs(line, f) < 0 || fclose(f) != 0)
                 die("append to %s: %m", path);
+}
+
+void fakesys_proc_line(struct fakesys *fs, const char *rel, const char *line)
+{
+        char buf[4096];
+
+        pathf(buf, sizeof(buf), "%s\n", line);
+        proc_append(fs, rel, NULL, buf);
+}
+
+const char *fakesys_pci_ids(const struct fakesys *fs)
+{
+        return fs->ids;
+}
+
+void fakesys_cpu(struct fakesys *fs, unsigned cpu, int package, int die_id, int core, const char *siblings,
+                 const char *l3)
+{
+        char rel[PATH_MAX], buf[4096];
+        static const char *const aggregates[] = { "online", "present", "possible" };
+
+#define CPU_FILE(name, ...)                                                                                \
+        do {                                                                                               \
+                pathf(rel, sizeof(rel), "devices/system/cpu/cpu%u/%s", cpu, name);                        \
+                pathf(buf, sizeof(buf), __VA_ARGS__);                                                      \
+                fakesys_sys_file(fs, rel, buf);                                                            \
+        } while (0)
+        CPU_FILE("topology/physical_package_id", "%d\n", package);
+        CPU_FILE("topology/die_id", "%d\n", die_id);
+        CPU_FILE("topology/core_id", "%d\n", core);
+        CPU_FILE("topology/thread_siblings_list", "%s\n", siblings);
+        if (l3) {
+                CPU_FILE("cache/index3/level", "3\n");
+                CPU_FILE("cache/index3/type", "Unified\n");
+                CPU_FILE("cache/index3/shared_cpu_list", "%s\n", l3);
+        }
+#undef CPU_FILE
+        cpuset_add(&fs->cpus, cpu);
+        if (cpuset_format(&fs->cpus, buf, sizeof(buf) - 1) < 0)
+                die("cpu %u: cpulist too long", cpu);
+        strcat(buf, "\n");
+        for (size_t i = 0; i < sizeof(aggregates) / sizeof(aggregates[0]); i++) {
+                char path[PATH_MAX];
+
+                pathf(rel, sizeof(rel), "devices/system/cpu/%s", aggregates[i]);
+                pathf(path, sizeof(path), "%s/%s", fs->sys, rel);
+                (void) unlink(path); /* 0444: rewritten, not opened for writing */
+                fakesys_sys_file(fs, rel, buf);
+        }
 }
 
 void fakesys_mount(struct fakesys *fs, const char *majmin, const char *mountpoint, const char *fstype,

@@ -92,6 +92,22 @@ void fakesys_iomem(struct fakesys *fs, const char *text);
 /* SYS/class/graphics/FB with a device link to ADDR. */
 void fakesys_fb(struct fakesys *fs, const char *fb, const char *addr);
 
+/* The tiny pci.ids every fake host has (fakesys_env() names it); a test may
+ * write its own there. */
+const char *fakesys_pci_ids(const struct fakesys *fs);
+
+/* --- CPUs and memory (vfio-launch init) ----------------------------------- */
+
+/* An online CPU: SYS/devices/system/cpu/cpuN/topology/{physical_package_id,
+ * die_id,core_id,thread_siblings_list} and, with l3 (a cpulist; NULL none),
+ * cache/index3/{level,type,shared_cpu_list}. SYS/devices/system/cpu/online,
+ * present and possible list every CPU added so far. */
+void fakesys_cpu(struct fakesys *fs, unsigned cpu, int package, int die, int core, const char *siblings,
+                 const char *l3);
+
+/* Append one line (a newline is added) to PROC/REL: meminfo, self/mountinfo. */
+void fakesys_proc_line(struct fakesys *fs, const char *rel, const char *line);
+
 /* --- what the host runs on its devices (bind_device_holders) -------------- */
 
 /* A file SYS/REL with content (its folders made), and a symlink SYS/REL ->

@@ -40,4 +40,9 @@ expect "--help --timeout" detach --
 expect "win10" attach w
 expect "" attach win10 ""
 expect "--help" attach --
+expect "import init" i
+expect "--bridge --cpus --disk --gpu --help --hugepages --iso --macvtap --memory --os --single-gpu --virtio-win" init --
+expect "windows10 windows11" init --os w
+expect "" init --os windows11 ""
+expect "" init --cpus ""
 exit $fail

@@ -34,5 +34,7 @@ plant report/doctor.c '#include "run/pin.h"' 'report/doctor.c: #include "run/pin
 plant import/import_xml.c '#include "host/pci.h"' 'import/import_xml.c: #include "host/pci.h" points sideways'
 plant import/import_map.c '#include "run/launch.h"' 'import/import_map.c: #include "run/launch.h" points up'
 plant import/import_map_cpu.c '#include "qemu/qemu_argv.h"' 'import/import_map_cpu.c: #include "qemu/qemu_argv.h" points sideways'
+plant init/init_build.c '#include "host/pci.h"' 'init/init_build.c: #include "host/pci.h" points sideways'
+plant init/init_cpus.c '#include "report/doctor.h"' 'init/init_cpus.c: #include "report/doctor.h" points up'
 plant qemu/audio.c '#include "journal.h"' 'qemu/audio.c: #include "journal.h": name the folder'
 exit $fail
