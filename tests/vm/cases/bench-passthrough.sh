@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# bench-passthrough: not a test — the measuring half of `bench/bench.py
+# --part passthrough` (bench/README.md), which boots L1 with this case alone
+# and reads its BENCH-PT lines from the serial log. bench/passthrough_l1.py,
+# run with L0's python3 through the chroot, starts and ends the vmtest pair
+# bare (its own sysfs writes, QEMU by hand) and through vfio-launch, ROUNDS
+# rounds + 1 warm-up of 4 runs (stop and kill -9, each side): 4 bind cycles
+# per round, so at most 6 rounds (+ the warm-up and the boot's own: 29 binds).
+# vl.benchrounds=N on the kernel line sets ROUNDS (default 5). The only
+# verdict is whether every run ended as it should; the timings are reported.
+need_vl
+rounds=${VL_BENCHROUNDS:-5}
+if [ "$rounds" -lt 1 ] || [ "$rounds" -gt 6 ]; then
+        fail "vl.benchrounds=$rounds: 1 to 6 rounds per boot (32 HDA binds)"
+        exit 1
+fi
+bench=${VL_SRC%/tests/vm}/bench/passthrough_l1.py
+chroot "$VL_ROOT" /usr/bin/env PATH="$VL_PATH" CASE="$CASE" python3 "$bench" --vl "$VL_BIN" \
+        --profile "$(profile vmtest)" --name vmtest --reps "$rounds" --warmup 1 \
+        --devs "$DEV0,$DEV1" --orig "$ORIG0,$ORIG1" --tmp "$VL_CASEDIR"
+rc=$?
+check "bench: every run started, ended and gave both devices back (rc=$rc)" test $rc = 0
