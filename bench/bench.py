@@ -625,6 +625,8 @@ def main():
     ap.add_argument("--part", choices=("all", "launch", "pinning", "passthrough"), default="all",
                     help="run only one part (default: all = launch and pinning; passthrough boots the "
                          "emulated host of tests/vm and is run only when named)")
+    ap.add_argument("--trace", action="store_true",
+                    help="passthrough part: run vfio-launch with VL_TRACE=1 and show where its time goes")
     ap.add_argument("--vm-variant", default="intel",
                     help="passthrough part: the tests/vm variant to boot (default intel)")
     ap.add_argument("--work", type=int, default=WORK_ITERS,
@@ -642,7 +644,7 @@ def main():
         # Everything runs inside the emulated host, as its root: no root here.
         t_start = now_ms()
         part_passthrough(os.path.abspath(a.build), a.reps if a.reps is not None else 5,
-                         os.environ.get("VL_VM_CACHE"), a.vm_variant)
+                         os.environ.get("VL_VM_CACHE"), a.vm_variant, a.trace)
         print(f"\nbench: {(now_ms() - t_start) / 1000:.0f} s")
         return
     if os.geteuid() != 0:
@@ -681,10 +683,11 @@ TARGET_PT_EXIT_MS = 20.0  # the launcher exits <= 20 ms after the devices are ba
 TARGET_PT_KILL_MS = 250.0  # kill -9 of QEMU -> devices back <= 250 ms
 
 
-def pt_boot(build, rounds, cache, variant, timeout_case):
+def pt_boot(build, rounds, cache, variant, timeout_case, trace):
     """One boot of tests/vm with the bench-passthrough case; its BENCH-PT
     records."""
-    env = dict(os.environ, VL_VM_APPEND=(os.environ.get("VL_VM_APPEND", "") + f" vl.benchrounds={rounds}").strip(),
+    extra = f" vl.benchrounds={rounds}" + (" vl.benchtrace=1" if trace else "")
+    env = dict(os.environ, VL_VM_APPEND=(os.environ.get("VL_VM_APPEND", "") + extra).strip(),
                VL_VM_CASE_TIMEOUT=str(timeout_case))
     if cache:
         env["VL_VM_CACHE"] = cache
@@ -713,7 +716,33 @@ def pt_boot(build, rounds, cache, variant, timeout_case):
     return recs, argv, log
 
 
-def part_passthrough(build, reps, cache, variant):
+def pt_trace_table(recs, key, title):
+    """The launcher's steps (VL_TRACE=1), medians of their times since the
+    script's t0, and of the gap to the step before."""
+    runs = [r[key] for r in recs if key in r]
+    if not runs:
+        return
+    print(f"  {title} (VL_TRACE steps, ms since the exec / the stop; median, and the step before -> this one)")
+    steps = []
+    for run in runs:
+        for _, name in run:
+            n = re.sub(r"\(pid \d+\)", "", name)
+            if n not in steps:
+                steps.append(n)
+    prev = None
+    for n in steps:
+        at = [t for run in runs for t, name in run if re.sub(r"\(pid \d+\)", "", name) == n]
+        gaps = []
+        for run in runs:
+            names = [re.sub(r"\(pid \d+\)", "", x[1]) for x in run]
+            if n in names and prev in names:
+                gaps.append(run[names.index(n)][0] - run[names.index(prev)][0])
+        gap = f"{statistics.median(gaps):+8.1f}" if gaps else " " * 8
+        print(f"    {statistics.median(at):8.1f} {gap}  {n}")
+        prev = n
+
+
+def part_passthrough(build, reps, cache, variant, trace=False):
     boots = []
     left = reps
     while left > 0:
@@ -725,7 +754,7 @@ def part_passthrough(build, reps, cache, variant):
           f"average at start {os.getloadavg()[0]:.2f}")
     recs, logs = [], []
     for n in boots:
-        r, argv, log = pt_boot(build, n, cache, variant, 120 + 60 * (n + 1))
+        r, argv, log = pt_boot(build, n, cache, variant, 120 + 60 * (n + 1), trace)
         recs += [x for x in r if not x["warmup"]]
         logs.append(log)
     if not recs:
@@ -781,6 +810,11 @@ def part_passthrough(build, reps, cache, variant):
     vk = m(sel("vl", "kill"), "home")
     print(f"  target <= {TARGET_PT_KILL_MS:.0f} ms: {'met' if vk <= TARGET_PT_KILL_MS else 'NOT met'} "
           f"(bare: {m(sel('bare', 'kill'), 'home'):.1f})")
+    if trace:
+        print("(viii) where vfio-launch spends it")
+        pt_trace_table(V, "trace_start", "start")
+        pt_trace_table(sel("vl", "stop"), "trace_end", "stop --force")
+        pt_trace_table(sel("vl", "kill"), "trace_end", "kill -9 of QEMU")
     print(f"  serial log(s): {' '.join(logs)}")
 
 

@@ -281,13 +281,16 @@ def bare_end(h, p, qfd, f, cli, r, how):
 # ---- the vfio-launch side --------------------------------------------------
 
 class Launcher:
-    def __init__(self, vl, env, profile, name):
+    def __init__(self, vl, env, profile, name, trace):
         self.vl, self.env, self.profile, self.name = vl, env, profile, name
+        # VL_TRACE=1: the launcher's steps on its stderr, on our clock
+        # (CLOCK_MONOTONIC, base/trace.h).
+        self.run_env = dict(env, VL_TRACE="1") if trace else env
 
     def start(self, h):
         r = {}
         t0 = now_ms()
-        self.p = subprocess.Popen([self.vl, self.profile], env=self.env, stdin=subprocess.DEVNULL,
+        self.p = subprocess.Popen([self.vl, self.profile], env=self.run_env, stdin=subprocess.DEVNULL,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.lfd = os.pidfd_open(self.p.pid)
         self.err = self.p.stderr.fileno()
@@ -299,7 +302,7 @@ class Launcher:
             ready, t = h.poll(100, [self.err, self.lfd])
             for fd in ready:
                 if fd == self.err:
-                    self._read(t, t0, r)
+                    self._read(t, t0, r, "trace_start")
                 elif fd == self.lfd and self.t_exit is None:
                     self.t_exit = t
             if self.qpid is None and (self.t_exit is not None or t > deadline):
@@ -311,7 +314,7 @@ class Launcher:
             r["bound"] = b - t0
         return r
 
-    def _read(self, t, t0, r):
+    def _read(self, t, t0, r, key):
         try:
             chunk = os.read(self.err, 65536)
         except BlockingIOError:
@@ -320,6 +323,10 @@ class Launcher:
         while b"\n" in self.buf:
             line, self.buf = self.buf.split(b"\n", 1)
             self.lines.append(line + b"\n")
+            m = re.match(rb"vfio-launch: trace (\d+\.\d+) (.*)", line)
+            if m:
+                r.setdefault(key, []).append([round(float(m.group(1)) - t0, 1), m.group(2).decode(errors="replace")])
+                continue
             m = re.search(rb": running \(QEMU pid (\d+)\)", line)
             if m and self.qpid is None:
                 self.qpid = int(m.group(1))
@@ -348,7 +355,7 @@ class Launcher:
             ready, t = h.poll(100, extra)
             for fd in ready:
                 if fd == self.err:
-                    self._read(t, t0, r)
+                    self._read(t, t0, r, "trace_end")
                 elif fd == self.lfd:
                     self.t_exit = t
                 elif fd == sfd:
@@ -364,10 +371,7 @@ class Launcher:
             os.close(sfd)
         if how != "stop":
             os.close(qfd)
-        try:
-            self.buf += os.read(self.err, 65536)
-        except BlockingIOError:
-            pass
+        self._read(now_ms(), t0, r, "trace_end")
         os.close(self.lfd)
         self.p.stderr.close()
         home = h.bound_at(t0, h.orig)
@@ -421,13 +425,14 @@ def main():
     ap.add_argument("--devs", required=True, help="BDF0,BDF1")
     ap.add_argument("--orig", required=True, help="DRIVER0,DRIVER1")
     ap.add_argument("--tmp", default="/tmp")
+    ap.add_argument("--trace", action="store_true", help="VL_TRACE=1 for the launcher's runs")
     a = ap.parse_args()
     devs, orig = a.devs.split(","), a.orig.split(",")
     if [drv(b) for b in devs] != orig:
         die(f"devices not on {orig} at the start: {[drv(b) for b in devs]}")
     argv, qenv = qemu_command(a.vl, a.profile)
     h = Host(devs, orig)
-    vl = Launcher(a.vl, launcher_env(), a.profile, a.name)
+    vl = Launcher(a.vl, launcher_env(), a.profile, a.name, a.trace)
     note(f"{a.reps} rounds + {a.warmup} warm-up; each round: bare and vfio-launch, start + stop and "
          f"start + kill -9, ABBA order; {os.cpu_count()} CPUs in L1; QEMU: {argv[0]}")
     print("BENCH-PT-ARGV: " + json.dumps(argv), flush=True)

@@ -23,6 +23,7 @@
 #include "cli/cli_prepare.h"
 #include "host/vars.h"
 #include "run/launch.h"
+#include "base/trace.h"
 
 static void help(void)
 {
@@ -284,6 +285,7 @@ int cmd_run(int argc, char **argv)
         if (r != EXIT_OK)
                 return r;
 
+        TRACE("prepared");
         launch_init(&l, c.p, &c.hostenv, &c.user, &c.rt);
         l.tpm = c.p->tpm.enabled ? &c.tpm : NULL;
         r = preflight(&l);
@@ -297,10 +299,14 @@ int cmd_run(int argc, char **argv)
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGHUP);
         sigprocmask(SIG_BLOCK, &mask, &old);
+        TRACE("planned");
         r = apply(&l, &c);
+        TRACE("applied");
         if (r == EXIT_OK)
                 r = supervise(&l, &c);
+        TRACE("undo");
         r = finish(&l, r);
+        TRACE("undone");
         sigprocmask(SIG_SETMASK, &old, NULL);
         return r;
 }

@@ -31,6 +31,7 @@
 #include "host/bind.h"
 #include "host/modules.h"
 #include "host/sysfs.h"
+#include "base/trace.h"
 
 #define VFIO_DRIVER "vfio-pci"
 #define VFIO_MODULE "vfio-pci"
@@ -565,6 +566,7 @@ static int write_attr(const struct bind_env *env, const struct pci_addr *a, cons
         int r;
 
         pci_addr_format(a, addr);
+        TRACE("%s: %s", addr, step);
         r = ops->write(ops->userdata, path, data, env->write_timeout_ms);
         if (r == -ETIMEDOUT)
                 return vl_error_set(e, ETIMEDOUT,
@@ -636,6 +638,7 @@ static int journal_step(const struct bind_env *env, struct journal *j, struct jo
                         enum journal_step step, struct vl_error *e)
 {
         d->step = step;
+        TRACE("journal: step %d", (int) step);
         return journal_save(env->roots, j, e);
 }
 
@@ -684,6 +687,7 @@ static int apply_device(const struct bind_env *env, struct journal *j, struct jo
                 return vl_error_set(e, ETIMEDOUT, "%s: wait for vfio-pci: not bound to vfio-pci %s after drivers_probe "
                                     "(driver now: %s; see dmesg)",
                                     addr, seconds(env->wait_timeout_ms, t), cur[0] ? cur : "none");
+        TRACE("%s on vfio-pci", addr);
         return journal_step(env, j, d, JOURNAL_STEP_ON_VFIO, e);
 }
 
@@ -791,6 +795,7 @@ static int undo_device(const struct bind_env *env, const struct journal_device *
                                             addr, step, seconds(env->wait_timeout_ms, t), cur[0] ? cur : "none");
         }
 
+        TRACE("%s back on %s", addr, d->orig_driver[0] ? d->orig_driver : "(none)");
         /* 4. The override the device had before, if any. */
         if (d->orig_override[0]) {
                 r = dev_attr(path, sizeof(path), env, &d->addr, "driver_override");

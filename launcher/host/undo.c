@@ -9,6 +9,7 @@
 #include "host/net.h"
 #include "host/shmem.h"
 #include "host/undo.h"
+#include "base/trace.h"
 
 void host_env_init(struct host_env *h, const struct host_roots *roots)
 {
@@ -110,6 +111,7 @@ int host_undo(const struct host_env *h, const char *name, struct vl_error *e, st
         if (r < 0 && ret == 0)
                 ret = r;
 
+        TRACE("devices given back");
         /* 3. Nothing left: the journal goes. */
         if (ret == 0)
                 return journal_empty(j) ? journal_remove(h->roots, name, e) : journal_save(h->roots, j, e);

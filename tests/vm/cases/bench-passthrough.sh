@@ -6,8 +6,14 @@
 # bare (its own sysfs writes, QEMU by hand) and through vfio-launch, ROUNDS
 # rounds + 1 warm-up of 4 runs (stop and kill -9, each side): 4 bind cycles
 # per round, so at most 6 rounds (+ the warm-up and the boot's own: 29 binds).
-# vl.benchrounds=N on the kernel line sets ROUNDS (default 5). The only
-# verdict is whether every run ended as it should; the timings are reported.
+# vl.benchrounds=N on the kernel line sets ROUNDS (default 5), vl.benchtrace=1
+# runs the launcher with VL_TRACE=1 (its steps, timed). The only verdict is
+# whether every run ended as it should; the timings are reported.
+# The launcher caches what it learnt of QEMU (-version, -cpu help) in
+# /var/cache/vfio-launch, read-only here (L0's, over 9p, whose device and
+# inode numbers differ from L0's): without a writable one every run would
+# exec QEMU twice more, which a real host does once per QEMU binary. A tmpfs
+# there for this case; the warm-up fills it.
 need_vl
 rounds=${VL_BENCHROUNDS:-5}
 if [ "$rounds" -lt 1 ] || [ "$rounds" -gt 6 ]; then
@@ -15,8 +21,14 @@ if [ "$rounds" -lt 1 ] || [ "$rounds" -gt 6 ]; then
         exit 1
 fi
 bench=${VL_SRC%/tests/vm}/bench/passthrough_l1.py
-chroot "$VL_ROOT" /usr/bin/env PATH="$VL_PATH" CASE="$CASE" python3 "$bench" --vl "$VL_BIN" \
+cache=$VL_ROOT/var/cache/vfio-launch
+[ -d "$cache" ] || cache=$VL_ROOT/var/cache   # the launcher makes its folder
+mount -t tmpfs -o mode=0755 tmpfs "$cache" || { fail "cannot mount a tmpfs on $cache"; exit 1; }
+trace=
+[ "${VL_BENCHTRACE:-0}" = 1 ] && trace=--trace
+chroot "$VL_ROOT" /usr/bin/env PATH="$VL_PATH" CASE="$CASE" python3 "$bench" $trace --vl "$VL_BIN" \
         --profile "$(profile vmtest)" --name vmtest --reps "$rounds" --warmup 1 \
         --devs "$DEV0,$DEV1" --orig "$ORIG0,$ORIG1" --tmp "$VL_CASEDIR"
 rc=$?
+umount "$cache"
 check "bench: every run started, ended and gave both devices back (rc=$rc)" test $rc = 0
