@@ -286,6 +286,8 @@ int cmd_run(int argc, char **argv)
                 return r;
 
         TRACE("prepared");
+        /* A run lists no devices: their names only if a message needs one. */
+        c.hostenv.bind.plan_names = false;
         launch_init(&l, c.p, &c.hostenv, &c.user, &c.rt);
         l.tpm = c.p->tpm.enabled ? &c.tpm : NULL;
         r = preflight(&l);
