@@ -379,6 +379,9 @@ class Launcher:
             home = h.wait_home(t0, 2000)
         r["exit"] = self.t_exit - t0
         r["rc"] = rc
+        if "trace_end" in r:
+            # After the launcher's last step: libc's exit and the kernel's.
+            r["trace_end"].append([round(r["exit"], 1), "process gone (pidfd)"])
         if home is not None:
             r["home"] = home - t0
         want = 5 if how == "stop" else 4
