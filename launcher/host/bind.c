@@ -675,7 +675,7 @@ static int journal_step(const struct bind_env *env, struct journal *j, struct jo
                         enum journal_step step, struct vl_error *e)
 {
         d->step = step;
-        TRACE("journal: step %d", (int) step);
+        TRACE("%s: journal step %d", pci_addr_format(&d->addr, (char[PCI_ADDR_STRLEN]){}), (int) step);
         return journal_save(env->roots, j, e);
 }
 
