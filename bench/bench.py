@@ -5,6 +5,7 @@ with the same command line, side by side, in one run. See bench/README.md.
 
   bench/bench.py [-b BUILD_DIR] [-n REPS] [--part all|launch|pinning] [--pin-reps N]
                  [--work ITERATIONS] [--emulator-pin CPULIST]
+  bench/bench.py [-b BUILD_DIR] [-n ROUNDS] [--trace] [--vm-variant V] --part passthrough
 
 Part "launch" reports (medians over REPS, after one unmeasured warm-up of each):
   (i)   launch: exec of vfio-launch -> guest running (`cont` answered), against
@@ -21,7 +22,14 @@ guest's boot, and a fixed CPU-bound job on every vCPU (guest-init's
 vl.mode=work) timed by the guest's clock and from outside; plus a check that
 the vCPU threads really run where the profile asked (query-cpus-fast on the
 tools' QMP socket, /proc/QPID/task/TID/status).
-Figures against the targets are reported, never asserted. Needs root.
+Part "passthrough" (run only when named; no root): boots the emulated host
+of tests/vm and, inside it (bench/passthrough_l1.py), starts and ends the
+2-function VM bare (sysfs writes + QEMU by hand) and through vfio-launch,
+interleaved: start -> running, stop -> both functions back, stop --force ->
+the launcher gone, kill -9 of QEMU -> both back; --trace adds the
+launcher's own steps (VL_TRACE=1).
+Figures against the targets are reported, never asserted. Launch and
+pinning need root.
 Standard library only (Python >= 3.9 for os.pidfd_open).
 """
 import argparse
@@ -619,7 +627,8 @@ def main():
     ap.add_argument("-b", "--build", default=os.path.join(TOP, "build"),
                     help="build folder holding launcher/vfio-launch (default: build)")
     ap.add_argument("-n", "--reps", type=int, default=None,
-                    help=f"repetitions of each part (default 7 for launch, {PIN_REPS} for pinning)")
+                    help=f"repetitions of each part (default 7 for launch, {PIN_REPS} for pinning, "
+                         "5 rounds for passthrough)")
     ap.add_argument("--pin-reps", type=int, default=None,
                     help="repetitions of the pinning part (default: -n, else %d)" % PIN_REPS)
     ap.add_argument("--part", choices=("all", "launch", "pinning", "passthrough"), default="all",
