@@ -636,6 +636,9 @@ def main():
                          "emulated host of tests/vm and is run only when named)")
     ap.add_argument("--trace", action="store_true",
                     help="passthrough part: run vfio-launch with VL_TRACE=1 and show where its time goes")
+    ap.add_argument("--compare-build", default=None,
+                    help="passthrough part: another build folder whose vfio-launch runs as a third "
+                         "side in the same rounds (before/after on one machine load)")
     ap.add_argument("--vm-variant", default="intel",
                     help="passthrough part: the tests/vm variant to boot (default intel)")
     ap.add_argument("--work", type=int, default=WORK_ITERS,
@@ -653,7 +656,8 @@ def main():
         # Everything runs inside the emulated host, as its root: no root here.
         t_start = now_ms()
         part_passthrough(os.path.abspath(a.build), a.reps if a.reps is not None else 5,
-                         os.environ.get("VL_VM_CACHE"), a.vm_variant, a.trace)
+                         os.environ.get("VL_VM_CACHE"), a.vm_variant, a.trace,
+                         os.path.abspath(a.compare_build) if a.compare_build else None)
         print(f"\nbench: {(now_ms() - t_start) / 1000:.0f} s")
         return
     if os.geteuid() != 0:
@@ -692,10 +696,12 @@ TARGET_PT_EXIT_MS = 20.0  # the launcher exits <= 20 ms after the devices are ba
 TARGET_PT_KILL_MS = 250.0  # kill -9 of QEMU -> devices back <= 250 ms
 
 
-def pt_boot(build, rounds, cache, variant, timeout_case, trace):
+def pt_boot(build, rounds, cache, variant, timeout_case, trace, build_b=None):
     """One boot of tests/vm with the bench-passthrough case; its BENCH-PT
     records."""
     extra = f" vl.benchrounds={rounds}" + (" vl.benchtrace=1" if trace else "")
+    if build_b:
+        extra += f" vl.benchb={build_b}"
     env = dict(os.environ, VL_VM_APPEND=(os.environ.get("VL_VM_APPEND", "") + extra).strip(),
                VL_VM_CASE_TIMEOUT=str(timeout_case))
     if cache:
@@ -751,11 +757,13 @@ def pt_trace_table(recs, key, title):
         prev = n
 
 
-def part_passthrough(build, reps, cache, variant, trace=False):
+def part_passthrough(build, reps, cache, variant, trace=False, build_b=None):
     boots = []
     left = reps
+    # A third side makes 6 HDA binds a round: 4 rounds + the warm-up.
+    per_boot = PT_ROUNDS_PER_BOOT if not build_b else 4
     while left > 0:
-        boots.append(min(left, PT_ROUNDS_PER_BOOT))
+        boots.append(min(left, per_boot))
         left -= boots[-1]
     print(f"part passthrough: the emulated host of tests/vm ({variant}: L1 = a Debian kernel in QEMU TCG, "
           f"2 vCPUs, emulated IOMMU, the 2-function \"GPU\" e1000e + HDA), {reps} rounds + 1 warm-up per "
@@ -763,7 +771,7 @@ def part_passthrough(build, reps, cache, variant, trace=False):
           f"average at start {os.getloadavg()[0]:.2f}")
     recs, logs = [], []
     for n in boots:
-        r, argv, log = pt_boot(build, n, cache, variant, 120 + 60 * (n + 1), trace)
+        r, argv, log = pt_boot(build, n, cache, variant, 120 + 90 * (n + 1), trace, build_b)
         recs += [x for x in r if not x["warmup"]]
         logs.append(log)
     if not recs:
@@ -819,6 +827,22 @@ def part_passthrough(build, reps, cache, variant, trace=False):
     vk = m(sel("vl", "kill"), "home")
     print(f"  target <= {TARGET_PT_KILL_MS:.0f} ms: {'met' if vk <= TARGET_PT_KILL_MS else 'NOT met'} "
           f"(bare: {m(sel('bare', 'kill'), 'home'):.1f})")
+    W = sel("vl-b")
+    if W:
+        print(f"(ix) the other build ({build_b}), interleaved in the same rounds; ratios: other / this build")
+
+        def cmp(label, side_rs, key, this_rs):
+            a, b = m(side_rs, key), m(this_rs, key)
+            row(label, side_rs, key, f"  {a / b:.3f}x ({a - b:+.1f} ms)")
+        cmp("start -> 'running' line", W, "start", V)
+        cmp("exec of `stop --force` -> back", sel("vl-b", "stop"), "home", sel("vl", "stop"))
+        cmp("exec of `stop --force` -> the launcher exited", sel("vl-b", "stop"), "exit", sel("vl", "stop"))
+        for x in sel("vl-b", "stop"):
+            if "home" in x:
+                x["tail"] = x["exit"] - x["home"]
+        cmp("devices back -> the launcher exited", sel("vl-b", "stop"), "tail", sel("vl", "stop"))
+        cmp("kill -> back", sel("vl-b", "kill"), "home", sel("vl", "kill"))
+        print(f"  other build / bare, start: {m(W, 'start') / bs:.3f}x")
     if trace:
         print("(viii) where vfio-launch spends it")
         pt_trace_table(V, "trace_start", "start")

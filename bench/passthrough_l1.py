@@ -421,6 +421,8 @@ def qemu_command(vl, profile):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vl", required=True)
+    ap.add_argument("--vl-b", default=None,
+                    help="a second vfio-launch (another build) run as a third side, \"vl-b\"")
     ap.add_argument("--profile", required=True)
     ap.add_argument("--name", required=True)
     ap.add_argument("--reps", type=int, default=5)
@@ -435,13 +437,16 @@ def main():
         die(f"devices not on {orig} at the start: {[drv(b) for b in devs]}")
     argv, qenv = qemu_command(a.vl, a.profile)
     h = Host(devs, orig)
-    vl = Launcher(a.vl, launcher_env(), a.profile, a.name, a.trace)
-    note(f"{a.reps} rounds + {a.warmup} warm-up; each round: bare and vfio-launch, start + stop and "
+    launchers = {"vl": Launcher(a.vl, launcher_env(), a.profile, a.name, a.trace)}
+    if a.vl_b:
+        launchers["vl-b"] = Launcher(a.vl_b, launcher_env(), a.profile, a.name, a.trace)
+    sides = ["bare"] + list(launchers)
+    note(f"{a.reps} rounds + {a.warmup} warm-up; each round: {', '.join(sides)}, start + stop and "
          f"start + kill -9, ABBA order; {os.cpu_count()} CPUs in L1; QEMU: {argv[0]}")
     print("BENCH-PT-ARGV: " + json.dumps(argv), flush=True)
     hda_binds = 0
     for rnd in range(a.reps + a.warmup):
-        order = [("bare", "stop"), ("vl", "stop"), ("bare", "kill"), ("vl", "kill")]
+        order = [(side, how) for how in ("stop", "kill") for side in sides]
         if rnd % 2:
             order.reverse()
         for side, how in order:
@@ -449,8 +454,8 @@ def main():
                 p, qfd, f, cli, r = bare_start(h, argv, qenv, a.tmp)
                 r = bare_end(h, p, qfd, f, cli, r, how)
             else:
-                r = vl.start(h)
-                r = vl.end(h, how, r)
+                r = launchers[side].start(h)
+                r = launchers[side].end(h, how, r)
             hda_binds += 1
             if not h.hda_settle(hda_binds):
                 note(f"the HDA probe did not end within 10 s after give-back {hda_binds}")
