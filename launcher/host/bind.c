@@ -908,15 +908,7 @@ int bind_undo(const struct bind_env *env, struct journal *j, const int *groups, 
                 (void) journal_save(env->roots, j, &ignored);
         }
 
-        /* In the order they were taken, function 0 first, as a shell
-         * gives a GPU back: an HDMI audio function rebound first starts
-         * snd_hda_intel's asynchronous codec probe, which then competes
-         * with the GPU's own probe for the host's CPUs (in the emulated
-         * host of tests/vm, bench --part passthrough --trace, loaded
-         * machine: the NIC function's bind took 290-450 ms after the HDA
-         * function's, 270-340 ms before it). Each device is given back on
-         * its own, from its real state: the order is no part of the safety. */
-        for (unsigned i = 0; i < j->n_devices; i++) {
+        for (unsigned i = j->n_devices; i-- > 0;) {
                 struct journal_device *d = &j->devices[i];
                 char a[PCI_ADDR_STRLEN];
                 if (!group_selected(d->group, groups, n_groups))
