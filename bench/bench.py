@@ -5,6 +5,7 @@ with the same command line, side by side, in one run. See bench/README.md.
 
   bench/bench.py [-b BUILD_DIR] [-n REPS] [--part all|launch|pinning] [--pin-reps N]
                  [--work ITERATIONS] [--emulator-pin CPULIST]
+  bench/bench.py [-b BUILD_DIR] [-n ROUNDS] [--trace] [--vm-variant V] --part passthrough
 
 Part "launch" reports (medians over REPS, after one unmeasured warm-up of each):
   (i)   launch: exec of vfio-launch -> guest running (`cont` answered), against
@@ -21,7 +22,14 @@ guest's boot, and a fixed CPU-bound job on every vCPU (guest-init's
 vl.mode=work) timed by the guest's clock and from outside; plus a check that
 the vCPU threads really run where the profile asked (query-cpus-fast on the
 tools' QMP socket, /proc/QPID/task/TID/status).
-Figures against the targets are reported, never asserted. Needs root.
+Part "passthrough" (run only when named; no root): boots the emulated host
+of tests/vm and, inside it (bench/passthrough_l1.py), starts and ends the
+2-function VM bare (sysfs writes + QEMU by hand) and through vfio-launch,
+interleaved: start -> running, stop -> both functions back, stop --force ->
+the launcher gone, kill -9 of QEMU -> both back; --trace adds the
+launcher's own steps (VL_TRACE=1).
+Figures against the targets are reported, never asserted. Launch and
+pinning need root.
 Standard library only (Python >= 3.9 for os.pidfd_open).
 """
 import argparse
@@ -619,11 +627,20 @@ def main():
     ap.add_argument("-b", "--build", default=os.path.join(TOP, "build"),
                     help="build folder holding launcher/vfio-launch (default: build)")
     ap.add_argument("-n", "--reps", type=int, default=None,
-                    help=f"repetitions of each part (default 7 for launch, {PIN_REPS} for pinning)")
+                    help=f"repetitions of each part (default 7 for launch, {PIN_REPS} for pinning, "
+                         "5 rounds for passthrough)")
     ap.add_argument("--pin-reps", type=int, default=None,
                     help="repetitions of the pinning part (default: -n, else %d)" % PIN_REPS)
-    ap.add_argument("--part", choices=("all", "launch", "pinning"), default="all",
-                    help="run only one part (default: all)")
+    ap.add_argument("--part", choices=("all", "launch", "pinning", "passthrough"), default="all",
+                    help="run only one part (default: all = launch and pinning; passthrough boots the "
+                         "emulated host of tests/vm and is run only when named)")
+    ap.add_argument("--trace", action="store_true",
+                    help="passthrough part: run vfio-launch with VL_TRACE=1 and show where its time goes")
+    ap.add_argument("--compare-build", default=None,
+                    help="passthrough part: another build folder whose vfio-launch runs as a third "
+                         "side in the same rounds (before/after on one machine load)")
+    ap.add_argument("--vm-variant", default="intel",
+                    help="passthrough part: the tests/vm variant to boot (default intel)")
     ap.add_argument("--work", type=int, default=WORK_ITERS,
                     help=f"pinning part: the guest's loop iterations per vCPU (default {WORK_ITERS})")
     ap.add_argument("--emulator-pin", default=None,
@@ -632,11 +649,19 @@ def main():
     a = ap.parse_args()
     reps = a.reps if a.reps is not None else 7
     pin_reps = a.pin_reps if a.pin_reps is not None else (a.reps if a.reps is not None else PIN_REPS)
-    if os.geteuid() != 0:
-        die("needs root (vfio-launch runs QEMU as user nobody)")
     vl = os.path.join(os.path.abspath(a.build), "launcher", "vfio-launch")
     if not os.access(vl, os.X_OK):
         die(f"{vl} not built")
+    if a.part == "passthrough":
+        # Everything runs inside the emulated host, as its root: no root here.
+        t_start = now_ms()
+        part_passthrough(os.path.abspath(a.build), a.reps if a.reps is not None else 5,
+                         os.environ.get("VL_VM_CACHE"), a.vm_variant, a.trace,
+                         os.path.abspath(a.compare_build) if a.compare_build else None)
+        print(f"\nbench: {(now_ms() - t_start) / 1000:.0f} s")
+        return
+    if os.geteuid() != 0:
+        die("needs root (vfio-launch runs QEMU as user nobody)")
     kernel, initrd = build_guest()
     name = f"bench-{os.getpid()}"
     tmp = tempfile.mkdtemp(prefix="vl-bench.")
@@ -660,6 +685,170 @@ def main():
                 os.unlink(os.path.join(LOG_DIR, n + ".log"))
             except OSError:
                 pass
+
+
+# ---- part "passthrough": the emulated host of tests/vm, bare against vfio-launch
+
+PT_ROUNDS_PER_BOOT = 6  # 4 HDA binds a round (+ warm-up + the boot's own) < 32
+TARGET_PT_START = 1.05  # start <= 1.05x bare
+TARGET_PT_STOP_MS = 20.0  # give-back after stop <= bare + 20 ms
+TARGET_PT_EXIT_MS = 20.0  # the launcher exits <= 20 ms after the devices are back
+TARGET_PT_KILL_MS = 250.0  # kill -9 of QEMU -> devices back <= 250 ms
+
+
+def pt_boot(build, rounds, cache, variant, timeout_case, trace, build_b=None):
+    """One boot of tests/vm with the bench-passthrough case; its BENCH-PT
+    records."""
+    extra = f" vl.benchrounds={rounds}" + (" vl.benchtrace=1" if trace else "")
+    if build_b:
+        extra += f" vl.benchb={build_b}"
+    env = dict(os.environ, VL_VM_APPEND=(os.environ.get("VL_VM_APPEND", "") + extra).strip(),
+               VL_VM_CASE_TIMEOUT=str(timeout_case))
+    if cache:
+        env["VL_VM_CACHE"] = cache
+    cmd = [os.path.join(TOP, "tests/vm/run.sh"), "-b", build, "-t", str(timeout_case + 180), variant,
+           "bench-passthrough"]
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = None
+    for line in p.stdout:
+        print("  | " + line.rstrip(), flush=True)
+        m = re.search(r"\(log: (\S+)\)", line)
+        if m:
+            log = m.group(1)
+    rc = p.wait()
+    if log is None or not os.path.exists(log):
+        die(f"tests/vm/run.sh gave no serial log (exit status {rc})")
+    recs, argv = [], None
+    with open(log, errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\r\n")
+            if line.startswith("BENCH-PT: "):
+                recs.append(json.loads(line[len("BENCH-PT: "):]))
+            elif line.startswith("BENCH-PT-ARGV: "):
+                argv = json.loads(line[len("BENCH-PT-ARGV: "):])
+    if rc != 0:
+        die(f"the bench boot failed (tests/vm/run.sh exit status {rc}); serial log {log}")
+    return recs, argv, log
+
+
+def pt_trace_table(recs, key, title):
+    """The launcher's steps (VL_TRACE=1), medians of their times since the
+    script's t0, and of the gap to the step before."""
+    runs = [r[key] for r in recs if key in r]
+    if not runs:
+        return
+    print(f"  {title} (VL_TRACE steps, ms since the exec / the stop; median, and the step before -> this one)")
+    steps = []
+    for run in runs:
+        for _, name in run:
+            n = re.sub(r"\(pid \d+\)", "", name)
+            if n not in steps:
+                steps.append(n)
+    prev = None
+    for n in steps:
+        at = [t for run in runs for t, name in run if re.sub(r"\(pid \d+\)", "", name) == n]
+        gaps = []
+        for run in runs:
+            names = [re.sub(r"\(pid \d+\)", "", x[1]) for x in run]
+            if n in names and prev in names:
+                gaps.append(run[names.index(n)][0] - run[names.index(prev)][0])
+        gap = f"{statistics.median(gaps):+8.1f}" if gaps else " " * 8
+        print(f"    {statistics.median(at):8.1f} {gap}  {n}")
+        prev = n
+
+
+def part_passthrough(build, reps, cache, variant, trace=False, build_b=None):
+    boots = []
+    left = reps
+    # A third side makes 6 HDA binds a round: 4 rounds + the warm-up.
+    per_boot = PT_ROUNDS_PER_BOOT if not build_b else 4
+    while left > 0:
+        boots.append(min(left, per_boot))
+        left -= boots[-1]
+    print(f"part passthrough: the emulated host of tests/vm ({variant}: L1 = a Debian kernel in QEMU TCG, "
+          f"2 vCPUs, emulated IOMMU, the 2-function \"GPU\" e1000e + HDA), {reps} rounds + 1 warm-up per "
+          f"boot in {len(boots)} boot(s); medians [min .. max], ms; {os.cpu_count()} CPUs here, load "
+          f"average at start {os.getloadavg()[0]:.2f}")
+    recs, logs = [], []
+    for n in boots:
+        r, argv, log = pt_boot(build, n, cache, variant, 120 + 90 * (n + 1), trace, build_b)
+        recs += [x for x in r if not x["warmup"]]
+        logs.append(log)
+    if not recs:
+        die("no measurement in the serial log(s): " + " ".join(logs))
+    print(f"  the VM (vmtest, argv from vfio-launch print): {' '.join(argv or [])}")
+
+    def sel(side, end=None):
+        return [x for x in recs if x["side"] == side and (end is None or x["end"] == end)]
+
+    def m(rs, key):
+        return med(rs, key)
+
+    def row(label, rs, key, extra=""):
+        vals = sorted(r[key] for r in rs if key in r)
+        if not vals:
+            print(f"  {label:58} {'n/a':>8}")
+            return
+        print(f"  {label:58} {statistics.median(vals):8.1f}  [{vals[0]:.1f} .. {vals[-1]:.1f}] "
+              f"n={len(vals)}{extra}")
+
+    B, V = sel("bare"), sel("vl")
+    print()
+    print("(v) start -> guest running (both functions on vfio-pci, QMP cont answered)")
+    row("bare: sysfs writes + QEMU + QMP -> cont answered", B, "start")
+    row("  bare: the sysfs writes returned", B, "written")
+    row("  bare: QMP greeting", B, "qmp")
+    row("vfio-launch: exec -> 'running' line", V, "start")
+    row("  vfio-launch: both functions bound to vfio-pci (uevent)", V, "bound")
+    bs, vs = m(B, "start"), m(V, "start")
+    ratio = vs / bs
+    print(f"  vfio-launch / bare: {ratio:.3f}x ({vs - bs:+.1f} ms); target <= {TARGET_PT_START:.2f}x: "
+          f"{'met' if ratio <= TARGET_PT_START else 'NOT met'}")
+    print("(vi) stop -> both functions back on their drivers (bind uevents)")
+    row("bare: QMP quit -> QEMU reaped -> sysfs writes -> back", sel("bare", "stop"), "home")
+    row("  bare: QMP quit -> QEMU exit (pidfd)", sel("bare", "stop"), "qemu_exit")
+    row("vfio-launch: exec of `stop --force` -> back", sel("vl", "stop"), "home")
+    row("  vfio-launch: `stop --force` command exited", sel("vl", "stop"), "stop_cmd")
+    row("vfio-launch: exec of `stop --force` -> the launcher exited", sel("vl", "stop"), "exit")
+    bh, vh = m(sel("bare", "stop"), "home"), m(sel("vl", "stop"), "home")
+    print(f"  give-back: vfio-launch - bare = {vh - bh:+.1f} ms; target <= +{TARGET_PT_STOP_MS:.0f} ms: "
+          f"{'met' if vh - bh <= TARGET_PT_STOP_MS else 'NOT met'}")
+    tails = [x["exit"] - x["home"] for x in sel("vl", "stop") if "home" in x]
+    for x, t in zip(sel("vl", "stop"), tails):
+        x["tail"] = t
+    row("devices back -> the launcher exited (per run)", sel("vl", "stop"), "tail")
+    tail = statistics.median(tails) if tails else float("nan")
+    print(f"  target <= {TARGET_PT_EXIT_MS:.0f} ms: {'met' if tail <= TARGET_PT_EXIT_MS else 'NOT met'}")
+    print("(vii) kill -9 of QEMU -> both functions back")
+    row("bare: kill -> reaped -> sysfs writes -> back", sel("bare", "kill"), "home")
+    row("  bare: kill -> QEMU exit (pidfd)", sel("bare", "kill"), "qemu_exit")
+    row("vfio-launch: kill -> back", sel("vl", "kill"), "home")
+    row("vfio-launch: kill -> the launcher exited", sel("vl", "kill"), "exit")
+    vk = m(sel("vl", "kill"), "home")
+    print(f"  target <= {TARGET_PT_KILL_MS:.0f} ms: {'met' if vk <= TARGET_PT_KILL_MS else 'NOT met'} "
+          f"(bare: {m(sel('bare', 'kill'), 'home'):.1f})")
+    W = sel("vl-b")
+    if W:
+        print(f"(ix) the other build ({build_b}), interleaved in the same rounds; ratios: other / this build")
+
+        def cmp(label, side_rs, key, this_rs):
+            a, b = m(side_rs, key), m(this_rs, key)
+            row(label, side_rs, key, f"  {a / b:.3f}x ({a - b:+.1f} ms)")
+        cmp("start -> 'running' line", W, "start", V)
+        cmp("exec of `stop --force` -> back", sel("vl-b", "stop"), "home", sel("vl", "stop"))
+        cmp("exec of `stop --force` -> the launcher exited", sel("vl-b", "stop"), "exit", sel("vl", "stop"))
+        for x in sel("vl-b", "stop"):
+            if "home" in x:
+                x["tail"] = x["exit"] - x["home"]
+        cmp("devices back -> the launcher exited", sel("vl-b", "stop"), "tail", sel("vl", "stop"))
+        cmp("kill -> back", sel("vl-b", "kill"), "home", sel("vl", "kill"))
+        print(f"  other build / bare, start: {m(W, 'start') / bs:.3f}x")
+    if trace:
+        print("(viii) where vfio-launch spends it")
+        pt_trace_table(V, "trace_start", "start")
+        pt_trace_table(sel("vl", "stop"), "trace_end", "stop --force")
+        pt_trace_table(sel("vl", "kill"), "trace_end", "kill -9 of QEMU")
+    print(f"  serial log(s): {' '.join(logs)}")
 
 
 def part_launch(vl, kernel, initrd, tmp, name, reps):

@@ -13,6 +13,7 @@
 #include "profile/profile_json.h"
 #include "base/fs.h"
 #include "host/vars.h"
+#include "base/trace.h"
 
 int cli_profile_is_roots(const char *profile_path, struct vl_error *e)
 {
@@ -96,6 +97,7 @@ int cli_prepare_at(const char *profile_path, bool dry_run, const struct host_roo
                 return EXIT_INVALID;
         }
 
+        TRACE("profile loaded");
         r = hostinfo_find_qemu(NULL, getenv("PATH"), qemu_path, sizeof(qemu_path), &err);
         if (r >= 0)
                 r = hostinfo_probe_qemu_cached(qemu_path,
@@ -107,6 +109,7 @@ int cli_prepare_at(const char *profile_path, bool dry_run, const struct host_roo
                 return EXIT_FAILURE_RUN;
         }
 
+        TRACE("QEMU version known");
         r = runas_resolve(c->p, geteuid(), getenv("SUDO_UID"), getenv("PKEXEC_UID"), &c->user,
                           &err, &c->warn);
         if (r < 0 && dry_run) {
@@ -128,6 +131,7 @@ int cli_prepare_at(const char *profile_path, bool dry_run, const struct host_roo
                 cli_log_error("firmware search path too long");
                 return EXIT_FAILURE_RUN;
         }
+        TRACE("user resolved");
         qemu_runtime_init(&c->rt);
         r = launch_prepare(c->p, &c->host, &c->roots, &c->dirs, VARS_STATE_DIR, c->profile_trusted, &c->rt,
                            &c->fc, &err, &c->warn);

@@ -23,6 +23,7 @@
 #include "cli/cli_prepare.h"
 #include "host/vars.h"
 #include "run/launch.h"
+#include "base/trace.h"
 
 static void help(void)
 {
@@ -308,6 +309,9 @@ int cmd_run(int argc, char **argv)
         if (r != EXIT_OK)
                 return r;
 
+        TRACE("prepared");
+        /* A run lists no devices: their names only if a message needs one. */
+        c.hostenv.bind.plan_names = false;
         launch_init(&l, c.p, &c.hostenv, &c.user, &c.rt);
         l.tpm = c.p->tpm.enabled ? &c.tpm : NULL;
         r = preflight(&l);
@@ -321,10 +325,14 @@ int cmd_run(int argc, char **argv)
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGHUP);
         sigprocmask(SIG_BLOCK, &mask, &old);
+        TRACE("planned");
         r = apply(&l, &c);
+        TRACE("applied");
         if (r == EXIT_OK)
                 r = supervise(&l, &c);
+        TRACE("undo");
         r = finish(&l, r);
+        TRACE("undone");
         sigprocmask(SIG_SETMASK, &old, NULL);
         return r;
 }

@@ -4,10 +4,12 @@
  * (a path to a .json file) is the run command; everything else is a verb.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "base/macro.h"
+#include "base/trace.h"
 
 struct verb {
         const char *name;
@@ -56,12 +58,18 @@ static void help(void)
 int main(int argc, char **argv)
 {
         const char *verb;
+        int r;
 
         if (argc < 2) {
                 help();
                 return EXIT_INVALID;
         }
         verb = argv[1];
+        /* A timing trace on stderr for benchmarks (base/trace.h). */
+        if (getenv("VL_TRACE") && strcmp(getenv("VL_TRACE"), "1") == 0) {
+                trace_enable();
+                TRACE("start %s", verb);
+        }
         if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0 || strcmp(verb, "help") == 0) {
                 help();
                 return EXIT_OK;
@@ -71,12 +79,18 @@ int main(int argc, char **argv)
                 return EXIT_OK;
         }
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                if (strcmp(verb, verbs[i].name) == 0)
-                        return verbs[i].run(argc - 1, argv + 1);
+                if (strcmp(verb, verbs[i].name) == 0) {
+                        r = verbs[i].run(argc - 1, argv + 1);
+                        TRACE("exit %d", r);
+                        return r;
+                }
 
         /* `vfio-launch win10.json`: a path, not a verb. */
-        if (strchr(verb, '/') || strchr(verb, '.'))
-                return cmd_run(argc, argv);
+        if (strchr(verb, '/') || strchr(verb, '.')) {
+                r = cmd_run(argc, argv);
+                TRACE("exit %d", r);
+                return r;
+        }
         cli_log_error("unknown command \"%s\" (see 'vfio-launch --help')", verb);
         return EXIT_INVALID;
 }

@@ -31,6 +31,7 @@
 #include "host/bind.h"
 #include "host/modules.h"
 #include "host/sysfs.h"
+#include "base/trace.h"
 
 #define VFIO_DRIVER "vfio-pci"
 #define VFIO_MODULE "vfio-pci"
@@ -67,6 +68,7 @@ void bind_env_init(struct bind_env *env, const struct host_roots *roots)
                 .modprobe_timeout_ms = 30000,
                 .poll_interval_ms = 10,
                 .ops = NULL,
+                .plan_names = true,
         };
 }
 
@@ -138,12 +140,51 @@ static const char *dev_label(const struct pci_device *d, char *buf, size_t size)
         return buf;
 }
 
+/* The devices' names, from pci.ids, read on first use. libpci parses the
+ * whole file (1.3 MB) at the first lookup: tens of milliseconds on a
+ * desktop, over a second on the emulated host of tests/vm (bench/README.md),
+ * for names a run that goes well never shows. So a run looks them up only
+ * for a message; a listing (print) asks for them all (plan_names). */
+struct plan_names {
+        const struct bind_env *env;
+        struct pci_ctx *ctx;
+        bool tried;
+};
+
+static void plan_names_done(struct plan_names *n)
+{
+        pci_ctx_free(TAKE_PTR(n->ctx));
+}
+
+static void plan_names_fill(struct plan_names *n, struct pci_device *d)
+{
+        struct vl_error ignored;
+
+        if (!n->tried) {
+                n->tried = true;
+                /* Names are a nicety: without libpci or pci.ids the plan still works. */
+                if (pci_ctx_new(n->env->roots->sysfs, n->env->pci_ids, &n->ctx, &ignored) < 0)
+                        n->ctx = NULL;
+        }
+        pci_ctx_fill_names(n->ctx, d);
+}
+
+/* dev_label() with the names looked up if the plan has none. */
+static const char *plan_label(struct plan_names *n, const struct pci_device *d, char *buf, size_t size)
+{
+        struct pci_device named = *d;
+
+        if (!named.vendor_name[0] && !named.device_name[0])
+                plan_names_fill(n, &named);
+        return dev_label(&named, buf, size);
+}
+
 /* later: the host's hand-over (host/handover.h) comes between this plan
  * and the move, and lets go of what the desktop and the console hold: what
  * holds a device now is a warning, and bind_plan_recheck_usage() makes the
  * same checks for real once the hand-over is done. */
 static int plan_checks_usage(const struct bind_env *env, const struct profile *p, struct bind_plan *plan,
-                             bool later, struct vl_error *e)
+                             bool later, struct plan_names *names, struct vl_error *e)
 {
         for (unsigned i = 0; i < plan->n_devices; i++) {
                 const struct bind_plan_device *d = &plan->devices[i];
@@ -156,7 +197,6 @@ static int plan_checks_usage(const struct bind_env *env, const struct profile *p
 
                 if (d->action != BIND_ACTION_MOVE)
                         continue;
-                dev_label(&d->dev, label, sizeof(label));
                 pci_addr_format(&d->dev.addr, addr);
 
                 if (later)
@@ -166,7 +206,7 @@ static int plan_checks_usage(const struct bind_env *env, const struct profile *p
                                             "%s is the boot VGA device: the host's firmware console is on it. "
                                             "Boot the host on another GPU, or set \"allow_boot_vga\": true to take it "
                                             "anyway (the host loses that display)",
-                                            label);
+                                            plan_label(names, &d->dev, label, sizeof(label)));
                 r = pci_device_has_framebuffer(env->roots->sysfs, env->roots->proc, &d->dev, what, sizeof(what),
                                                &unknown);
                 if (r < 0)
@@ -176,7 +216,7 @@ static int plan_checks_usage(const struct bind_env *env, const struct profile *p
                                             "%s holds the host's framebuffer (%s): the kernel would keep its memory "
                                             "(\"BAR 0: can't reserve\"). Boot with video=efifb:off (or "
                                             "initcall_blacklist=sysfb_init), or set \"allow_boot_vga\": true",
-                                            label, what);
+                                            plan_label(names, &d->dev, label, sizeof(label)), what);
                 if (r > 0)
                         vl_warn(&plan->warnings, "%s holds the host's framebuffer (%s); taking it (%s)", addr, what,
                                 p->host_handover.enabled ? "host_handover" : "allow_boot_vga");
@@ -203,7 +243,7 @@ static int plan_checks_usage(const struct bind_env *env, const struct profile *p
                         return vl_error_set(e, EBUSY,
                                             "%s is in use: %s. Stop those programs (e.g. log out of the desktop "
                                             "running on it), or set \"allow_in_use\": true",
-                                            label, list);
+                                            plan_label(names, &d->dev, label, sizeof(label)), list);
                 if (n > 0)
                         vl_warn(&plan->warnings, "%s is in use (%s); taking it anyway (allow_in_use)", addr, list);
 
@@ -320,9 +360,8 @@ static int plan_new(const struct bind_env *env, const struct profile *p, const b
                     struct bind_plan **ret, struct vl_error *e)
 {
         _cleanup_free_ struct bind_plan *plan = NULL;
-        _cleanup_pci_ctx_ struct pci_ctx *names = NULL;
+        _cleanup_(plan_names_done) struct plan_names names = { .env = env };
         struct pci_addr members[JOURNAL_DEVICES_MAX];
-        struct vl_error ignored;
         int r;
 
         r = env_check(env, e);
@@ -354,10 +393,6 @@ static int plan_new(const struct bind_env *env, const struct profile *p, const b
                                     "or accept the risk with the module option "
                                     "vfio_iommu_type1 allow_unsafe_interrupts=1",
                                     env->roots->proc);
-        /* Names are a nicety: without libpci or pci.ids the plan still works. */
-        if (pci_ctx_new(env->roots->sysfs, env->pci_ids, &names, &ignored) < 0)
-                names = NULL;
-
         for (unsigned i = 0; i < p->n_hostdevs; i++) {
                 struct pci_device d;
                 char a[PCI_ADDR_STRLEN], label[256];
@@ -372,7 +407,8 @@ static int plan_new(const struct bind_env *env, const struct profile *p, const b
                                             i, a);
                 if (r < 0)
                         return r;
-                pci_ctx_fill_names(names, &d);
+                if (env->plan_names)
+                        plan_names_fill(&names, &d);
                 /* The profile pinned the ids ("vendor_device"): a renumbered
                  * bus (a card moved, a BIOS update) must not hand another
                  * device to the guest. */
@@ -387,13 +423,13 @@ static int plan_new(const struct bind_env *env, const struct profile *p, const b
                 if (d.bridge)
                         return vl_error_set(e, EINVAL,
                                             "hostdevs[%u]: %s is a PCI bridge: pass the devices behind it instead",
-                                            i, dev_label(&d, label, sizeof(label)));
+                                            i, plan_label(&names, &d, label, sizeof(label)));
                 if (d.iommu_group < 0)
                         return vl_error_set(e, ENODEV,
                                             "%s has no IOMMU group: the IOMMU does not cover it. Check that "
                                             "intel_iommu=on / amd_iommu=on took effect (dmesg | grep -i -e DMAR "
                                             "-e AMD-Vi) and that the slot is behind the IOMMU",
-                                            dev_label(&d, label, sizeof(label)));
+                                            plan_label(&names, &d, label, sizeof(label)));
                 r = add_group(plan, d.iommu_group, e);
                 if (r < 0)
                         return r;
@@ -420,7 +456,8 @@ static int plan_new(const struct bind_env *env, const struct profile *p, const b
                                 continue; /* removed since the group was listed */
                         if (r < 0)
                                 return r;
-                        pci_ctx_fill_names(names, &pd->dev);
+                        if (env->plan_names)
+                                plan_names_fill(&names, &pd->dev);
                         pd->hostdev = hostdev_listed(p, &members[m]);
                         pd->allow_detach = addr_in(&members[m], p->allow_detach, p->n_allow_detach);
                         if (pd->dev.bridge)
@@ -438,7 +475,8 @@ static int plan_new(const struct bind_env *env, const struct profile *p, const b
                                                     "not in the profile. Add %s to \"hostdevs\" to pass it too, or to "
                                                     "\"allow_detach\" to move it to vfio-pci for the run (the whole "
                                                     "group must leave the host)",
-                                                    plan->groups[g], dev_label(&pd->dev, label, sizeof(label)),
+                                                    plan->groups[g],
+                                                    plan_label(&names, &pd->dev, label, sizeof(label)),
                                                     pd->dev.driver, pci_addr_format(&members[m], a));
                         plan->n_devices++;
                 }
@@ -456,7 +494,7 @@ static int plan_new(const struct bind_env *env, const struct profile *p, const b
         /* A live attach (a subset) is made while the hand-over is in
          * place: no second one comes. */
         plan->handover = p->host_handover.enabled && !only;
-        r = plan_checks_usage(env, p, plan, plan->handover, e);
+        r = plan_checks_usage(env, p, plan, plan->handover, &names, e);
         if (r >= 0 && plan->handover)
                 vl_warn(&plan->warnings,
                         "the host hands its display over first (host_handover); what uses the devices is "
@@ -488,9 +526,10 @@ int bind_plan_new_subset(const struct bind_env *env, const struct profile *p, co
 int bind_plan_recheck_usage(const struct bind_env *env, const struct profile *p, struct bind_plan *plan,
                             struct vl_error *e)
 {
+        _cleanup_(plan_names_done) struct plan_names names = { .env = env };
         int r = env_check(env, e);
 
-        return r < 0 ? r : plan_checks_usage(env, p, plan, false, e);
+        return r < 0 ? r : plan_checks_usage(env, p, plan, false, &names, e);
 }
 
 char *bind_plan_format(const struct bind_plan *p)
@@ -586,6 +625,7 @@ static int write_attr(const struct bind_env *env, const struct pci_addr *a, cons
         int r;
 
         pci_addr_format(a, addr);
+        TRACE("%s: %s", addr, step);
         r = ops->write(ops->userdata, path, data, env->write_timeout_ms);
         if (r == -ETIMEDOUT)
                 return vl_error_set(e, ETIMEDOUT,
@@ -657,6 +697,7 @@ static int journal_step(const struct bind_env *env, struct journal *j, struct jo
                         enum journal_step step, struct vl_error *e)
 {
         d->step = step;
+        TRACE("%s: journal step %d", pci_addr_format(&d->addr, (char[PCI_ADDR_STRLEN]){}), (int) step);
         return journal_save(env->roots, j, e);
 }
 
@@ -705,6 +746,7 @@ static int apply_device(const struct bind_env *env, struct journal *j, struct jo
                 return vl_error_set(e, ETIMEDOUT, "%s: wait for vfio-pci: not bound to vfio-pci %s after drivers_probe "
                                     "(driver now: %s; see dmesg)",
                                     addr, seconds(env->wait_timeout_ms, t), cur[0] ? cur : "none");
+        TRACE("%s on vfio-pci", addr);
         return journal_step(env, j, d, JOURNAL_STEP_ON_VFIO, e);
 }
 
@@ -812,6 +854,7 @@ static int undo_device(const struct bind_env *env, const struct journal_device *
                                             addr, step, seconds(env->wait_timeout_ms, t), cur[0] ? cur : "none");
         }
 
+        TRACE("%s back on %s", addr, d->orig_driver[0] ? d->orig_driver : "(none)");
         /* 4. The override the device had before, if any. */
         if (d->orig_override[0]) {
                 r = dev_attr(path, sizeof(path), env, &d->addr, "driver_override");

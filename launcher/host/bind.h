@@ -71,6 +71,8 @@ struct bind_env {
         unsigned modprobe_timeout_ms; /* 30000 */
         unsigned poll_interval_ms;    /* 10 */
         const struct bind_ops *ops;   /* NULL = the real writes and modprobe */
+        bool plan_names;              /* a plan's devices get their pci.ids names (for a
+                                         listing: print); false = only messages name them */
 };
 
 /* The installed binary's settings (the values in the comments above) on

@@ -9,6 +9,7 @@
 #include "host/net.h"
 #include "host/shmem.h"
 #include "host/undo.h"
+#include "base/trace.h"
 
 void host_env_init(struct host_env *h, const struct host_roots *roots)
 {
@@ -138,6 +139,7 @@ int host_undo(const struct host_env *h, const char *name, struct vl_error *e, st
         if (r < 0 && ret == 0)
                 ret = r;
 
+        TRACE("devices given back");
         /* 3. The host's hand-over, after the devices: the GPU is on its
          * driver again before its modules are asked for, fbcon finds its
          * framebuffer, and the display manager its GPU. */

@@ -33,6 +33,7 @@
 #include "qmp.h"
 #include "run/spawn.h"
 #include "run/supervisor.h"
+#include "base/trace.h"
 
 #define CONTROL_CLIENTS_MAX 4
 #define COUNTDOWN_LINE_EVERY_MS 30000 /* when stderr is not a terminal */
@@ -222,6 +223,7 @@ static void enter_stage(struct sup *s, enum stage st)
 
 static void request_stop(struct sup *s, bool force)
 {
+        TRACE("stop requested%s", force ? " (force)" : "");
         if (s->exited)
                 return;
         s->stop_requested = true;
@@ -306,8 +308,10 @@ static void reap(struct sup *s)
         /* Exited but not reaped yet (WNOWAIT): its group goes first. */
         if (waitid(P_PID, (id_t) s->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid != s->pid)
                 return;
+        TRACE("QEMU exited");
         kill_group(s);
         if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
+                TRACE("QEMU reaped");
                 s->exited = true;
                 s->wstatus = st;
         }
@@ -635,6 +639,7 @@ static int start_up(struct sup *s, struct vl_error *e)
                         return vl_error_set(e, ETIMEDOUT, "no QMP greeting within %u ms",
                                             s->c->start_timeout_ms);
         }
+        TRACE("QMP greeting");
         r = qmp_send(s->q, "qmp_capabilities", NULL, &id);
         if (r >= 0)
                 r = wait_reply(s, id, deadline, NULL, e);
@@ -662,12 +667,14 @@ static int start_up(struct sup *s, struct vl_error *e)
         }
         json_decref(status);
         s->ready = true;
+        TRACE("QMP ready, prelaunch");
 
         if (s->c->before_cont) {
                 r = s->c->before_cont(s->c->userdata, s->q, s->pid, e);
                 if (r < 0)
                         return r;
         }
+        TRACE("cont");
         r = qmp_send(s->q, "cont", NULL, &id);
         if (r >= 0)
                 r = wait_reply(s, id, deadline, NULL, e);
@@ -863,6 +870,7 @@ int sup_run(const struct sup_config *c, struct sup_result *ret, struct vl_error 
                 goto out;
         }
         ret->qemu_pid = s.pid;
+        TRACE("QEMU spawned (pid %d)", (int) s.pid);
         if (c->on_started)
                 c->on_started(c->userdata, &s, s.pid);
 

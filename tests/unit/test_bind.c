@@ -245,6 +245,27 @@ static void test_plan(void **state)
         assert_host_unchanged(f);
 }
 
+/* A run's plan (plan_names off) reads no pci.ids for devices it only
+ * moves, and still names a device in a refusal. */
+static void test_plan_names_lazy(void **state)
+{
+        struct fixture *f = *state;
+        struct bind_plan *plan;
+
+        f->env.plan_names = false;
+        plan = plan_ok(f);
+        assert_string_equal(plan->devices[0].dev.vendor_name, "");
+        assert_string_equal(plan->devices[0].dev.device_name, "");
+        assert_string_equal(plan->devices[1].dev.device_name, "");
+        bind_plan_free(plan);
+
+        fakesys_drm_node(f->fs, GPU, "card0");
+        fakesys_process(f->fs, 4242, "Xorg", "dri/card0", 1);
+        expect_refusal(f, EBUSY,
+                       (const char *const[]) { GPU, "GK106 [GeForce GTX 660]", "is in use", "pid 4242 (Xorg)",
+                                               NULL });
+}
+
 static void test_plan_no_hostdevs(void **state)
 {
         struct fixture *f = *state;
@@ -1467,6 +1488,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 T(test_plan),
+                T(test_plan_names_lazy),
                 T(test_plan_no_hostdevs),
                 T(test_refuse_iommu_off),
                 T(test_refuse_missing_device),
