@@ -82,6 +82,20 @@ enum init_net_state {
         INIT_NET_BRIDGE,
 };
 
+#define INIT_GPU_DRIVERS_MAX 8 /* display controllers whose drivers are looked at */
+
+/* What drives a display controller, for host_handover's unload_modules:
+ * its driver and the modules that must go for that driver's module to go
+ * (SYSFS/module/M/holders, recursively), users first, M last. */
+struct init_gpu_driver {
+        struct pci_addr addr;
+        char driver[PROFILE_STR_MAX];             /* "": no driver bound */
+        bool builtin;                             /* the driver is built into the kernel: no module */
+        bool too_many;                            /* more than PROFILE_HANDOVER_MODULES_MAX modules */
+        unsigned n_modules;
+        char modules[PROFILE_HANDOVER_MODULES_MAX][PROFILE_MODULE_NAME_MAX];
+};
+
 /* The snapshot: everything init_build() knows of the host. Large (the CPU
  * and PCI tables): allocate it. */
 struct init_host {
@@ -100,6 +114,14 @@ struct init_host {
         struct init_pool pool[2];                 /* by enum hugepage_size */
         unsigned n_mounts;
         struct init_mount mounts[INIT_MOUNTS_MAX]; /* hugetlbfs mounts, in mount order */
+
+        /* What the host's display holds, for --single-gpu's host_handover. */
+        bool systemd;                             /* PROC/1/comm is "systemd": units can be stopped */
+        unsigned n_fbcon;                         /* virtual consoles fbcon draws, bound */
+        unsigned n_framebuffers;                  /* firmware framebuffers bound to their driver */
+        char framebuffer[160];                    /* the first: "efi-framebuffer.0 (efi-framebuffer)" */
+        unsigned n_gpu_drivers;
+        struct init_gpu_driver gpu_drivers[INIT_GPU_DRIVERS_MAX]; /* display controllers with a driver */
 
         enum init_path_state disk, iso, virtio_win; /* the options' paths */
         enum init_net_state net;                  /* the --bridge / --macvtap interface */

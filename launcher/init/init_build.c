@@ -47,9 +47,7 @@ static void ib_append(struct ib *b, json_t *a, json_t *v)
                 b->err = -ENOMEM;
 }
 
-/* 0000:03:00.0 [10de:11c0] "NVIDIA Corporation GK106 [GeForce GTX 660]", as
- * lspci -nn would name it; without a name in pci.ids only the ids. */
-static const char *describe(const struct init_pci *d, char *buf, size_t size)
+const char *ib_describe(const struct init_pci *d, char *buf, size_t size)
 {
         char a[PCI_ADDR_STRLEN];
 
@@ -119,17 +117,17 @@ static int pick_gpu(struct ib *b, const struct init_pci **ret)
                                             pci_addr_format(&o->gpu, a));
                 if (is_bridge(g))
                         return vl_error_set(b->e, EINVAL, "--gpu %s: a PCI bridge, not a device to pass through",
-                                            describe(g, d1, sizeof(d1)));
+                                            ib_describe(g, d1, sizeof(d1)));
                 if (g->boot_vga && !o->single_gpu)
                         return vl_error_set(b->e, EINVAL,
                                             "--gpu %s is the boot VGA, the host's own display: --single-gpu "
                                             "passes it through anyway (the host has no display while the VM runs)",
-                                            describe(g, d1, sizeof(d1)));
+                                            ib_describe(g, d1, sizeof(d1)));
                 if (!init_class_display(g->class_code))
                         ib_line(b, "gpu: %s, as --gpu asked (class 0x%06x: not a display controller)",
-                                describe(g, d1, sizeof(d1)), g->class_code);
+                                ib_describe(g, d1, sizeof(d1)), g->class_code);
                 else
-                        ib_line(b, "gpu: %s, as --gpu asked%s", describe(g, d1, sizeof(d1)),
+                        ib_line(b, "gpu: %s, as --gpu asked%s", ib_describe(g, d1, sizeof(d1)),
                                 g->boot_vga ? " (the boot VGA: --single-gpu)" : "");
                 *ret = g;
                 return 0;
@@ -142,7 +140,7 @@ static int pick_gpu(struct ib *b, const struct init_pci **ret)
 
                 for (unsigned i = 0; i < n_other && len < sizeof(list); i++)
                         len += (size_t) snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "",
-                                                 describe(other[i], d1, sizeof(d1)));
+                                                 ib_describe(other[i], d1, sizeof(d1)));
                 return vl_error_set(b->e, EINVAL, "%u GPUs could be passed through: %s: choose one with --gpu ADDR",
                                     n_other, list);
         }
@@ -151,11 +149,11 @@ static int pick_gpu(struct ib *b, const struct init_pci **ret)
                 if (n_boot > 0)
                         ib_line(b, "gpu: %s: the one display controller that is not the boot VGA (the boot VGA, "
                                    "%s, stays the host's); --gpu ADDR for another",
-                                describe(g, d1, sizeof(d1)), describe(boot[0], d2, sizeof(d2)));
+                                ib_describe(g, d1, sizeof(d1)), ib_describe(boot[0], d2, sizeof(d2)));
                 else
                         ib_line(b, "gpu: %s: the one display controller that is not the boot VGA; --gpu ADDR for "
                                    "another",
-                                describe(g, d1, sizeof(d1)));
+                                ib_describe(g, d1, sizeof(d1)));
                 *ret = g;
                 return 0;
         }
@@ -165,15 +163,15 @@ static int pick_gpu(struct ib *b, const struct init_pci **ret)
                                     "device through");
         if (n_boot > 1) /* several boot VGAs: sysfs says one; be safe */
                 return vl_error_set(b->e, EINVAL, "%s and %s both say they are the boot VGA: choose with --gpu ADDR",
-                                    describe(boot[0], d1, sizeof(d1)), describe(boot[1], d2, sizeof(d2)));
+                                    ib_describe(boot[0], d1, sizeof(d1)), ib_describe(boot[1], d2, sizeof(d2)));
         g = boot[0];
         if (!o->single_gpu)
                 return vl_error_set(b->e, EINVAL,
                                     "the only GPU, %s, is the boot VGA, the host's own display: --single-gpu "
                                     "passes it through anyway (the host has no display while the VM runs)",
-                                    describe(g, d1, sizeof(d1)));
+                                    ib_describe(g, d1, sizeof(d1)));
         ib_line(b, "gpu: %s: the only GPU, the boot VGA, passed through as --single-gpu asked (allow_boot_vga)",
-                describe(g, d1, sizeof(d1)));
+                ib_describe(g, d1, sizeof(d1)));
         *ret = g;
         return 0;
 }
@@ -216,7 +214,7 @@ static json_t *hostdevs(struct ib *b, const struct init_pci *g)
 {
         const struct init_host *h = b->h;
         json_t *arr = json_array(), *gd;
-        char d1[320], d2[320], a[PCI_ADDR_STRLEN], idbuf[16];
+        char d1[320], a[PCI_ADDR_STRLEN], idbuf[16];
         unsigned n_fn = 0;
 
         gd = hostdev(b, g, "gpu");
@@ -224,7 +222,7 @@ static json_t *hostdevs(struct ib *b, const struct init_pci *g)
         if (g->group < 0)
                 ib_line(b, "note: %s is in no IOMMU group (%s): its other functions are passed through with it; "
                            "'vfio-launch doctor' says what a run needs",
-                        describe(g, d1, sizeof(d1)), h->iommu ? "the IOMMU does not cover it" : "the IOMMU is off");
+                        ib_describe(g, d1, sizeof(d1)), h->iommu ? "the IOMMU does not cover it" : "the IOMMU is off");
         for (unsigned i = 0; i < h->n_pci; i++) {
                 const struct init_pci *d = &h->pci[i];
                 bool fn = same_slot(&d->addr, &g->addr);
@@ -244,24 +242,20 @@ static json_t *hostdevs(struct ib *b, const struct init_pci *g)
                         if (g->group >= 0)
                                 ib_line(b, "gpu: with it %s, function %u of the same card in IOMMU group %d: in "
                                            "the same guest slot (\"same-slot\")",
-                                        describe(d, d1, sizeof(d1)), d->addr.function, g->group);
+                                        ib_describe(d, d1, sizeof(d1)), d->addr.function, g->group);
                         else
                                 ib_line(b, "gpu: with it %s, function %u of the same card: in the same guest "
                                            "slot (\"same-slot\")",
-                                        describe(d, d1, sizeof(d1)), d->addr.function);
+                                        ib_describe(d, d1, sizeof(d1)), d->addr.function);
                 } else
                         ib_line(b, "note: %s shares IOMMU group %d with the GPU but is not part of it: a run "
                                    "refuses until it is on vfio-pci too; add \"allow_detach\": [\"%s\"] to "
                                    "take it from the host while the VM runs, or move the GPU to a slot with a "
                                    "group of its own",
-                                describe(d, d1, sizeof(d1)), g->group, pci_addr_format(&d->addr, a));
+                                ib_describe(d, d1, sizeof(d1)), g->group, pci_addr_format(&d->addr, a));
         }
         if (n_fn > 0 && g->addr.function == 0)
                 ib_set(b, gd, "multifunction", json_true());
-        if (g->boot_vga)
-                ib_line(b, "note: the host's display runs on %s: stop the display manager and free the console "
-                           "(efifb/simpledrm, vtcon) before each run; vfio-launch does not do it for you",
-                        describe(g, d2, sizeof(d2)));
         return arr;
 }
 
@@ -549,7 +543,7 @@ int init_build(const struct init_host *h, const struct init_options *o, struct i
         struct init_result res = {};
         struct ib b = { .h = h, .o = o, .res = &res, .e = e };
         const struct init_pci *gpu = NULL;
-        json_t *cpu, *devs = NULL;
+        json_t *cpu, *devs = NULL, *handover = NULL;
         uint64_t mib = 0;
         int r;
 
@@ -569,6 +563,8 @@ int init_build(const struct init_host *h, const struct init_options *o, struct i
         r = pick_gpu(&b, &gpu);
         if (r >= 0) {
                 devs = hostdevs(&b, gpu);
+                if (gpu->boot_vga)
+                        handover = ib_handover(&b, gpu);
                 os_preset(&b);
                 r = memory(&b, &mib);
         }
@@ -582,6 +578,8 @@ int init_build(const struct init_host *h, const struct init_options *o, struct i
                 ib_set(&b, b.p, "hostdevs", TAKE_PTR(devs));
                 if (gpu->boot_vga)
                         ib_set(&b, b.p, "allow_boot_vga", json_true());
+                if (handover)
+                        ib_set(&b, b.p, "host_handover", TAKE_PTR(handover));
                 disks(&b);
                 nics(&b);
                 ib_line(&b, "display: none: the guest's screen is the GPU's own output; for its keyboard and "
@@ -591,6 +589,7 @@ int init_build(const struct init_host *h, const struct init_options *o, struct i
         if (r >= 0)
                 r = self_check(&b);
         json_decref(devs);
+        json_decref(handover);
         if (r < 0) {
                 if (r == -ENOMEM)
                         (void) vl_error_set(e, ENOMEM, "out of memory");

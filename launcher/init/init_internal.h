@@ -23,3 +23,12 @@ void ib_set(struct ib *b, json_t *o, const char *key, json_t *v);
 /* The CPUs: topology, cpu.pin and cpu.emulator_pin (init_cpus.c). 0, or
  * -EINVAL with b->e filled (a --cpus the host cannot give). */
 int ib_cpus(struct ib *b, json_t *cpu);
+
+/* 0000:03:00.0 [10de:11c0] "NVIDIA Corporation GK106 [GeForce GTX 660]", as
+ * lspci -nn names it; without a name in pci.ids only the ids. */
+const char *ib_describe(const struct init_pci *d, char *buf, size_t size);
+
+/* --single-gpu: the "host_handover" of the boot VGA gpu, from what holds
+ * the host's display (init_handover.c); NULL when nothing does (a line
+ * says so) or on allocation failure (b->err). */
+json_t *ib_handover(struct ib *b, const struct init_pci *gpu);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Read the host for `vfio-launch init` (init_probe.h). Read-only. */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "base/fs.h"
+#include "host/handover.h"
 #include "host/hugepages.h"
 #include "host/pci.h"
 #include "report/init_probe.h"
@@ -244,6 +246,101 @@ static enum init_net_state net_state(const char *sys, const char *ifname)
         return INIT_NET_PRESENT;
 }
 
+/* PID 1 is systemd: its D-Bus API is there to stop the display manager. */
+static bool probe_systemd(const char *proc)
+{
+        char path[4096], comm[64];
+
+        return fs_join(path, sizeof(path), proc, "1/comm") == 0 && fs_read(path, comm, sizeof(comm)) == 0 &&
+               strcmp(comm, "systemd") == 0;
+}
+
+/* fbcon's bound consoles and the bound firmware framebuffers, as a run's
+ * hand-over would find them: handover_plan() of a profile that asks for
+ * both is the one reader of what they are. A sysfs that cannot be read
+ * leaves both unknown (none). */
+static void probe_display(const struct host_roots *roots, struct init_host *h)
+{
+        _cleanup_free_ struct profile *p = calloc(1, sizeof(*p));
+        _cleanup_free_ struct handover_plan *plan = malloc(sizeof(*plan));
+        struct handover_env env;
+        struct vl_error ignored;
+
+        if (!p || !plan)
+                return;
+        p->host_handover = (struct profile_handover) { .enabled = true, .vtconsoles = true, .framebuffers = true };
+        handover_env_init(&env, roots);
+        if (handover_plan(&env, p, plan, &ignored) < 0)
+                return;
+        for (unsigned i = 0; i < plan->n; i++) {
+                const struct journal_entry *x = &plan->steps[i].entry;
+
+                if (!plan->steps[i].take)
+                        continue;
+                if (x->kind == JOURNAL_VTCON)
+                        h->n_fbcon++;
+                else if (x->kind == JOURNAL_FRAMEBUFFER && h->n_framebuffers++ == 0)
+                        (void) snprintf(h->framebuffer, sizeof(h->framebuffer), "%.100s (%.50s)", x->handover.name,
+                                        x->handover.driver);
+        }
+}
+
+/* Add module m to g's list after the modules that use it
+ * (SYS/module/M/holders, theirs first, by name): the order they can be
+ * unloaded in. Module dependencies have no cycles; depth bounds a tree
+ * that would. */
+static void module_closure(const char *sys, const char *m, unsigned depth, struct init_gpu_driver *g)
+{
+        struct dirent **names = NULL;
+        char path[4096];
+        int n;
+
+        for (unsigned i = 0; i < g->n_modules; i++)
+                if (strcmp(g->modules[i], m) == 0)
+                        return;
+        if (depth < 8 && fs_join(path, sizeof(path), sys, "module/%s/holders", m) == 0 &&
+            (n = scandir(path, &names, NULL, alphasort)) >= 0) {
+                for (int i = 0; i < n; i++) {
+                        if (names[i]->d_name[0] != '.')
+                                module_closure(sys, names[i]->d_name, depth + 1, g);
+                        free(names[i]);
+                }
+                free(names);
+        }
+        if (g->n_modules >= PROFILE_HANDOVER_MODULES_MAX || strlen(m) >= PROFILE_MODULE_NAME_MAX) {
+                g->too_many = true;
+                return;
+        }
+        (void) snprintf(g->modules[g->n_modules++], PROFILE_MODULE_NAME_MAX, "%s", m);
+}
+
+/* Each display controller's driver and, when it is a module, the modules
+ * to unload for it to go. */
+static void probe_gpu_drivers(const char *sys, struct init_host *h)
+{
+        for (unsigned i = 0; i < h->n_pci && h->n_gpu_drivers < INIT_GPU_DRIVERS_MAX; i++) {
+                const struct init_pci *d = &h->pci[i];
+                struct init_gpu_driver *g = &h->gpu_drivers[h->n_gpu_drivers];
+                char a[PCI_ADDR_STRLEN], path[4096], module[PROFILE_MODULE_NAME_MAX];
+                int r;
+
+                if (!init_class_display(d->class_code))
+                        continue;
+                *g = (struct init_gpu_driver) { .addr = d->addr };
+                if (fs_join(path, sizeof(path), sys, "bus/pci/devices/%s/driver", pci_addr_format(&d->addr, a)) < 0 ||
+                    fs_read_link_name(path, g->driver, sizeof(g->driver)) < 0)
+                        continue; /* no driver: nothing holds it */
+                h->n_gpu_drivers++;
+                if (fs_join(path, sizeof(path), sys, "bus/pci/drivers/%s/module", g->driver) < 0)
+                        continue;
+                r = fs_read_link_name(path, module, sizeof(module));
+                if (r == -ENOENT)
+                        g->builtin = true;
+                else if (r == 0)
+                        module_closure(sys, module, 0, g);
+        }
+}
+
 int init_probe(const struct host_roots *roots, const char *ids_file, const struct init_options *o,
                struct init_host *h, struct vl_error *e)
 {
@@ -280,6 +377,9 @@ int init_probe(const struct host_roots *roots, const char *ids_file, const struc
                 return r;
         probe_pools(roots->sysfs, h);
         probe_mounts(roots->proc, h);
+        h->systemd = probe_systemd(roots->proc);
+        probe_display(roots, h);
+        probe_gpu_drivers(roots->sysfs, h);
 
         h->disk = path_state(roots, o->disk);
         h->iso = path_state(roots, o->iso);

@@ -15,6 +15,10 @@
  *   memory     PROC/meminfo (MemTotal, Hugepagesize), the 2M and 1G pools
  *              (SYSFS/kernel/mm/hugepages), hugetlbfs mounts and their page
  *              size (PROC/self/mountinfo)
+ *   display    for --single-gpu's host_handover: PROC/1/comm (systemd?),
+ *              fbcon's consoles and the firmware framebuffers (through
+ *              host/handover.h's plan), each display controller's driver
+ *              and its module with SYSFS/module/M/holders
  *   options    what the options' paths are (a path under /dev/ is looked
  *              up under DEV) and the --bridge / --macvtap interface
  *              (SYSFS/class/net)

@@ -12,6 +12,7 @@
  *   net IFNAME [bridge]                      a network interface (a bridge)
  *   dev REL                                  a file ROOT/dev/REL (a /dev/disk/by-id name)
  *   sys REL CONTENT...                       ROOT/sys/REL holds CONTENT and a newline
+ *   link REL TARGET                          ROOT/sys/REL is a symlink to ROOT/sys/TARGET
  *   proc REL LINE...                         LINE appended to ROOT/proc/REL
  */
 #include <errno.h>
@@ -133,7 +134,9 @@ static void build(struct fakesys *fs, const char *file)
 
                         snprintf(content, sizeof(content), "%s\n", rest_after(line, 2));
                         fakesys_sys_file(fs, w[1], content);
-                } else if (strcmp(w[0], "proc") == 0 && n >= 3)
+                } else if (strcmp(w[0], "link") == 0 && n == 3)
+                        fakesys_sys_link(fs, w[1], w[2]);
+                else if (strcmp(w[0], "proc") == 0 && n >= 3)
                         fakesys_proc_line(fs, w[1], rest_after(line, 2));
                 else
                         fail(file, no, "unknown or incomplete line");

@@ -78,6 +78,20 @@ static void test_probe(void **state)
         assert_non_null(f);
         fclose(f);
 
+        /* What the display holds: systemd, fbcon on vtcon1, efifb; nouveau's
+         * users (nouveau has none in real life: made up for the order). */
+        fakesys_proc_line(fs, "1/comm", "systemd");
+        fakesys_sys_file(fs, "class/vtconsole/vtcon0/name", "(S) dummy device\n");
+        fakesys_sys_file(fs, "class/vtconsole/vtcon0/bind", "0\n");
+        fakesys_sys_file(fs, "class/vtconsole/vtcon1/name", "(M) frame buffer device\n");
+        fakesys_sys_file(fs, "class/vtconsole/vtcon1/bind", "1\n");
+        fakesys_sys_link(fs, "bus/platform/devices/efi-framebuffer.0/driver", "bus/platform/drivers/efi-framebuffer");
+        fakesys_sys_link(fs, "bus/platform/devices/serial8250/driver", "bus/platform/drivers/serial8250");
+        fakesys_sys_link(fs, "module/nouveau/holders/b_user", "module/b_user");
+        fakesys_sys_link(fs, "module/nouveau/holders/a_user", "module/a_user");
+        fakesys_sys_link(fs, "module/a_user/holders/c_user", "module/c_user");
+        fakesys_sys_link(fs, "module/b_user/holders/c_user", "module/c_user");
+
         before = fakesys_snapshot(fs);
         assert_int_equal(init_probe(&roots, fakesys_pci_ids(fs), &o, h, &e), 0);
         /* Read-only: the tree is as it was, to the mode and the byte. */
@@ -120,6 +134,20 @@ static void test_probe(void **state)
         assert_string_equal(h->mounts[1].path, "/mnt/huge 1g");
         assert_int_equal(h->mounts[1].page_kib, 1048576);
         assert_int_equal(h->mounts[2].page_kib, 2048); /* no pagesize=: the default */
+
+        assert_true(h->systemd);
+        assert_int_equal(h->n_fbcon, 1);
+        assert_int_equal(h->n_framebuffers, 1);
+        assert_string_equal(h->framebuffer, "efi-framebuffer.0 (efi-framebuffer)");
+        /* Only 03:00.0 has a driver; users first (by name, each once), nouveau last. */
+        assert_int_equal(h->n_gpu_drivers, 1);
+        assert_string_equal(h->gpu_drivers[0].driver, "nouveau");
+        assert_false(h->gpu_drivers[0].builtin);
+        assert_int_equal(h->gpu_drivers[0].n_modules, 4);
+        assert_string_equal(h->gpu_drivers[0].modules[0], "c_user");
+        assert_string_equal(h->gpu_drivers[0].modules[1], "a_user");
+        assert_string_equal(h->gpu_drivers[0].modules[2], "b_user");
+        assert_string_equal(h->gpu_drivers[0].modules[3], "nouveau");
 
         assert_int_equal(h->disk, INIT_PATH_FILE);
         assert_int_equal(h->iso, INIT_PATH_MISSING);
@@ -328,6 +356,63 @@ static void test_hugepages_refused(void **state)
         init_result_done(&res);
 }
 
+/* --single-gpu's host_handover: each step only where the host has it. */
+static void test_handover(void **state)
+{
+        _cleanup_free_ struct init_host *h = host_new();
+        struct init_options o = { .name = "vm", .single_gpu = true, .gpu_set = true, .gpu = { 0, 0, 2, 0 } };
+        struct init_result res = {};
+        json_t *p, *ho;
+
+        host_cpus(h, 4, 2, 4);
+        /* Nothing holds the display: no host_handover, and a line says so. */
+        p = build_ok(h, &o, &res);
+        assert_true(json_is_true(json_object_get(p, "allow_boot_vga")));
+        assert_null(json_object_get(p, "host_handover"));
+        assert_true(has_line(&res, "note: PID 1 is not systemd"));
+        assert_true(has_line(&res, "no step of a hand-over applies here"));
+        init_result_done(&res);
+
+        /* i915 built in, fbcon on two consoles, systemd. */
+        h->systemd = true;
+        h->n_fbcon = 2;
+        h->gpu_drivers[h->n_gpu_drivers++] =
+                (struct init_gpu_driver) { .addr = { 0, 0, 2, 0 }, .driver = "i915", .builtin = true };
+        p = build_ok(h, &o, &res);
+        ho = json_object_get(p, "host_handover");
+        assert_string_equal(json_string_value(json_array_get(json_object_get(ho, "stop_units"), 0)),
+                            "display-manager.service");
+        assert_true(json_is_true(json_object_get(ho, "unbind_vtconsoles")));
+        assert_null(json_object_get(ho, "unbind_framebuffers"));
+        assert_null(json_object_get(ho, "unload_modules"));
+        assert_true(has_line(&res, "fbcon draws 2 virtual consoles"));
+        assert_true(has_line(&res, "i915, is built into the kernel: nothing to unload"));
+        init_result_done(&res);
+
+        /* A module, but another GPU (not the VM's) is on the same driver. */
+        h->gpu_drivers[0] = (struct init_gpu_driver) { .addr = { 0, 0, 2, 0 }, .driver = "amdgpu", .n_modules = 1,
+                                                       .modules = { "amdgpu" } };
+        h->gpu_drivers[h->n_gpu_drivers++] =
+                (struct init_gpu_driver) { .addr = { 0, 3, 0, 0 }, .driver = "amdgpu", .n_modules = 1,
+                                           .modules = { "amdgpu" } };
+        p = build_ok(h, &o, &res);
+        assert_null(json_object_get(json_object_get(p, "host_handover"), "unload_modules"));
+        assert_true(has_line(&res, "amdgpu also drives 0000:03:00.0: its module stays loaded"));
+        init_result_done(&res);
+
+        /* Alone on it: unloaded; on vfio-pci already: nothing. */
+        h->n_gpu_drivers = 1;
+        p = build_ok(h, &o, &res);
+        ho = json_object_get(p, "host_handover");
+        assert_string_equal(json_string_value(json_array_get(json_object_get(ho, "unload_modules"), 0)), "amdgpu");
+        init_result_done(&res);
+        h->gpu_drivers[0] = (struct init_gpu_driver) { .addr = { 0, 0, 2, 0 }, .driver = "vfio-pci", .n_modules = 1,
+                                                       .modules = { "vfio_pci" } };
+        p = build_ok(h, &o, &res);
+        assert_null(json_object_get(json_object_get(p, "host_handover"), "unload_modules"));
+        init_result_done(&res);
+}
+
 static void test_generated_is_loadable(void **state)
 {
         _cleanup_free_ struct init_host *h = host_new();
@@ -349,6 +434,7 @@ int main(void)
                 cmocka_unit_test(test_cpus_kinds),
                 cmocka_unit_test(test_iommu_off),
                 cmocka_unit_test(test_hugepages_refused),
+                cmocka_unit_test(test_handover),
                 cmocka_unit_test(test_generated_is_loadable),
         };
 
