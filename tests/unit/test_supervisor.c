@@ -138,8 +138,26 @@ static const char *field(const char *name)
         return val;
 }
 
-/* A child that sends `command` to the control socket after delay_ms, or a
- * signal to the test process when command is NULL. */
+/* In a helper child: wait until the VM's status says "running", at most
+ * the config's start_timeout_ms (60 s). */
+static void wait_running(void)
+{
+        char buf[512];
+
+        for (int i = 0; i < 1200; i++) {
+                struct timespec ts = { 0, 50000000L };
+
+                if (sup_control_request(ctl_path, "status", buf, sizeof(buf), 2000) == 0 &&
+                    strstr(buf, "\"state\":\"running\""))
+                        return;
+                nanosleep(&ts, NULL);
+        }
+}
+
+/* A child that sends `command` to the control socket delay_ms after the
+ * VM is running (its status says so: QEMU's start takes seconds on a loaded
+ * machine, and a stop before "running" is another path), or a signal to
+ * the test process after delay_ms when command is NULL. */
 static pid_t later(unsigned delay_ms, const char *command, int sig)
 {
         pid_t parent = getpid(), pid = fork();
@@ -147,6 +165,9 @@ static pid_t later(unsigned delay_ms, const char *command, int sig)
         if (pid == 0) {
                 struct timespec ts = { delay_ms / 1000, (long) (delay_ms % 1000) * 1000000L };
                 char buf[512];
+
+                if (command)
+                        wait_running();
                 nanosleep(&ts, NULL);
                 if (command) {
                         for (int i = 0; i < 100; i++) {
@@ -176,6 +197,7 @@ static void test_sandboxed_and_stopped_by_control(void **state)
                 vl_skip(QEMU " not installed");
         config(&c, argv);
         c.before_cont = read_status;
+        c.quit_timeout_ms = 20000; /* the outcome is a quit, however slow the machine */
         helper = later(300, "stop", 0);
         assert_sup_ok(sup_run(&c, &res, &e), &e);
         assert_int_equal(waitpid(helper, &st, 0), helper);
@@ -374,9 +396,10 @@ static char hook_marker[128]; /* exists while the hook runs */
 
 enum when { AT_ONCE, HOOK_RUNNING, HOOK_DONE };
 
-/* A child that sends `command` after delay_ms (and once the hook runs, or
- * once it is done) and exits 0 when the reply contains `want`, 1 when it
- * does not (the reply goes to stderr), 2 when it got none. */
+/* A child that sends `command` delay_ms after the VM is running (and once
+ * the hook runs, or once it is done) and exits 0 when the reply contains
+ * `want`, 1 when it does not (the reply goes to stderr), 2 when it got
+ * none. */
 static pid_t later_expect(unsigned delay_ms, enum when when, const char *command, const char *want)
 {
         pid_t pid = fork();
@@ -384,6 +407,8 @@ static pid_t later_expect(unsigned delay_ms, enum when when, const char *command
         if (pid == 0) {
                 struct timespec ts = { delay_ms / 1000, (long) (delay_ms % 1000) * 1000000L };
                 char buf[2048];
+
+                wait_running();
                 nanosleep(&ts, NULL);
                 for (int i = 0; when != AT_ONCE && access(hook_marker, F_OK) < 0 && i < 400; i++) {
                         ts = (struct timespec) { 0, 25000000L };
@@ -524,6 +549,7 @@ static void presses(unsigned repeat_ms, unsigned want)
         config(&c, argv);
         c.shutdown_timeout_s = 2;
         c.powerdown_repeat_ms = repeat_ms;
+        c.quit_timeout_ms = 20000;
         helper = later(500, "stop", 0);
         assert_sup_ok(sup_run(&c, &res, &e), &e);
         waitpid(helper, NULL, 0);
