@@ -301,20 +301,34 @@ stop_step() { # trap of `ci` on SIGHUP/INT/TERM: the running step ends its run f
         exit $((128 + $1))
 }
 
+# What went wrong in a step's log, for the last lines of a CI run (a CI
+# record may keep only its tail): the failed ctest tests, run-all's failed
+# steps, the harnesses' FAIL lines; at most 40 lines.
+failures_of() {
+        awk '/The following tests FAILED:/ { list = 1; print; next }
+             list && /^[ \t]+[0-9]+ - / { print; next }
+             { list = 0 }
+             /run-all: FAILED|^FAIL:|[^A-Za-z]FAIL: / { print }' "$1" | tail -n 40
+}
+
 cmd_ci() {
-        local failed=() t0 debs
+        local failed=() t0 debs logs
         t0=$(now)
         trap 'stop_step 1' HUP
         trap 'stop_step 2' INT
         trap 'stop_step 15' TERM
+        mkdir -p "$CACHE"
+        logs=$(mktemp -d "$CACHE/logs.XXXXXX")
         ci_step() { # ci_step NAME RUN-ARGS...: one `run`, in a fresh root of its own
                 local name=$1 t rc=0
                 shift
                 t=$(now)
                 echo "==== pristine ci: $name"
                 # A process of its own (its traps and cleanup are its own),
-                # ended with SIGTERM if this one is stopped or dies.
-                env --default-signal=INT,QUIT setpriv --pdeathsig TERM "$self" run "$@" <&0 &
+                # ended with SIGTERM if this one is stopped or dies; its
+                # output also kept for the summary.
+                env --default-signal=INT,QUIT setpriv --pdeathsig TERM "$self" run "$@" <&0 \
+                        > >(tee "$logs/$name.log") 2>&1 &
                 step=$!
                 wait "$step" || rc=$?
                 step=
@@ -344,9 +358,16 @@ cmd_ci() {
         rm -rf "$debs"
         # ---- end of the CI steps
         if [ ${#failed[@]} -gt 0 ]; then
+                for f in "${failed[@]}"; do
+                        [ -f "$logs/$f.log" ] || continue
+                        echo "pristine ci: what failed in $f:"
+                        failures_of "$logs/$f.log" | sed 's/^/    /'
+                done
+                rm -rf "$logs"
                 echo "pristine ci: FAILED: ${failed[*]} ($(($(now) - t0)) s)"
                 return 1
         fi
+        rm -rf "$logs"
         echo "pristine ci: every step passed ($(($(now) - t0)) s)"
 }
 
