@@ -24,6 +24,7 @@
 #include "host/usb.h"
 #include "host/hugepages.h"
 #include "host/pci.h"
+#include "host/shmem.h"
 #include "host/vars.h"
 #include "report/doctor.h"
 
@@ -975,6 +976,47 @@ static void check_usb(const struct doctor_env *env, const struct profile *p, str
                     list);
 }
 
+/* The shared memory (Looking Glass, Scream): the run's own plan
+ * (shmem_plan(), read only) for QEMU's user — a file of that name that is
+ * not this VM's, a kvmfr node missing or of another size. */
+static void check_shmem(const struct doctor_env *env, const struct profile *p, struct doctor_report *rep)
+{
+        _cleanup_free_ struct shmem_plan *plan = calloc(1, sizeof(*plan));
+        struct vl_error e = {};
+        char list[600] = "";
+
+        if (p->n_shmem == 0)
+                return;
+        if (!plan) {
+                add(rep, "shmem", DOCTOR_FAIL, "Shared memory", NULL, "out of memory");
+                return;
+        }
+        if (!env->user) {
+                add(rep, "shmem", DOCTOR_WARN, "Shared memory", "set \"user\" in the profile, or run through sudo",
+                    "the run-as user is unknown (%s): who may open the memory cannot be checked",
+                    env->user_error ? env->user_error : "?");
+                return;
+        }
+        if (shmem_plan(env->hostenv.roots, p, env->user, plan, &e) < 0) {
+                add(rep, "shmem", DOCTOR_FAIL, "Shared memory",
+                    e.err == EEXIST   ? "remove or rename that file (it is not this VM's), or choose another \"name\""
+                    : e.err == ENODEV ? "load the kvmfr module (modprobe kvmfr static_size_mb=SIZE)"
+                    : e.err == EINVAL ? "load kvmfr with the profile's size (static_size_mb), or change \"size\""
+                                      : "check the profile's owner, group and mode (profiles/README.md#shmem)",
+                    "%s: %s", e.path[0] ? e.path : "$.shmem", e.msg);
+                return;
+        }
+        for (unsigned i = 0; i < plan->n; i++)
+                appendf(list, sizeof(list), "%s%s (%llu MiB, %s:%s %04o%s)", i ? ", " : "", plan->item[i].path,
+                        (unsigned long long) (plan->item[i].bytes >> 20), plan->item[i].owner, plan->item[i].group,
+                        (unsigned) plan->item[i].mode,
+                        plan->item[i].action == SHMEM_REUSE   ? ", kept from an earlier run"
+                        : plan->item[i].action == SHMEM_KVMFR ? ", kvmfr"
+                                                              : "");
+        add(rep, "shmem", DOCTOR_OK, "Shared memory", NULL, "%s: a run can set %s up for QEMU's user (%s)", list,
+            plan->n == 1 ? "it" : "them", env->user->name);
+}
+
 int doctor_run(const struct doctor_env *env, const struct profile *p, struct doctor_report *ret)
 {
         struct cpu_facts cpu;
@@ -1004,6 +1046,7 @@ int doctor_run(const struct doctor_env *env, const struct profile *p, struct doc
                 check_blockdevs(env, p, ret);
                 check_inputs(env, p, ret);
                 check_usb(env, p, ret);
+                check_shmem(env, p, ret);
                 if (p->tpm.enabled)
                         check_tpm(env, p, ret);
         }

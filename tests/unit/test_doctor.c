@@ -8,6 +8,7 @@
  * and JSON. Never reads this machine's /sys or /proc.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -515,6 +516,41 @@ static void test_usb(void **state)
         assert_non_null(strstr(doctor_find(&f->rep, "usb")->fix, "serial"));
 }
 
+/* Shared memory: the run's own plan (shmem_plan()) for QEMU's user; a
+ * file of that name in /dev/shm that the launcher did not make is a
+ * failure with the fix. */
+static void test_shmem(void **state)
+{
+        struct fixture *f = *state;
+        struct runas u = { .name = "qemu-user", .uid = getuid(), .gid = getgid() };
+        struct host_roots roots = *f->env.hostenv.roots;
+        char shm[4096], path[4200];
+        int fd;
+
+        snprintf(shm, sizeof(shm), "%s/shm", fakesys_top(f->fs));
+        assert_int_equal(mkdir(shm, 01777), 0);
+        roots.shm = shm;
+        f->env.hostenv.roots = &roots;
+        f->p.n_shmem = 1;
+        snprintf(f->p.shmem[0].name, sizeof(f->p.shmem[0].name), "looking-glass");
+        f->p.shmem[0].size_mib = 32;
+        f->p.shmem[0].mode = 0660;
+        run(f);
+        expect(f, "shmem", DOCTOR_WARN, "the run-as user is unknown");
+        f->env.user = &u;
+        run(f);
+        expect(f, "shmem", DOCTOR_OK, "/shm/looking-glass (32 MiB");
+        snprintf(path, sizeof(path), "%s/looking-glass", shm);
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        close(fd);
+        run(f);
+        expect(f, "shmem", DOCTOR_FAIL, "$.shmem[0]: ");
+        assert_non_null(strstr(doctor_find(&f->rep, "shmem")->fix, "remove or rename that file"));
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(rmdir(shm), 0);
+}
+
 static void test_json(void **state)
 {
         struct fixture *f = *state;
@@ -605,6 +641,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_tpm, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_inputs, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_usb, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_shmem, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_json, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
         };
