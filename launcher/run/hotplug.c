@@ -103,9 +103,7 @@ static unsigned set_groups(const struct hotplug *h, const bool *set, int groups[
         return n;
 }
 
-/* Fill the reply; returns 0 so that a request can end with return reply_set(). */
-static int reply_set(char *reply, size_t size, const char *fmt, ...) _printf_(3, 4);
-static int reply_set(char *reply, size_t size, const char *fmt, ...)
+int hotplug_reply_set(char *reply, size_t size, const char *fmt, ...)
 {
         va_list ap;
 
@@ -190,15 +188,15 @@ static int finish_detach(struct hotplug *h, struct sup *s, const bool *set, char
 
         set_names(h, set, names, sizeof(names));
         if (wait_released(h, sup_qemu_pid(s), groups, n) < 0) {
-                reply_set(msg, size,
-                          "error: %s left the guest, but QEMU still holds their IOMMU group after %u s; "
-                          "they go back to the host when the VM stops",
-                          names, HOTPLUG_RELEASE_TIMEOUT_MS / 1000);
+                hotplug_reply_set(msg, size,
+                                  "error: %s left the guest, but QEMU still holds their IOMMU group after %u s; "
+                                  "they go back to the host when the VM stops",
+                                  names, HOTPLUG_RELEASE_TIMEOUT_MS / 1000);
                 return -EBUSY;
         }
         r = host_undo_groups(h->host, h->p->name, groups, n, &e);
         if (r < 0) {
-                reply_set(msg, size, "error: %s left the guest, but giving them back failed: %s", names, e.msg);
+                hotplug_reply_set(msg, size, "error: %s left the guest, but giving them back failed: %s", names, e.msg);
                 return r;
         }
         for (unsigned i = 0; i < h->p->n_hostdevs; i++) {
@@ -216,7 +214,7 @@ static int finish_detach(struct hotplug *h, struct sup *s, const bool *set, char
                                 off += (size_t) w;
                 }
         }
-        reply_set(msg, size, "ok: %s left the guest and are back on the host (%s)", names, drivers);
+        hotplug_reply_set(msg, size, "ok: %s left the guest and are back on the host (%s)", names, drivers);
         return 1;
 }
 
@@ -229,8 +227,8 @@ static int select_set(const struct hotplug *h, const char *arg, enum hotplug_sta
         int idx = hotplug_find(h, arg);
 
         if (idx < 0) {
-                reply_set(reply, size, "error: \"%s\" is no hostdev of VM \"%s\" (give its id or host address)",
-                          arg, h->p->name);
+                hotplug_reply_set(reply, size, "error: \"%s\" is no hostdev of VM \"%s\" (give its id or host address)",
+                                  arg, h->p->name);
                 return -1;
         }
         hotplug_closure(h, (unsigned) idx, set);
@@ -239,12 +237,13 @@ static int select_set(const struct hotplug *h, const char *arg, enum hotplug_sta
                 if (!set[i] || h->state[i] == from)
                         continue;
                 if (h->state[i] == HOTPLUG_DETACHING)
-                        reply_set(reply, size, "error: the detach of %s is still pending: the guest has not released it",
-                                  h->hd[i].id);
+                        hotplug_reply_set(reply, size,
+                                "error: the detach of %s is still pending: the guest has not released it",
+                                h->hd[i].id);
                 else if (h->state[i] == HOTPLUG_DETACHED)
-                        reply_set(reply, size, "error: %s is not attached to the VM", h->hd[i].id);
+                        hotplug_reply_set(reply, size, "error: %s is not attached to the VM", h->hd[i].id);
                 else
-                        reply_set(reply, size, "error: %s is attached to the VM already", h->hd[i].id);
+                        hotplug_reply_set(reply, size, "error: %s is attached to the VM already", h->hd[i].id);
                 return -1;
         }
         return idx;
@@ -275,11 +274,11 @@ static int detach(struct hotplug *h, struct sup *s, unsigned timeout_ms, const c
                         continue;
                 args = json_pack("{s:s}", "id", h->hd[i].id);
                 if (!args)
-                        return reply_set(reply, size, "error: out of memory");
+                        return hotplug_reply_set(reply, size, "error: out of memory");
                 r = sup_execute(s, "device_del", args, QMP_COMMAND_TIMEOUT_MS, NULL, &e);
                 json_decref(args);
                 if (r < 0)
-                        return reply_set(reply, size, "error: device_del %s: %s", h->hd[i].id, e.msg);
+                        return hotplug_reply_set(reply, size, "error: device_del %s: %s", h->hd[i].id, e.msg);
                 for (unsigned k = 0; k < h->p->n_hostdevs; k++)
                         if (set[k] && h->hd[k].bus == h->hd[i].bus)
                                 h->state[k] = HOTPLUG_DETACHING;
@@ -287,14 +286,14 @@ static int detach(struct hotplug *h, struct sup *s, unsigned timeout_ms, const c
 
         r = sup_wait(s, all_deleted, &w, timeout_ms);
         if (r == -ETIMEDOUT)
-                return reply_set(reply, size,
-                                 "error: the guest did not release %s within %u s (a guest without PCI hot-plug "
-                                 "support, or one that is still booting, ignores the request); they stay with "
-                                 "the VM and go back to the host when the guest lets go or the VM stops",
-                                 names, timeout_ms / 1000);
+                return hotplug_reply_set(reply, size,
+                                         "error: the guest did not release %s within %u s (a guest without PCI hot-plug "
+                                         "support, or one that is still booting, ignores the request); they stay with "
+                                         "the VM and go back to the host when the guest lets go or the VM stops",
+                                         names, timeout_ms / 1000);
         if (r < 0)
-                return reply_set(reply, size, "error: the VM stopped meanwhile; %s go back to the host with it",
-                                 names);
+                return hotplug_reply_set(reply, size, "error: the VM stopped meanwhile; %s go back to the host with it",
+                                         names);
         return finish_detach(h, s, set, reply, size);
 }
 
@@ -376,7 +375,7 @@ static int attach(struct hotplug *h, struct sup *s, const char *arg, char *reply
         if (r >= 0)
                 r = bind_apply(&h->host->bind, plan, h->uid, h->gid, &e);
         if (r < 0)
-                return reply_set(reply, size, "error: %s: %s; nothing was changed", names, e.msg);
+                return hotplug_reply_set(reply, size, "error: %s: %s; nothing was changed", names, e.msg);
         /* The journal may have been created afresh (the detach emptied it):
          * recover must know which QEMU to wait for. */
         (void) journal_set_qemu(h->host->roots, h->p->name, sup_qemu_pid(s), &e);
@@ -396,15 +395,17 @@ static int attach(struct hotplug *h, struct sup *s, const char *arg, char *reply
                         json_decref(args);
                         if (r < 0) {
                                 attach_rollback(h, s, set, added);
-                                return reply_set(reply, size, "error: device_add %s: %s; %s stay on the host", h->hd[i].id,
-                                                 e.msg, names);
+                                return hotplug_reply_set(reply, size,
+                                        "error: device_add %s: %s; %s stay on the host", h->hd[i].id,
+                                        e.msg, names);
                         }
                         added[i] = true;
                 }
         for (unsigned i = 0; i < h->p->n_hostdevs; i++)
                 if (set[i])
                         h->state[i] = HOTPLUG_ATTACHED;
-        return reply_set(reply, size, "ok: %s are attached to the VM again (guest bus %u)", names, h->hd[idx].bus);
+        return hotplug_reply_set(reply, size,
+                "ok: %s are attached to the VM again (guest bus %u)", names, h->hd[idx].bus);
 }
 
 void hotplug_describe(const struct hotplug *h, char *buf, size_t size)
@@ -444,7 +445,7 @@ void hotplug_request(struct hotplug *h, struct sup *s, const char *request, char
         else if (sscanf(request, "attach %127s%n", arg, &n) == 1 && n > 0 && !request[n])
                 (void) attach(h, s, arg, reply, size);
         else
-                (void) reply_set(reply, size, "error: malformed request \"%.64s\"", request);
+                (void) hotplug_reply_set(reply, size, "error: malformed request \"%.64s\"", request);
         h->in_request = false;
         /* A detach that timed out may have completed since. */
         for (unsigned i = 0; i < h->p->n_hostdevs; i++)

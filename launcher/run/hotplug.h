@@ -88,6 +88,10 @@ void hotplug_describe(const struct hotplug *h, char *buf, size_t size);
  * form pci_addr_parse() takes), or -ENOENT. Pure. */
 int hotplug_find(const struct hotplug *h, const char *arg);
 
+/* A control request's reply, printf-style; returns 0, so that a request
+ * (PCI here, USB in hotplug_usb.c) can end with `return hotplug_reply_set(...)`. */
+int hotplug_reply_set(char *reply, size_t size, const char *fmt, ...) _printf_(3, 4);
+
 /* The hostdevs that must go with hostdev i (same IOMMU group or same guest
  * slot, transitively), i included. Pure. */
 void hotplug_closure(const struct hotplug *h, unsigned i, bool ret[static PROFILE_HOSTDEVS_MAX]);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Live detach and attach of the host USB devices (hotplug_usb.h). */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,22 +11,11 @@
 #include "base/macro.h"
 #include "host/journal.h"
 #include "qemu/qemu_argv.h"
+#include "run/hotplug.h"
 #include "run/hotplug_usb.h"
 #include "run/supervisor.h"
 
 #define QMP_COMMAND_TIMEOUT_MS 10000u
-
-/* 0, so that a step can end with `return reply_set(...)`. */
-static int reply_set(char *reply, size_t size, const char *fmt, ...) _printf_(3, 4);
-static int reply_set(char *reply, size_t size, const char *fmt, ...)
-{
-        va_list ap;
-
-        va_start(ap, fmt);
-        (void) vsnprintf(reply, size, fmt, ap);
-        va_end(ap);
-        return 0;
-}
 
 void hotplug_usb_init(struct hotplug_usb *h, const struct profile *p, const struct host_env *host, uid_t uid,
                       gid_t gid, const struct usb_plan *plan)
@@ -113,32 +101,35 @@ static int detach(struct hotplug_usb *h, struct sup *s, unsigned i, char *reply,
 
         qemu_usb_host_layout(i, &u);
         if (!h->attached[i])
-                return reply_set(reply, size, "error: %s is not attached", u.id);
+                return hotplug_reply_set(reply, size, "error: %s is not attached", u.id);
         h->deleted[i] = false;
         args = json_pack("{s:s}", "id", u.id);
         if (!args)
-                return reply_set(reply, size, "error: out of memory");
+                return hotplug_reply_set(reply, size, "error: out of memory");
         r = sup_execute(s, "device_del", args, QMP_COMMAND_TIMEOUT_MS, NULL, &e);
         if (r < 0)
-                return reply_set(reply, size, "error: device_del %s: %s", u.id, e.msg);
+                return hotplug_reply_set(reply, size, "error: device_del %s: %s", u.id, e.msg);
         r = sup_wait(s, deleted, &w, HOTPLUG_USB_TIMEOUT_MS);
         if (r < 0)
-                return reply_set(reply, size, "error: %s: no DEVICE_DELETED within %u ms (%s); it stays with the VM",
-                                 u.id, HOTPLUG_USB_TIMEOUT_MS, strerror(-r));
+                return hotplug_reply_set(reply, size,
+                        "error: %s: no DEVICE_DELETED within %u ms (%s); it stays with the VM",
+                        u.id, HOTPLUG_USB_TIMEOUT_MS, strerror(-r));
         h->attached[i] = false;
         /* QEMU's copy of the fd stays in the set until it is removed: the
          * device would stay open (and busy for the host's driver). */
         r = remove_fdset(s, u.fdset, &e);
         if (r < 0)
-                return reply_set(reply, size, "error: %s left the guest, but remove-fd %u: %s; the node goes back "
-                                              "when the VM stops",
-                                 u.id, u.fdset, e.msg);
+                return hotplug_reply_set(reply, size,
+                        "error: %s left the guest, but remove-fd %u: %s; the node goes back "
+                        "when the VM stops",
+                        u.id, u.fdset, e.msg);
         r = give_back(h, i, &e);
         if (r < 0)
-                return reply_set(reply, size, "error: %s left the guest, but %s was not given back: %s", u.id,
-                                 h->node[i].node, e.msg);
-        return reply_set(reply, size, "ok: %s (%s, %04x:%04x) detached, %s given back", u.id, h->node[i].sysname,
-                  h->node[i].vendor, h->node[i].product, h->node[i].node);
+                return hotplug_reply_set(reply, size, "error: %s left the guest, but %s was not given back: %s", u.id,
+                                         h->node[i].node, e.msg);
+        return hotplug_reply_set(reply, size,
+                "ok: %s (%s, %04x:%04x) detached, %s given back", u.id, h->node[i].sysname,
+                h->node[i].vendor, h->node[i].product, h->node[i].node);
 }
 
 static int attach(struct hotplug_usb *h, struct sup *s, unsigned i, char *reply, size_t size)
@@ -153,17 +144,17 @@ static int attach(struct hotplug_usb *h, struct sup *s, unsigned i, char *reply,
 
         qemu_usb_host_layout(i, &u);
         if (h->attached[i])
-                return reply_set(reply, size, "error: %s is attached already", u.id);
+                return hotplug_reply_set(reply, size, "error: %s is attached already", u.id);
         (void) snprintf(jpath, sizeof(jpath), "$.usb.devices[%u]", i);
         /* As at start: the device may be on another node since (replugged). */
         r = usb_find(h->host->roots, &h->p->usb.devices[i], jpath, &n, &e);
         if (r < 0)
-                return reply_set(reply, size, "error: %s", e.msg);
+                return hotplug_reply_set(reply, size, "error: %s", e.msg);
         n.device = i;
         for (unsigned k = 0; k < h->p->usb.n_devices; k++)
                 if (h->attached[k] && h->node[k].rdev == n.rdev)
-                        return reply_set(reply, size, "error: %s is " PROFILE_ID_USB_HOST_PREFIX "%u's already",
-                                         n.sysname, k);
+                        return hotplug_reply_set(reply, size, "error: %s is " PROFILE_ID_USB_HOST_PREFIX "%u's already",
+                                                 n.sysname, k);
         h->node[i] = n;
         r = usb_hand_over(h->host->roots, h->p->name, &n, h->uid, h->gid, &e);
         if (r >= 0)
@@ -172,7 +163,7 @@ static int attach(struct hotplug_usb *h, struct sup *s, unsigned i, char *reply,
                 struct vl_error ge = {};
 
                 (void) give_back(h, i, &ge);
-                return reply_set(reply, size, "error: %s", e.msg);
+                return hotplug_reply_set(reply, size, "error: %s", e.msg);
         }
         fd_args = json_pack("{s:I, s:s}", "fdset-id", (json_int_t) u.fdset, "opaque", u.id);
         dev_args = json_pack("{s:s, s:s, s:s, s:s}", "driver", "usb-host", "hostdevice", u.hostdevice, "id", u.id,
@@ -193,10 +184,11 @@ static int attach(struct hotplug_usb *h, struct sup *s, unsigned i, char *reply,
                 struct vl_error ge = {};
 
                 (void) give_back(h, i, &ge);
-                return reply_set(reply, size, "error: %s: %s; %s stays on the host", u.id, e.msg, n.node);
+                return hotplug_reply_set(reply, size, "error: %s: %s; %s stays on the host", u.id, e.msg, n.node);
         }
         h->attached[i] = true;
-        return reply_set(reply, size, "ok: %s (%s, %04x:%04x, %s) attached", u.id, n.sysname, n.vendor, n.product, n.node);
+        return hotplug_reply_set(reply, size,
+                "ok: %s (%s, %04x:%04x, %s) attached", u.id, n.sysname, n.vendor, n.product, n.node);
 }
 
 void hotplug_usb_request(struct hotplug_usb *h, struct sup *s, const char *request, char *reply, size_t size)
@@ -205,20 +197,20 @@ void hotplug_usb_request(struct hotplug_usb *h, struct sup *s, const char *reque
         int i;
 
         if (sscanf(request, "usb %15s %63s", verb, arg) != 2) {
-                (void) reply_set(reply, size, "error: expected \"usb detach|attach DEVICE\"");
+                (void) hotplug_reply_set(reply, size, "error: expected \"usb detach|attach DEVICE\"");
                 return;
         }
         i = find(h, arg);
         if (i < 0)
-                (void) reply_set(reply, size, "error: \"%s\" is none of this VM's USB devices (%s0..%s%u)", arg,
-                                 PROFILE_ID_USB_HOST_PREFIX, PROFILE_ID_USB_HOST_PREFIX,
-                                 h->p->usb.n_devices ? h->p->usb.n_devices - 1 : 0);
+                (void) hotplug_reply_set(reply, size, "error: \"%s\" is none of this VM's USB devices (%s0..%s%u)", arg,
+                                         PROFILE_ID_USB_HOST_PREFIX, PROFILE_ID_USB_HOST_PREFIX,
+                                         h->p->usb.n_devices ? h->p->usb.n_devices - 1 : 0);
         else if (strcmp(verb, "detach") == 0)
                 (void) detach(h, s, (unsigned) i, reply, size);
         else if (strcmp(verb, "attach") == 0)
                 (void) attach(h, s, (unsigned) i, reply, size);
         else
-                (void) reply_set(reply, size, "error: usb %s: expected detach or attach", verb);
+                (void) hotplug_reply_set(reply, size, "error: usb %s: expected detach or attach", verb);
 }
 
 void hotplug_usb_device_deleted(struct hotplug_usb *h, const char *id)
