@@ -108,7 +108,8 @@ int cmd_import(int argc, char **argv)
                 r = import_domain_file(argv[first], &host, &res, &err);
         if (r < 0) {
                 cli_print_error(&err);
-                return r == -ENOMEM ? EXIT_FAILURE_RUN : EXIT_INVALID;
+                /* Not the file's fault: memory, or libxml2 missing (base/dl.h). */
+                return r == -ENOMEM || r == -ELIBACC || r == -ELIBBAD ? EXIT_FAILURE_RUN : EXIT_INVALID;
         }
         print_lines("not imported", &res.omitted);
         print_lines("note", &res.notes);

@@ -2,7 +2,9 @@
 /* Kernel modules the host needs loaded (vfio-pci; a device's own driver
  * when it is given back): through modprobe, bounded; and the modules the
  * host's hand-over of its only GPU unloads and loads again: through
- * libkmod. No printing. */
+ * libkmod, opened on the first such call (base/dl.h; a missing libkmod.so.2
+ * is -ELIBACC with e filled). modules_load() is an exec of modprobe and
+ * needs no library: the common run path never opens libkmod. No printing. */
 #pragma once
 
 #include <stddef.h>

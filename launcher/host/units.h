@@ -2,7 +2,9 @@
 /*
  * units: systemd units stopped and started through systemd's D-Bus API
  * (org.freedesktop.systemd1.Manager on the system bus, sd-bus), for the
- * host's hand-over of its only GPU (host/handover.h). No printing.
+ * host's hand-over of its only GPU (host/handover.h). libsystemd is opened
+ * on the first call (base/dl.h): -ELIBACC / -ELIBBAD with e filled when it
+ * cannot be. No printing.
  *
  * bus: the D-Bus address to talk to ("unix:path=…"); NULL = the system
  * bus. Only tests pass one (a stand-in for systemd on a private bus).

@@ -12,7 +12,8 @@
  * knows (a hostdev's vendor:device) comes through a callback of the caller.
  * It allocates freely: the CLI's process only, never the forked child. It
  * sets libxml2's global error and entity-loader hooks (to silence and to
- * refuse) on every call.
+ * refuse) on every call. libxml2 is opened on the first call (base/dl.h):
+ * -ELIBACC / -ELIBBAD with e filled when it cannot be.
  */
 #pragma once
 

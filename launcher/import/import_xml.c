@@ -11,6 +11,10 @@
  * writes one), the external entity loader refuses everything, the file is
  * read whole under IMPORT_FILE_MAX first, and element nesting is capped at
  * IMPORT_DEPTH_MAX while parsing.
+ *
+ * libxml2 is opened when a domain is imported (base/dl.h), not when
+ * vfio-launch starts: every other command would pay the loader for it, ICU
+ * and libstdc++.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +27,53 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/dl.h"
 #include "import/import_internal.h"
+
+DL_FN(xmlSAX2GetLineNumber);
+DL_FN(xmlSAX2GetColumnNumber);
+DL_FN(xmlStopParser);
+DL_FN(xmlFreeParserCtxt);
+DL_FN(xmlFreeDoc);
+DL_FN(xmlSetGenericErrorFunc);
+DL_FN(xmlSetStructuredErrorFunc);
+DL_FN(xmlSetExternalEntityLoader);
+DL_FN(xmlNewParserCtxt);
+DL_FN(xmlCtxtReadMemory);
+DL_FN(xmlCtxtGetLastError);
+DL_FN(xmlDocGetRootElement);
+DL_FN(xmlHasProp);
+DL_FN(xmlGetNodePath);
+DL_FN(xmlGetLineNo);
+/* A variable of libxml2, not a function: the free() its allocations go
+ * back through. Resolved as data: the address of that variable. */
+static xmlFreeFunc *sym_xmlFree;
+
+static const struct dl_sym xml_syms[] = {
+        DL_SYM(xmlSAX2GetLineNumber),
+        DL_SYM(xmlSAX2GetColumnNumber),
+        DL_SYM(xmlStopParser),
+        DL_SYM(xmlFreeParserCtxt),
+        DL_SYM(xmlFreeDoc),
+        DL_SYM(xmlSetGenericErrorFunc),
+        DL_SYM(xmlSetStructuredErrorFunc),
+        DL_SYM(xmlSetExternalEntityLoader),
+        DL_SYM(xmlNewParserCtxt),
+        DL_SYM(xmlCtxtReadMemory),
+        DL_SYM(xmlCtxtGetLastError),
+        DL_SYM(xmlDocGetRootElement),
+        DL_SYM(xmlHasProp),
+        DL_SYM(xmlGetNodePath),
+        DL_SYM(xmlGetLineNo),
+        DL_SYM(xmlFree),
+};
+
+static struct dl_lib libxml2 = {
+        .soname = "libxml2.so.2",
+        .package = "libxml2",
+        .syms = xml_syms,
+        .n_syms = ELEMENTSOF(xml_syms),
+};
 
 /* What the SAX hooks found, with where (1-based). */
 struct guard {
@@ -39,10 +89,10 @@ static void guard_stop(xmlParserCtxtPtr ctxt, const char *why)
 
         if (!g->why) {
                 g->why = why;
-                g->line = xmlSAX2GetLineNumber(ctxt);
-                g->column = xmlSAX2GetColumnNumber(ctxt);
+                g->line = sym_xmlSAX2GetLineNumber(ctxt);
+                g->column = sym_xmlSAX2GetColumnNumber(ctxt);
         }
-        xmlStopParser(ctxt);
+        sym_xmlStopParser(ctxt);
 }
 
 static void refuse_dtd(void *ctx, const xmlChar *name _unused_, const xmlChar *ext _unused_,
@@ -71,8 +121,8 @@ static void start_element(void *ctx, const xmlChar *localname, const xmlChar *pr
                 return;
         }
         if (ctxt->nameNr == 0 && g->root_line == 0) {
-                g->root_line = xmlSAX2GetLineNumber(ctxt);
-                g->root_column = xmlSAX2GetColumnNumber(ctxt);
+                g->root_line = sym_xmlSAX2GetLineNumber(ctxt);
+                g->root_column = sym_xmlSAX2GetColumnNumber(ctxt);
         }
         g->start(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes, nb_defaulted,
                  attributes);
@@ -135,16 +185,17 @@ static int read_limited(int fd, const char *path, bool pipe_ok, char **ret, size
         return 0;
 }
 
+/* The cleanups below see a non-NULL object only after libxml2 was opened. */
 static void ctxtp(xmlParserCtxtPtr *c)
 {
         if (*c)
-                xmlFreeParserCtxt(*c);
+                sym_xmlFreeParserCtxt(*c);
 }
 
 static void docp(xmlDocPtr *d)
 {
         if (*d)
-                xmlFreeDoc(*d);
+                sym_xmlFreeDoc(*d);
 }
 
 /* libxml2's messages end in a newline and some span two lines ("indicate
@@ -168,13 +219,18 @@ static int parse(const char *path, const char *buf, size_t len, xmlDocPtr *ret, 
         _cleanup_(docp) xmlDocPtr doc = NULL;
         struct guard g = {};
         xmlNode *root;
+        int r;
+
+        r = dl_open(&libxml2, e);
+        if (r < 0)
+                return r;
 
         /* Only the CLI prints: libxml2's own reports go nowhere. */
-        xmlSetGenericErrorFunc(NULL, silent);
-        xmlSetStructuredErrorFunc(NULL, silent_structured);
-        xmlSetExternalEntityLoader(refuse_load);
+        sym_xmlSetGenericErrorFunc(NULL, silent);
+        sym_xmlSetStructuredErrorFunc(NULL, silent_structured);
+        sym_xmlSetExternalEntityLoader(refuse_load);
 
-        ctxt = xmlNewParserCtxt();
+        ctxt = sym_xmlNewParserCtxt();
         if (!ctxt)
                 return -ENOMEM;
         ctxt->_private = &g;
@@ -185,13 +241,13 @@ static int parse(const char *path, const char *buf, size_t len, xmlDocPtr *ret, 
         ctxt->sax->startElementNs = start_element;
         if (len > (size_t) INT32_MAX)
                 return -EFBIG;
-        doc = xmlCtxtReadMemory(ctxt, buf, (int) len, path, NULL,
+        doc = sym_xmlCtxtReadMemory(ctxt, buf, (int) len, path, NULL,
                                 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
         if (g.why)
                 return vl_error_set_at(e, strstr(g.why, "nested") ? ELOOP : EINVAL, path, g.line, g.column,
                                        "", "%s", g.why);
         if (!doc || !ctxt->wellFormed) {
-                xmlErrorPtr err = xmlCtxtGetLastError(ctxt);
+                xmlErrorPtr err = sym_xmlCtxtGetLastError(ctxt);
                 char msg[256] = "not well-formed XML";
 
                 if (err && err->message) {
@@ -201,7 +257,7 @@ static int parse(const char *path, const char *buf, size_t len, xmlDocPtr *ret, 
                 return vl_error_set_at(e, EINVAL, path, err ? err->line : 0, err ? err->int2 : 0, "",
                                        "%s", msg);
         }
-        root = xmlDocGetRootElement(doc);
+        root = sym_xmlDocGetRootElement(doc);
         if (!root || root->ns || strcmp((const char *) root->name, "domain") != 0)
                 return vl_error_set_at(e, EINVAL, path, g.root_line, g.root_column, "",
                                        "not a libvirt domain: the root element is <%s>, expected <domain>",
@@ -297,7 +353,7 @@ int import_domain_buffer(const char *name, const char *buf, size_t len, const st
                                        "larger than %u bytes (a domain XML is a few KiB): refused", IMPORT_FILE_MAX);
         if ((r = parse(name, buf, len, &doc, e)) < 0)
                 return r;
-        root = xmlDocGetRootElement(doc);
+        root = sym_xmlDocGetRootElement(doc);
         x.p = json_object();
         if (!x.p)
                 return -ENOMEM;
@@ -386,14 +442,14 @@ xmlNode *ix_next(xmlNode *n, const char *name)
 
 void *ix_attr_node(xmlNode *n, const char *name)
 {
-        xmlAttr *a = xmlHasProp(n, (const xmlChar *) name);
+        xmlAttr *a = sym_xmlHasProp(n, (const xmlChar *) name);
 
         return a ? (void *) a : (void *) n;
 }
 
 const char *ix_attr(xmlNode *n, const char *name)
 {
-        xmlAttr *a = n ? xmlHasProp(n, (const xmlChar *) name) : NULL;
+        xmlAttr *a = n ? sym_xmlHasProp(n, (const xmlChar *) name) : NULL;
 
         if (!a || a->type != XML_ATTRIBUTE_NODE)
                 return NULL;
@@ -416,7 +472,7 @@ const char *ix_text(xmlNode *n)
 static void xmlfreep(xmlChar **p)
 {
         if (*p)
-                xmlFree(*p);
+                (*sym_xmlFree)(*p);
 }
 
 /* Values from the document reach a terminal: a control character (an
@@ -448,7 +504,7 @@ static void add_line(struct ix *x, struct import_lines *l, void *node, const cha
         _printf_(4, 0);
 static void add_line(struct ix *x, struct import_lines *l, void *node, const char *fmt, va_list ap)
 {
-        _cleanup_(xmlfreep) xmlChar *xp = xmlGetNodePath(node);
+        _cleanup_(xmlfreep) xmlChar *xp = sym_xmlGetNodePath(node);
         char why[IMPORT_LINE_MAX], *line;
         xmlNode *el = ((xmlNode *) node)->type == XML_ELEMENT_NODE ? node : ((xmlNode *) node)->parent;
         char **v;
@@ -478,7 +534,7 @@ static void add_line(struct ix *x, struct import_lines *l, void *node, const cha
                 return;
         }
         l->line = no;
-        l->line[l->n] = xmlGetLineNo(el);
+        l->line[l->n] = sym_xmlGetLineNo(el);
         l->v[l->n++] = line;
         if (((xmlNode *) node)->type == XML_ELEMENT_NODE)
                 ix_take_all(node);

@@ -16,6 +16,7 @@
 #     left after the purge is vfio-launch's alone.
 #  3. apt-get install -y ./DEB, then: --version, check of the examples,
 #     print of demo.json (QEMU and OVMF from the Depends/Recommends are found),
+#     import of a tiny libvirt domain (libxml2, opened at run time, is there),
 #     doctor --json (valid JSON; exit 0 if no check failed, else 1, as
 #     vfio-launch(1) says: in a container without an IOMMU it is 1), man -w
 #     for both pages, systemd-analyze verify of the three installed units
@@ -104,6 +105,27 @@ check "the schema is installed and linked beside the examples" \
         cmp /usr/share/vfio-launch/vfio-launch.schema.json "$examples/vfio-launch.schema.json"
 check "vfio-launch print $examples/demo.json (QEMU and firmware found)" \
         vfio-launch print "$examples/demo.json"
+
+# import: libxml2 is opened only when a domain is read (dlopen, not linked:
+# launcher/base/dl.h), so only a run proves the Depends names it. A tiny
+# domain (tests/import/cases/linux-minimal, cut down).
+cat >"$tmp/domain.xml" <<'EOF_DOMAIN'
+<domain type='kvm'>
+  <name>debian12</name>
+  <memory unit='MiB'>2048</memory>
+  <vcpu>2</vcpu>
+  <os>
+    <type arch='x86_64' machine='q35'>hvm</type>
+  </os>
+</domain>
+EOF_DOMAIN
+if vfio-launch import "$tmp/domain.xml" >"$tmp/imported.json" 2>"$tmp/import.err" &&
+        [ "$(jq -r '.name + " " + .memory' "$tmp/imported.json" 2>/dev/null)" = "debian12 2G" ]; then
+        ok "vfio-launch import of a libvirt domain (libxml2 found at run time)"
+else
+        fail "vfio-launch import of a libvirt domain"
+        sed 's/^/  | /' "$tmp/imported.json" "$tmp/import.err"
+fi
 
 # doctor: "Exit status 0 when nothing failed, 1 otherwise" (vfio-launch(1)).
 vfio-launch doctor --json >"$tmp/doctor.json" 2>"$tmp/doctor.err"
