@@ -242,7 +242,7 @@ static int parse(const char *path, const char *buf, size_t len, xmlDocPtr *ret, 
         if (len > (size_t) INT32_MAX)
                 return -EFBIG;
         doc = sym_xmlCtxtReadMemory(ctxt, buf, (int) len, path, NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+                                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
         if (g.why)
                 return vl_error_set_at(e, strstr(g.why, "nested") ? ELOOP : EINVAL, path, g.line, g.column,
                                        "", "%s", g.why);
