@@ -18,15 +18,12 @@
 
 #include "base/fs.h"
 #include "host/bind.h"
-#include "host/blockdev.h"
 #include "host/handover.h"
-#include "host/input.h"
-#include "host/usb.h"
 #include "host/hugepages.h"
 #include "host/pci.h"
-#include "host/shmem.h"
 #include "host/vars.h"
 #include "report/doctor.h"
+#include "report/doctor_internal.h"
 
 #define CMDLINE_MAX 4096
 
@@ -49,10 +46,8 @@ const char *doctor_status_to_string(enum doctor_status s)
         return "?";
 }
 
-static void add(struct doctor_report *rep, const char *id, enum doctor_status s, const char *title,
-                const char *fix, const char *fmt, ...) _printf_(6, 7);
-static void add(struct doctor_report *rep, const char *id, enum doctor_status s, const char *title,
-                const char *fix, const char *fmt, ...)
+void dr_add(struct doctor_report *rep, const char *id, enum doctor_status s, const char *title, const char *fix,
+            const char *fmt, ...)
 {
         struct doctor_result *r;
         va_list ap;
@@ -89,9 +84,7 @@ enum doctor_status doctor_worst(const struct doctor_report *r)
         return w;
 }
 
-/* Append to a fixed buffer, cutting silently: evidence is for humans. */
-static void appendf(char *buf, size_t size, const char *fmt, ...) _printf_(3, 4);
-static void appendf(char *buf, size_t size, const char *fmt, ...)
+void dr_appendf(char *buf, size_t size, const char *fmt, ...)
 {
         size_t len = strnlen(buf, size);
         va_list ap;
@@ -213,28 +206,28 @@ static void check_cpu(const struct doctor_env *env, const struct profile *p,
         struct stat st;
 
         if (!cpu->read)
-                add(rep, "cpu-virt", DOCTOR_WARN, "CPU virtualization", "check that /proc is mounted",
-                    "%s/cpuinfo cannot be read", env->hostenv.roots->proc);
+                dr_add(rep, "cpu-virt", DOCTOR_WARN, "CPU virtualization", "check that /proc is mounted",
+                       "%s/cpuinfo cannot be read", env->hostenv.roots->proc);
         else if (cpu->vmx || cpu->svm)
-                add(rep, "cpu-virt", DOCTOR_OK, "CPU virtualization", NULL, "%s flag in %s/cpuinfo (%s)",
-                    cpu->vmx ? "vmx" : "svm", env->hostenv.roots->proc, cpu->vendor[0] ? cpu->vendor : "vendor unknown");
+                dr_add(rep, "cpu-virt", DOCTOR_OK, "CPU virtualization", NULL, "%s flag in %s/cpuinfo (%s)",
+                       cpu->vmx ? "vmx" : "svm", env->hostenv.roots->proc, cpu->vendor[0] ? cpu->vendor : "vendor unknown");
         else
-                add(rep, "cpu-virt", bad, "CPU virtualization",
-                    "enable VT-x (Intel) or SVM / AMD-V (AMD) in the firmware setup",
-                    "no vmx or svm flag in %s/cpuinfo", env->hostenv.roots->proc);
+                dr_add(rep, "cpu-virt", bad, "CPU virtualization",
+                       "enable VT-x (Intel) or SVM / AMD-V (AMD) in the firmware setup",
+                       "no vmx or svm flag in %s/cpuinfo", env->hostenv.roots->proc);
 
         if (fs_join(path, sizeof(path), env->hostenv.roots->dev, "kvm") < 0 || stat(path, &st) < 0)
-                add(rep, "kvm", bad, "/dev/kvm",
-                    "load kvm_intel or kvm_amd (modprobe kvm_intel), after enabling virtualization in the firmware",
-                    "%s does not exist", path);
+                dr_add(rep, "kvm", bad, "/dev/kvm",
+                       "load kvm_intel or kvm_amd (modprobe kvm_intel), after enabling virtualization in the firmware",
+                       "%s does not exist", path);
         else if (!S_ISCHR(st.st_mode))
-                add(rep, "kvm", bad, "/dev/kvm", "check udev and the kvm module", "%s is not a character device",
-                    path);
+                dr_add(rep, "kvm", bad, "/dev/kvm", "check udev and the kvm module", "%s is not a character device",
+                       path);
         else if (access(path, R_OK | W_OK) < 0)
-                add(rep, "kvm", bad, "/dev/kvm", "run vfio-launch as root, or add the user to group kvm",
-                    "%s exists but this user cannot open it read-write", path);
+                dr_add(rep, "kvm", bad, "/dev/kvm", "run vfio-launch as root, or add the user to group kvm",
+                       "%s exists but this user cannot open it read-write", path);
         else
-                add(rep, "kvm", DOCTOR_OK, "/dev/kvm", NULL, "%s is accessible", path);
+                dr_add(rep, "kvm", DOCTOR_OK, "/dev/kvm", NULL, "%s is accessible", path);
 }
 
 /* "dmar0 dmar1" or "ivhd0": what SYSFS/class/iommu lists, and the group count. */
@@ -249,7 +242,7 @@ static void iommu_evidence(const char *sysfs_root, char *buf, size_t size)
         if (fs_join(path, sizeof(path), sysfs_root, "class/iommu") >= 0 && (d = opendir(path))) {
                 while ((de = readdir(d)))
                         if (de->d_name[0] != '.') {
-                                appendf(buf, size, "%s%s", units++ ? " " : "", de->d_name);
+                                dr_appendf(buf, size, "%s%s", units++ ? " " : "", de->d_name);
                         }
                 closedir(d);
         }
@@ -258,7 +251,7 @@ static void iommu_evidence(const char *sysfs_root, char *buf, size_t size)
                         groups += de->d_name[0] != '.';
                 closedir(d);
         }
-        appendf(buf, size, "%s%u IOMMU groups", units ? "; " : "no IOMMU units; ", groups);
+        dr_appendf(buf, size, "%s%u IOMMU groups", units ? "; " : "no IOMMU units; ", groups);
 }
 
 static void check_iommu(const struct doctor_env *env, const struct cpu_facts *cpu, bool iommu_on,
@@ -270,33 +263,33 @@ static void check_iommu(const struct doctor_env *env, const struct cpu_facts *cp
 
         iommu_evidence(sys, ev, sizeof(ev));
         if (iommu_on)
-                add(rep, "iommu", DOCTOR_OK, "IOMMU", NULL, "on: %s (%s/class/iommu)", ev, sys);
+                dr_add(rep, "iommu", DOCTOR_OK, "IOMMU", NULL, "on: %s (%s/class/iommu)", ev, sys);
         else
-                add(rep, "iommu", DOCTOR_FAIL, "IOMMU",
-                    strcmp(cpu->vendor, "AuthenticAMD") == 0
+                dr_add(rep, "iommu", DOCTOR_FAIL, "IOMMU",
+                       strcmp(cpu->vendor, "AuthenticAMD") == 0
                             ? "enable AMD-Vi / IOMMU in the firmware setup (and remove amd_iommu=off)"
                             : "enable VT-d in the firmware setup and boot with intel_iommu=on",
-                    "off: %s", ev);
+                       "off: %s", ev);
 
         r = pci_irq_remapping(env->hostenv.roots->proc);
         if (r == 1)
-                add(rep, "irq-remapping", DOCTOR_OK, "Interrupt remapping", NULL,
-                    "on: IR-* interrupt chips in %s/interrupts", env->hostenv.roots->proc);
+                dr_add(rep, "irq-remapping", DOCTOR_OK, "Interrupt remapping", NULL,
+                       "on: IR-* interrupt chips in %s/interrupts", env->hostenv.roots->proc);
         else if (r == 0 && pci_vfio_unsafe_interrupts(sys))
-                add(rep, "irq-remapping", DOCTOR_WARN, "Interrupt remapping",
-                    "enable interrupt remapping (VT-d / AMD-Vi with x2APIC) in the firmware; the override lets a guest inject host interrupts",
-                    "off, but vfio_iommu_type1 allow_unsafe_interrupts=1 accepts devices anyway");
+                dr_add(rep, "irq-remapping", DOCTOR_WARN, "Interrupt remapping",
+                       "enable interrupt remapping (VT-d / AMD-Vi with x2APIC) in the firmware; the override lets a guest inject host interrupts",
+                       "off, but vfio_iommu_type1 allow_unsafe_interrupts=1 accepts devices anyway");
         else if (r == 0)
-                add(rep, "irq-remapping", DOCTOR_FAIL, "Interrupt remapping",
-                    "enable interrupt remapping in the firmware (VT-d / AMD-Vi, x2APIC); as a last resort "
-                    "vfio_iommu_type1.allow_unsafe_interrupts=1 on the kernel command line (unsafe)",
-                    "off: no IR-IO-APIC / IR-PCI-MSI chips in %s/interrupts; vfio refuses devices "
-                    "(QEMU: \"Failed to set iommu for container: Operation not permitted\")",
-                    env->hostenv.roots->proc);
+                dr_add(rep, "irq-remapping", DOCTOR_FAIL, "Interrupt remapping",
+                       "enable interrupt remapping in the firmware (VT-d / AMD-Vi, x2APIC); as a last resort "
+                       "vfio_iommu_type1.allow_unsafe_interrupts=1 on the kernel command line (unsafe)",
+                       "off: no IR-IO-APIC / IR-PCI-MSI chips in %s/interrupts; vfio refuses devices "
+                       "(QEMU: \"Failed to set iommu for container: Operation not permitted\")",
+                       env->hostenv.roots->proc);
         else
-                add(rep, "irq-remapping", DOCTOR_WARN, "Interrupt remapping", "check dmesg for \"remapping\"",
-                    "cannot tell from '%s/interrupts' (%s)", env->hostenv.roots->proc,
-                    r == -ENODATA ? "no IO-APIC or MSI chips listed" : strerror(-r));
+                dr_add(rep, "irq-remapping", DOCTOR_WARN, "Interrupt remapping", "check dmesg for \"remapping\"",
+                       "cannot tell from '%s/interrupts' (%s)", env->hostenv.roots->proc,
+                       r == -ENODATA ? "no IO-APIC or MSI chips listed" : strerror(-r));
 }
 
 static void check_cmdline(const struct doctor_env *env, const struct profile *p,
@@ -317,43 +310,43 @@ static void check_cmdline(const struct doctor_env *env, const struct profile *p,
         }
         r = fs_read(file, cmdline, sizeof(cmdline));
         if (r < 0) {
-                add(rep, "cmdline", DOCTOR_WARN, "Kernel command line", "check that /proc is mounted",
-                    "%s cannot be read: %s", file, strerror(-r));
+                dr_add(rep, "cmdline", DOCTOR_WARN, "Kernel command line", "check that /proc is mounted",
+                       "%s cannot be read: %s", file, strerror(-r));
                 return;
         }
 
         if (amd) {
                 /* AMD-Vi is on by default when the firmware enables it. */
                 if (cmdline_get(cmdline, "amd_iommu", v, sizeof(v)) && strcmp(v, "off") == 0)
-                        add(rep, "cmdline-iommu", DOCTOR_FAIL, "Kernel: amd_iommu",
-                            "remove amd_iommu=off from the kernel command line", "amd_iommu=off in %s", file);
+                        dr_add(rep, "cmdline-iommu", DOCTOR_FAIL, "Kernel: amd_iommu",
+                               "remove amd_iommu=off from the kernel command line", "amd_iommu=off in %s", file);
                 else
-                        add(rep, "cmdline-iommu", DOCTOR_OK, "Kernel: amd_iommu", NULL,
-                            "AMD CPU: the IOMMU is on by default (amd_iommu=%s)",
-                            cmdline_get(cmdline, "amd_iommu", v, sizeof(v)) ? v : "not set");
+                        dr_add(rep, "cmdline-iommu", DOCTOR_OK, "Kernel: amd_iommu", NULL,
+                               "AMD CPU: the IOMMU is on by default (amd_iommu=%s)",
+                               cmdline_get(cmdline, "amd_iommu", v, sizeof(v)) ? v : "not set");
         } else if (!cmdline_get(cmdline, "intel_iommu", v, sizeof(v)))
-                add(rep, "cmdline-iommu", iommu_on ? DOCTOR_WARN : DOCTOR_FAIL, "Kernel: intel_iommu=on",
-                    "add intel_iommu=on to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub, run update-grub, reboot",
-                    iommu_on ? "not in %s (the IOMMU is on by the kernel's default; a kernel update may change that)"
+                dr_add(rep, "cmdline-iommu", iommu_on ? DOCTOR_WARN : DOCTOR_FAIL, "Kernel: intel_iommu=on",
+                       "add intel_iommu=on to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub, run update-grub, reboot",
+                       iommu_on ? "not in %s (the IOMMU is on by the kernel's default; a kernel update may change that)"
                              : "not in %s",
-                    file);
+                       file);
         else if (!list_has(v, "on") && !list_has(v, "1"))
-                add(rep, "cmdline-iommu", iommu_on ? DOCTOR_WARN : DOCTOR_FAIL, "Kernel: intel_iommu=on",
-                    "set intel_iommu=on in /etc/default/grub, run update-grub, reboot", "intel_iommu=%s in %s", v,
-                    file);
+                dr_add(rep, "cmdline-iommu", iommu_on ? DOCTOR_WARN : DOCTOR_FAIL, "Kernel: intel_iommu=on",
+                       "set intel_iommu=on in /etc/default/grub, run update-grub, reboot", "intel_iommu=%s in %s", v,
+                       file);
         else
-                add(rep, "cmdline-iommu", DOCTOR_OK, "Kernel: intel_iommu=on", NULL, "intel_iommu=%s in %s", v,
-                    file);
+                dr_add(rep, "cmdline-iommu", DOCTOR_OK, "Kernel: intel_iommu=on", NULL, "intel_iommu=%s in %s", v,
+                       file);
 
         if (!cmdline_get(cmdline, "iommu", v, sizeof(v)))
-                add(rep, "cmdline-iommu-pt", DOCTOR_WARN, "Kernel: iommu=pt",
-                    "add iommu=pt: host devices skip IOMMU translation (faster host I/O)", "not in %s", file);
+                dr_add(rep, "cmdline-iommu-pt", DOCTOR_WARN, "Kernel: iommu=pt",
+                       "add iommu=pt: host devices skip IOMMU translation (faster host I/O)", "not in %s", file);
         else if (strcmp(v, "pt") != 0)
-                add(rep, "cmdline-iommu-pt", DOCTOR_WARN, "Kernel: iommu=pt",
-                    "use iommu=pt: host devices skip IOMMU translation (faster host I/O)", "iommu=%s in %s", v,
-                    file);
+                dr_add(rep, "cmdline-iommu-pt", DOCTOR_WARN, "Kernel: iommu=pt",
+                       "use iommu=pt: host devices skip IOMMU translation (faster host I/O)", "iommu=%s in %s", v,
+                       file);
         else
-                add(rep, "cmdline-iommu-pt", DOCTOR_OK, "Kernel: iommu=pt", NULL, "iommu=pt in %s", file);
+                dr_add(rep, "cmdline-iommu-pt", DOCTOR_OK, "Kernel: iommu=pt", NULL, "iommu=pt in %s", file);
 
         for (unsigned i = 0; p && i < p->n_hostdevs; i++) {
                 char one[16];
@@ -366,7 +359,7 @@ static void check_cmdline(const struct doctor_env *env, const struct profile *p,
                         dev = d.device_id;
                 }
                 (void) snprintf(one, sizeof(one), "%04x:%04x", ven, dev);
-                appendf(ids, sizeof(ids), "%s%s", ids[0] ? "," : "", one);
+                dr_appendf(ids, sizeof(ids), "%s%s", ids[0] ? "," : "", one);
         }
         ids_v = cmdline_get_mod(cmdline, "vfio_pci.ids", v, sizeof(v));
         for (const char *q = ids; ids_v && *q; q += strcspn(q, ",") + (q[strcspn(q, ",")] == ',')) {
@@ -375,34 +368,34 @@ static void check_cmdline(const struct doctor_env *env, const struct profile *p,
                 missing_id = missing_id || !list_has(ids_v, one);
         }
         if (!ids_v)
-                add(rep, "cmdline-vfio-ids", DOCTOR_OK, "Kernel: vfio_pci.ids", NULL,
-                    "not set: vfio-launch moves the devices to vfio-pci at start and gives them back after");
+                dr_add(rep, "cmdline-vfio-ids", DOCTOR_OK, "Kernel: vfio_pci.ids", NULL,
+                       "not set: vfio-launch moves the devices to vfio-pci at start and gives them back after");
         else if (missing_id)
-                add(rep, "cmdline-vfio-ids", DOCTOR_WARN, "Kernel: vfio_pci.ids",
-                    "add the profile's ids to vfio-pci.ids, or remove the parameter (vfio-launch binds at start)",
-                    "vfio_pci.ids=%s lacks some of the profile's ids (%s)", ids_v, ids);
+                dr_add(rep, "cmdline-vfio-ids", DOCTOR_WARN, "Kernel: vfio_pci.ids",
+                       "add the profile's ids to vfio-pci.ids, or remove the parameter (vfio-launch binds at start)",
+                       "vfio_pci.ids=%s lacks some of the profile's ids (%s)", ids_v, ids);
         else
-                add(rep, "cmdline-vfio-ids", DOCTOR_OK, "Kernel: vfio_pci.ids", NULL,
-                    "vfio_pci.ids=%s%s%s", ids_v, ids[0] ? " covers " : "", ids);
+                dr_add(rep, "cmdline-vfio-ids", DOCTOR_OK, "Kernel: vfio_pci.ids", NULL,
+                       "vfio_pci.ids=%s%s%s", ids_v, ids[0] ? " covers " : "", ids);
 
         if (cmdline_get(cmdline, "video", v, sizeof(v)) && strstr(v, "efifb:off"))
-                add(rep, "cmdline-efifb", DOCTOR_OK, "Kernel: video=efifb:off", NULL, "video=%s in %s", v, file);
+                dr_add(rep, "cmdline-efifb", DOCTOR_OK, "Kernel: video=efifb:off", NULL, "video=%s in %s", v, file);
         else
-                add(rep, "cmdline-efifb", boot_vga_hostdev ? DOCTOR_WARN : DOCTOR_OK, "Kernel: video=efifb:off",
-                    "add video=efifb:off so the EFI framebuffer does not claim the GPU's memory "
-                    "(\"BAR 0: can't reserve\")",
-                    boot_vga_hostdev ? "not in %s, and a hostdev is the boot VGA"
+                dr_add(rep, "cmdline-efifb", boot_vga_hostdev ? DOCTOR_WARN : DOCTOR_OK, "Kernel: video=efifb:off",
+                       "add video=efifb:off so the EFI framebuffer does not claim the GPU's memory "
+                       "(\"BAR 0: can't reserve\")",
+                       boot_vga_hostdev ? "not in %s, and a hostdev is the boot VGA"
                                      : "not in %s (not needed: no hostdev is the boot VGA)",
-                    file);
+                       file);
 
         if (cmdline_get(cmdline, "rd.driver.pre", v, sizeof(v)) && list_has(v, "vfio-pci"))
-                add(rep, "cmdline-vfio-pre", DOCTOR_OK, "Kernel: rd.driver.pre=vfio-pci", NULL,
-                    "rd.driver.pre=%s in %s", v, file);
+                dr_add(rep, "cmdline-vfio-pre", DOCTOR_OK, "Kernel: rd.driver.pre=vfio-pci", NULL,
+                       "rd.driver.pre=%s in %s", v, file);
         else
-                add(rep, "cmdline-vfio-pre", ids_v ? DOCTOR_WARN : DOCTOR_OK, "Kernel: rd.driver.pre=vfio-pci",
-                    "add rd.driver.pre=vfio-pci (or vfio-pci to the initramfs) so vfio-pci claims the ids before the GPU driver",
-                    ids_v ? "not in %s, while vfio_pci.ids is set" : "not in %s (only needed with vfio_pci.ids)",
-                    file);
+                dr_add(rep, "cmdline-vfio-pre", ids_v ? DOCTOR_WARN : DOCTOR_OK, "Kernel: rd.driver.pre=vfio-pci",
+                       "add rd.driver.pre=vfio-pci (or vfio-pci to the initramfs) so vfio-pci claims the ids before the GPU driver",
+                       ids_v ? "not in %s, while vfio_pci.ids is set" : "not in %s (only needed with vfio_pci.ids)",
+                       file);
 }
 
 static void check_modules(const struct doctor_env *env, struct doctor_report *rep)
@@ -417,15 +410,15 @@ static void check_modules(const struct doctor_env *env, struct doctor_report *re
                 if (!there && strcmp(mods[i], "vfio_pci") == 0)
                         there = fs_join(path, sizeof(path), env->hostenv.roots->sysfs, "bus/pci/drivers/vfio-pci") >= 0 &&
                                 fs_exists(path) > 0;
-                appendf(there ? have : missing, 128, "%s%s", (there ? have : missing)[0] ? " " : "", mods[i]);
+                dr_appendf(there ? have : missing, 128, "%s%s", (there ? have : missing)[0] ? " " : "", mods[i]);
         }
         if (missing[0])
-                add(rep, "vfio-modules", DOCTOR_WARN, "vfio modules",
-                    "modprobe vfio-pci (vfio-launch loads it at start; to load at boot list vfio, vfio_iommu_type1, "
-                    "vfio_pci in /etc/modules)",
-                    "not loaded: %s (%s/module)%s%s", missing, env->hostenv.roots->sysfs, have[0] ? "; loaded: " : "", have);
+                dr_add(rep, "vfio-modules", DOCTOR_WARN, "vfio modules",
+                       "modprobe vfio-pci (vfio-launch loads it at start; to load at boot list vfio, vfio_iommu_type1, "
+                       "vfio_pci in /etc/modules)",
+                       "not loaded: %s (%s/module)%s%s", missing, env->hostenv.roots->sysfs, have[0] ? "; loaded: " : "", have);
         else
-                add(rep, "vfio-modules", DOCTOR_OK, "vfio modules", NULL, "loaded: %s", have);
+                dr_add(rep, "vfio-modules", DOCTOR_OK, "vfio modules", NULL, "loaded: %s", have);
 }
 
 /* --- the profile's devices -------------------------------------------------- */
@@ -446,24 +439,24 @@ static void check_hostdevs(const struct doctor_env *env, const struct profile *p
                 (void) snprintf(id, sizeof(id), "hostdev:%s", a);
                 r = pci_device_read(sys, &h->host, &d, NULL);
                 if (r < 0) {
-                        add(rep, id, DOCTOR_FAIL, "Host device", "fix hostdevs[].host in the profile (lspci -nn -D)",
-                            "%s %s", a, r == -ENOENT ? "does not exist" : "cannot be read");
+                        dr_add(rep, id, DOCTOR_FAIL, "Host device", "fix hostdevs[].host in the profile (lspci -nn -D)",
+                               "%s %s", a, r == -ENOENT ? "does not exist" : "cannot be read");
                         continue;
                 }
                 if (h->ids_set && (d.vendor_id != h->vendor || d.device_id != h->device)) {
-                        add(rep, id, DOCTOR_FAIL, "Host device",
-                            "the bus was renumbered or the profile is wrong: fix host or vendor_device",
-                            "%s is %04x:%04x, the profile expects %04x:%04x", a, d.vendor_id, d.device_id, h->vendor,
-                            h->device);
+                        dr_add(rep, id, DOCTOR_FAIL, "Host device",
+                               "the bus was renumbered or the profile is wrong: fix host or vendor_device",
+                               "%s is %04x:%04x, the profile expects %04x:%04x", a, d.vendor_id, d.device_id, h->vendor,
+                               h->device);
                         continue;
                 }
                 if (d.iommu_group < 0) {
-                        add(rep, id, DOCTOR_FAIL, "Host device", "turn the IOMMU on (see \"iommu\")",
-                            "%s %04x:%04x has no IOMMU group", a, d.vendor_id, d.device_id);
+                        dr_add(rep, id, DOCTOR_FAIL, "Host device", "turn the IOMMU on (see \"iommu\")",
+                               "%s %04x:%04x has no IOMMU group", a, d.vendor_id, d.device_id);
                         continue;
                 }
-                appendf(ev, sizeof(ev), "%s %04x:%04x on %s, group %d:", a, d.vendor_id, d.device_id,
-                        d.driver[0] ? d.driver : "no driver", d.iommu_group);
+                dr_appendf(ev, sizeof(ev), "%s %04x:%04x on %s, group %d:", a, d.vendor_id, d.device_id,
+                           d.driver[0] ? d.driver : "no driver", d.iommu_group);
                 if (pci_group_members(sys, d.iommu_group, members, ELEMENTSOF(members), &n, NULL) < 0)
                         n = 0;
                 for (size_t m = 0; m < n; m++) {
@@ -471,12 +464,12 @@ static void check_hostdevs(const struct doctor_env *env, const struct profile *p
                         char ma[PCI_ADDR_STRLEN];
                         pci_addr_format(&members[m], ma);
                         if (pci_device_read(sys, &members[m], &md, NULL) < 0)
-                                appendf(ev, sizeof(ev), " %s (unreadable)", ma);
+                                dr_appendf(ev, sizeof(ev), " %s (unreadable)", ma);
                         else
-                                appendf(ev, sizeof(ev), " %s %s%s", ma, md.driver[0] ? md.driver : "none",
-                                        m + 1 < n ? "," : "");
+                                dr_appendf(ev, sizeof(ev), " %s %s%s", ma, md.driver[0] ? md.driver : "none",
+                                           m + 1 < n ? "," : "");
                 }
-                add(rep, id, DOCTOR_OK, "Host device", NULL, "%s", ev);
+                dr_add(rep, id, DOCTOR_OK, "Host device", NULL, "%s", ev);
         }
 }
 
@@ -510,29 +503,29 @@ static void check_group_viable(const struct doctor_env *env, const struct profil
         if (bind_plan_new(&env->hostenv.bind, p, &plan, &e) < 0) {
                 plan = plan_ignoring_in_use(env, p);
                 if (!plan) {
-                        add(rep, "group-viable", DOCTOR_FAIL, "IOMMU groups viable",
-                            "as the evidence says (a run refuses)", "%s", e.msg);
+                        dr_add(rep, "group-viable", DOCTOR_FAIL, "IOMMU groups viable",
+                               "as the evidence says (a run refuses)", "%s", e.msg);
                         return;
                 }
                 in_use = true;
         }
         for (unsigned i = 0; i < plan->n_devices; i++)
                 move += plan->devices[i].action == BIND_ACTION_MOVE;
-        appendf(ev, sizeof(ev), "group%s", plan->n_groups == 1 ? "" : "s");
+        dr_appendf(ev, sizeof(ev), "group%s", plan->n_groups == 1 ? "" : "s");
         for (unsigned i = 0; i < plan->n_groups; i++)
-                appendf(ev, sizeof(ev), "%s %d", i ? "," : "", plan->groups[i]);
-        appendf(ev, sizeof(ev), ": %u device%s, %u to move to vfio-pci", plan->n_devices,
-                plan->n_devices == 1 ? "" : "s", move);
+                dr_appendf(ev, sizeof(ev), "%s %d", i ? "," : "", plan->groups[i]);
+        dr_appendf(ev, sizeof(ev), ": %u device%s, %u to move to vfio-pci", plan->n_devices,
+                   plan->n_devices == 1 ? "" : "s", move);
         if (in_use) {
                 /* Its warnings are those of a run with allow_in_use. */
-                add(rep, "group-viable", DOCTOR_OK, "IOMMU groups viable", NULL,
-                    "%s (a run refuses while the host uses them: see \"Devices the host is using\")", ev);
+                dr_add(rep, "group-viable", DOCTOR_OK, "IOMMU groups viable", NULL,
+                       "%s (a run refuses while the host uses them: see \"Devices the host is using\")", ev);
                 return;
         }
         for (unsigned i = 0; i < plan->warnings.n; i++)
-                appendf(ev, sizeof(ev), "; %s", plan->warnings.msg[i]);
-        add(rep, "group-viable", plan->warnings.n ? DOCTOR_WARN : DOCTOR_OK, "IOMMU groups viable",
-            "see the evidence", "%s", ev);
+                dr_appendf(ev, sizeof(ev), "; %s", plan->warnings.msg[i]);
+        dr_add(rep, "group-viable", plan->warnings.n ? DOCTOR_WARN : DOCTOR_OK, "IOMMU groups viable",
+               "see the evidence", "%s", ev);
 }
 
 static void check_boot_vga(const struct doctor_env *env, const struct profile *p, bool *ret_boot_vga,
@@ -554,27 +547,27 @@ static void check_boot_vga(const struct doctor_env *env, const struct profile *p
                                                 sizeof(what), &unknown);
                 unknown_any = unknown_any || unknown;
                 if (d.boot_vga) {
-                        appendf(ev, sizeof(ev), "%s%s is the boot VGA (boot_vga = 1)", ev[0] ? "; " : "", a);
+                        dr_appendf(ev, sizeof(ev), "%s%s is the boot VGA (boot_vga = 1)", ev[0] ? "; " : "", a);
                         any = true;
                 }
                 if (fb > 0) {
-                        appendf(ev, sizeof(ev), "%s%s holds the host's framebuffer: %s", ev[0] ? "; " : "", a, what);
+                        dr_appendf(ev, sizeof(ev), "%s%s holds the host's framebuffer: %s", ev[0] ? "; " : "", a, what);
                         any = true;
                 }
         }
         *ret_boot_vga = any;
         if (any)
-                add(rep, "boot-vga", p->host_handover.enabled ? DOCTOR_OK : p->allow_boot_vga ? DOCTOR_WARN : DOCTOR_FAIL,
-                    "Boot GPU / framebuffer",
-                    "boot with video=efifb:off (and video=simplefb:off), use another GPU for the host console, "
-                    "or set allow_boot_vga in the profile (with host_handover: the host hands it over)",
-                    "%s%s", ev, p->host_handover.enabled ? " (host_handover: the host hands it over for the run)"
+                dr_add(rep, "boot-vga", p->host_handover.enabled ? DOCTOR_OK : p->allow_boot_vga ? DOCTOR_WARN : DOCTOR_FAIL,
+                       "Boot GPU / framebuffer",
+                       "boot with video=efifb:off (and video=simplefb:off), use another GPU for the host console, "
+                       "or set allow_boot_vga in the profile (with host_handover: the host hands it over)",
+                       "%s%s", ev, p->host_handover.enabled ? " (host_handover: the host hands it over for the run)"
                                 : p->allow_boot_vga          ? " (allow_boot_vga is set)"
                                                              : "");
         else
-                add(rep, "boot-vga", unknown_any ? DOCTOR_WARN : DOCTOR_OK, "Boot GPU / framebuffer",
-                    "run as root: /proc/iomem shows addresses only to root",
-                    unknown_any ? "no hostdev is the boot VGA; framebuffer ranges unknown (iomem unreadable)"
+                dr_add(rep, "boot-vga", unknown_any ? DOCTOR_WARN : DOCTOR_OK, "Boot GPU / framebuffer",
+                       "run as root: /proc/iomem shows addresses only to root",
+                       unknown_any ? "no hostdev is the boot VGA; framebuffer ranges unknown (iomem unreadable)"
                                 : "no hostdev is the boot VGA or holds a firmware framebuffer");
 }
 
@@ -603,32 +596,32 @@ static void check_in_use(const struct doctor_env *env, const struct profile *p, 
                 if (pci_device_openers(roots->sysfs, roots->dev, roots->proc, &d, o, ELEMENTSOF(o), &n) < 0)
                         n = 0;
                 for (size_t k = 0; k < n && k < ELEMENTSOF(o); k++)
-                        appendf(ev, sizeof(ev), "%s%s: pid %d (%s) has /dev/%s open", ev[0] ? "; " : "", a,
-                                (int) o[k].pid, o[k].comm[0] ? o[k].comm : "?", o[k].node);
+                        dr_appendf(ev, sizeof(ev), "%s%s: pid %d (%s) has /dev/%s open", ev[0] ? "; " : "", a,
+                                   (int) o[k].pid, o[k].comm[0] ? o[k].comm : "?", o[k].node);
                 total += n;
                 if (bind_device_holders(&env->hostenv.bind, &d, &held, &e) < 0) {
-                        appendf(ev, sizeof(ev), "%s%s", ev[0] ? "; " : "", e.msg);
+                        dr_appendf(ev, sizeof(ev), "%s%s", ev[0] ? "; " : "", e.msg);
                         total++;
                 } else if (held.n) {
-                        appendf(ev, sizeof(ev), "%s%s holds %s", ev[0] ? "; " : "", a,
-                                bind_holders_join(&held, joined, sizeof(joined)));
+                        dr_appendf(ev, sizeof(ev), "%s%s holds %s", ev[0] ? "; " : "", a,
+                                   bind_holders_join(&held, joined, sizeof(joined)));
                         total += held.n;
                 }
         }
         if (total)
-                add(rep, "in-use", p->allow_in_use || p->host_handover.enabled ? DOCTOR_WARN : DOCTOR_FAIL,
-                    "Devices the host is using",
-                    "stop the programs, unmount the file systems and swapoff, take the interfaces down and "
-                    "flush their addresses (or take them out of their bridge), move the console elsewhere; "
-                    "or set allow_in_use to take them anyway",
-                    "%s%s", ev,
-                    p->allow_in_use            ? " (allow_in_use is set: a run takes them anyway)"
-                    : p->host_handover.enabled ? " (host_handover: a run checks again after the hand-over)"
+                dr_add(rep, "in-use", p->allow_in_use || p->host_handover.enabled ? DOCTOR_WARN : DOCTOR_FAIL,
+                       "Devices the host is using",
+                       "stop the programs, unmount the file systems and swapoff, take the interfaces down and "
+                       "flush their addresses (or take them out of their bridge), move the console elsewhere; "
+                       "or set allow_in_use to take them anyway",
+                       "%s%s", ev,
+                       p->allow_in_use            ? " (allow_in_use is set: a run takes them anyway)"
+                       : p->host_handover.enabled ? " (host_handover: a run checks again after the hand-over)"
                                                : "");
         else
-                add(rep, "in-use", DOCTOR_OK, "Devices the host is using", NULL,
-                    "none: no process has their nodes open, no mounted file system, swap, network interface "
-                    "in use or console is on them");
+                dr_add(rep, "in-use", DOCTOR_OK, "Devices the host is using", NULL,
+                       "none: no process has their nodes open, no mounted file system, swap, network interface "
+                       "in use or console is on them");
 }
 
 /* With host_handover: the hand-over plan (host/handover.h), the same one a
@@ -643,25 +636,25 @@ static void check_handover(const struct doctor_env *env, const struct profile *p
         int r;
 
         if (!plan) {
-                add(rep, "host-handover", DOCTOR_FAIL, "Host hand-over", NULL, "out of memory");
+                dr_add(rep, "host-handover", DOCTOR_FAIL, "Host hand-over", NULL, "out of memory");
                 return;
         }
         r = handover_plan(&env->hostenv.handover, p, plan, &e);
         if (r < 0) {
-                add(rep, "host-handover", DOCTOR_FAIL, "Host hand-over",
-                    "take the module out of unload_modules (a built-in driver cannot let go of the GPU: boot "
-                    "with it disabled)",
-                    "%s", e.msg);
+                dr_add(rep, "host-handover", DOCTOR_FAIL, "Host hand-over",
+                       "take the module out of unload_modules (a built-in driver cannot let go of the GPU: boot "
+                       "with it disabled)",
+                       "%s", e.msg);
                 return;
         }
         for (unsigned i = 0; i < plan->n; i++) {
                 handover_step_describe(&plan->steps[i], step, sizeof(step));
-                appendf(ev, sizeof(ev), "%s%s", ev[0] ? "; " : "", step);
+                dr_appendf(ev, sizeof(ev), "%s%s", ev[0] ? "; " : "", step);
                 unknown = unknown || strstr(plan->steps[i].note, "state unknown");
         }
-        add(rep, "host-handover", unknown ? DOCTOR_WARN : DOCTOR_OK, "Host hand-over",
-            unknown ? "a run stops the units through systemd's D-Bus API: is systemd running?" : NULL,
-            "a run would, in this order: %s", ev[0] ? ev : "nothing (none of it is there now)");
+        dr_add(rep, "host-handover", unknown ? DOCTOR_WARN : DOCTOR_OK, "Host hand-over",
+               unknown ? "a run stops the units through systemd's D-Bus API: is systemd running?" : NULL,
+               "a run would, in this order: %s", ev[0] ? ev : "nothing (none of it is there now)");
 }
 
 /* --- firmware, memory, QEMU, audio, network -------------------------------- */
@@ -675,50 +668,50 @@ static void check_firmware_qemu(const struct doctor_env *env, const struct profi
         const struct hostinfo *h = env->host;
 
         if (!h)
-                add(rep, "qemu", DOCTOR_FAIL, "QEMU", "apt-get install qemu-system-x86", "%s",
-                    env->qemu_error ? env->qemu_error : "qemu-system-x86_64 not found");
+                dr_add(rep, "qemu", DOCTOR_FAIL, "QEMU", "apt-get install qemu-system-x86", "%s",
+                       env->qemu_error ? env->qemu_error : "qemu-system-x86_64 not found");
         else if (!qemu_version_at_least(&h->version, HOSTINFO_QEMU_MIN_MAJOR, HOSTINFO_QEMU_MIN_MINOR, 0))
-                add(rep, "qemu", DOCTOR_FAIL, "QEMU", "install QEMU 7.0 or newer", "%s is %u.%u.%u", h->qemu_path,
-                    h->version.major, h->version.minor, h->version.micro);
+                dr_add(rep, "qemu", DOCTOR_FAIL, "QEMU", "install QEMU 7.0 or newer", "%s is %u.%u.%u", h->qemu_path,
+                       h->version.major, h->version.minor, h->version.micro);
         else
-                add(rep, "qemu", DOCTOR_OK, "QEMU", NULL, "%s %u.%u.%u", h->qemu_path, h->version.major,
-                    h->version.minor, h->version.micro);
+                dr_add(rep, "qemu", DOCTOR_OK, "QEMU", NULL, "%s %u.%u.%u", h->qemu_path, h->version.major,
+                       h->version.minor, h->version.micro);
         if (!p || !h)
                 return;
 
         if (hostinfo_machine_resolve(p->machine, &h->version, eff, sizeof(eff), canon, sizeof(canon), &e, &w) < 0) {
-                add(rep, "qemu-features", DOCTOR_FAIL, "QEMU features for the profile", "change \"machine\"", "%s",
-                    e.msg);
+                dr_add(rep, "qemu-features", DOCTOR_FAIL, "QEMU features for the profile", "change \"machine\"", "%s",
+                       e.msg);
                 return;
         }
         if (p->sound.backend == AUDIO_PIPEWIRE && !qemu_version_at_least(&h->version, 8, 1, 0))
-                add(rep, "qemu-features", DOCTOR_FAIL, "QEMU features for the profile",
-                    "use the pa backend (PipeWire serves it through pipewire-pulse) or QEMU >= 8.1",
-                    "audio backend pipewire needs QEMU 8.1, this is %u.%u.%u", h->version.major, h->version.minor,
-                    h->version.micro);
+                dr_add(rep, "qemu-features", DOCTOR_FAIL, "QEMU features for the profile",
+                       "use the pa backend (PipeWire serves it through pipewire-pulse) or QEMU >= 8.1",
+                       "audio backend pipewire needs QEMU 8.1, this is %u.%u.%u", h->version.major, h->version.minor,
+                       h->version.micro);
         else
-                add(rep, "qemu-features", w.n ? DOCTOR_WARN : DOCTOR_OK,
-                    "QEMU features for the profile", "see the evidence", "machine %s (%s)%s%s", eff, canon,
-                    w.n ? ": " : "", w.n ? w.msg[0] : "");
+                dr_add(rep, "qemu-features", w.n ? DOCTOR_WARN : DOCTOR_OK,
+                       "QEMU features for the profile", "see the evidence", "machine %s (%s)%s%s", eff, canon,
+                       w.n ? ": " : "", w.n ? w.msg[0] : "");
 
         if (!env->dirs)
                 return;
         if (p->firmware.type == FIRMWARE_BIOS) {
-                add(rep, "ovmf", DOCTOR_OK, "Firmware", NULL, "SeaBIOS (firmware type bios), QEMU's default");
+                dr_add(rep, "ovmf", DOCTOR_OK, "Firmware", NULL, "SeaBIOS (firmware type bios), QEMU's default");
                 return;
         }
         {
                 struct firmware_choice fc;
                 struct vl_warnings fw = {};
                 if (hostinfo_firmware_for_profile(p, env->dirs, canon, &fc, &e, &fw) < 0)
-                        add(rep, "ovmf", DOCTOR_FAIL, "Firmware (OVMF)", "apt-get install ovmf", "%s", e.msg);
+                        dr_add(rep, "ovmf", DOCTOR_FAIL, "Firmware (OVMF)", "apt-get install ovmf", "%s", e.msg);
                 else if (access(fc.code, R_OK) < 0)
-                        add(rep, "ovmf", DOCTOR_FAIL, "Firmware (OVMF)", "apt-get install --reinstall ovmf",
-                            "%s (from %s) cannot be read", fc.code, fc.descriptor[0] ? fc.descriptor : "the profile");
+                        dr_add(rep, "ovmf", DOCTOR_FAIL, "Firmware (OVMF)", "apt-get install --reinstall ovmf",
+                               "%s (from %s) cannot be read", fc.code, fc.descriptor[0] ? fc.descriptor : "the profile");
                 else
-                        add(rep, "ovmf", DOCTOR_OK, "Firmware (OVMF)", NULL, "%s%s%s%s", fc.code,
-                            fc.vars_template[0] ? ", VARS template " : "", fc.vars_template,
-                            fc.secure_boot ? " (secure boot)" : "");
+                        dr_add(rep, "ovmf", DOCTOR_OK, "Firmware (OVMF)", NULL, "%s%s%s%s", fc.code,
+                               fc.vars_template[0] ? ", VARS template " : "", fc.vars_template,
+                               fc.secure_boot ? " (secure boot)" : "");
         }
 }
 
@@ -755,266 +748,55 @@ static void check_memory(const struct doctor_env *env, const struct profile *p, 
                 const char *size = profile_hugepage_size_name(p->hugepages.size);
 
                 if (hugepages_plan(&env->hostenv.hugepages, p, &plan, &e) < 0)
-                        add(rep, "hugepages", DOCTOR_FAIL, "Hugepages", "see the evidence", "%s%s%s", e.path,
-                            e.path[0] ? ": " : "", e.msg);
+                        dr_add(rep, "hugepages", DOCTOR_FAIL, "Hugepages", "see the evidence", "%s%s%s", e.path,
+                               e.path[0] ? ": " : "", e.msg);
                 else if (plan.missing)
-                        add(rep, "hugepages", DOCTOR_WARN, "Hugepages",
-                            "reserve them at boot: the kernel may not find them later (fragmentation)",
-                            "%s: %llu %s pages needed, %llu available: a run adds %llu (\"reserve\": true)",
-                            p->hugepages.path, (unsigned long long) plan.needed, size,
-                            (unsigned long long) plan.available, (unsigned long long) plan.missing);
+                        dr_add(rep, "hugepages", DOCTOR_WARN, "Hugepages",
+                               "reserve them at boot: the kernel may not find them later (fragmentation)",
+                               "%s: %llu %s pages needed, %llu available: a run adds %llu (\"reserve\": true)",
+                               p->hugepages.path, (unsigned long long) plan.needed, size,
+                               (unsigned long long) plan.available, (unsigned long long) plan.missing);
                 else
-                        add(rep, "hugepages", DOCTOR_OK, "Hugepages", NULL,
-                            "%s (hugetlbfs, %s): %llu pages needed, %llu available", p->hugepages.path, size,
-                            (unsigned long long) plan.needed, (unsigned long long) plan.available);
+                        dr_add(rep, "hugepages", DOCTOR_OK, "Hugepages", NULL,
+                               "%s (hugetlbfs, %s): %llu pages needed, %llu available", p->hugepages.path, size,
+                               (unsigned long long) plan.needed, (unsigned long long) plan.available);
         } else if (meminfo_kib(proc, "HugePages_Total", &hp_total) >= 0 && hp_total > 0) {
                 (void) meminfo_kib(proc, "HugePages_Free", &hp_free);
                 (void) meminfo_kib(proc, "Hugepagesize", &hp_size);
-                add(rep, "hugepages", DOCTOR_OK, "Hugepages", NULL, "%llu of %llu free, %llu kB each (%s/meminfo)",
-                    (unsigned long long) hp_free, (unsigned long long) hp_total, (unsigned long long) hp_size, proc);
+                dr_add(rep, "hugepages", DOCTOR_OK, "Hugepages", NULL, "%llu of %llu free, %llu kB each (%s/meminfo)",
+                       (unsigned long long) hp_free, (unsigned long long) hp_total, (unsigned long long) hp_size, proc);
         } else
-                add(rep, "hugepages", DOCTOR_OK, "Hugepages", NULL, "none reserved (not needed)");
+                dr_add(rep, "hugepages", DOCTOR_OK, "Hugepages", NULL, "none reserved (not needed)");
         if (!p)
                 return;
         need = p->memory_mib * 1024;
         if (meminfo_kib(proc, "MemTotal", &total) < 0 || meminfo_kib(proc, "MemAvailable", &avail) < 0)
-                add(rep, "memory", DOCTOR_WARN, "Memory", "check that /proc is mounted",
-                    "%s/meminfo has no MemTotal / MemAvailable", proc);
+                dr_add(rep, "memory", DOCTOR_WARN, "Memory", "check that /proc is mounted",
+                       "%s/meminfo has no MemTotal / MemAvailable", proc);
         else if (total < need)
-                add(rep, "memory", DOCTOR_FAIL, "Memory", "lower \"memory\" in the profile",
-                    "the guest wants %llu MiB, the host has %llu MiB in all", (unsigned long long) p->memory_mib,
-                    (unsigned long long) (total / 1024));
+                dr_add(rep, "memory", DOCTOR_FAIL, "Memory", "lower \"memory\" in the profile",
+                       "the guest wants %llu MiB, the host has %llu MiB in all", (unsigned long long) p->memory_mib,
+                       (unsigned long long) (total / 1024));
         else if (avail < need)
-                add(rep, "memory", DOCTOR_WARN, "Memory",
-                    "close programs or lower \"memory\": with VFIO all guest RAM is pinned",
-                    "the guest wants %llu MiB, %llu MiB available now", (unsigned long long) p->memory_mib,
-                    (unsigned long long) (avail / 1024));
+                dr_add(rep, "memory", DOCTOR_WARN, "Memory",
+                       "close programs or lower \"memory\": with VFIO all guest RAM is pinned",
+                       "the guest wants %llu MiB, %llu MiB available now", (unsigned long long) p->memory_mib,
+                       (unsigned long long) (avail / 1024));
         else
-                add(rep, "memory", DOCTOR_OK, "Memory", NULL, "the guest wants %llu MiB, %llu MiB available",
-                    (unsigned long long) p->memory_mib, (unsigned long long) (avail / 1024));
+                dr_add(rep, "memory", DOCTOR_OK, "Memory", NULL, "the guest wants %llu MiB, %llu MiB available",
+                       (unsigned long long) p->memory_mib, (unsigned long long) (avail / 1024));
 
         /* VFIO pins all guest RAM; libvirt's rule: RAM + 1 GiB. */
         need = (p->memory_mib + 1024) << 20;
         if (env->euid == 0)
-                add(rep, "memlock", DOCTOR_OK, "RLIMIT_MEMLOCK", NULL,
-                    "running as root: the launcher raises it to guest RAM + 1 GiB itself");
+                dr_add(rep, "memlock", DOCTOR_OK, "RLIMIT_MEMLOCK", NULL,
+                       "running as root: the launcher raises it to guest RAM + 1 GiB itself");
         else if (env->memlock_limit < need && p->n_hostdevs)
-                add(rep, "memlock", DOCTOR_WARN, "RLIMIT_MEMLOCK", "run vfio-launch as root (it raises the limit)",
-                    "%llu KiB now, a run needs %llu KiB (guest RAM + 1 GiB)",
-                    (unsigned long long) (env->memlock_limit >> 10), (unsigned long long) (need >> 10));
+                dr_add(rep, "memlock", DOCTOR_WARN, "RLIMIT_MEMLOCK", "run vfio-launch as root (it raises the limit)",
+                       "%llu KiB now, a run needs %llu KiB (guest RAM + 1 GiB)",
+                       (unsigned long long) (env->memlock_limit >> 10), (unsigned long long) (need >> 10));
         else
-                add(rep, "memlock", DOCTOR_OK, "RLIMIT_MEMLOCK", NULL, "enough for the guest");
-}
-
-static void check_audio(const struct doctor_env *env, const struct profile *p, struct doctor_report *rep)
-{
-        const struct runas *u = env->user;
-        char path[PROFILE_PATH_MAX + 32];
-        const char *s = p->sound.pa_server;
-        const char *what = p->sound.backend == AUDIO_PA ? "PulseAudio" : "PipeWire";
-        struct stat st;
-
-        if (p->sound.model == SOUND_NONE || (p->sound.backend != AUDIO_PA && p->sound.backend != AUDIO_PIPEWIRE))
-                return;
-        if (!u) {
-                add(rep, "audio", DOCTOR_WARN, "Audio server", "set \"user\" in the profile, or run through sudo",
-                    "the run-as user is unknown: %s", env->user_error ? env->user_error : "?");
-                return;
-        }
-        if (p->sound.backend == AUDIO_PA && s[0]) {
-                if (strncmp(s, "unix:", 5) == 0)
-                        s += 5;
-                if (s[0] != '/') {
-                        add(rep, "audio", DOCTOR_OK, "Audio server", NULL, "network server %s: not checked", s);
-                        return;
-                }
-                (void) snprintf(path, sizeof(path), "%s", s);
-        } else if (!u->xdg_runtime_dir[0]) {
-                add(rep, "audio", DOCTOR_WARN, "Audio server", "run QEMU as the desktop user (\"user\")",
-                    "%s has no /run/user folder: no %s socket to use", u->name, what);
-                return;
-        } else
-                (void) snprintf(path, sizeof(path), "%s/%s", u->xdg_runtime_dir,
-                                p->sound.backend == AUDIO_PA ? "pulse/native" : "pipewire-0");
-
-        if (stat(path, &st) < 0)
-                add(rep, "audio", DOCTOR_FAIL, "Audio server",
-                    "log in as the run-as user with the sound server running (QEMU fails at start without it)",
-                    "%s socket %s: %s", what, path, strerror(errno));
-        else if (!S_ISSOCK(st.st_mode))
-                add(rep, "audio", DOCTOR_FAIL, "Audio server", "fix sound.pa_server", "%s is not a socket", path);
-        else if (st.st_uid != u->uid)
-                add(rep, "audio", DOCTOR_FAIL, "Audio server",
-                    "run QEMU as the user who owns the sound server (profile \"user\")",
-                    "%s belongs to uid %u, QEMU runs as %s (uid %u)", path, (unsigned) st.st_uid, u->name,
-                    (unsigned) u->uid);
-        else
-                add(rep, "audio", DOCTOR_OK, "Audio server", NULL, "%s socket %s owned by %s", what, path, u->name);
-}
-
-static void check_nics(const struct doctor_env *env, const struct profile *p, struct doctor_report *rep)
-{
-        for (unsigned i = 0; i < p->n_nics; i++) {
-                const struct profile_nic *n = &p->nics[i];
-                char id[48], path[PATH_MAX];
-                bool there;
-
-                (void) snprintf(id, sizeof(id), "nic:%s", n->id[0] ? n->id : "?");
-                if (n->backend == NIC_MACVTAP) {
-                        there = fs_join(path, sizeof(path), env->hostenv.roots->sysfs, "class/net/%s", n->dev) >= 0 &&
-                                fs_exists(path) > 0;
-                        add(rep, id, there ? DOCTOR_OK : DOCTOR_FAIL, "macvtap lower device",
-                            "fix nics[].dev in the profile (ip link)", "%s %s", path,
-                            there ? "exists" : "does not exist");
-                } else if (n->backend == NIC_TAP) {
-                        there = fs_join(path, sizeof(path), env->hostenv.roots->sysfs, "class/net/%s/bridge",
-                                           n->bridge) >= 0 &&
-                                fs_exists(path) > 0;
-                        add(rep, id, there ? DOCTOR_OK : DOCTOR_FAIL, "tap bridge",
-                            "create the bridge (ip link add NAME type bridge) or fix nics[].bridge",
-                            "%s %s", path, there ? "exists" : "does not exist: no such bridge");
-                }
-        }
-}
-
-/* swtpm and the state folder a run would use (host/tpm.h), read only. */
-static void check_tpm(const struct doctor_env *env, const struct profile *p, struct doctor_report *rep)
-{
-        const char *dir = env->state_dir ? env->state_dir : VARS_STATE_DIR;
-        const struct tpm_tools *t = env->tpm_tools;
-        struct vl_error e = {};
-        int r;
-
-        if (!t) {
-                add(rep, "tpm", DOCTOR_FAIL, "TPM (swtpm)", "apt-get install swtpm swtpm-tools", "%s",
-                    env->tpm_error ? env->tpm_error : "swtpm not found");
-                return;
-        }
-        r = env->user ? tpm_state_check(dir, p->name, env->user->uid, &e) : 0;
-        if (r < 0)
-                add(rep, "tpm", DOCTOR_FAIL, "TPM (swtpm)", "see the evidence", "%s", e.msg);
-        else
-                add(rep, "tpm", DOCTOR_OK, "TPM (swtpm)", NULL, "%s, %s; state %s/%s/%s: %s", t->swtpm,
-                    t->swtpm_setup, dir, p->name, TPM_STATE_SUBDIR,
-                    r > 0 ? "there, used as is" : "made at the first start");
-}
-
-/* The disks that are block devices: what a run would refuse, through the
- * run's own plan (blockdev_plan(), read only). */
-static void check_blockdevs(const struct doctor_env *env, const struct profile *p, struct doctor_report *rep)
-{
-        struct blockdev_plan plan;
-        struct vl_error e = {};
-        char list[400] = "";
-
-        if (blockdev_plan(env->hostenv.roots, p, &plan, &e) < 0) {
-                add(rep, "blockdevs", DOCTOR_FAIL, "Block devices as disks",
-                    "unmount the file systems on it, swapoff, deactivate what is stacked on it (vgchange -an, "
-                    "cryptsetup close, mdadm --stop); or give the VM another disk",
-                    "%s", e.msg);
-                return;
-        }
-        if (plan.n == 0)
-                return;
-        for (unsigned i = 0; i < plan.n; i++)
-                appendf(list, sizeof(list), "%s%s", i ? ", " : "", plan.nodes[i].node);
-        add(rep, "blockdevs", DOCTOR_OK, "Block devices as disks", NULL,
-            "%s: not in use on the host; a run hands them to QEMU's user and gives them back", list);
-}
-
-/* The evdev inputs: each there, an input device node reached through
- * links root trusts — the run's own plan (input_plan(), read only). */
-static void check_inputs(const struct doctor_env *env, const struct profile *p, struct doctor_report *rep)
-{
-        struct input_plan plan;
-        struct vl_error e = {};
-        char list[400] = "";
-
-        if (input_plan(env->hostenv.roots, p, &plan, &e) < 0) {
-                add(rep, "inputs", DOCTOR_FAIL, "Evdev inputs",
-                    "plug the device in, or name it by its link in /dev/input/by-id (ls -l /dev/input/by-id)",
-                    "%s: %s", e.path, e.msg);
-                return;
-        }
-        if (plan.n == 0)
-                return;
-        for (unsigned i = 0; i < plan.n; i++)
-                appendf(list, sizeof(list), "%s%s", i ? ", " : "", plan.nodes[i].node);
-        add(rep, "inputs", DOCTOR_OK, "Evdev inputs", NULL,
-            "%s: present; a run hands them to QEMU's user and gives them back", list);
-}
-
-/* The host USB devices: each found, once — the run's own plan (usb_plan(),
- * read only); an optional one that is not plugged in is a note. */
-static void check_usb(const struct doctor_env *env, const struct profile *p, struct doctor_report *rep)
-{
-        struct vl_warnings w = {};
-        struct usb_plan plan;
-        struct vl_error e = {};
-        char list[400] = "";
-
-        if (p->usb.n_devices == 0)
-                return;
-        if (usb_plan(env->hostenv.roots, p, &plan, &e, &w) < 0) {
-                add(rep, "usb", DOCTOR_FAIL, "USB devices",
-                    e.err == ENOTUNIQ ? "add the device's \"serial\", or name it by \"bus\" and \"port\" "
-                                        "(lsusb -t)"
-                                      : "plug the device in, or check its ids (lsusb) or place (lsusb -t)",
-                    "%s: %s", e.path, e.msg);
-                return;
-        }
-        for (unsigned i = 0; i < plan.n; i++)
-                appendf(list, sizeof(list), "%s%s (%04x:%04x, %s)", i ? ", " : "", plan.nodes[i].sysname,
-                        plan.nodes[i].vendor, plan.nodes[i].product, plan.nodes[i].node);
-        for (unsigned i = 0; i < w.n; i++)
-                add(rep, "usb", DOCTOR_WARN, "USB devices", "plug it in before the start, or leave it out",
-                    "%s", w.msg[i]);
-        if (plan.n > 0)
-                add(rep, "usb", DOCTOR_OK, "USB devices", NULL,
-                    "%s: present; a run hands their nodes to QEMU's user and gives them back; QEMU takes each "
-                    "device from its host drivers while the guest has it",
-                    list);
-}
-
-/* The shared memory (Looking Glass, Scream): the run's own plan
- * (shmem_plan(), read only) for QEMU's user — a file of that name that is
- * not this VM's, a kvmfr node missing or of another size. */
-static void check_shmem(const struct doctor_env *env, const struct profile *p, struct doctor_report *rep)
-{
-        _cleanup_free_ struct shmem_plan *plan = calloc(1, sizeof(*plan));
-        struct vl_error e = {};
-        char list[600] = "";
-
-        if (p->n_shmem == 0)
-                return;
-        if (!plan) {
-                add(rep, "shmem", DOCTOR_FAIL, "Shared memory", NULL, "out of memory");
-                return;
-        }
-        if (!env->user) {
-                add(rep, "shmem", DOCTOR_WARN, "Shared memory", "set \"user\" in the profile, or run through sudo",
-                    "the run-as user is unknown (%s): who may open the memory cannot be checked",
-                    env->user_error ? env->user_error : "?");
-                return;
-        }
-        if (shmem_plan(env->hostenv.roots, p, env->user, plan, &e) < 0) {
-                add(rep, "shmem", DOCTOR_FAIL, "Shared memory",
-                    e.err == EEXIST   ? "remove or rename that file (it is not this VM's), or choose another \"name\""
-                    : e.err == ENODEV ? "load the kvmfr module (modprobe kvmfr static_size_mb=SIZE)"
-                    : e.err == EINVAL ? "load kvmfr with the profile's size (static_size_mb), or change \"size\""
-                                      : "check the profile's owner, group and mode (profiles/README.md#shmem)",
-                    "%s: %s", e.path[0] ? e.path : "$.shmem", e.msg);
-                return;
-        }
-        for (unsigned i = 0; i < plan->n; i++)
-                appendf(list, sizeof(list), "%s%s (%llu MiB, %s:%s %04o%s)", i ? ", " : "", plan->item[i].path,
-                        (unsigned long long) (plan->item[i].bytes >> 20), plan->item[i].owner, plan->item[i].group,
-                        (unsigned) plan->item[i].mode,
-                        plan->item[i].action == SHMEM_REUSE   ? ", kept from an earlier run"
-                        : plan->item[i].action == SHMEM_KVMFR ? ", kvmfr"
-                                                              : "");
-        add(rep, "shmem", DOCTOR_OK, "Shared memory", NULL, "%s: a run can set %s up for QEMU's user (%s)", list,
-            plan->n == 1 ? "it" : "them", env->user->name);
+                dr_add(rep, "memlock", DOCTOR_OK, "RLIMIT_MEMLOCK", NULL, "enough for the guest");
 }
 
 int doctor_run(const struct doctor_env *env, const struct profile *p, struct doctor_report *ret)
@@ -1040,16 +822,8 @@ int doctor_run(const struct doctor_env *env, const struct profile *p, struct doc
         check_cmdline(env, p, &cpu, iommu_on, boot_vga, ret);
         check_firmware_qemu(env, p, ret);
         check_memory(env, p, ret);
-        if (p) {
-                check_audio(env, p, ret);
-                check_nics(env, p, ret);
-                check_blockdevs(env, p, ret);
-                check_inputs(env, p, ret);
-                check_usb(env, p, ret);
-                check_shmem(env, p, ret);
-                if (p->tpm.enabled)
-                        check_tpm(env, p, ret);
-        }
+        if (p)
+                dr_check_backends(env, p, ret);
         return 0;
 }
 
@@ -1086,141 +860,4 @@ out:
         json_decref(arr);
         json_decref(root);
         return s;
-}
-
-/* --- groups ----------------------------------------------------------------- */
-
-/* Base/sub class names as pci.ids spells them, for the classes a
- * passthrough host shows; anything else is printed as its code only. */
-static const char *class_name(uint32_t class_code)
-{
-        static const struct {
-                uint16_t code;
-                const char *name;
-        } names[] = {
-                { 0x0100, "SCSI storage controller" }, { 0x0101, "IDE interface" },
-                { 0x0106, "SATA controller" }, { 0x0107, "Serial Attached SCSI controller" },
-                { 0x0108, "Non-Volatile memory controller" }, { 0x0200, "Ethernet controller" },
-                { 0x0280, "Network controller" }, { 0x0300, "VGA compatible controller" },
-                { 0x0302, "3D controller" }, { 0x0380, "Display controller" },
-                { 0x0401, "Multimedia audio controller" }, { 0x0403, "Audio device" },
-                { 0x0500, "RAM memory" }, { 0x0600, "Host bridge" }, { 0x0601, "ISA bridge" },
-                { 0x0604, "PCI bridge" }, { 0x0780, "Communication controller" },
-                { 0x0806, "IOMMU" }, { 0x0880, "System peripheral" }, { 0x0c03, "USB controller" },
-                { 0x0c05, "SMBus" }, { 0x1180, "Signal processing controller" },
-        };
-
-        for (size_t i = 0; i < ELEMENTSOF(names); i++)
-                if (names[i].code == class_code >> 8)
-                        return names[i].name;
-        return "";
-}
-
-static int group_cmp(const void *a, const void *b)
-{
-        const struct pci_device *x = a, *y = b;
-
-        uint64_t ka = (uint64_t) x->addr.domain << 24 | x->addr.bus << 16 | x->addr.slot << 8 | x->addr.function;
-        uint64_t kb = (uint64_t) y->addr.domain << 24 | y->addr.bus << 16 | y->addr.slot << 8 | y->addr.function;
-
-        if (x->iommu_group != y->iommu_group)
-                return x->iommu_group < y->iommu_group ? -1 : 1;
-        return ka < kb ? -1 : ka > kb;
-}
-
-static int groups_json(const struct pci_device *devs, size_t n, char **ret)
-{
-        json_t *root = json_object(), *groups = json_array(), *cur = NULL;
-        int last = -1, r = -ENOMEM;
-
-        if (!root || !groups || json_object_set(root, "groups", groups) < 0)
-                goto out;
-        for (size_t i = 0; i < n; i++) {
-                const struct pci_device *d = &devs[i];
-                char a[PCI_ADDR_STRLEN], cls[8], ids[10];
-                json_t *o;
-                if (d->iommu_group < 0)
-                        continue;
-                if (d->iommu_group != last) {
-                        json_t *g;
-                        cur = json_array();
-                        g = json_pack("{s:i, s:o}", "group", d->iommu_group, "devices", cur);
-                        if (!g || json_array_append_new(groups, g) < 0)
-                                goto out;
-                        last = d->iommu_group;
-                }
-                pci_addr_format(&d->addr, a);
-                (void) snprintf(cls, sizeof(cls), "%04x", (unsigned) (d->class_code >> 8));
-                (void) snprintf(ids, sizeof(ids), "%04x:%04x", d->vendor_id, d->device_id);
-                o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "address", a, "class", cls, "class_name",
-                              class_name(d->class_code), "ids", ids, "vendor", d->vendor_name, "device",
-                              d->device_name, "driver", d->driver);
-                if (!o || json_array_append_new(cur, o) < 0)
-                        goto out;
-        }
-        *ret = json_dumps(root, JSON_INDENT(2));
-        r = *ret ? 0 : -ENOMEM;
-out:
-        json_decref(groups);
-        json_decref(root);
-        return r;
-}
-
-static int groups_text(const struct pci_device *devs, size_t n, char **ret)
-{
-        _cleanup_fclose_ FILE *f = NULL;
-        char *buf = NULL;
-        size_t size = 0;
-        int last = -1;
-
-        f = open_memstream(&buf, &size);
-        if (!f)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                const struct pci_device *d = &devs[i];
-                const char *cn = class_name(d->class_code);
-                char a[PCI_ADDR_STRLEN];
-                if (d->iommu_group < 0)
-                        continue;
-                if (d->iommu_group != last)
-                        fprintf(f, "IOMMU group %d\n", d->iommu_group);
-                last = d->iommu_group;
-                pci_addr_format(&d->addr, a);
-                /* lspci -nn's shape: class name [code]: vendor device [ids] */
-                fprintf(f, "  %s %s%s[%04x]: %s%s%s [%04x:%04x] driver=%s\n", a, cn, cn[0] ? " " : "",
-                        (unsigned) (d->class_code >> 8), d->vendor_name[0] ? d->vendor_name : "",
-                        d->vendor_name[0] && d->device_name[0] ? " " : "", d->device_name, d->vendor_id,
-                        d->device_id, d->driver[0] ? d->driver : "none");
-        }
-        if (fclose(TAKE_PTR(f)) != 0) {
-                free(buf);
-                return -ENOMEM;
-        }
-        *ret = buf;
-        return 0;
-}
-
-int doctor_groups(const char *sysfs_root, const char *pci_ids, bool json, char **ret, struct vl_error *e)
-{
-        _cleanup_pci_ctx_ struct pci_ctx *c = NULL;
-        _cleanup_free_ struct pci_device *devs = NULL;
-        size_t n = 0;
-        int r;
-
-        if (!pci_iommu_enabled(sysfs_root))
-                return vl_error_set(e, ENODEV,
-                                    "the IOMMU is off: %s/kernel/iommu_groups is empty (enable VT-d / AMD-Vi in the "
-                                    "firmware setup and boot with intel_iommu=on on Intel)",
-                                    sysfs_root);
-        r = pci_ctx_new(sysfs_root, pci_ids, &c, e);
-        if (r < 0)
-                return r;
-        r = pci_scan(c, &devs, &n, e);
-        if (r < 0)
-                return r;
-        qsort(devs, n, sizeof(*devs), group_cmp);
-        r = json ? groups_json(devs, n, ret) : groups_text(devs, n, ret);
-        if (r < 0)
-                return vl_error_set(e, -r, "out of memory");
-        return 0;
 }
