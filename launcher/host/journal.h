@@ -14,7 +14,7 @@
  * reached) and the /dev/vfio/GROUP nodes handed to QEMU's user, both owned
  * by bind.c; and a list of typed entries, one per other host change, each of
  * a kind in enum journal_kind. A kind is a struct here, a row of JSON keys in
- * journal.c and an undo handler in undo.c (docs/design.md says how to add
+ * journal_entry.c and an undo handler in undo.c (docs/design.md says how to add
  * one).
  *
  * struct journal is plain data (no pointers: copy with '='); the functions
@@ -80,7 +80,7 @@ struct journal_group {
 };
 
 /* The other host changes a run makes, one kind each. The JSON spelling of a
- * kind and of its fields is journal.c's table; the undo is undo.c's. */
+ * kind and of its fields is journal_entry.c's table; the undo is undo.c's. */
 enum journal_kind {
         JOURNAL_MACVTAP = 0, /* a macvtap link on a lower device (net.c) */
         JOURNAL_TAP,         /* a tap link enslaved to a bridge (net.c) */
