@@ -64,6 +64,24 @@ int cli_prepare(const char *profile_path, bool dry_run, struct cli_prepared *c)
         return cli_prepare_at(profile_path, dry_run, &roots, c);
 }
 
+int cli_host_root_init(struct cli_host_root *h, const char *top)
+{
+        host_roots_init(&h->roots);
+        h->pci_ids = NULL;
+        if (!top)
+                return EXIT_OK;
+        if (fs_join(h->sys, sizeof(h->sys), top, "sys") < 0 || fs_join(h->proc, sizeof(h->proc), top, "proc") < 0 ||
+            fs_join(h->dev, sizeof(h->dev), top, "dev") < 0 || fs_join(h->ids, sizeof(h->ids), top, "pci.ids") < 0) {
+                cli_log_error("--host-root: path too long");
+                return EXIT_INVALID;
+        }
+        h->roots.sysfs = h->sys;
+        h->roots.proc = h->proc;
+        h->roots.dev = h->dev;
+        h->pci_ids = h->ids;
+        return EXIT_OK;
+}
+
 int cli_prepare_at(const char *profile_path, bool dry_run, const struct host_roots *roots,
                    struct cli_prepared *c)
 {

@@ -46,6 +46,19 @@ int cli_prepare_at(const char *profile_path, bool dry_run, const struct host_roo
 
 void cli_prepared_done(struct cli_prepared *c);
 
+/* The roots of the hidden --host-root TOP of `init` and `print` (tests: a
+ * fake host made by tests/fakesys): TOP/sys, TOP/proc, TOP/dev and its
+ * pci.ids, TOP/pci.ids. Not to be copied: roots points at the buffers. */
+struct cli_host_root {
+        struct host_roots roots;
+        const char *pci_ids;           /* NULL: libpci's own */
+        char sys[PROFILE_PATH_MAX], proc[PROFILE_PATH_MAX], dev[PROFILE_PATH_MAX], ids[PROFILE_PATH_MAX];
+};
+
+/* Fill h for top, or with the installed binary's roots when top is NULL.
+ * EXIT_OK, or EXIT_INVALID with the error printed (a path too long). */
+int cli_host_root_init(struct cli_host_root *h, const char *top);
+
 /* Is the profile at profile_path (relative to the current folder, or
  * absolute) root's, and no other account's to change (fs_open_trusted() for
  * root: the file and every folder on its way, no symlink)? Whoever can

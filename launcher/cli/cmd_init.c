@@ -11,9 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/fs.h"
-#include "base/roots.h"
 #include "cli/cli.h"
+#include "cli/cli_prepare.h"
 #include "init/init.h"
 #include "report/init_probe.h"
 
@@ -191,11 +190,9 @@ int cmd_init(int argc, char **argv)
         _cleanup_free_ struct init_host *host = calloc(1, sizeof(*host));
         _cleanup_free_ char *text = NULL;
         struct opts x = {};
-        struct host_roots roots;
+        struct cli_host_root hr;
         struct init_result res = {};
         struct vl_error err = {};
-        char sys[PROFILE_PATH_MAX], proc[PROFILE_PATH_MAX], dev[PROFILE_PATH_MAX], ids[PROFILE_PATH_MAX];
-        const char *ids_file = NULL;
         int first, r;
 
         if (!host) {
@@ -212,21 +209,10 @@ int cmd_init(int argc, char **argv)
                 return EXIT_INVALID;
         }
 
-        host_roots_init(&roots);
-        if (x.host_root) {
-                if (fs_join(sys, sizeof(sys), x.host_root, "sys") < 0 ||
-                    fs_join(proc, sizeof(proc), x.host_root, "proc") < 0 ||
-                    fs_join(dev, sizeof(dev), x.host_root, "dev") < 0 ||
-                    fs_join(ids, sizeof(ids), x.host_root, "pci.ids") < 0) {
-                        cli_log_error("--host-root: path too long");
-                        return EXIT_INVALID;
-                }
-                roots.sysfs = sys;
-                roots.proc = proc;
-                roots.dev = dev;
-                ids_file = ids;
-        }
-        r = init_probe(&roots, ids_file, &x.o, host, &err);
+        r = cli_host_root_init(&hr, x.host_root);
+        if (r != EXIT_OK)
+                return r;
+        r = init_probe(&hr.roots, hr.pci_ids, &x.o, host, &err);
         if (r < 0) {
                 cli_print_error(&err);
                 return EXIT_FAILURE_RUN;

@@ -12,7 +12,6 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "base/fs.h"
 #include "host/bind.h"
 #include "cli/cli.h"
 #include "cli/cli_prepare.h"
@@ -384,8 +383,7 @@ int cmd_print(int argc, char **argv)
         };
         struct cli_prepared c;
         struct print_opts o = {};
-        struct host_roots roots;
-        char sys[PROFILE_PATH_MAX], proc[PROFILE_PATH_MAX], dev[PROFILE_PATH_MAX];
+        struct cli_host_root hr;
         bool args_only;
         int first, r;
 
@@ -393,19 +391,10 @@ int cmd_print(int argc, char **argv)
         if (r != CLI_PARSED)
                 return r;
         args_only = o.args_only;
-        host_roots_init(&roots);
-        if (o.host_root) {
-                if (fs_join(sys, sizeof(sys), o.host_root, "sys") < 0 ||
-                    fs_join(proc, sizeof(proc), o.host_root, "proc") < 0 ||
-                    fs_join(dev, sizeof(dev), o.host_root, "dev") < 0) {
-                        cli_log_error("--host-root: path too long");
-                        return EXIT_INVALID;
-                }
-                roots.sysfs = sys;
-                roots.proc = proc;
-                roots.dev = dev;
-        }
-        r = cli_prepare_at(argv[first], true, &roots, &c);
+        r = cli_host_root_init(&hr, o.host_root);
+        if (r != EXIT_OK)
+                return r;
+        r = cli_prepare_at(argv[first], true, &hr.roots, &c);
         if (r != EXIT_OK) {
                 cli_prepared_done(&c);
                 return r;
