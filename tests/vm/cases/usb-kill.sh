@@ -7,18 +7,7 @@
 # vm-needs: usb
 need_vl
 VMNAME=vmusb
-_dir=
-for _d in /sys/bus/usb/devices/*; do
-        [ "$(cat "$_d/idVendor" 2>/dev/null):$(cat "$_d/idProduct" 2>/dev/null)" = 0627:0001 ] && _dir=$_d
-done
-if [ -z "$_dir" ]; then
-        fail "no 0627:0001 in L1's /sys/bus/usb/devices ($(ls /sys/bus/usb/devices 2>&1 | tr '\n' ' '))"
-        exit 1
-fi
-_node=$(printf '/dev/bus/usb/%03d/%03d' "$(cat "$_dir/busnum")" "$(cat "$_dir/devnum")")
-_before=$(stat -c '%u:%g %a' "$_node")
-check "L1's keyboard ${_dir##*/} is $_node ($_before), its interface on $(basename "$(readlink "$_dir/${_dir##*/}:1.0/driver")")" \
-        test -c "$_node"
+usb_kbd || exit 1
 owner() { stat -c '%u:%g %a' "$_node"; }
 
 if vm_up vmusb vmusb; then

@@ -181,6 +181,26 @@ gpu_state() {
 }
 
 # ---- vfio-launch --------------------------------------------------------
+# ---- the USB keyboard (vm-needs: usb) ------------------------------------
+# usb_kbd: find QEMU's usb-kbd (0627:0001) in L1's sysfs and check it: sets
+# _dir (its sysfs folder), _node (/dev/bus/usb/BBB/DDD) and _before (its
+# owner, group and mode); 1 with a FAIL when it is not there.
+usb_kbd() {
+        _dir=
+        for _d in /sys/bus/usb/devices/*; do
+                [ "$(cat "$_d/idVendor" 2>/dev/null):$(cat "$_d/idProduct" 2>/dev/null)" = 0627:0001 ] && _dir=$_d
+        done
+        if [ -z "$_dir" ]; then
+                fail "no 0627:0001 in L1's /sys/bus/usb/devices ($(ls /sys/bus/usb/devices 2>&1 | tr '\n' ' '))"
+                return 1
+        fi
+        _node=$(printf '/dev/bus/usb/%03d/%03d' "$(cat "$_dir/busnum")" "$(cat "$_dir/devnum")")
+        _before=$(stat -c '%u:%g %a' "$_node")
+        check "L1's keyboard ${_dir##*/} is $_node ($_before), its interface on $(basename "$(readlink "$_dir/${_dir##*/}:1.0/driver")")" \
+                test -c "$_node"
+        return 0 # a failed check is counted; the case goes on, as a missing node shows later too
+}
+
 profile() { echo "$VL_SRC/profiles/$1.json"; }
 # need_vl: the case needs the built launcher; FAIL and end the case without it.
 need_vl() {
