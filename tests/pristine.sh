@@ -302,13 +302,19 @@ stop_step() { # trap of `ci` on SIGHUP/INT/TERM: the running step ends its run f
 }
 
 # What went wrong in a step's log, for the last lines of a CI run (a CI
-# record may keep only its tail): the failed ctest tests, run-all's failed
-# steps, the harnesses' FAIL lines; at most 40 lines.
+# record may keep only its last dozen lines): the first failure lines —
+# the harnesses' FAIL lines, cmocka's failed cases, sanitizer reports; the
+# first one usually names the cause, the later ones follow from it — then
+# the failed ctest tests and run-all's failed steps.
 failures_of() {
-        awk '/The following tests FAILED:/ { list = 1; print; next }
-             list && /^[ \t]+[0-9]+ - / { print; next }
+        awk 'function first(l) { if (nf < 6) print l; nf++ }
+             /The following tests FAILED:/ { list = 1; tail[nt++] = $0; next }
+             list && /^[ \t]+[0-9]+ - / { tail[nt++] = $0; next }
              { list = 0 }
-             /run-all: FAILED|^FAIL:|[^A-Za-z]FAIL: / { print }' "$1" | tail -n 40
+             /run-all: FAILED/ { tail[nt++] = $0; next }
+             /^FAIL:|[^A-Za-z]FAIL: |\[  FAILED  \] [^0-9]|\[  ERROR   \]|ERROR: [A-Za-z]*Sanitizer|runtime error:/ { first($0) }
+             END { if (nf > 6) printf "(and %d more failure lines)\n", nf - 6
+                   for (i = 0; i < nt && i < 8; i++) print tail[i] }' "$1"
 }
 
 cmd_ci() {

@@ -30,6 +30,27 @@ ctest_in() { # ctest_in BUILD_DIR ARGS...: ctest there; its skips go to BUILD_DI
         skip_lists+=("$build/skips.txt")
         return "$rc"
 }
+# gcc_tests BUILD: every test of the gcc build. A failed vm boot (a whole
+# emulated host, its nested QEMU under TCG in TCG) boots once more, and only
+# when every failed test is a vm boot: one that fails twice fails the step;
+# one that passes the second time is reported at the end as flaky, with the
+# first FAIL lines of its first boot, and does not.
+flaky=()
+gcc_tests() {
+        local build=$1 failed_log t
+        failed_log=$build/Testing/Temporary/LastTestsFailed.log
+        rm -f "$failed_log" # ctest leaves it from a failed run, and --rerun-failed reads it
+        ctest_in "$build" && return 0
+        [ -s "$failed_log" ] && ! grep -qv '^[0-9]*:vm/' "$failed_log" || return 1
+        tests/skips.sh list "$build" "$build/ctest.out" > /dev/null || return 1
+        cp "$build/ctest.out" "$build/ctest-first.out"
+        cp "$failed_log" "$build/ctest-first.failed"
+        echo "run-all: vm boot(s) failed: $(cut -d: -f2 "$failed_log" | tr '\n' ' ')- booting them once more"
+        ctest --test-dir "$build" --output-on-failure --rerun-failed 2>&1 | tee "$build/ctest-rerun.out"
+        [ "${PIPESTATUS[0]}" = 0 ] || return 1
+        while IFS=: read -r _ t; do flaky+=("$t"); done < "$build/ctest-first.failed"
+        return 0
+}
 run() { # run NAME CMD...: record a failed step, keep going; its status is the step's
         local name=$1; shift
         "$@" && return 0
@@ -67,7 +88,7 @@ for f in "$BUILD-asan"/tests/fuzz/fuzz_*; do
 done
 
 step "every test, gcc build (incl. the real-kernel harness)"
-run tests ctest_in "$BUILD"
+run tests gcc_tests "$BUILD"
 
 step "summary"
 nskips=0
@@ -83,6 +104,10 @@ if [ "$nskips" -gt 0 ]; then
         fi
 else
         echo "run-all: no test skipped"
+fi
+if [ ${#flaky[@]} -gt 0 ]; then
+        echo "run-all: FLAKY: ${flaky[*]} failed, then passed when booted again; the first boot's first FAIL lines:"
+        grep -a -E '^[[:space:]]*FAIL: ' "$BUILD/ctest-first.out" | head -n 10
 fi
 if [ ${#failed[@]} -eq 0 ]; then
         echo "run-all: every step passed"

@@ -40,9 +40,12 @@ _hp_down() {
 }
 hp_eject() {
         _s=$(qmp_sock "$1")
-        _bsel=$(qmp "$_s" '{"execute":"qom-get","arguments":{"path":"/machine/peripheral/pci.1/pci.1","property":"acpi-pcihp-bsel"}}' |
-                sed -n 's/.*"return": \([0-9]*\).*/\1/p')
-        if [ -z "$_bsel" ]; then fail "no acpi-pcihp-bsel on pci.1 (ACPI hot-plug off?)"; return 1; fi
+        _bsel=$(qmp "$_s" '{"execute":"qom-get","arguments":{"path":"/machine/peripheral/pci.1/pci.1","property":"acpi-pcihp-bsel"}}' \
+                2> "$VL_CASEDIR/bsel.err" | sed -n 's/.*"return": \([0-9]*\).*/\1/p')
+        if [ -z "$_bsel" ]; then
+                fail "no acpi-pcihp-bsel on pci.1 (ACPI hot-plug off?): $(head -c 200 "$VL_CASEDIR/bsel.err"); the launcher said: $(vl_said "$1")"
+                return 1
+        fi
         if ! wait_for 20 _hp_down "$_s" "$_bsel"; then
                 fail "the slot's bit never rose in the ACPI 'down' register (no device_del?)"
                 return 1
@@ -97,7 +100,7 @@ detached_ok() { # detached_ok WHEN NAME: back home while the VM runs on
         else
                 fail "$1: not back on the host: $(state)"
         fi
-        check "$1: VM $2 still running" test "$(vl_status "$2" | json_str state)" = running
+        expect_alive "$1" "$2"
         check "$1: status lists both as detached" sh -c 'vl_st=$1; case "$vl_st" in *"{\"id\":\"gpu\",\"host\":\"0000:01:00.0\",\"hotplug\":\"detached\"},{\"id\":\"gpuaudio\",\"host\":\"0000:01:00.1\",\"hotplug\":\"detached\"}"*) exit 0 ;; esac; exit 1' sh "$(vl_status "$2")"
         _h=$(qmp_hosts "$(qmp_sock "$2")")
         check "$1: no vfio-pci device left in the guest (QOM: [$_h])" test -z "$_h"
@@ -110,14 +113,14 @@ vm_up vmtest vmtest || { vm_abort vmtest; exit 1; }
 t=$(now)
 vl_out "$VL_CASEDIR/detach-native.out" detach --timeout 3 vmtest gpu
 rc=$?
-check "detach without a guest answer exits 1 (rc=$rc, $(since "$t")s)" test $rc = 1
+expect_rc "detach without a guest answer exits 1, in $(since "$t")s" 1 $rc "$VL_CASEDIR/detach-native.out"
 check "it says the guest did not release them" grep -q "did not release gpu (0000:01:00.0), gpuaudio (0000:01:00.1) within 3 s" "$VL_CASEDIR/detach-native.out"
 expect_on_vfio "after the refused detach" $DEVS
 expect_l2_hosts "$(qmp_sock vmtest)" $DEVS
-check "VM still running" test "$(vl_status vmtest | json_str state)" = running
+expect_alive "after the refused detach" vmtest
 vl_out "$VL_CASEDIR/attach-pending.out" attach vmtest gpuaudio
 rc=$?
-check "attach while the detach is pending exits 1 (rc=$rc)" test $rc = 1
+expect_rc "attach while the detach is pending exits 1" 1 $rc "$VL_CASEDIR/attach-pending.out"
 check "it says the detach is pending" grep -q "still pending" "$VL_CASEDIR/attach-pending.out"
 vl_out "$VL_CASEDIR/detach-bad.out" detach vmtest nosuch
 rc=$?
@@ -134,7 +137,7 @@ check "native: the launcher logged the late completion" wait_for 5 grep -q "a pe
 detached_ok "native, after the power-off" vmtest
 vl_out "$VL_CASEDIR/attach-native.out" attach vmtest gpu
 rc=$?
-check "native: attach exits 0 (rc=$rc)" test $rc = 0
+expect_rc "native: attach exits 0" 0 $rc "$VL_CASEDIR/attach-native.out"
 pciehp_poweron vmtest
 expect_on_vfio "native: after attach" $DEVS
 expect_l2_hosts "$(qmp_sock vmtest)" $DEVS
@@ -155,7 +158,7 @@ dpid=$!
 hp_eject vmhp
 wait $dpid
 rc=$?
-check "detach gpuaudio exits 0 once the guest ejects (rc=$rc, $(since "$t")s)" test $rc = 0
+expect_rc "detach gpuaudio exits 0 once the guest ejects, in $(since "$t")s" 0 $rc "$VL_CASEDIR/detach.out"
 check "detach names both functions" grep -q "gpu (0000:01:00.0), gpuaudio (0000:01:00.1) left the guest and are back on the host (e1000e, snd_hda_intel)" "$VL_CASEDIR/detach.out"
 detached_ok "after detach" vmhp
 check "the launcher logged it" grep -q "vmhp: detach 10000 gpuaudio: ok:" "$VL_CASEDIR/vmhp.out"
@@ -166,7 +169,7 @@ check "detach of a detached device exits 1 (rc=$rc)" sh -c "test $rc = 1 && grep
 t=$(now)
 vl_out "$VL_CASEDIR/attach.out" attach vmhp 0000:01:00.0
 rc=$?
-check "attach by host address exits 0 (rc=$rc, $(since "$t")s)" test $rc = 0
+expect_rc "attach by host address exits 0, in $(since "$t")s" 0 $rc "$VL_CASEDIR/attach.out"
 expect_on_vfio "after attach" $DEVS
 check "status lists gpu as attached again" sh -c 'case "$1" in *"\"id\":\"gpu\",\"host\":\"0000:01:00.0\",\"hotplug\":\"attached\""*) exit 0 ;; esac; exit 1' sh "$(vl_status vmhp)"
 expect_l2_hosts "$(qmp_sock vmhp)" $DEVS
@@ -180,7 +183,7 @@ check "attach of an attached device exits 1 (rc=$rc)" sh -c "test $rc = 1 && gre
 # ---- 3. the guest answers after the timeout ---------------------------------
 vl_out "$VL_CASEDIR/detach-late.out" detach --timeout 2 vmhp gpu
 rc=$?
-check "detach with a 2 s timeout and no answer exits 1 (rc=$rc)" test $rc = 1
+expect_rc "detach with a 2 s timeout and no answer exits 1" 1 $rc "$VL_CASEDIR/detach-late.out"
 expect_on_vfio "while the detach is pending" $DEVS
 hp_eject vmhp
 if wait_for 15 at_home; then
@@ -192,7 +195,7 @@ check "the launcher logged the late completion" wait_for 5 grep -q "a pending de
 detached_ok "after the late eject" vmhp
 vl_out "$VL_CASEDIR/attach2.out" attach vmhp gpu
 rc=$?
-check "attach after the late detach exits 0 (rc=$rc)" test $rc = 0
+expect_rc "attach after the late detach exits 0" 0 $rc "$VL_CASEDIR/attach2.out"
 expect_on_vfio "after the second attach" $DEVS
 
 if qmp_or_fail vmhp quit quit; then expect_exit "QMP quit" 30 0; else vm_abort vmhp; fi

@@ -49,6 +49,13 @@ check() {
         shift
         if "$@"; then pass "$_what"; else fail "$_what"; return 1; fi
 }
+# expect_rc WHAT WANT RC FILE: a command's exit status; a FAIL quotes the
+# last line of its output FILE (the reason is then in the FAIL line itself).
+expect_rc() {
+        if [ "$3" = "$2" ]; then pass "$1 (rc=$3)"; return 0; fi
+        fail "$1 (rc=$3): $(tail -n 1 "$4" 2>/dev/null | cut -c1-200)"
+        return 1
+}
 # Show a file (indented) on the console, last N lines.
 show() { [ -s "$1" ] && { echo "  ---- ${2:-$1}"; tail -n "${3:-30}" "$1" | sed 's/^/  | /'; }; return 0; }
 
@@ -220,9 +227,16 @@ vl_out() {
 }
 # vl_start NAME ARGS...: the launcher in the background; VLPID = its pid
 # (busybox chroot execs, so it is vfio-launch itself); output in $VL_CASEDIR/NAME.out
+# A case that starts NAME again keeps the earlier run's output as NAME.out.1
+# (.2, ...): the runner shows every file of a failed case.
 vl_start() {
         _n=$1
         shift
+        if [ -e "$VL_CASEDIR/$_n.out" ]; then
+                _i=1
+                while [ -e "$VL_CASEDIR/$_n.out.$_i" ]; do _i=$((_i + 1)); done
+                mv "$VL_CASEDIR/$_n.out" "$VL_CASEDIR/$_n.out.$_i"
+        fi
         echo "\$ vfio-launch $*" > "$VL_CASEDIR/$_n.out"
         # a plain command, not the vl function: ash would fork a subshell
         # for a function and $! would not be the launcher (chroot and env exec)
@@ -236,6 +250,15 @@ journal() { echo "$(run_dir "$1")/state.json"; }
 bound_journal() { echo "$VL_ROOT/run/vfio-launch-bound/$1/state.json"; }
 # vl_status NAME: `vfio-launch status NAME` (one JSON object) or nothing.
 vl_status() { vl status "$1" 2>/dev/null; }
+# vl_said NAME: the launcher's last two lines for NAME, on one line: the
+# reason a VM is gone belongs in the FAIL line that finds it gone.
+vl_said() { tail -n 2 "$VL_CASEDIR/$1.out" 2>/dev/null | tr '\n' ' ' | cut -c1-300; }
+# expect_alive WHEN NAME: the VM still runs; else FAIL with the launcher's last words.
+expect_alive() {
+        _st=$(vl_status "$2" | json_str state)
+        if [ "$_st" = running ]; then pass "$1: VM $2 still running"
+        else fail "$1: VM $2 not running (state '${_st:-none}'); the launcher said: $(vl_said "$2")"; fi
+}
 json_str() { sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p"; }
 json_num() { sed -n "s/.*\"$1\": *\([0-9]*\).*/\1/p"; }
 # qmp_sock NAME: the QMP monitor the cases talk to: the "qmp" path that
