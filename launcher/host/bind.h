@@ -176,6 +176,14 @@ int bind_device_holders(const struct bind_env *env, const struct pci_device *d, 
  * filled (-ENOENT: no such block device in SYS/class/block). */
 int bind_block_holders(const struct host_roots *roots, dev_t dev, struct bind_holders *ret, struct vl_error *e);
 
+/* Whether the host's console is on the PCI device at a: a kernel console on
+ * one of its ttys, or the virtual terminals fbcon draws on one of its
+ * framebuffers — the console part of bind_device_holders(), for a caller
+ * that must know which display is the host's (init). Read only, from
+ * roots->sysfs. Returns 1 or 0, or -errno with e filled (-ENOENT: no such
+ * device). */
+int bind_device_console(const struct host_roots *roots, const struct pci_addr *a, struct vl_error *e);
+
 /* ret->what joined as "A", "A and B", "A, B and C" (" and N more" past
  * BIND_HOLDERS_MAX), cut to size. Returns buf. */
 char *bind_holders_join(const struct bind_holders *h, char *buf, size_t size);

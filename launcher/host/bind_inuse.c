@@ -565,17 +565,15 @@ static void find_console(struct finder *f)
                         found(f, "the console (fbcon on %s)", de->d_name);
 }
 
-int bind_device_holders(const struct bind_env *env, const struct pci_device *d, struct bind_holders *ret,
-                        struct vl_error *e)
+/* A finder for the device at a, its answers going to ret. */
+static int finder_new(const struct bind_env *env, const struct pci_addr *a, struct bind_holders *ret,
+                      struct finder **out, struct vl_error *e)
 {
         _cleanup_free_ struct finder *f = NULL;
         char path[PATH_MAX], addr[PCI_ADDR_STRLEN];
         int r;
 
-        memset(ret, 0, sizeof(*ret));
-        if (!env || !env->roots || !env->roots->sysfs || !env->roots->proc || !env->roots->dev)
-                return vl_error_set(e, EINVAL, "bind: incomplete environment (a root is NULL)");
-        pci_addr_format(&d->addr, addr);
+        pci_addr_format(a, addr);
         f = calloc(1, sizeof(*f));
         if (!f)
                 return vl_error_set(e, ENOMEM, "out of memory");
@@ -587,6 +585,40 @@ int bind_device_holders(const struct bind_env *env, const struct pci_device *d, 
         if (!realpath(path, f->devdir))
                 return vl_error_set(e, errno, "%s: cannot resolve '%s': %s", addr, path, strerror(errno));
         f->devdir_len = strlen(f->devdir);
+        *out = TAKE_PTR(f);
+        return 0;
+}
+
+int bind_device_console(const struct host_roots *roots, const struct pci_addr *a, struct vl_error *e)
+{
+        const struct bind_env env = { .roots = roots };
+        _cleanup_free_ struct finder *f = NULL;
+        struct bind_holders h = {};
+        int r;
+
+        if (!roots || !roots->sysfs)
+                return vl_error_set(e, EINVAL, "bind: incomplete environment (a root is NULL)");
+        r = finder_new(&env, a, &h, &f, e);
+        if (r < 0)
+                return r;
+        find_console(f);
+        return h.n > 0;
+}
+
+int bind_device_holders(const struct bind_env *env, const struct pci_device *d, struct bind_holders *ret,
+                        struct vl_error *e)
+{
+        _cleanup_free_ struct finder *f = NULL;
+        char addr[PCI_ADDR_STRLEN];
+        int r;
+
+        memset(ret, 0, sizeof(*ret));
+        if (!env || !env->roots || !env->roots->sysfs || !env->roots->proc || !env->roots->dev)
+                return vl_error_set(e, EINVAL, "bind: incomplete environment (a root is NULL)");
+        pci_addr_format(&d->addr, addr);
+        r = finder_new(env, &d->addr, ret, &f, e);
+        if (r < 0)
+                return r;
 
         r = find_blocks(f);
         if (r == -E2BIG)

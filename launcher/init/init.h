@@ -39,6 +39,8 @@ struct init_pci {
         uint32_t class_code;                      /* 24 bits: base << 16 | sub << 8 | prog-if */
         int group;                                /* IOMMU group; -1: none (IOMMU off) */
         bool boot_vga;                            /* sysfs boot_vga reads "1" */
+        bool console;                             /* a display controller the host's console is
+                                                     on (bind_device_console()) */
         char vendor_name[INIT_PCI_NAME_MAX];      /* "" unknown */
         char device_name[INIT_PCI_NAME_MAX];
 };
@@ -164,4 +166,12 @@ void init_result_done(struct init_result *r);
 static inline bool init_class_display(uint32_t class_code)
 {
         return (class_code >> 16) == 0x03;
+}
+
+/* Whether a display controller is the host's own display: the boot VGA, or
+ * the one its console is drawn on (a GPU that is not VGA-class has no
+ * boot_vga). Passing it through takes the host's display: --single-gpu. */
+static inline bool init_host_display(const struct init_pci *d)
+{
+        return d->boot_vga || d->console;
 }

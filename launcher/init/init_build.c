@@ -79,8 +79,8 @@ static const struct init_pci *find_pci(const struct init_host *h, const struct p
 }
 
 /* Display controllers that could be "the GPU": one per slot (a card with
- * two display functions is one GPU), boot VGA or not. */
-static unsigned display_candidates(const struct init_host *h, bool boot_vga, const struct init_pci **ret,
+ * two display functions is one GPU), the host's own display or not. */
+static unsigned display_candidates(const struct init_host *h, bool host_display, const struct init_pci **ret,
                                    unsigned max)
 {
         unsigned n = 0;
@@ -89,7 +89,7 @@ static unsigned display_candidates(const struct init_host *h, bool boot_vga, con
                 const struct init_pci *d = &h->pci[i];
                 bool dup = false;
 
-                if (!init_class_display(d->class_code) || d->boot_vga != boot_vga)
+                if (!init_class_display(d->class_code) || init_host_display(d) != host_display)
                         continue;
                 for (unsigned k = 0; k < n && !dup; k++)
                         dup = same_slot(&ret[k]->addr, &d->addr);
@@ -97,6 +97,18 @@ static unsigned display_candidates(const struct init_host *h, bool boot_vga, con
                         ret[n++] = d;
         }
         return n;
+}
+
+/* Why display controller d is the host's own display, and what passing it
+ * through costs the host, for messages. */
+static const char *display_role(const struct init_pci *d)
+{
+        return d->boot_vga ? "the boot VGA" : "the display the host's console is on";
+}
+
+static const char *display_loss(const struct init_pci *d)
+{
+        return d->boot_vga ? "the host has no display while the VM runs" : "the host's consoles go with it for the run";
 }
 
 static int pick_gpu(struct ib *b, const struct init_pci **ret)
@@ -118,17 +130,18 @@ static int pick_gpu(struct ib *b, const struct init_pci **ret)
                 if (is_bridge(g))
                         return vl_error_set(b->e, EINVAL, "--gpu %s: a PCI bridge, not a device to pass through",
                                             ib_describe(g, d1, sizeof(d1)));
-                if (g->boot_vga && !o->single_gpu)
+                if (init_host_display(g) && !o->single_gpu)
                         return vl_error_set(b->e, EINVAL,
-                                            "--gpu %s is the boot VGA, the host's own display: --single-gpu "
-                                            "passes it through anyway (the host has no display while the VM runs)",
-                                            ib_describe(g, d1, sizeof(d1)));
+                                            "--gpu %s is %s, the host's own display: --single-gpu "
+                                            "passes it through anyway (%s)",
+                                            ib_describe(g, d1, sizeof(d1)), display_role(g), display_loss(g));
                 if (!init_class_display(g->class_code))
                         ib_line(b, "gpu: %s, as --gpu asked (class 0x%06x: not a display controller)",
                                 ib_describe(g, d1, sizeof(d1)), g->class_code);
                 else
-                        ib_line(b, "gpu: %s, as --gpu asked%s", ib_describe(g, d1, sizeof(d1)),
-                                g->boot_vga ? " (the boot VGA: --single-gpu)" : "");
+                        ib_line(b, "gpu: %s, as --gpu asked%s%s%s", ib_describe(g, d1, sizeof(d1)),
+                                init_host_display(g) ? " (" : "", init_host_display(g) ? display_role(g) : "",
+                                init_host_display(g) ? ": --single-gpu, allow_boot_vga)" : "");
                 *ret = g;
                 return 0;
         }
@@ -146,9 +159,13 @@ static int pick_gpu(struct ib *b, const struct init_pci **ret)
         }
         if (n_other == 1) {
                 g = other[0];
-                if (n_boot > 0)
+                if (n_boot > 0 && boot[0]->boot_vga)
                         ib_line(b, "gpu: %s: the one display controller that is not the boot VGA (the boot VGA, "
                                    "%s, stays the host's); --gpu ADDR for another",
+                                ib_describe(g, d1, sizeof(d1)), ib_describe(boot[0], d2, sizeof(d2)));
+                else if (n_boot > 0)
+                        ib_line(b, "gpu: %s: the one display controller that is not the host's own display (%s, "
+                                   "the host's console is on it, stays the host's); --gpu ADDR for another",
                                 ib_describe(g, d1, sizeof(d1)), ib_describe(boot[0], d2, sizeof(d2)));
                 else
                         ib_line(b, "gpu: %s: the one display controller that is not the boot VGA; --gpu ADDR for "
@@ -161,17 +178,23 @@ static int pick_gpu(struct ib *b, const struct init_pci **ret)
                 return vl_error_set(b->e, EINVAL,
                                     "no GPU (PCI display controller) on this host: --gpu ADDR passes another "
                                     "device through");
-        if (n_boot > 1) /* several boot VGAs: sysfs says one; be safe */
+        if (n_boot > 1 && boot[0]->boot_vga && boot[1]->boot_vga) /* sysfs says one; be safe */
                 return vl_error_set(b->e, EINVAL, "%s and %s both say they are the boot VGA: choose with --gpu ADDR",
                                     ib_describe(boot[0], d1, sizeof(d1)), ib_describe(boot[1], d2, sizeof(d2)));
+        if (n_boot > 1)
+                return vl_error_set(b->e, EINVAL,
+                                    "%s (%s) and %s (%s) are both the host's own display: choose with --gpu ADDR "
+                                    "and --single-gpu",
+                                    ib_describe(boot[0], d1, sizeof(d1)), display_role(boot[0]),
+                                    ib_describe(boot[1], d2, sizeof(d2)), display_role(boot[1]));
         g = boot[0];
         if (!o->single_gpu)
                 return vl_error_set(b->e, EINVAL,
-                                    "the only GPU, %s, is the boot VGA, the host's own display: --single-gpu "
-                                    "passes it through anyway (the host has no display while the VM runs)",
-                                    ib_describe(g, d1, sizeof(d1)));
-        ib_line(b, "gpu: %s: the only GPU, the boot VGA, passed through as --single-gpu asked (allow_boot_vga)",
-                ib_describe(g, d1, sizeof(d1)));
+                                    "the only GPU, %s, is %s, the host's own display: --single-gpu "
+                                    "passes it through anyway (%s)",
+                                    ib_describe(g, d1, sizeof(d1)), display_role(g), display_loss(g));
+        ib_line(b, "gpu: %s: the only GPU, %s, passed through as --single-gpu asked (allow_boot_vga)",
+                ib_describe(g, d1, sizeof(d1)), display_role(g));
         *ret = g;
         return 0;
 }
@@ -563,7 +586,7 @@ int init_build(const struct init_host *h, const struct init_options *o, struct i
         r = pick_gpu(&b, &gpu);
         if (r >= 0) {
                 devs = hostdevs(&b, gpu);
-                if (gpu->boot_vga)
+                if (init_host_display(gpu))
                         handover = ib_handover(&b, gpu);
                 os_preset(&b);
                 r = memory(&b, &mib);
@@ -576,7 +599,9 @@ int init_build(const struct init_host *h, const struct init_options *o, struct i
         }
         if (r >= 0) {
                 ib_set(&b, b.p, "hostdevs", TAKE_PTR(devs));
-                if (gpu->boot_vga)
+                /* The profile's consent to take the host's display, which
+                 * a hand-over needs too (its rule). */
+                if (init_host_display(gpu))
                         ib_set(&b, b.p, "allow_boot_vga", json_true());
                 if (handover)
                         ib_set(&b, b.p, "host_handover", TAKE_PTR(handover));

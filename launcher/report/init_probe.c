@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "base/fs.h"
+#include "host/bind.h"
 #include "host/handover.h"
 #include "host/hugepages.h"
 #include "host/pci.h"
@@ -366,6 +367,9 @@ int init_probe(const struct host_roots *roots, const char *ids_file, const struc
                                          .boot_vga = d->boot_vga };
                 snprintf(x->vendor_name, sizeof(x->vendor_name), "%s", d->vendor_name);
                 snprintf(x->device_name, sizeof(x->device_name), "%s", d->device_name);
+                /* The run's own rule: what its in-use check calls the console. */
+                if (init_class_display(d->class_code))
+                        x->console = bind_device_console(roots, &d->addr, &(struct vl_error) {}) > 0;
         }
         h->iommu = pci_iommu_enabled(roots->sysfs);
 

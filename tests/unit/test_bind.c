@@ -682,7 +682,18 @@ static void test_refuse_net(void **state)
                      "route)", NULL });
 }
 
-/* The console: a serial card's port, and fbcon on a GPU's framebuffer. */
+/* bind_device_console() of the device at addr: 1, 0 or -errno. */
+static int console_on(struct fixture *f, const char *addr)
+{
+        struct pci_addr a;
+        struct vl_error e = {};
+
+        assert_int_equal(pci_addr_parse(addr, &a), 0);
+        return bind_device_console(f->env.roots, &a, &e);
+}
+
+/* The console: a serial card's port, and fbcon on a GPU's framebuffer;
+ * bind_device_console() says the same as the refusals. */
 static void test_refuse_console(void **state)
 {
         struct fixture *f = *state;
@@ -699,8 +710,10 @@ static void test_refuse_console(void **state)
         fakesys_sys_link(f->fs, "class/tty/console", "devices/virtual/tty/console");
         only_hostdev(f, SERIAL);
         bind_plan_free(plan_ok(f));
+        assert_int_equal(console_on(f, SERIAL), 0);
         fakesys_sys_file(f->fs, "devices/virtual/tty/console/active", "tty0 ttyS4\n");
         expect_refusal_msg(f, SERIAL " holds the console ttyS4: refused (allow_in_use overrides)");
+        assert_int_equal(console_on(f, SERIAL), 1);
         expect_warnings(f, (const char *const[]) {
                 SERIAL " IS IN USE, taken anyway (allow_in_use): it holds the console ttyS4", NULL });
 
@@ -717,8 +730,12 @@ static void test_refuse_console(void **state)
         fakesys_sys_file(f->fs, "devices/virtual/vtconsole/vtcon1/bind", "0\n");
         fakesys_sys_link(f->fs, "class/vtconsole/vtcon1", "devices/virtual/vtconsole/vtcon1");
         bind_plan_free(plan_ok(f)); /* unbound: the framebuffer warning only */
+        assert_int_equal(console_on(f, GPU), 0);
         fakesys_sys_file(f->fs, "devices/virtual/vtconsole/vtcon1/bind", "1\n");
         expect_refusal_msg(f, GPU " holds the console (fbcon on fb0): refused (allow_in_use overrides)");
+        assert_int_equal(console_on(f, GPU), 1);
+        assert_int_equal(console_on(f, AUDIO), 0);    /* the same card, not its framebuffer */
+        assert_int_equal(console_on(f, "0000:7f:00.0"), -ENOENT);
 }
 
 /* host_handover: the plan postpones the in-use checks (the hand-over lets
