@@ -68,29 +68,19 @@ static const struct field hugepages_fields[] = {
         FIELD("dir", FIELD_PATH, hugepages.dir),
 };
 
-static const struct field blockdev_fields[] = {
+/* JOURNAL_BLOCKDEV, JOURNAL_EVDEV and JOURNAL_USB: one struct
+ * journal_devnode, at the same place in the union (checked below): one
+ * table. */
+static const struct field devnode_fields[] = {
         FIELD("node", FIELD_PATH, blockdev.node),
         FIELD("rdev", FIELD_U64, blockdev.rdev),
         FIELD("uid", FIELD_U64, blockdev.uid),
         FIELD("gid", FIELD_U64, blockdev.gid),
         FIELD("mode", FIELD_U64, blockdev.mode),
 };
-
-static const struct field evdev_fields[] = {
-        FIELD("node", FIELD_PATH, evdev.node),
-        FIELD("rdev", FIELD_U64, evdev.rdev),
-        FIELD("uid", FIELD_U64, evdev.uid),
-        FIELD("gid", FIELD_U64, evdev.gid),
-        FIELD("mode", FIELD_U64, evdev.mode),
-};
-
-static const struct field usb_fields[] = {
-        FIELD("node", FIELD_PATH, usb.node),
-        FIELD("rdev", FIELD_U64, usb.rdev),
-        FIELD("uid", FIELD_U64, usb.uid),
-        FIELD("gid", FIELD_U64, usb.gid),
-        FIELD("mode", FIELD_U64, usb.mode),
-};
+_Static_assert(offsetof(struct journal_entry, evdev) == offsetof(struct journal_entry, blockdev) &&
+                       offsetof(struct journal_entry, usb) == offsetof(struct journal_entry, blockdev),
+               "the devnode kinds share devnode_fields");
 
 static const struct field shmem_fields[] = {
         FIELD("path", FIELD_PATH, shmem.path),
@@ -123,11 +113,11 @@ static const struct kind_info kinds[_JOURNAL_KIND_MAX] = {
         [JOURNAL_MACVTAP] = { "macvtap", macvtap_fields, ELEMENTSOF(macvtap_fields) },
         [JOURNAL_TAP] = { "tap", tap_fields, ELEMENTSOF(tap_fields) },
         [JOURNAL_HUGEPAGES] = { "hugepages", hugepages_fields, ELEMENTSOF(hugepages_fields) },
-        [JOURNAL_BLOCKDEV] = { "blockdev", blockdev_fields, ELEMENTSOF(blockdev_fields) },
+        [JOURNAL_BLOCKDEV] = { "blockdev", devnode_fields, ELEMENTSOF(devnode_fields) },
         [JOURNAL_SHMEM] = { "shmem", shmem_fields, ELEMENTSOF(shmem_fields) },
         [JOURNAL_SHMEM_OWNER] = { "shmem_owner", shmem_owner_fields, ELEMENTSOF(shmem_owner_fields) },
-        [JOURNAL_EVDEV] = { "evdev", evdev_fields, ELEMENTSOF(evdev_fields) },
-        [JOURNAL_USB] = { "usb", usb_fields, ELEMENTSOF(usb_fields) },
+        [JOURNAL_EVDEV] = { "evdev", devnode_fields, ELEMENTSOF(devnode_fields) },
+        [JOURNAL_USB] = { "usb", devnode_fields, ELEMENTSOF(devnode_fields) },
         [JOURNAL_UNIT] = { "unit", unit_fields, ELEMENTSOF(unit_fields) },
         [JOURNAL_VTCON] = { "vtcon", vtcon_fields, ELEMENTSOF(vtcon_fields) },
         [JOURNAL_FRAMEBUFFER] = { "framebuffer", framebuffer_fields, ELEMENTSOF(framebuffer_fields) },

@@ -37,14 +37,7 @@ rc=$?
 check "vfio-launch check accepts it ($rc)" test $rc = 0
 
 # The test's TCG settings (L1 has no KVM), nothing else changed.
-chroot "$VL_ROOT" /usr/bin/python3 -c 'import json, sys
-p = json.load(open(sys.argv[1]))
-p.update({"accel": "tcg", "firmware": {"type": "bios"}, "user": "nobody", "allow_shared_user": True,
-          "shutdown_timeout": 5})
-p["cpu"]["model"] = "max"
-for d in p["hostdevs"]:
-    d["rombar"] = False
-json.dump(p, open(sys.argv[2], "w"), indent=2)' "$VL_CASEDIR/vmdisp.json" "$VL_CASEDIR/vmrun.json"
+tcg_profile "$VL_CASEDIR/vmdisp.json" "$VL_CASEDIR/vmrun.json"
 check "the TCG settings applied ($?)" test -s "$VL_CASEDIR/vmrun.json"
 
 vl_start vmdisp "$VL_CASEDIR/vmrun.json"

@@ -38,14 +38,7 @@ check "vfio-launch check accepts it ($rc), without a warning" \
         sh -c "[ $rc = 0 ] && ! grep -q warning '$VL_CASEDIR/check.out'"
 
 # The test's TCG settings (L1 has no KVM), nothing else changed.
-chroot "$VL_ROOT" /usr/bin/python3 -c 'import json, sys
-p = json.load(open(sys.argv[1]))
-p.update({"accel": "tcg", "firmware": {"type": "bios"}, "user": "nobody", "allow_shared_user": True,
-          "shutdown_timeout": 5})
-p["cpu"]["model"] = "max"
-for d in p["hostdevs"]:
-    d["rombar"] = False
-json.dump(p, open(sys.argv[2], "w"), indent=2)' "$VL_CASEDIR/vminit.json" "$VL_CASEDIR/vmrun.json"
+tcg_profile "$VL_CASEDIR/vminit.json" "$VL_CASEDIR/vmrun.json"
 check "the TCG settings applied ($?)" test -s "$VL_CASEDIR/vmrun.json"
 
 vl_start vminit "$VL_CASEDIR/vmrun.json"

@@ -16,12 +16,7 @@ need_vl
 VMNAME=vmusb
 usb_kbd || exit 1
 owner() { stat -c '%u:%g %a' "$_node"; }
-l2_usb_fd() {
-        for _fd in /proc/"$1"/fd/*; do
-                case $(readlink "$_fd") in "$_node" | "$VL_ROOT$_node") return 0 ;; esac
-        done
-        return 1
-}
+l2_usb_fd() { l2_holds_node "$1" "$_node"; }
 l2_no_usb_fd() { ! l2_usb_fd "$1"; }
 qom_usbhost() { qmp "$(qmp_sock vmusb)" '{"execute":"qom-list","arguments":{"path":"/machine/peripheral"}}' | grep -c '"usbhost0"'; }
 qom_has() { [ "$(qom_usbhost)" = 1 ]; }

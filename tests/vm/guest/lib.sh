@@ -346,13 +346,28 @@ qmp_or_fail() {
         fail "QMP $_w on ${_s#$VL_ROOT}: $(tail -n 2 "$VL_CASEDIR/qmp-$_w.log" | tr '\n' ' ')"
         return 1
 }
-# l2_holds PID GROUP: the nested QEMU has /dev/vfio/GROUP open.
-l2_holds() {
+# l2_holds_node PID NODE: the nested QEMU has NODE (a /dev path) open.
+l2_holds_node() {
         for _fd in /proc/"$1"/fd/*; do
                 # seen from L1 the chroot's /dev is $VL_ROOT/dev
-                case $(readlink "$_fd") in "/dev/vfio/$2" | "$VL_ROOT/dev/vfio/$2") return 0 ;; esac
+                case $(readlink "$_fd") in "$2" | "$VL_ROOT$2") return 0 ;; esac
         done
         return 1
+}
+# l2_holds PID GROUP: the nested QEMU has /dev/vfio/GROUP open.
+l2_holds() { l2_holds_node "$1" "/dev/vfio/$2"; }
+# tcg_profile IN OUT: the profile IN with the settings a nested VM needs
+# here (L1 has no KVM: accel tcg, cpu model max, BIOS, no ROM BARs; QEMU as
+# nobody, a short shutdown), nothing else changed, written to OUT.
+tcg_profile() {
+        chroot "$VL_ROOT" /usr/bin/python3 -c 'import json, sys
+p = json.load(open(sys.argv[1]))
+p.update({"accel": "tcg", "firmware": {"type": "bios"}, "user": "nobody", "allow_shared_user": True,
+          "shutdown_timeout": 5})
+p["cpu"]["model"] = "max"
+for d in p["hostdevs"]:
+    d["rombar"] = False
+json.dump(p, open(sys.argv[2], "w"), indent=2)' "$1" "$2"
 }
 
 # vm_up NAME PROFILE: `vfio-launch PROFILE.json` in the background, then wait
