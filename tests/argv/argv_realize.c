@@ -66,7 +66,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -80,6 +79,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "vl_tmp.h"
 
 #define MAX_ARGS 512
 #define MAX_KV 64
@@ -643,7 +644,6 @@ static int64_t now_ms(void)
         return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw);
 
 /* swtpm on one end of a socket pair, as the launcher runs it (its control
  * channel at fd 3); *ret_qemu_end is the other end, for QEMU's tpm_fd. */
@@ -789,14 +789,9 @@ static int run_qemu(char **argv, char *out, char *err, int *ret_status)
                 die("waitpid: %m");
         if (tpm_pid > 0) {
                 tpm_failed = wait_swtpm(tpm_pid) < 0;
-                nftw(tpm_state, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+                vl_rm_tree(tpm_state);
         }
         return tpm_failed ? -1 : 0;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        return remove(path);
 }
 
 int main(int argc, char **argv)
@@ -932,7 +927,7 @@ int main(int argc, char **argv)
                 printf("PASS: %s reached prelaunch with every device realized\n", base_name(dir));
         }
         if (!keep || strcmp(keep, "1") != 0)
-                nftw(work, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+                vl_rm_tree(work);
         free_tracked();
         return fails ? 1 : 0;
 }

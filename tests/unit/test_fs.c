@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,13 +19,9 @@
 #include <cmocka.h>
 
 #include "base/fs.h"
+#include "vl_tmp.h"
 
 static char tmp[256];
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -36,7 +31,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-        return nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        return vl_rm_tree(tmp);
 }
 
 static void pathj(char *buf, size_t size, const char *name)

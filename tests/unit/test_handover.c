@@ -18,7 +18,6 @@
  * values.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,6 +35,7 @@
 #include "host/journal.h"
 #include "host/undo.h"
 #include "profile/profile.h"
+#include "vl_tmp.h"
 
 #define LOG_MAX 4096
 
@@ -59,12 +59,6 @@ static int unit_index(const char *unit)
                 if (strcmp(units[i], unit) == 0)
                         return (int) i;
         return -1;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-        (void) st, (void) flag, (void) f;
-        return remove(path);
 }
 
 static void put(const struct tree *t, const char *rel, const char *content)
@@ -185,7 +179,7 @@ static int model_module(void *ud, const char *module, bool load, struct vl_error
         else {
                 char path[600];
                 snprintf(path, sizeof(path), "%s/module/%s", t->sys, module);
-                (void) nftw(path, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+                (void) vl_rm_tree(path);
         }
         return 0;
 }
@@ -241,7 +235,7 @@ static int teardown(void **state)
 {
         struct tree *t = *state;
 
-        (void) nftw(t->top, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        (void) vl_rm_tree(t->top);
         free(t);
         return 0;
 }
@@ -444,9 +438,9 @@ static void test_undo_finds_it_back(void **state)
 
         plan_and_apply(t, plan, 0);
         snprintf(path, sizeof(path), "%s/class/vtconsole/vtcon1", t->sys);
-        (void) nftw(path, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+        (void) vl_rm_tree(path);
         snprintf(path, sizeof(path), "%s/bus/platform/devices/efi-framebuffer.0", t->sys);
-        (void) nftw(path, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+        (void) vl_rm_tree(path);
         put(t, "module/bochs/initstate", "live\n");
         t->unit_active[0] = true;
         t->log[0] = '\0';

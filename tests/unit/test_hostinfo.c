@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,13 +23,9 @@
 #include "qemu/hostinfo.h"
 #include "host/vars.h"
 #include "run/launch.h"
+#include "vl_tmp.h"
 
 static char tmp[256];
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -40,7 +35,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-        return nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        return vl_rm_tree(tmp);
 }
 
 static void write_file(const char *path, const char *content, mode_t mode)

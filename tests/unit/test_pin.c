@@ -3,7 +3,6 @@
  * offline CPUs refused with the JSON path, isolation and split SMT siblings
  * warned about. (pin_apply() runs against a real QEMU in tests/lifecycle.) */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +15,7 @@
 
 #include "base/cpuset.h"
 #include "run/pin.h"
+#include "vl_tmp.h"
 
 static char root[64];
 
@@ -31,11 +31,6 @@ static void put(const char *rel, const char *content)
         assert_non_null(f);
         fputs(content, f);
         fclose(f);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        return remove(path);
 }
 
 /* A 4-CPU host, 2 cores x 2 threads: siblings 0,2 and 1,3; CPU 3 offline. */
@@ -54,7 +49,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-        return nftw(root, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+        return vl_rm_tree(root);
 }
 
 static void test_cpuset(void **state)

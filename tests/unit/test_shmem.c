@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,6 +31,7 @@
 #include "host/shmem.h"
 #include "host/undo.h"
 #include "profile/profile.h"
+#include "vl_tmp.h"
 
 struct tree {
         char top[256], shm[300], dev[300], sys[300], run[300];
@@ -40,12 +40,6 @@ struct tree {
         struct profile p;
         struct runas user;
 };
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-        (void) st, (void) flag, (void) f;
-        return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -80,7 +74,7 @@ static int teardown(void **state)
 {
         struct tree *t = *state;
 
-        (void) nftw(t->top, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        (void) vl_rm_tree(t->top);
         free(t);
         return 0;
 }

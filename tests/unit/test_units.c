@@ -17,7 +17,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -38,6 +37,7 @@
 #include "host/undo.h"
 #include "host/units.h"
 #include "profile/profile.h"
+#include "vl_tmp.h"
 
 #ifndef STANDIN_PATH
 #error "STANDIN_PATH: the systemd-standin binary"
@@ -49,12 +49,6 @@ struct bus {
 };
 
 static struct bus B;
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-        (void) st, (void) flag, (void) f;
-        return remove(path);
-}
 
 static pid_t spawn(const char *const argv[], const char *out)
 {
@@ -137,7 +131,7 @@ static int teardown_bus(void **state)
                 kill(B.standin, SIGTERM), waitpid(B.standin, NULL, 0);
         if (B.daemon > 0)
                 kill(B.daemon, SIGTERM), waitpid(B.daemon, NULL, 0);
-        (void) nftw(B.top, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        (void) vl_rm_tree(B.top);
         return 0;
 }
 
