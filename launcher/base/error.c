@@ -7,6 +7,15 @@
 
 #include "base/error.h"
 
+/* A message is one line whatever it quotes (a journal's or a profile's
+ * strings, sysfs contents, a JSON key): control characters become '?'. */
+static void one_line(char *s)
+{
+        for (; *s; s++)
+                if ((unsigned char) *s < 0x20 || *s == 0x7f)
+                        *s = '?';
+}
+
 static void copy_str(char *dst, size_t size, const char *src)
 {
         if (!src)
@@ -14,6 +23,7 @@ static void copy_str(char *dst, size_t size, const char *src)
         size_t n = strnlen(src, size - 1);
         memcpy(dst, src, n);
         dst[n] = '\0';
+        one_line(dst);
 }
 
 int vl_error_set(struct vl_error *e, int err, const char *fmt, ...)
@@ -25,6 +35,7 @@ int vl_error_set(struct vl_error *e, int err, const char *fmt, ...)
                 va_start(ap, fmt);
                 (void) vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
                 va_end(ap);
+                one_line(e->msg);
         }
         return -err;
 }
@@ -43,6 +54,7 @@ int vl_error_set_at(struct vl_error *e, int err, const char *file, int line, int
                 va_start(ap, fmt);
                 (void) vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
                 va_end(ap);
+                one_line(e->msg);
         }
         return -err;
 }
@@ -61,13 +73,16 @@ void vl_error_prefix(struct vl_error *e, const char *fmt, ...)
         r = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
         va_end(ap);
         n = r < 0 ? 0 : (size_t) r;
-        if (n >= sizeof(e->msg) - 3)
-                return; /* the context alone fills the buffer */
+        if (n >= sizeof(e->msg) - 3) {
+                one_line(e->msg); /* the context alone fills the buffer */
+                return;
+        }
         /* The old message is cut if it does not fit: the context matters more. */
         memcpy(e->msg + n, ": ", 2);
         n += 2;
         room = sizeof(e->msg) - 1 - n;
         copy_str(e->msg + n, room + 1, old);
+        one_line(e->msg);
 }
 
 void vl_error_append(struct vl_error *e, const char *fmt, ...)
@@ -83,6 +98,7 @@ void vl_error_append(struct vl_error *e, const char *fmt, ...)
         va_start(ap, fmt);
         (void) vsnprintf(e->msg + n, sizeof(e->msg) - n, fmt, ap);
         va_end(ap);
+        one_line(e->msg + n);
 }
 
 void vl_error_format(const struct vl_error *e, char *buf, size_t size)
@@ -128,6 +144,7 @@ void vl_warn(struct vl_warnings *w, const char *fmt, ...)
         va_start(ap, fmt);
         (void) vsnprintf(w->msg[w->n], sizeof(w->msg[0]), fmt, ap);
         va_end(ap);
+        one_line(w->msg[w->n]);
         w->n++;
 }
 

@@ -10,6 +10,8 @@
  *
  * Printed shape (fields that are unset are left out):
  *   FILE:LINE:COL: $.json.path: message
+ * always one line: a control character in any field (a newline in a value
+ * the message quotes) is stored as '?'. Warnings too.
  */
 #pragma once
 

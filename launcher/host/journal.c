@@ -273,9 +273,12 @@ static int journal_from_json(json_t *root, const char *path, const char *want_na
         if (version != JOURNAL_VERSION)
                 return BAD("journal version %lld, this vfio-launch reads version %d", (long long) version,
                            JOURNAL_VERSION);
-        if (!profile_name_valid(name) || (want_name && strcmp(name, want_name) != 0))
-                return BAD("\"name\": \"%s\" does not match its directory \"%s\"", name,
-                           want_name ? want_name : "");
+        /* Not echoed when invalid: it may hold a newline or a terminal's
+         * control sequence, and a message is one line. */
+        if (!profile_name_valid(name))
+                return BAD("\"name\" is not a VM name (1-63 of A-Z a-z 0-9 _ . -)");
+        if (want_name && strcmp(name, want_name) != 0)
+                return BAD("\"name\": \"%s\" does not match its directory \"%s\"", name, want_name);
         strcpy(j->name, name);
         if (lpid <= 0 || lpid > INT32_MAX || qpid < 0 || qpid > INT32_MAX || lstart < 0 || qstart < 0)
                 return BAD("a PID or start time is out of range");

@@ -233,6 +233,7 @@ static void expect_bad(struct fakesys *fs, const char *text, int err, const char
         if (!strstr(buf, needle))
                 fail_msg("message \"%s\" lacks \"%s\"", buf, needle);
         assert_non_null(strstr(buf, "bad/state.json"));
+        assert_null(strchr(buf, '\n')); /* one line, whatever the file held */
         free(k);
 }
 
@@ -259,6 +260,11 @@ static void test_corrupt(void **state)
                    "{\"version\": 2, \"name\": \"other\", \"launcher_pid\": 5, \"launcher_start\": 0, "
                    "\"qemu_pid\": 0, \"qemu_start\": 0, \"groups\": [], \"entries\": [], \"devices\": []}",
                    EBADMSG, "does not match");
+        /* An invalid name is not echoed: it could break the one-line message. */
+        expect_bad(fs,
+                   "{\"version\": 2, \"name\": \"wi\\n10\", \"launcher_pid\": 5, \"launcher_start\": 0, "
+                   "\"qemu_pid\": 0, \"qemu_start\": 0, \"devices\": [], \"groups\": [], \"entries\": []}",
+                   EBADMSG, "\"name\" is not a VM name");
         expect_bad(fs,
                    "{\"version\": 2, \"name\": \"bad\", \"launcher_pid\": -1, \"launcher_start\": 0, "
                    "\"qemu_pid\": 0, \"qemu_start\": 0, \"groups\": [], \"entries\": [], \"devices\": []}",
